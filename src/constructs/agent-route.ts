@@ -1,0 +1,60 @@
+import { Construct } from 'constructs';
+import type { TimeoutProps } from './backend';
+import type { AiGateway } from './gateway';
+import { toK8sName } from './names';
+import type { RoutePolicyProps } from './policies';
+import type { SecretRef } from './secret-ref';
+import type { UpstreamService } from './upstream-service';
+
+export type AgentKind = 'model-studio' | 'dify' | 'custom';
+
+export interface AgentRouteOptions {
+  /** Model Studio (DashScope applications), Dify, or a custom agent HTTP API. */
+  readonly kind: AgentKind;
+  /** @default '*' */
+  readonly host?: string;
+  /** @default '/' */
+  readonly pathPrefix?: string;
+  /**
+   * The agent API's base URL.
+   * @default - Model Studio's public endpoint for 'model-studio'; required otherwise unless `service` is given
+   */
+  readonly baseUrl?: string;
+  /** @default - none: `baseUrl` is used */
+  readonly service?: UpstreamService;
+  /** Model Studio application id. Required for 'model-studio'. @default - none */
+  readonly appId?: string;
+  /** @default - no credential is sent */
+  readonly apiKey?: SecretRef;
+  /** @default - 5 s connect, 60 s first byte, 600 s total */
+  readonly timeouts?: TimeoutProps;
+  /** @default - key auth on, no rate limits */
+  readonly policies?: RoutePolicyProps;
+  /** @default - the construct id */
+  readonly routeName?: string;
+}
+
+export interface AgentRouteProps extends AgentRouteOptions {
+  readonly gateway: AiGateway;
+}
+
+/** An agent API route: Model Studio apps, Dify, or a custom agent. */
+export class AgentRoute extends Construct {
+  public readonly gateway: AiGateway;
+  public readonly routeName: string;
+
+  public constructor(scope: Construct, id: string, public readonly props: AgentRouteProps) {
+    super(scope, id);
+    this.gateway = props.gateway;
+    this.routeName = props.routeName ?? toK8sName(id);
+    props.gateway._attach('agentRoutes', this);
+  }
+
+  public get host(): string {
+    return this.props.host ?? '*';
+  }
+
+  public get pathPrefix(): string {
+    return this.props.pathPrefix ?? '/';
+  }
+}

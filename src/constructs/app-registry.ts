@@ -1,0 +1,117 @@
+import { existsSync } from 'fs';
+import { resolve } from 'path';
+import { Annotations, Aspects, type IAspect, TerraformStack } from 'cdktf';
+import type { IConstruct } from 'constructs';
+import { type GatewayConfig, LIBRARY_VERSION, sizeGateway } from '../specs';
+import { buildGatewayConfig } from './config-builder';
+import type { AiGatewayFleet } from './fleet';
+import type { AiGateway, DedicatedGatewayProps } from './gateway';
+import { type LockEntry, locateLockFile, readLock, writeLock } from './lock-file';
+import type { McpServer } from './mcp-server';
+import { openApiFileToTools, type OpenApiToolsResult } from './openapi-tools';
+import { FleetResources } from './render/fleet-resources';
+import { GatewayResources } from './render/gateway-resources';
+import { FINAL_RULES, RULES, type RuleContext } from './rules';
+import { imageChannel, serverlessScaling } from './serverless-scaling';
+import type { Violation } from './violation';
+
+const REGISTRIES = new WeakMap<IConstruct, AppRegistry>();
+
+/**
+ * The App-wide step that runs once, just before synth: every rule over every fleet of the App,
+ * then (only if all pass) rendering and the lock file. Each stack with a fleet reports the App's
+ * violations, so the first stack to synthesize fails with all of them at once.
+ */
+export class AppRegistry {
+  public static of(scope: IConstruct): AppRegistry {
+    const root = scope.node.root;
+    let registry = REGISTRIES.get(root);
+    if (!registry) {
+      registry = new AppRegistry(root);
+      REGISTRIES.set(root, registry);
+    }
+    return registry;
+  }
+
+  private readonly fleets: AiGatewayFleet[] = [];
+  private readonly hookedStacks = new Set<TerraformStack>();
+  private violations?: Violation[];
+
+  private constructor(private readonly root: IConstruct) {}
+
+  public registerFleet(fleet: AiGatewayFleet): void {
+    this.fleets.push(fleet);
+    const stack = TerraformStack.of(fleet);
+    if (this.hookedStacks.has(stack)) return;
+    this.hookedStacks.add(stack);
+    const prepare: IAspect = { visit: (node) => void (node === stack && this.prepare()) };
+    Aspects.of(stack).add(prepare);
+    stack.node.addValidation({ validate: () => this.prepare().map(formatViolation) });
+  }
+
+  /** Runs every rule once per App; renders and writes the lock only when none is violated. */
+  public prepare(): Violation[] {
+    if (this.violations) return this.violations;
+    const gateways = this.fleets.flatMap((f) => f.gateways);
+    const lock = readLock(locateLockFile(this.root));
+    const openApi = new Map<McpServer, OpenApiToolsResult>();
+    for (const g of gateways) {
+      for (const m of g.children.mcpServers) {
+        if (m.props.kind === 'http-to-mcp' && m.props.openApiFile) openApi.set(m, openApiFileToTools(resolve(m.props.openApiFile)));
+      }
+    }
+    const configs = new Map<AiGateway, { config?: GatewayConfig; error?: string }>();
+    const ctx: RuleContext = {
+      fleets: this.fleets,
+      gateways,
+      lock,
+      openApi,
+      fileExists: (p) => existsSync(resolve(p)),
+      configOf: (g) => {
+        let built = configs.get(g);
+        if (!built) {
+          try {
+            built = { config: buildGatewayConfig(g, { openApi }) };
+          } catch (e) {
+            built = { error: (e as Error).message };
+          }
+          configs.set(g, built);
+        }
+        return built;
+      },
+    };
+    let violations = RULES.flatMap((rule) => rule.check(ctx));
+    if (violations.length === 0) violations = FINAL_RULES.flatMap((rule) => rule.check(ctx));
+    this.violations = violations;
+    if (violations.length > 0) return violations;
+
+    const entries: Record<string, LockEntry> = { ...lock.entries };
+    for (const fleet of this.fleets) new FleetResources(fleet, 'Resources', fleet);
+    for (const g of gateways) {
+      const imageTag = this.imageTag(g, lock.entries[g.node.path]);
+      new GatewayResources(g, 'Resources', {
+        gateway: g,
+        config: ctx.configOf(g).config!,
+        sizing: sizeGateway(g.edition, g.spec, serverlessScaling(g.fleet)),
+        imageTag,
+      });
+      const before = lock.entries[g.node.path];
+      if (before?.edition === 'dedicated' && g.spec && before.spec && before.spec !== g.spec) {
+        Annotations.of(g).addInfo(`Gateway '${g.gatewayName}': spec changes from ${before.spec} to ${g.spec}.`);
+      }
+      entries[g.node.path] = { edition: g.edition, ...(g.spec && { spec: g.spec }), imageVersion: g.edition === 'dedicated' ? imageTag : before?.imageVersion ?? imageTag };
+    }
+    if (lock.path) writeLock(lock.path, entries);
+    return violations;
+  }
+
+  /** Dedicated: pinned (prop, then lock, then this library's version). Serverless: the fleet's floating channel. */
+  private imageTag(g: AiGateway, locked: LockEntry | undefined): string {
+    if (g.edition === 'serverless') return imageChannel(g.fleet);
+    return (g.props as DedicatedGatewayProps).version ?? (locked?.edition === 'dedicated' ? locked.imageVersion : undefined) ?? LIBRARY_VERSION;
+  }
+}
+
+function formatViolation(v: Violation): string {
+  return `[${v.rule}] ${v.message}`;
+}

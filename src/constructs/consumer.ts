@@ -1,0 +1,77 @@
+import { Construct } from 'constructs';
+import type { AgentRoute } from './agent-route';
+import type { AiGateway } from './gateway';
+import type { McpServer } from './mcp-server';
+import type { ModelRoute } from './model-route';
+import { toK8sName } from './names';
+import type { SecretRef } from './secret-ref';
+
+export type GrantableRoute = ModelRoute | AgentRoute;
+
+export interface ConsumerGrants {
+  /** @default [] */
+  readonly routes?: GrantableRoute[];
+  /** @default [] */
+  readonly mcpServers?: McpServer[];
+}
+
+export interface ConsumerOptions {
+  /** The consumer's API key. */
+  readonly apiKey: SecretRef;
+  /** What the consumer may call: `'all'`, or routes and MCP servers. @default - nothing */
+  readonly grants?: ConsumerGrants | 'all';
+  /** @default - the construct id */
+  readonly consumerName?: string;
+}
+
+export interface ConsumerProps extends ConsumerOptions {
+  readonly gateway: AiGateway;
+}
+
+/** A caller of the gateway, identified by API key, with grants to routes and MCP servers. */
+export class Consumer extends Construct {
+  public readonly gateway: AiGateway;
+  public readonly consumerName: string;
+  private _all: boolean;
+  private readonly _routes: GrantableRoute[];
+  private readonly _mcpServers: McpServer[];
+
+  public constructor(scope: Construct, id: string, public readonly props: ConsumerProps) {
+    super(scope, id);
+    this.gateway = props.gateway;
+    this.consumerName = props.consumerName ?? toK8sName(id);
+    const grants = props.grants;
+    this._all = grants === 'all';
+    this._routes = grants && grants !== 'all' ? [...(grants.routes ?? [])] : [];
+    this._mcpServers = grants && grants !== 'all' ? [...(grants.mcpServers ?? [])] : [];
+    props.gateway._attach('consumers', this);
+  }
+
+  /** Grants every route and MCP server of the gateway, present and future. */
+  public grantAll(): this {
+    this._all = true;
+    return this;
+  }
+
+  public grantRoute(...routes: GrantableRoute[]): this {
+    this._routes.push(...routes);
+    return this;
+  }
+
+  public grantMcpServer(...servers: McpServer[]): this {
+    this._mcpServers.push(...servers);
+    return this;
+  }
+
+  public get grantsAll(): boolean {
+    return this._all;
+  }
+
+  public get grantedRoutes(): readonly GrantableRoute[] {
+    return this._routes;
+  }
+
+  public get grantedMcpServers(): readonly McpServer[] {
+    return this._mcpServers;
+  }
+}

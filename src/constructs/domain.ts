@@ -1,0 +1,27 @@
+import { Construct } from 'constructs';
+import type { AiGateway } from './gateway';
+import type { SecretRef } from './secret-ref';
+
+export interface DomainProps {
+  readonly gateway: AiGateway;
+  /** The published hostname, e.g. `ai.example.com`. */
+  readonly hostname: string;
+  /** A `kubernetes.io/tls` Secret's certificate and key. @default - plain HTTP only */
+  readonly tls?: { readonly certificate: SecretRef; readonly privateKey: SecretRef };
+}
+export type DomainOptions = Omit<DomainProps, 'gateway'>;
+
+/** A hostname the gateway publishes. Counts toward "published domain names". */
+export class Domain extends Construct {
+  public readonly gateway: AiGateway;
+
+  public constructor(scope: Construct, id: string, public readonly props: DomainProps) {
+    super(scope, id);
+    this.gateway = props.gateway;
+    props.gateway._attach('domains', this);
+  }
+
+  public get hostname(): string {
+    return this.props.hostname;
+  }
+}

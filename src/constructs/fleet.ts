@@ -1,0 +1,72 @@
+import type { TerraformProvider } from 'cdktf';
+import { Construct } from 'constructs';
+import { type Edition, IMAGE_REPOSITORY } from '../specs';
+import { AiGateway, type AiGatewayProps } from './gateway';
+import { toK8sName } from './names';
+import { AppRegistry } from './app-registry';
+
+/** Autoscaling of the fleet's Serverless gateways (the user does not configure a Serverless gateway itself). */
+export interface ServerlessDefaultsProps {
+  /** @default 2 */
+  readonly minReplicas?: number;
+  /** @default 20 */
+  readonly maxReplicas?: number;
+  /** @default 70 */
+  readonly targetCpuUtilizationPercent?: number;
+  /** The floating image tag Serverless gateways follow (pulled `Always`: automatic updates). @default 'stable' */
+  readonly imageChannel?: string;
+}
+
+export interface AiGatewayFleetProps {
+  /** The region the fleet's gateways count against (at most 100 gateways per region in the App). */
+  readonly region: string;
+  /** The fleet's namespace: Serverless gateways and the shared middleware live here. @default - `aigw-<id>` */
+  readonly namespace?: string;
+  /** @default - see ServerlessDefaultsProps */
+  readonly serverless?: ServerlessDefaultsProps;
+  /** @default 'ghcr.io/cdktf-ai-gateway/aigw' */
+  readonly imageRepository?: string;
+  /** The IngressClass of the shared endpoint for Serverless gateways. @default - the cluster default */
+  readonly ingressClassName?: string;
+  /**
+   * A Secret with one key per Serverless gateway (the key is the gateway name) holding the password
+   * of its Redis ACL user on the shared Redis.
+   * @default 'aigw-redis-acl'
+   */
+  readonly redisAclSecretName?: string;
+  /** The Kubernetes provider to create resources with. The fleet never creates one. @default - the stack's default provider */
+  readonly provider?: TerraformProvider;
+}
+
+/** A fleet of AI gateways in one region, sharing a namespace, an endpoint and middleware for its Serverless gateways. */
+export class AiGatewayFleet extends Construct {
+  public readonly region: string;
+  public readonly namespace: string;
+  public readonly props: AiGatewayFleetProps;
+  private readonly _gateways: AiGateway[] = [];
+
+  public constructor(scope: Construct, id: string, props: AiGatewayFleetProps) {
+    super(scope, id);
+    this.props = props;
+    this.region = props.region;
+    this.namespace = props.namespace ?? `aigw-${toK8sName(id)}`;
+    AppRegistry.of(this).registerFleet(this);
+  }
+
+  public get gateways(): readonly AiGateway[] {
+    return this._gateways;
+  }
+
+  public get imageRepository(): string {
+    return this.props.imageRepository ?? IMAGE_REPOSITORY;
+  }
+
+  public addGateway<E extends Edition>(id: string, props: AiGatewayProps & { readonly edition: E }): AiGateway<E> {
+    return new AiGateway<E>(this, id, props);
+  }
+
+  /** @internal */
+  public _attachGateway(gateway: AiGateway): void {
+    this._gateways.push(gateway);
+  }
+}

@@ -1,0 +1,198 @@
+import { Construct } from 'constructs';
+import type { CapacitySpec, Edition } from '../specs';
+import { AgentRoute, type AgentRouteOptions } from './agent-route';
+import { Consumer, type ConsumerOptions } from './consumer';
+import { Domain, type DomainOptions } from './domain';
+import { Extension, type ExtensionOptions } from './extension';
+import type { AiGatewayFleet } from './fleet';
+import { McpServer, type McpServerOptions } from './mcp-server';
+import { ModelRoute, type ModelRouteOptions } from './model-route';
+import { toK8sName } from './names';
+import { ServiceSource, type ServiceSourceProps } from './service-source';
+import { UpstreamService, type UpstreamServiceOptions, type UpstreamServiceProps } from './upstream-service';
+
+export interface HardwareAccelerationProps {
+  /** Offload TLS handshakes to Intel QAT (requests `qat.intel.com/cy`). @default false */
+  readonly tls?: boolean;
+  /** Offload compression to Intel QAT (requests `qat.intel.com/dc`). @default false */
+  readonly compression?: boolean;
+  /** When a node has no accelerator: run in software, or refuse to start. @default 'software' */
+  readonly fallback?: 'software' | 'fail';
+}
+
+export interface WafCustomRuleProps {
+  readonly name: string;
+  readonly target: 'path' | 'query' | 'header' | 'body';
+  /** For `target: 'header'`. @default - none */
+  readonly header?: string;
+  /** A regular expression. */
+  readonly pattern: string;
+  /** @default 'block' */
+  readonly action?: 'block' | 'log';
+}
+
+export interface WafProps {
+  /** @default 'block' */
+  readonly mode?: 'detect' | 'block';
+  /** Built-in rule sets; each defaults to on. @default - all on */
+  readonly rules?: {
+    readonly sqlInjection?: boolean;
+    readonly xss?: boolean;
+    readonly pathTraversal?: boolean;
+    readonly commandInjection?: boolean;
+    readonly promptInjection?: boolean;
+  };
+  /** @default [] */
+  readonly customRules?: WafCustomRuleProps[];
+}
+
+export interface DedicatedEndpointProps {
+  /** A fixed IP (EIP) for the gateway's LoadBalancer Service. @default - assigned by the cloud */
+  readonly fixedIp?: string;
+  /** Annotations for the LoadBalancer Service, e.g. for cloud-specific EIP binding. @default {} */
+  readonly serviceAnnotations?: Record<string, string>;
+}
+
+export interface ObservabilityProps {
+  /** Collect system-resource metrics besides business metrics. @default true */
+  readonly systemResources?: boolean;
+  /** Labels added to every metric. @default {} */
+  readonly customLabels?: Record<string, string>;
+}
+
+interface GatewayBaseProps {
+  /** The gateway's name in Kubernetes and in messages. @default - the construct id, lowercased */
+  readonly gatewayName?: string;
+}
+
+/** A Serverless gateway: elastic, shared endpoint and middleware, automatic updates. */
+export interface ServerlessGatewayProps extends GatewayBaseProps {
+  readonly edition: 'serverless';
+  /** Inbound bandwidth, shared, at most 400. @default 400 */
+  readonly bandwidthMbps?: number;
+  readonly spec?: never;
+  readonly hardwareAcceleration?: never;
+  readonly waf?: never;
+  readonly endpoint?: never;
+  readonly observability?: never;
+  readonly version?: never;
+}
+
+/** A Dedicated gateway: a capacity spec, dedicated endpoint and middleware, manual updates. */
+export interface DedicatedGatewayProps extends GatewayBaseProps {
+  readonly edition: 'dedicated';
+  /** The capacity spec: QPS and client connections. */
+  readonly spec: CapacitySpec;
+  /** @default - no acceleration */
+  readonly hardwareAcceleration?: HardwareAccelerationProps;
+  /** @default - no WAF */
+  readonly waf?: WafProps;
+  /** @default - a LoadBalancer Service with a cloud-assigned IP */
+  readonly endpoint?: DedicatedEndpointProps;
+  /** Inbound bandwidth. @default 4000 */
+  readonly bandwidthMbps?: number;
+  /** @default - system resources on, no custom labels */
+  readonly observability?: ObservabilityProps;
+  /** The data-plane image version. @default - the version in aigw.lock.json, else this library's version */
+  readonly version?: string;
+}
+
+export type AiGatewayProps = ServerlessGatewayProps | DedicatedGatewayProps;
+
+/** What the gateway records of its children, by kind. */
+export interface GatewayChildren {
+  readonly modelRoutes: ModelRoute[];
+  readonly agentRoutes: AgentRoute[];
+  readonly mcpServers: McpServer[];
+  readonly extensions: Extension[];
+  readonly consumers: Consumer[];
+  readonly services: UpstreamService[];
+  readonly serviceSources: ServiceSource[];
+  readonly domains: Domain[];
+}
+
+/**
+ * One AI gateway of a fleet. Generic over its edition, so that what a Serverless gateway cannot
+ * have does not compile. Children may be added at any time before synth; rendering is late.
+ */
+export class AiGateway<E extends Edition = Edition> extends Construct {
+  public static isAiGateway(x: unknown): x is AiGateway {
+    return x !== null && typeof x === 'object' && (x as { [GATEWAY_SYMBOL]?: true })[GATEWAY_SYMBOL] === true;
+  }
+
+  public readonly edition: E;
+  public readonly fleet: AiGatewayFleet;
+  public readonly gatewayName: string;
+  public readonly props: AiGatewayProps;
+  /** @internal */
+  public readonly _children: GatewayChildren = {
+    modelRoutes: [],
+    agentRoutes: [],
+    mcpServers: [],
+    extensions: [],
+    consumers: [],
+    services: [],
+    serviceSources: [],
+    domains: [],
+  };
+
+  public constructor(fleet: AiGatewayFleet, id: string, props: AiGatewayProps & { readonly edition: E }) {
+    super(fleet, id);
+    Object.defineProperty(this, GATEWAY_SYMBOL, { value: true });
+    this.fleet = fleet;
+    this.props = props;
+    this.edition = props.edition;
+    this.gatewayName = props.gatewayName ?? toK8sName(id);
+    fleet._attachGateway(this as unknown as AiGateway);
+  }
+
+  /** The capacity spec, for a Dedicated gateway. */
+  public get spec(): CapacitySpec | undefined {
+    return this.props.edition === 'dedicated' ? this.props.spec : undefined;
+  }
+
+  public get children(): Readonly<GatewayChildren> {
+    return this._children;
+  }
+
+  /** @internal Children register themselves here. */
+  public _attach<K extends keyof GatewayChildren>(kind: K, child: GatewayChildren[K][number]): void {
+    (this._children[kind] as Array<GatewayChildren[K][number]>).push(child);
+  }
+
+  public addModelRoute(id: string, options: ModelRouteOptions = {}): ModelRoute {
+    return new ModelRoute(this, id, { ...options, gateway: this as unknown as AiGateway });
+  }
+
+  public addAgentRoute(id: string, options: AgentRouteOptions): AgentRoute {
+    return new AgentRoute(this, id, { ...options, gateway: this as unknown as AiGateway });
+  }
+
+  public addMcpServer(id: string, options: McpServerOptions): McpServer {
+    return new McpServer(this, id, { ...options, gateway: this as unknown as AiGateway });
+  }
+
+  public addExtension(id: string, options: ExtensionOptions<E>): Extension<E> {
+    return new Extension<E>(this, id, { ...options, gateway: this });
+  }
+
+  public addConsumer(id: string, options: ConsumerOptions): Consumer {
+    return new Consumer(this, id, { ...options, gateway: this as unknown as AiGateway });
+  }
+
+  public addUpstreamService(id: string, options: UpstreamServiceOptions): UpstreamService {
+    return new UpstreamService(this, id, { ...options, gateway: this as unknown as AiGateway } as UpstreamServiceProps);
+  }
+
+  public addServiceSource(id: string, options: DistributiveOmit<ServiceSourceProps, 'gateway'>): ServiceSource {
+    return new ServiceSource(this, id, { ...options, gateway: this as unknown as AiGateway } as ServiceSourceProps);
+  }
+
+  public addDomain(id: string, options: DomainOptions): Domain {
+    return new Domain(this, id, { ...options, gateway: this as unknown as AiGateway });
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+const GATEWAY_SYMBOL = Symbol.for('cdktf-ai-gateway.AiGateway');
+

@@ -1,0 +1,75 @@
+import { Construct } from 'constructs';
+import type { Backend } from './backend';
+import type { AiGateway } from './gateway';
+import { toK8sName } from './names';
+import type { RoutePolicyProps } from './policies';
+
+/** One upstream a model is served from. */
+export interface ModelTargetProps {
+  readonly backend: Backend;
+  /** The model name the backend serves. @default - the requested name */
+  readonly model?: string;
+  /** Share of traffic among the model's targets. @default 1 */
+  readonly weight?: number;
+}
+
+/** A model clients may request on the route. */
+export interface ModelProps {
+  /** The requested name; `*` is a wildcard (`gpt-4o*`). */
+  readonly name: string;
+  /** Other names clients may use for it. @default [] */
+  readonly aliases?: string[];
+  /** Weighted targets. */
+  readonly targets: ModelTargetProps[];
+  /** Models of this route to fall back to, in order, on 429, 5xx, timeout or connection error. @default [] */
+  readonly fallbacks?: string[];
+}
+
+export interface ModelRouteOptions {
+  /** @default '*' (any host) */
+  readonly host?: string;
+  /** @default '/' */
+  readonly pathPrefix?: string;
+  /** @default [] (add them with `addModel`) */
+  readonly models?: ModelProps[];
+  /** @default - key auth on, no rate limits */
+  readonly policies?: RoutePolicyProps;
+  /** The route's name in the config and metrics. @default - the construct id */
+  readonly routeName?: string;
+}
+
+export interface ModelRouteProps extends ModelRouteOptions {
+  readonly gateway: AiGateway;
+}
+
+/** An OpenAI-compatible model API route: host and path, models mapped to backends, policies. */
+export class ModelRoute extends Construct {
+  public readonly gateway: AiGateway;
+  public readonly routeName: string;
+  private readonly _models: ModelProps[];
+
+  public constructor(scope: Construct, id: string, public readonly props: ModelRouteProps) {
+    super(scope, id);
+    this.gateway = props.gateway;
+    this.routeName = props.routeName ?? toK8sName(id);
+    this._models = [...(props.models ?? [])];
+    props.gateway._attach('modelRoutes', this);
+  }
+
+  public get models(): readonly ModelProps[] {
+    return this._models;
+  }
+
+  public get host(): string {
+    return this.props.host ?? '*';
+  }
+
+  public get pathPrefix(): string {
+    return this.props.pathPrefix ?? '/';
+  }
+
+  public addModel(model: ModelProps): this {
+    this._models.push(model);
+    return this;
+  }
+}

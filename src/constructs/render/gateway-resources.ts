@@ -1,0 +1,193 @@
+import { Construct } from 'constructs';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import {
+  type GatewayConfig,
+  MOUNT_PATHS,
+  PORTS,
+  PROBE_PATHS,
+  QAT_RESOURCES,
+  RUN_AS_USER,
+  serveArgv,
+  type Sizing,
+} from '../../specs';
+import type { AiGateway, DedicatedGatewayProps } from '../gateway';
+import { gatewayLabels, gatewaySelector, placementOf } from '../placement';
+import { distinctSecrets } from '../secret-mounts';
+import { ConfigShards } from './config-maps';
+import { Redis } from './redis';
+
+export interface GatewayResourcesProps {
+  readonly gateway: AiGateway;
+  readonly config: GatewayConfig;
+  readonly sizing: Sizing;
+  /** The image tag: pinned for Dedicated, the fleet's channel for Serverless. */
+  readonly imageTag: string;
+}
+
+/** Per-pod resources of the data plane; the per-pod capacity in sizing.ts is measured at this size. */
+export const POD_RESOURCES = { requests: { cpu: '1', memory: '512Mi' }, limits: { memory: '1Gi' } } as const;
+
+/** Everything one gateway runs as on Kubernetes. */
+export class GatewayResources extends Construct {
+  public constructor(scope: Construct, id: string, props: GatewayResourcesProps) {
+    super(scope, id);
+    const { gateway, config, sizing } = props;
+    const provider = gateway.fleet.props.provider;
+    const placement = placementOf(gateway);
+    const labels = gatewayLabels(gateway, props.imageTag);
+    const selector = gatewaySelector(gateway);
+    const dedicated = gateway.props.edition === 'dedicated' ? (gateway.props as DedicatedGatewayProps) : undefined;
+    const namespace = placement.namespace;
+    const meta = { name: placement.workloadName, namespace, labels };
+
+    if (dedicated) {
+      // Physically isolated: its own namespace and its own Redis.
+      new NamespaceV1(this, 'Namespace', { provider, metadata: { name: namespace, labels } });
+      new Redis(this, 'Redis', { provider, namespace, name: `${placement.workloadName}-redis`, labels });
+    }
+    new ServiceAccountV1(this, 'ServiceAccount', { provider, metadata: meta, automountServiceAccountToken: false });
+    const shards = new ConfigShards(this, 'Config', { provider, config, namespace, nameOf: placement.configMapName, labels });
+
+    const accel = config.acceleration;
+    const qat: Record<string, string> = {
+      ...(accel.tls.enabled && { [QAT_RESOURCES.tls]: '1' }),
+      ...(accel.compression.enabled && { [QAT_RESOURCES.compression]: '1' }),
+    };
+    // Each distinct Secret is one projected source, with only the keys the config uses.
+    const secrets = [...distinctSecrets(config)].sort(([a], [b]) => a.localeCompare(b));
+    const bandwidthPerPodMbps = Math.ceil(config.limits.bandwidthMbps / (sizing.kind === 'fixed' ? sizing.replicas : sizing.minReplicas));
+
+    new DeploymentV1(this, 'Deployment', {
+      provider,
+      metadata: { ...meta, annotations: { 'aigw.dev/bandwidth-mbps': String(config.limits.bandwidthMbps) } },
+      spec: {
+        ...(sizing.kind === 'fixed' && { replicas: String(sizing.replicas) }),
+        selector: { matchLabels: selector },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: '25%' } },
+        template: {
+          metadata: {
+            labels,
+            annotations: {
+              'kubernetes.io/ingress-bandwidth': `${bandwidthPerPodMbps}M`,
+              'kubernetes.io/egress-bandwidth': `${bandwidthPerPodMbps}M`,
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': String(PORTS.admin),
+              'prometheus.io/path': PROBE_PATHS.metrics,
+            },
+          },
+          spec: {
+            serviceAccountName: placement.workloadName,
+            automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: 60,
+            securityContext: { runAsNonRoot: true, runAsUser: String(RUN_AS_USER), runAsGroup: String(RUN_AS_USER), fsGroup: String(RUN_AS_USER), seccompProfile: { type: 'RuntimeDefault' } },
+            ...(sizing.kind === 'fixed' && {
+              topologySpreadConstraint: [
+                { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] },
+                { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] },
+              ],
+            }),
+            container: [
+              {
+                name: 'aigw',
+                image: `${gateway.fleet.imageRepository}:${props.imageTag}`,
+                imagePullPolicy: dedicated ? 'IfNotPresent' : 'Always',
+                command: serveArgv({
+                  tlsAcceleration: accel.tls.enabled,
+                  compressionAcceleration: accel.compression.enabled,
+                  accelerationFallback: accel.tls.fallback,
+                }),
+                port: [
+                  { name: 'http', containerPort: PORTS.traffic },
+                  { name: 'https', containerPort: PORTS.trafficTls },
+                  { name: 'admin', containerPort: PORTS.admin },
+                ],
+                livenessProbe: { httpGet: { path: PROBE_PATHS.liveness, port: 'admin' }, periodSeconds: 10 },
+                readinessProbe: { httpGet: { path: PROBE_PATHS.readiness, port: 'admin' }, periodSeconds: 5 },
+                resources: {
+                  requests: { ...POD_RESOURCES.requests, ...qat },
+                  limits: { ...POD_RESOURCES.limits, ...qat },
+                },
+                securityContext: {
+                  runAsNonRoot: true,
+                  runAsUser: String(RUN_AS_USER),
+                  readOnlyRootFilesystem: true,
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ['ALL'] },
+                },
+                volumeMount: [
+                  { name: 'config', mountPath: MOUNT_PATHS.config, readOnly: true },
+                  { name: 'tmp', mountPath: MOUNT_PATHS.tmp },
+                  ...(secrets.length > 0 ? [{ name: 'secrets', mountPath: MOUNT_PATHS.secrets, readOnly: true }] : []),
+                ],
+              },
+            ],
+            volume: [
+              { name: 'config', projected: [{ sources: [{ configMap: shards.names.map((name) => ({ name })) }] }] },
+              { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+              ...(secrets.length > 0
+                ? [
+                  {
+                    name: 'secrets',
+                    projected: [{
+                      sources: [
+                        {
+                          secret: secrets.map(([secretName, keys]) => ({
+                            name: secretName,
+                            items: [...keys].sort().map((key) => ({ key, path: `${secretName}/${key}` })),
+                          })),
+                        },
+                      ],
+                    }],
+                  },
+                ]
+                : []),
+            ],
+          },
+        },
+      },
+    });
+
+    if (sizing.kind === 'fixed') {
+      // 99.99%: never more than one replica down for voluntary disruptions.
+      new PodDisruptionBudgetV1(this, 'DisruptionBudget', { provider, metadata: meta, spec: { maxUnavailable: '1', selector: { matchLabels: selector } } });
+    } else {
+      new HorizontalPodAutoscalerV2(this, 'Autoscaler', {
+        provider,
+        metadata: meta,
+        spec: {
+          minReplicas: sizing.minReplicas,
+          maxReplicas: sizing.maxReplicas,
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: placement.workloadName },
+          metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: sizing.targetCpuUtilizationPercent } } }],
+        },
+      });
+    }
+
+    const ports = [
+      { name: 'http', port: 80, targetPort: 'http' },
+      { name: 'https', port: 443, targetPort: 'https' },
+    ];
+    if (dedicated) {
+      // A dedicated endpoint: its own LoadBalancer, with a fixed IP where one is given.
+      new ServiceV1(this, 'Endpoint', {
+        provider,
+        metadata: { ...meta, annotations: { ...dedicated.endpoint?.serviceAnnotations, 'aigw.dev/bandwidth-mbps': String(config.limits.bandwidthMbps) } },
+        spec: {
+          type: 'LoadBalancer',
+          externalTrafficPolicy: 'Local',
+          selector,
+          port: ports,
+          ...(dedicated.endpoint?.fixedIp && { loadBalancerIp: dedicated.endpoint.fixedIp }),
+        },
+      });
+    } else {
+      // Reached through the fleet's shared endpoint (one Ingress for all Serverless gateways).
+      new ServiceV1(this, 'Service', { provider, metadata: meta, spec: { type: 'ClusterIP', selector, port: ports } });
+    }
+  }
+}

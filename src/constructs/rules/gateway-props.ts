@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { BANDWIDTH, CAPACITY_SPEC_NAMES, EDITIONS, type Feature, FEATURES } from '../../specs';
+import type { AiGateway } from '../gateway';
+import { violation, type Violation } from '../violation';
+import type { Rule } from './context';
+import { gw } from './labels';
+
+/** The feature matrix as a zod schema, for callers that TypeScript did not check (plain JS, JSON). */
+const serverlessSchema = z.strictObject({
+  edition: z.literal('serverless'),
+  gatewayName: z.string().optional(),
+  bandwidthMbps: z.int().min(1).optional(),
+});
+
+const dedicatedSchema = z.strictObject({
+  edition: z.literal('dedicated'),
+  gatewayName: z.string().optional(),
+  spec: z.enum(CAPACITY_SPEC_NAMES as [string, ...string[]], { error: `must be one of ${CAPACITY_SPEC_NAMES.join(', ')}` }),
+  hardwareAcceleration: z
+    .strictObject({ tls: z.boolean().optional(), compression: z.boolean().optional(), fallback: z.enum(['software', 'fail']).optional() })
+    .optional(),
+  waf: z
+    .strictObject({
+      mode: z.enum(['detect', 'block']).optional(),
+      rules: z.record(z.enum(['sqlInjection', 'xss', 'pathTraversal', 'commandInjection', 'promptInjection']), z.boolean()).optional(),
+      customRules: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            target: z.enum(['path', 'query', 'header', 'body']),
+            header: z.string().optional(),
+            pattern: z.string().min(1).refine(isRegExp, 'must be a valid regular expression'),
+            action: z.enum(['block', 'log']).optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+  endpoint: z
+    .strictObject({ fixedIp: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional(), serviceAnnotations: z.record(z.string(), z.string()).optional() })
+    .optional(),
+  bandwidthMbps: z.int().min(1).optional(),
+  observability: z.strictObject({ systemResources: z.boolean().optional(), customLabels: z.record(z.string(), z.string()).optional() }).optional(),
+  version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image tag').optional(),
+});
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Which catalog feature a prop a Serverless gateway cannot have stands for. */
+const SERVERLESS_FORBIDDEN: Record<string, Feature> = {
+  spec: 'capacity',
+  waf: 'waf',
+  hardwareAcceleration: 'tlsAcceleration',
+  endpoint: 'fixedEip',
+  observability: 'monitoring',
+  version: 'versionUpdates',
+};
+
+function check(g: AiGateway): Violation[] {
+  const props = g.props as unknown as Record<string, unknown>;
+  const edition = props.edition as string;
+  if (!EDITIONS.includes(edition as never)) {
+    return [violation('gateway-props', g, `${gw(g)}: edition must be 'serverless' or 'dedicated', found ${JSON.stringify(edition)}. Set edition.`)];
+  }
+  const out: Violation[] = [];
+  const schema = edition === 'serverless' ? serverlessSchema : dedicatedSchema;
+  const result = schema.safeParse(props);
+  for (const issue of result.success ? [] : result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const feature = edition === 'serverless' ? SERVERLESS_FORBIDDEN[key] : undefined;
+        out.push(
+          violation(
+            'gateway-props',
+            g,
+            feature
+              ? `${gw(g)}: '${key}' (${FEATURES[feature].feature}) is not available on the Serverless edition (catalog: ${String(FEATURES[feature].serverless)}). Remove '${key}', or use edition 'dedicated'.`
+              : `${gw(g)}: unknown prop '${[...issue.path, key].join('.')}'. Remove it.`,
+          ),
+        );
+      }
+      continue;
+    }
+    const where = issue.path.join('.');
+    out.push(violation('gateway-props', g, `${gw(g)}: ${where} ${issue.message}, found ${JSON.stringify(valueAt(props, issue.path))}. Fix '${where}'.`));
+  }
+  const bandwidth = props.bandwidthMbps;
+  if (edition === 'serverless' && typeof bandwidth === 'number' && bandwidth > BANDWIDTH.serverlessMaxMbps) {
+    out.push(
+      violation(
+        'gateway-props',
+        g,
+        `${gw(g)}: Serverless bandwidth is at most ${BANDWIDTH.serverlessMaxMbps} Mbps, found ${bandwidth}. Lower bandwidthMbps, or use edition 'dedicated' (default ${BANDWIDTH.dedicatedDefaultMbps} Mbps, adjustable).`,
+      ),
+    );
+  }
+  return out;
+}
+
+function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), obj);
+}
+
+export const gatewayPropsRule: Rule = {
+  id: 'gateway-props',
+  description: "A gateway's props follow the feature matrix of its edition (checked with zod, for callers TypeScript did not check), and Serverless bandwidth is at most 400 Mbps.",
+  check: (ctx) => ctx.gateways.flatMap(check),
+};

@@ -1,0 +1,38 @@
+import { configSchemaRule } from './config-schema';
+import type { Rule } from './context';
+import { extensionsRule } from './extensions';
+import { fallbackLoopsRule } from './fallback-loops';
+import { fleetPropsRule } from './fleet-props';
+import { foreignReferencesRule } from './foreign-references';
+import { gatewayPropsRule } from './gateway-props';
+import { noDowngradeRule } from './no-downgrade';
+import { openApiFilesRule } from './openapi-files';
+import { quotasRule } from './quotas';
+import { regionLimitRule } from './region-limit';
+import { routeBackendsRule } from './route-backends';
+import { routeConflictsRule } from './route-conflicts';
+import { secretMountsRule } from './secret-mounts';
+import { uniqueNamesRule } from './unique-names';
+
+export type { Rule, RuleContext } from './context';
+export { QUOTA_COUNTERS } from './quotas';
+
+/** Every synth-time rule, in the order they run. All run; every violation is reported. */
+export const RULES: readonly Rule[] = [
+  fleetPropsRule,
+  gatewayPropsRule,
+  regionLimitRule,
+  quotasRule,
+  uniqueNamesRule,
+  routeConflictsRule,
+  foreignReferencesRule,
+  routeBackendsRule,
+  fallbackLoopsRule,
+  openApiFilesRule,
+  extensionsRule,
+  noDowngradeRule,
+  secretMountsRule,
+];
+
+/** Runs only when every rule above passed: a config built from broken props would only repeat their errors. */
+export const FINAL_RULES: readonly Rule[] = [configSchemaRule];

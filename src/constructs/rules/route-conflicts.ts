@@ -1,0 +1,59 @@
+import type { AiGateway } from '../gateway';
+import { describe, violation, type Violation } from '../violation';
+import type { Rule } from './context';
+import { gw } from './labels';
+
+function withinGateway(g: AiGateway): Violation[] {
+  const seen = new Map<string, string>();
+  const out: Violation[] = [];
+  for (const route of [...g.children.modelRoutes, ...g.children.agentRoutes]) {
+    const key = `${route.host}${route.pathPrefix}`;
+    const first = seen.get(key);
+    if (first) {
+      out.push(
+        violation(
+          'route-conflicts',
+          route,
+          `${describe('Route', route.routeName, route)}: host '${route.host}' and path '${route.pathPrefix}' are already routed by ${first} in ${gw(g)}. Change the host or path, or merge the routes.`,
+        ),
+      );
+    } else {
+      seen.set(key, route.node.path);
+    }
+  }
+  return out;
+}
+
+/** The hosts a Serverless gateway claims on the fleet's shared endpoint: its domains and route hosts, or any host. */
+export function publishedHosts(g: AiGateway): string[] {
+  const hosts = new Set([...g.children.domains.map((d) => d.hostname), ...[...g.children.modelRoutes, ...g.children.agentRoutes].map((r) => r.host).filter((h) => h !== '*')]);
+  return hosts.size > 0 ? [...hosts].sort() : ['*'];
+}
+
+function onSharedEndpoint(gateways: readonly AiGateway[]): Violation[] {
+  const owner = new Map<string, AiGateway>();
+  const out: Violation[] = [];
+  for (const g of gateways.filter((x) => x.edition === 'serverless')) {
+    for (const host of publishedHosts(g)) {
+      const first = owner.get(`${g.fleet.node.path}|${host}`);
+      if (first && first !== g) {
+        out.push(
+          violation(
+            'route-conflicts',
+            g,
+            `${gw(g)}: host '${host === '*' ? '* (any host)' : host}' on the fleet's shared endpoint is already served by ${gw(first)}. Give each Serverless gateway its own Domain or route hosts.`,
+          ),
+        );
+      } else {
+        owner.set(`${g.fleet.node.path}|${host}`, g);
+      }
+    }
+  }
+  return out;
+}
+
+export const routeConflictsRule: Rule = {
+  id: 'route-conflicts',
+  description: "No two routes of a gateway share a host and path; no two Serverless gateways of a fleet claim the same host on the shared endpoint.",
+  check: (ctx) => [...ctx.gateways.flatMap(withinGateway), ...onSharedEndpoint(ctx.gateways)],
+};

@@ -1,0 +1,33 @@
+import { Construct } from 'constructs';
+import type { AiGateway } from './gateway';
+import { toK8sName } from './names';
+import type { SecretRef } from './secret-ref';
+
+export type ServiceSourceProps =
+  | { readonly gateway: AiGateway; readonly kind: 'in-cluster'; /** @default - the construct id */ readonly sourceName?: string }
+  | {
+    readonly gateway: AiGateway;
+    readonly kind: 'kubeconfig';
+    /** A kubeconfig for the remote cluster. */
+    readonly kubeconfig: SecretRef;
+    /** @default - the construct id */
+    readonly sourceName?: string;
+  };
+
+/** A Kubernetes cluster the gateway discovers services from: its own, or one reached by kubeconfig. */
+export class ServiceSource extends Construct {
+  public readonly gateway: AiGateway;
+  public readonly sourceName: string;
+
+  public constructor(scope: Construct, id: string, public readonly props: ServiceSourceProps) {
+    super(scope, id);
+    this.gateway = props.gateway;
+    this.sourceName = props.sourceName ?? toK8sName(id);
+    props.gateway._attach('serviceSources', this);
+  }
+
+  /** Two sources are the same cluster when both are in-cluster or share a kubeconfig reference. */
+  public get clusterKey(): string {
+    return this.props.kind === 'in-cluster' ? 'in-cluster' : `kubeconfig:${this.props.kubeconfig?.secretName}/${this.props.kubeconfig?.key}`;
+  }
+}

@@ -1,0 +1,382 @@
+import { z } from 'zod';
+import { CAPACITY_SPEC_NAMES, EDITIONS } from './catalog';
+
+/**
+ * `GatewayConfig`: the runtime config of one gateway, and the one contract between the constructs
+ * (which emit it) and the data plane (which loads it). Every object is strict; no field is `any`,
+ * `unknown` or passthrough. Later versions only add optional fields.
+ */
+export const GATEWAY_CONFIG_API_VERSION = 'aigw.dev/v1';
+
+// ---------------------------------------------------------------- primitives
+
+/** A Kubernetes object name (RFC 1123 subdomain). */
+const k8sName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 name (a-z, 0-9, "-", ".")');
+
+/** A name unique within its list in the config (route, backend, model, consumer, …). */
+const refName = z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'must start with a letter or digit and use only A-Z a-z 0-9 . _ : / @ -');
+
+const port = z.int().min(1).max(65_535);
+const positiveInt = z.int().min(1);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
+const stringMap = z.record(z.string(), z.string());
+/** A host as a client sends it, or `*` for any host; `*.example.com` matches one label. */
+const hostPattern = z
+  .string()
+  .regex(/^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/, 'must be a lowercase hostname, "*.domain" or "*"');
+const pathPrefix = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be an absolute URL path starting with "/"');
+
+/** A reference to a key of a Kubernetes Secret. Secrets are never inlined in the config. */
+export const SecretRefSchema = z.strictObject({
+  secretName: k8sName,
+  key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid Secret key ([-._a-zA-Z0-9]+)'),
+});
+export type SecretRef = z.infer<typeof SecretRefSchema>;
+
+// ---------------------------------------------------------------- listeners and limits
+
+const Metadata = z.strictObject({
+  name: k8sName,
+  fleet: k8sName,
+  /** The construct path of the gateway, for messages and metrics. */
+  constructPath: z.string().min(1),
+  edition: z.enum(EDITIONS),
+  spec: z.enum(CAPACITY_SPEC_NAMES as [string, ...string[]]).optional(),
+  region: z.string().min(1),
+});
+
+const Listeners = z.strictObject({
+  port: port,
+  tlsPort: port,
+  adminPort: port,
+});
+
+/** Per-replica limits: each replica enforces its share of the capacity spec. */
+const Limits = z.strictObject({
+  maxClientConnections: positiveInt,
+  maxQps: positiveInt,
+  /** The gateway's inbound bandwidth, all replicas together. */
+  bandwidthMbps: positiveInt,
+  /** Largest request body accepted, unless a route says otherwise. */
+  maxBodyBytes: positiveInt,
+  /** Header and idle timeouts against slow clients. */
+  headersTimeoutMs: positiveInt,
+  idleTimeoutMs: positiveInt,
+});
+
+// ---------------------------------------------------------------- upstreams
+
+export const PROVIDER_TYPES = ['openai', 'azure-openai', 'dashscope', 'deepseek', 'vllm', 'ollama', 'anthropic', 'openai-compatible'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+const Timeouts = z.strictObject({
+  connectMs: positiveInt,
+  firstByteMs: positiveInt,
+  totalMs: positiveInt,
+});
+
+const Retries = z.strictObject({
+  attempts: z.int().min(0).max(10),
+  /** HTTP statuses that are retried (connection errors and timeouts always are). */
+  onStatus: z.array(z.int().min(100).max(599)),
+  backoffBaseMs: z.int().min(0),
+});
+
+const AzureOptions = z.strictObject({
+  apiVersion: z.string().min(1),
+  /** Model name → Azure deployment name; a model not listed uses its own name as deployment. */
+  deployments: stringMap,
+});
+
+/** An LLM endpoint of one provider: the thing a model target sends requests to. */
+const Backend = z.strictObject({
+  name: refName,
+  provider: z.enum(PROVIDER_TYPES),
+  baseUrl: httpUrl,
+  apiKey: SecretRefSchema.optional(),
+  /** The `UpstreamService` this backend's address comes from, if any. */
+  service: refName.optional(),
+  azure: AzureOptions.optional(),
+  headers: stringMap,
+  timeouts: Timeouts,
+  retries: Retries,
+});
+
+const UpstreamService = z.discriminatedUnion('kind', [
+  z.strictObject({ name: refName, kind: z.literal('static'), addresses: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be "host:port"')).min(1) }),
+  z.strictObject({ name: refName, kind: z.literal('dns'), host: z.string().min(1), port }),
+  z.strictObject({
+    name: refName,
+    kind: z.literal('kubernetes'),
+    serviceName: k8sName,
+    namespace: k8sName,
+    port,
+    /** The `ServiceSource` the Service is discovered from. */
+    source: refName,
+  }),
+]);
+
+const ServiceSource = z.discriminatedUnion('kind', [
+  z.strictObject({ name: refName, kind: z.literal('in-cluster') }),
+  z.strictObject({ name: refName, kind: z.literal('kubeconfig'), kubeconfig: SecretRefSchema }),
+]);
+
+// ---------------------------------------------------------------- policies
+
+export const RATE_LIMIT_WINDOWS = ['second', 'minute', 'hour', 'day', 'month'] as const;
+export const RATE_LIMIT_SCOPES = ['consumer', 'route', 'consumer-route'] as const;
+
+const RateLimit = z.strictObject({
+  name: refName,
+  /** What is counted: requests, or prompt + completion tokens. */
+  kind: z.enum(['requests', 'tokens']),
+  limit: positiveInt,
+  window: z.enum(RATE_LIMIT_WINDOWS),
+  scope: z.enum(RATE_LIMIT_SCOPES),
+});
+
+const Policies = z.strictObject({
+  keyAuth: z.strictObject({ enabled: z.boolean() }),
+  rateLimits: z.array(RateLimit),
+  /** What a limit check does when Redis is unreachable. */
+  onRedisUnavailable: z.enum(['failOpen', 'failClosed']),
+  maxBodyBytes: positiveInt.optional(),
+  cors: z
+    .strictObject({
+      allowOrigins: z.array(z.string().min(1)).min(1),
+      allowMethods: z.array(z.string().min(1)),
+      allowHeaders: z.array(z.string().min(1)),
+      maxAgeSeconds: z.int().min(0),
+    })
+    .optional(),
+});
+
+// ---------------------------------------------------------------- routes
+
+const ModelTarget = z.strictObject({
+  backend: refName,
+  /** The model name the backend serves (the mapping from the requested name). */
+  model: z.string().min(1),
+  weight: z.int().min(1).max(10_000),
+});
+
+/** A model clients may request on a route, and where it goes. */
+const ModelEntry = z.strictObject({
+  /** The requested name; `*` wildcards match (e.g. `gpt-4o*`). */
+  name: z.string().min(1),
+  aliases: z.array(z.string().min(1)),
+  targets: z.array(ModelTarget).min(1),
+  /** Other models of this route to try, in order, on 429, 5xx, timeout or connection error. */
+  fallbacks: z.array(z.string().min(1)),
+});
+
+const Match = z.strictObject({ host: hostPattern, pathPrefix: pathPrefix });
+
+const ModelRoute = z.strictObject({
+  name: refName,
+  match: Match,
+  models: z.array(ModelEntry).min(1),
+  policies: Policies,
+});
+
+export const AGENT_KINDS = ['model-studio', 'dify', 'custom'] as const;
+
+const AgentRoute = z.strictObject({
+  name: refName,
+  kind: z.enum(AGENT_KINDS),
+  match: Match,
+  /** Model Studio (DashScope) application id; Dify and custom agents are addressed by URL alone. */
+  appId: z.string().min(1).optional(),
+  upstream: z.strictObject({ baseUrl: httpUrl, apiKey: SecretRefSchema.optional(), service: refName.optional() }),
+  timeouts: Timeouts,
+  policies: Policies,
+});
+
+// ---------------------------------------------------------------- consumers
+
+const Consumer = z.strictObject({
+  name: refName,
+  apiKey: SecretRefSchema,
+  grants: z.strictObject({
+    /** Every route and MCP server of the gateway, present and future. */
+    all: z.boolean(),
+    routes: z.array(refName),
+    mcpServers: z.array(refName),
+  }),
+});
+
+// ---------------------------------------------------------------- MCP
+
+const JsonObject = z.record(z.string(), z.json());
+
+const McpTool = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ . -'),
+  description: z.string(),
+  /** JSON Schema (type: object) of the tool's arguments. */
+  inputSchema: JsonObject,
+  /** How a call becomes an HTTP request: `{{args.name}}` placeholders are filled from the arguments. */
+  request: z.strictObject({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
+    path: z.string().startsWith('/'),
+    query: stringMap,
+    headers: stringMap,
+    /** The argument whose value is sent as a JSON body, if any. */
+    bodyArg: z.string().min(1).optional(),
+  }),
+  /** How the HTTP response becomes the tool result. */
+  response: z.strictObject({
+    /** `json` returns the body as JSON text; `text` returns it as is. */
+    format: z.enum(['json', 'text']),
+    /** A JSON pointer into the response body to return instead of the whole. */
+    pointer: z.string().startsWith('/').optional(),
+  }),
+});
+
+const McpServer = z.discriminatedUnion('kind', [
+  z.strictObject({
+    name: refName,
+    kind: z.literal('proxy'),
+    path: pathPrefix,
+    upstream: z.strictObject({
+      url: httpUrl,
+      transport: z.enum(['streamable-http', 'sse']),
+      headers: stringMap,
+      auth: SecretRefSchema.optional(),
+    }),
+    /** Tools exposed to clients; empty means all. */
+    allowTools: z.array(z.string().min(1)),
+  }),
+  z.strictObject({
+    name: refName,
+    kind: z.literal('http-to-mcp'),
+    path: pathPrefix,
+    upstream: z.strictObject({
+      baseUrl: httpUrl,
+      service: refName.optional(),
+      auth: z.strictObject({ header: headerName, prefix: z.string(), secret: SecretRefSchema }).optional(),
+    }),
+    tools: z.array(McpTool).min(1),
+  }),
+]);
+
+// ---------------------------------------------------------------- extensions, WAF, acceleration
+
+export const EXTENSION_SOURCES = ['system', 'marketplace', 'custom'] as const;
+export const EXTENSION_PHASES = ['authn', 'authz', 'stats', 'default'] as const;
+
+const Extension = z.strictObject({
+  name: refName,
+  source: z.enum(EXTENSION_SOURCES),
+  version: z.string().min(1).optional(),
+  /** Custom extensions: the module's path inside the bundle (bundling comes later). */
+  module: z.string().min(1).optional(),
+  phase: z.enum(EXTENSION_PHASES),
+  priority: z.int().min(0).max(1_000),
+  failPolicy: z.enum(['open', 'closed']),
+  enabled: z.boolean(),
+  config: JsonObject,
+});
+
+const Waf = z.strictObject({
+  mode: z.enum(['detect', 'block']),
+  rules: z.strictObject({
+    sqlInjection: z.boolean(),
+    xss: z.boolean(),
+    pathTraversal: z.boolean(),
+    commandInjection: z.boolean(),
+    promptInjection: z.boolean(),
+  }),
+  customRules: z.array(
+    z.strictObject({
+      name: refName,
+      /** Where the pattern is looked for. */
+      target: z.enum(['path', 'query', 'header', 'body']),
+      header: headerName.optional(),
+      /** A regular expression. */
+      pattern: z.string().min(1),
+      action: z.enum(['block', 'log']),
+    }),
+  ),
+});
+
+const AccelerationSwitch = z.strictObject({ enabled: z.boolean(), fallback: z.enum(['software', 'fail']) });
+const Acceleration = z.strictObject({ tls: AccelerationSwitch, compression: AccelerationSwitch });
+
+const Observability = z.strictObject({
+  /** `business`: request metrics only (Serverless); `full`: plus system resources and custom labels. */
+  tier: z.enum(['business', 'full']),
+  customLabels: stringMap,
+});
+
+const Redis = z.strictObject({
+  /** `host:port`. */
+  address: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be "host:port"'),
+  keyPrefix: z.string().min(1),
+  user: z.string().min(1).optional(),
+  password: SecretRefSchema.optional(),
+});
+
+const Domain = z.strictObject({
+  host: hostPattern,
+  tls: z.strictObject({ certificate: SecretRefSchema, privateKey: SecretRefSchema }).optional(),
+});
+
+// ---------------------------------------------------------------- the config
+
+export const GatewayConfigSchema = z.strictObject({
+  apiVersion: z.literal(GATEWAY_CONFIG_API_VERSION),
+  kind: z.literal('GatewayConfig'),
+  metadata: Metadata,
+  listeners: Listeners,
+  limits: Limits,
+  domains: z.array(Domain),
+  backends: z.array(Backend),
+  services: z.array(UpstreamService),
+  serviceSources: z.array(ServiceSource),
+  modelRoutes: z.array(ModelRoute),
+  agentRoutes: z.array(AgentRoute),
+  consumers: z.array(Consumer),
+  mcpServers: z.array(McpServer),
+  extensions: z.array(Extension),
+  waf: Waf.optional(),
+  acceleration: Acceleration,
+  observability: Observability,
+  redis: Redis.optional(),
+});
+
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+export type BackendConfig = GatewayConfig['backends'][number];
+export type ModelRouteConfig = GatewayConfig['modelRoutes'][number];
+export type ModelEntryConfig = ModelRouteConfig['models'][number];
+export type AgentRouteConfig = GatewayConfig['agentRoutes'][number];
+export type ConsumerConfig = GatewayConfig['consumers'][number];
+export type McpServerConfig = GatewayConfig['mcpServers'][number];
+export type McpToolConfig = Extract<McpServerConfig, { kind: 'http-to-mcp' }>['tools'][number];
+export type ExtensionConfig = GatewayConfig['extensions'][number];
+export type WafConfig = NonNullable<GatewayConfig['waf']>;
+export type PoliciesConfig = ModelRouteConfig['policies'];
+export type RateLimitConfig = PoliciesConfig['rateLimits'][number];
+export type UpstreamServiceConfig = GatewayConfig['services'][number];
+export type ServiceSourceConfig = GatewayConfig['serviceSources'][number];
+export type DomainConfig = GatewayConfig['domains'][number];
+export type TimeoutsConfig = BackendConfig['timeouts'];
+export type RetriesConfig = BackendConfig['retries'];
+
+/** One readable line per problem: `modelRoutes[3].models[0].targets: must have at least 1 item`. */
+export function formatConfigIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}
+
+/** Parse strictly, or return every problem. */
+export function parseGatewayConfig(input: unknown): { ok: true; config: GatewayConfig } | { ok: false; issues: string[] } {
+  const result = GatewayConfigSchema.safeParse(input);
+  return result.success ? { ok: true, config: result.data } : { ok: false, issues: formatConfigIssues(result.error) };
+}

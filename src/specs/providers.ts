@@ -1,0 +1,30 @@
+import type { ProviderType } from './config';
+
+/**
+ * What the constructs need to know of each provider: the wire protocol it speaks and its public
+ * endpoint. The data plane's provider table (paths, auth headers, translation) builds on this.
+ */
+export interface ProviderFacts {
+  /** The API family: OpenAI chat completions, or Anthropic messages. */
+  readonly protocol: 'openai' | 'anthropic';
+  /** The public endpoint; undefined where every deployment has its own (Azure, vLLM, Ollama). */
+  readonly defaultBaseUrl?: string;
+  /** Whether the provider needs an API key. */
+  readonly needsApiKey: boolean;
+}
+
+export const PROVIDERS: { readonly [P in ProviderType]: ProviderFacts } = {
+  'openai': { protocol: 'openai', defaultBaseUrl: 'https://api.openai.com/v1', needsApiKey: true },
+  'azure-openai': { protocol: 'openai', needsApiKey: true },
+  'dashscope': { protocol: 'openai', defaultBaseUrl: 'https://dashscope.aliyuncs.com/compatible-mode/v1', needsApiKey: true },
+  'deepseek': { protocol: 'openai', defaultBaseUrl: 'https://api.deepseek.com/v1', needsApiKey: true },
+  'vllm': { protocol: 'openai', needsApiKey: false },
+  'ollama': { protocol: 'openai', needsApiKey: false },
+  'anthropic': { protocol: 'anthropic', defaultBaseUrl: 'https://api.anthropic.com/v1', needsApiKey: true },
+  'openai-compatible': { protocol: 'openai', needsApiKey: false },
+};
+
+/** Where agent routes go by default. */
+export const AGENT_DEFAULT_BASE_URLS = {
+  'model-studio': 'https://dashscope.aliyuncs.com/api/v1',
+} as const;

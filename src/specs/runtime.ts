@@ -1,0 +1,107 @@
+/**
+ * The data plane's runtime interface, stated once: its command line, ports, probe paths, mount
+ * paths and flags. The constructs render the Deployment from it; the CLI and the Dockerfile follow it.
+ */
+
+/** The executable the image's entrypoint runs. */
+export const AIGW_BINARY = 'aigw';
+
+/** Container ports. */
+export const PORTS = {
+  /** Client traffic (HTTP). */
+  traffic: 8080,
+  /** Client traffic (TLS), used when a Domain carries a certificate. */
+  trafficTls: 8443,
+  /** Health, readiness and Prometheus metrics. */
+  admin: 9901,
+} as const;
+
+/** Admin listener paths. */
+export const PROBE_PATHS = {
+  liveness: '/healthz',
+  readiness: '/readyz',
+  metrics: '/metrics',
+} as const;
+
+/** Where the pod mounts what the data plane reads. */
+export const MOUNT_PATHS = {
+  /** The config shards (a projected volume of ConfigMaps, with kubelet's `..data` swap). */
+  config: '/etc/aigw/config',
+  /** Each referenced Secret key, as `<secretName>/<key>`. */
+  secrets: '/var/run/secrets/aigw',
+  /** The only writable path: a memory-backed emptyDir (the root filesystem is read-only). */
+  tmp: '/tmp',
+} as const;
+
+/** Hardware acceleration flags. Each is off unless passed. */
+export const ACCEL_FLAGS = {
+  tls: '--tls-accel=qat',
+  compression: '--compress-accel=qat',
+  /** What to do when the accelerator is missing at start: fall back to software, or fail. */
+  fallbackSoftware: '--accel-fallback=software',
+  fallbackFail: '--accel-fallback=fail',
+} as const;
+
+/** Kubernetes extended resources requested for Intel QAT. */
+export const QAT_RESOURCES = {
+  /** Crypto instances, for TLS offload. */
+  tls: 'qat.intel.com/cy',
+  /** Compression instances. */
+  compression: 'qat.intel.com/dc',
+} as const;
+
+/** Environment variable that points the data plane at secrets for local use (instead of MOUNT_PATHS.secrets). */
+export const SECRETS_DIR_ENV = 'AIGW_SECRETS_DIR';
+
+/** The numeric non-root user the image runs as. */
+export const RUN_AS_USER = 10001;
+
+/** The data-plane image. The default tag is the library's version (see version.ts). */
+export const IMAGE_REPOSITORY = 'ghcr.io/cdktf-ai-gateway/aigw';
+
+/** Distinct Kubernetes Secrets one gateway may mount; beyond this, put many keys in one Secret. */
+export const MAX_SECRETS_PER_GATEWAY = 32;
+
+export interface ServeArgs {
+  /** @default MOUNT_PATHS.config */
+  readonly configDir?: string;
+  /** @default MOUNT_PATHS.secrets */
+  readonly secretsDir?: string;
+  /** @default PORTS.traffic */
+  readonly port?: number;
+  /** @default PORTS.admin */
+  readonly adminPort?: number;
+  /** @default false */
+  readonly tlsAcceleration?: boolean;
+  /** @default false */
+  readonly compressionAcceleration?: boolean;
+  /** Only rendered when an accelerator is on. @default 'software' */
+  readonly accelerationFallback?: 'software' | 'fail';
+}
+
+/** The full argv of `aigw serve`, including the binary: the container command and the image entrypoint. */
+export function serveArgv(args: ServeArgs = {}): string[] {
+  const argv = [
+    AIGW_BINARY,
+    'serve',
+    '--config',
+    args.configDir ?? MOUNT_PATHS.config,
+    '--secrets',
+    args.secretsDir ?? MOUNT_PATHS.secrets,
+    '--port',
+    String(args.port ?? PORTS.traffic),
+    '--admin-port',
+    String(args.adminPort ?? PORTS.admin),
+  ];
+  if (args.tlsAcceleration) argv.push(ACCEL_FLAGS.tls);
+  if (args.compressionAcceleration) argv.push(ACCEL_FLAGS.compression);
+  if (args.tlsAcceleration || args.compressionAcceleration) {
+    argv.push(args.accelerationFallback === 'fail' ? ACCEL_FLAGS.fallbackFail : ACCEL_FLAGS.fallbackSoftware);
+  }
+  return argv;
+}
+
+/** Path of a mounted secret key inside the secrets dir. */
+export function secretFilePath(secretsDir: string, secretName: string, key: string): string {
+  return `${secretsDir}/${secretName}/${key}`;
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'crypto';
+import { gunzipSync, gzipSync } from 'zlib';
+import { type GatewayConfig, parseGatewayConfig } from './config';
+
+/**
+ * How a `GatewayConfig` travels from synth to the data plane: gzipped JSON cut into ConfigMap shards.
+ *
+ * Every shard carries the hash of the whole config, so the data plane loads a set only when all of
+ * its shards agree (kubelet may swap ConfigMaps one at a time). Shard count grows with config size,
+ * never with the number of routes as such.
+ */
+
+/** A ConfigMap holds at most 1 MiB; binary data is base64 (4/3), so a shard carries at most this many raw bytes. */
+export const MAX_SHARD_RAW_BYTES = 700 * 1024;
+
+export interface ShardMeta {
+  readonly hash: string;
+  readonly index: number;
+  readonly count: number;
+  readonly encoding: 'gzip+json';
+}
+
+export interface ConfigShard {
+  readonly meta: ShardMeta;
+  /** ConfigMap `data`: the shard's meta, as JSON. */
+  readonly data: Record<string, string>;
+  /** ConfigMap `binary_data`: the shard's bytes, base64. */
+  readonly binaryData: Record<string, string>;
+}
+
+export function shardMetaKey(index: number): string {
+  return `shard-${String(index).padStart(3, '0')}.meta.json`;
+}
+
+export function shardDataKey(index: number): string {
+  return `shard-${String(index).padStart(3, '0')}.json.gz`;
+}
+
+/** The config's identity: sha256 of its JSON. */
+export function configHash(json: string): string {
+  return `sha256:${createHash('sha256').update(json).digest('hex')}`;
+}
+
+export function encodeConfigShards(config: GatewayConfig, maxShardRawBytes: number = MAX_SHARD_RAW_BYTES): ConfigShard[] {
+  const json = JSON.stringify(config);
+  const hash = configHash(json);
+  const gz = gzipSync(Buffer.from(json, 'utf8'), { level: 9 });
+  const count = Math.max(1, Math.ceil(gz.length / maxShardRawBytes));
+  const shards: ConfigShard[] = [];
+  for (let index = 0; index < count; index++) {
+    const meta: ShardMeta = { hash, index, count, encoding: 'gzip+json' };
+    shards.push({
+      meta,
+      data: { [shardMetaKey(index)]: JSON.stringify(meta) },
+      binaryData: { [shardDataKey(index)]: gz.subarray(index * maxShardRawBytes, (index + 1) * maxShardRawBytes).toString('base64') },
+    });
+  }
+  return shards;
+}
+
+export type DecodeResult = { ok: true; config: GatewayConfig; hash: string } | { ok: false; reason: string };
+
+/**
+ * Reassemble a config from the files of a shard directory (file name → contents). Refuses a
+ * half-updated set (shards of different hashes, or a missing shard) and an invalid config.
+ */
+export function decodeConfigShards(files: ReadonlyMap<string, Buffer>): DecodeResult {
+  const metas: ShardMeta[] = [];
+  for (const [name, content] of files) {
+    if (!/^shard-\d{3}\.meta\.json$/.test(name)) continue;
+    try {
+      metas.push(JSON.parse(content.toString('utf8')) as ShardMeta);
+    } catch {
+      return { ok: false, reason: `${name}: not valid JSON` };
+    }
+  }
+  if (metas.length === 0) return { ok: false, reason: 'no shard-NNN.meta.json file found' };
+  const hashes = new Set(metas.map((m) => m.hash));
+  if (hashes.size !== 1) return { ok: false, reason: `shards disagree on the config hash (${[...hashes].join(', ')}): a partial update` };
+  const { hash, count } = metas[0];
+  if (metas.length !== count || metas.some((m) => m.count !== count)) {
+    return { ok: false, reason: `expected ${count} shards, found ${metas.length}` };
+  }
+  const parts: Buffer[] = [];
+  for (let index = 0; index < count; index++) {
+    const part = files.get(shardDataKey(index));
+    if (!part) return { ok: false, reason: `${shardDataKey(index)} is missing` };
+    parts.push(part);
+  }
+  let json: string;
+  try {
+    json = gunzipSync(Buffer.concat(parts)).toString('utf8');
+  } catch (e) {
+    return { ok: false, reason: `shards do not gunzip: ${(e as Error).message}` };
+  }
+  if (configHash(json) !== hash) return { ok: false, reason: `content hash does not match ${hash}` };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    return { ok: false, reason: `config is not JSON: ${(e as Error).message}` };
+  }
+  const parsed = parseGatewayConfig(raw);
+  if (!parsed.ok) return { ok: false, reason: `invalid config:\n  ${parsed.issues.join('\n  ')}` };
+  return { ok: true, config: parsed.config, hash };
+}
