@@ -50,7 +50,7 @@ const project = new typescript.TypeScriptProject({
   releaseToNpm: true,
   github: false,
 
-  deps: ['zod@^4.1.0'],
+  deps: ['zod@^4.1.0', 'yaml@^2.8.0'],
   peerDeps: ['cdktf@^0.21.0', 'constructs@^10', '@cdktf/provider-kubernetes@^12.1.1'],
   peerDependencyOptions: { pinnedDevDependency: false },
   devDeps: [

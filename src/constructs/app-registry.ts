@@ -11,7 +11,7 @@ import type { McpServer } from './mcp-server';
 import { openApiFileToTools, type OpenApiToolsResult } from './openapi-tools';
 import { FleetResources } from './render/fleet-resources';
 import { GatewayResources } from './render/gateway-resources';
-import { FINAL_RULES, RULES, type RuleContext } from './rules';
+import { FINAL_RULES, type Rule, RULES, type RuleContext } from './rules';
 import { imageChannel, serverlessScaling } from './serverless-scaling';
 import type { Violation } from './violation';
 
@@ -80,8 +80,8 @@ export class AppRegistry {
         return built;
       },
     };
-    let violations = RULES.flatMap((rule) => rule.check(ctx));
-    if (violations.length === 0) violations = FINAL_RULES.flatMap((rule) => rule.check(ctx));
+    let violations = RULES.flatMap((rule) => runRule(rule, ctx));
+    if (violations.length === 0) violations = FINAL_RULES.flatMap((rule) => runRule(rule, ctx));
     this.violations = violations;
     if (violations.length > 0) return violations;
 
@@ -109,6 +109,15 @@ export class AppRegistry {
   private imageTag(g: AiGateway, locked: LockEntry | undefined): string {
     if (g.edition === 'serverless') return imageChannel(g.fleet);
     return (g.props as DedicatedGatewayProps).version ?? (locked?.edition === 'dedicated' ? locked.imageVersion : undefined) ?? LIBRARY_VERSION;
+  }
+}
+
+/** A rule that throws on props it did not expect is a bug in the rule; report it with the others instead of crashing synth. */
+function runRule(rule: Rule, ctx: RuleContext): Violation[] {
+  try {
+    return rule.check(ctx);
+  } catch (e) {
+    return [{ rule: rule.id, path: '', message: `rule '${rule.id}' could not check the App (${(e as Error).message}); fix the other violations first, and report this if it persists.` }];
   }
 }
 

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import type { CapacitySpec, Edition } from '../specs';
+import { type CapacitySpec, type Edition, isCapacitySpec } from '../specs';
 import { AgentRoute, type AgentRouteOptions } from './agent-route';
 import { Consumer, type ConsumerOptions } from './consumer';
 import { Domain, type DomainOptions } from './domain';
@@ -146,9 +146,9 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
     fleet._attachGateway(this as unknown as AiGateway);
   }
 
-  /** The capacity spec, for a Dedicated gateway. */
+  /** The capacity spec, for a Dedicated gateway (undefined when the props name none of the catalog's: a rule reports that). */
   public get spec(): CapacitySpec | undefined {
-    return this.props.edition === 'dedicated' ? this.props.spec : undefined;
+    return this.props.edition === 'dedicated' && isCapacitySpec(this.props.spec) ? this.props.spec : undefined;
   }
 
   public get children(): Readonly<GatewayChildren> {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { McpToolConfig } from '../specs/config';
 
 /**
@@ -22,7 +23,7 @@ const MAX_SCHEMA_DEPTH = 64;
 /** A problem with the document; its message is the `reason`. */
 class OpenApiError extends Error {}
 
-/** Read a file (JSON; YAML is reported as unsupported) and convert it. Never throws. */
+/** Read a file (JSON, or YAML when it ends in .yaml/.yml) and convert it. Never throws. */
 export function openApiFileToTools(filePath: string): OpenApiToolsResult {
   let text: string;
   try {
@@ -30,15 +31,12 @@ export function openApiFileToTools(filePath: string): OpenApiToolsResult {
   } catch (e) {
     return { ok: false, reason: `cannot read OpenAPI file "${filePath}": ${messageOf(e)}` };
   }
-  // `yaml` is only a transitive dev dependency here; importing it would break installs of the package.
-  if (/\.ya?ml$/i.test(filePath)) {
-    return { ok: false, reason: `OpenAPI file "${filePath}" is YAML, which is not supported; convert it to JSON` };
-  }
+  const yaml = /\.ya?ml$/i.test(filePath);
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
-    return { ok: false, reason: `OpenAPI file "${filePath}" is not valid JSON: ${messageOf(e)}` };
+    return { ok: false, reason: `OpenAPI file "${filePath}" is not valid ${yaml ? 'YAML' : 'JSON'}: ${messageOf(e)}` };
   }
   const result = openApiDocumentToTools(doc);
   return result.ok ? result : { ok: false, reason: `OpenAPI file "${filePath}": ${result.reason}` };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CAPACITY_SPEC_NAMES, EDITIONS } from './catalog';
+import { CAPACITY_SPEC_NAMES, type CapacitySpec, EDITIONS } from './catalog';
 
 /**
  * `GatewayConfig`: the runtime config of one gateway, and the one contract between the constructs
@@ -22,7 +22,12 @@ const refName = z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*
 
 const port = z.int().min(1).max(65_535);
 const positiveInt = z.int().min(1);
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((u) => {
+    const url = new URL(u);
+    return url.username === '' && url.password === '';
+  }, 'must not carry credentials; use a SecretRef');
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
 const stringMap = z.record(z.string(), z.string());
 /** A host as a client sends it, or `*` for any host; `*.example.com` matches one label. */
@@ -40,15 +45,21 @@ export type SecretRef = z.infer<typeof SecretRefSchema>;
 
 // ---------------------------------------------------------------- listeners and limits
 
-const Metadata = z.strictObject({
-  name: k8sName,
-  fleet: k8sName,
-  /** The construct path of the gateway, for messages and metrics. */
-  constructPath: z.string().min(1),
-  edition: z.enum(EDITIONS),
-  spec: z.enum(CAPACITY_SPEC_NAMES as [string, ...string[]]).optional(),
-  region: z.string().min(1),
-});
+const Metadata = z
+  .strictObject({
+    name: k8sName,
+    fleet: k8sName,
+    /** The construct path of the gateway, for messages and metrics. */
+    constructPath: z.string().min(1),
+    edition: z.enum(EDITIONS),
+    /** Dedicated gateways only. */
+    spec: z.enum(CAPACITY_SPEC_NAMES as [CapacitySpec, ...CapacitySpec[]]).optional(),
+    region: z.string().min(1),
+  })
+  .refine((m) => (m.edition === 'dedicated') === (m.spec !== undefined), {
+    message: 'a dedicated gateway has a spec and a serverless one has none',
+    path: ['spec'],
+  });
 
 const Listeners = z.strictObject({
   port: port,

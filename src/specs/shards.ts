@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import { gunzipSync, gzipSync } from 'zlib';
+import { z } from 'zod';
 import { type GatewayConfig, parseGatewayConfig } from './config';
 
 /**
@@ -13,12 +14,13 @@ import { type GatewayConfig, parseGatewayConfig } from './config';
 /** A ConfigMap holds at most 1 MiB; binary data is base64 (4/3), so a shard carries at most this many raw bytes. */
 export const MAX_SHARD_RAW_BYTES = 700 * 1024;
 
-export interface ShardMeta {
-  readonly hash: string;
-  readonly index: number;
-  readonly count: number;
-  readonly encoding: 'gzip+json';
-}
+const ShardMetaSchema = z.strictObject({
+  hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  index: z.int().min(0),
+  count: z.int().min(1),
+  encoding: z.literal('gzip+json'),
+});
+export type ShardMeta = Readonly<z.infer<typeof ShardMetaSchema>>;
 
 export interface ConfigShard {
   readonly meta: ShardMeta;
@@ -68,11 +70,16 @@ export function decodeConfigShards(files: ReadonlyMap<string, Buffer>): DecodeRe
   const metas: ShardMeta[] = [];
   for (const [name, content] of files) {
     if (!/^shard-\d{3}\.meta\.json$/.test(name)) continue;
+    let raw: unknown;
     try {
-      metas.push(JSON.parse(content.toString('utf8')) as ShardMeta);
+      raw = JSON.parse(content.toString('utf8'));
     } catch {
       return { ok: false, reason: `${name}: not valid JSON` };
     }
+    const meta = ShardMetaSchema.safeParse(raw);
+    if (!meta.success) return { ok: false, reason: `${name}: not a shard meta (${meta.error.issues[0]?.message})` };
+    if (meta.data.index !== Number(name.slice(6, 9))) return { ok: false, reason: `${name}: index ${meta.data.index} does not match its file name` };
+    metas.push(meta.data);
   }
   if (metas.length === 0) return { ok: false, reason: 'no shard-NNN.meta.json file found' };
   const hashes = new Set(metas.map((m) => m.hash));

@@ -247,9 +247,18 @@ describe('openApiFileToTools failures name the file', () => {
     expect(reason(openApiFileToTools(file))).toMatch(new RegExp(`^OpenAPI file "${escapeRegExp(file)}": the document defines no operations`));
   });
 
-  test('YAML is unsupported: convert it to JSON', () => {
-    const file = writeFile('petstore.yaml', 'openapi: 3.0.3\npaths: {}\n');
-    expect(reason(openApiFileToTools(file))).toContain('convert it to JSON');
+  test('YAML files are read as YAML', () => {
+    const file = writeFile(
+      'petstore.yaml',
+      ['openapi: 3.0.3', 'paths:', '  /pets/{petId}:', '    get:', '      operationId: getPet', '      parameters:', '        - { name: petId, in: path, schema: { type: integer } }', ''].join('\n'),
+    );
+    const result = openApiFileToTools(file);
+    expect(result.ok && result.tools.map((t) => [t.name, t.request.path])).toEqual([['getPet', '/pets/{{args.petId}}']]);
+  });
+
+  test('invalid YAML is a failure naming the file', () => {
+    const file = writeFile('broken.yml', 'openapi: [3.0\n  paths: {');
+    expect(reason(openApiFileToTools(file))).toMatch(/is not valid YAML/);
   });
 });
 

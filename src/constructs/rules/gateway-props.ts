@@ -81,7 +81,7 @@ function check(g: AiGateway): Violation[] {
             'gateway-props',
             g,
             feature
-              ? `${gw(g)}: '${key}' (${FEATURES[feature].feature}) is not available on the Serverless edition (catalog: ${String(FEATURES[feature].serverless)}). Remove '${key}', or use edition 'dedicated'.`
+              ? `${gw(g)}: '${key}' (${FEATURES[feature].feature}) is not available on the Serverless edition (catalog: ${catalogCell(FEATURES[feature].serverless)}). Remove '${key}', or use edition 'dedicated'.`
               : `${gw(g)}: unknown prop '${[...issue.path, key].join('.')}'. Remove it.`,
           ),
         );
@@ -102,6 +102,10 @@ function check(g: AiGateway): Violation[] {
     );
   }
   return out;
+}
+
+function catalogCell(cell: boolean | string): string {
+  return cell === false ? 'no' : cell === true ? 'yes' : cell;
 }
 
 function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
