@@ -1,9 +1,9 @@
 import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { type Edition, IMAGE_REPOSITORY } from '../specs';
+import { AppRegistry } from './app-registry';
 import { AiGateway, type AiGatewayProps } from './gateway';
 import { toK8sName } from './names';
-import { AppRegistry } from './app-registry';
 
 /** Autoscaling of the fleet's Serverless gateways (the user does not configure a Serverless gateway itself). */
 export interface ServerlessDefaultsProps {

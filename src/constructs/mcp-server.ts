@@ -47,6 +47,14 @@ export interface McpToolProps {
   readonly response?: { readonly format?: 'json' | 'text'; readonly pointer?: string };
 }
 
+export interface HttpToMcpAuthProps {
+  readonly secret: SecretRef;
+  /** @default 'authorization' */
+  readonly header?: string;
+  /** @default 'Bearer ' */
+  readonly prefix?: string;
+}
+
 /** Turn an HTTP API into MCP tools, given inline or as an OpenAPI 3 file. */
 export interface HttpToMcpOptions extends McpServerBaseOptions {
   readonly kind: 'http-to-mcp';
@@ -55,7 +63,7 @@ export interface HttpToMcpOptions extends McpServerBaseOptions {
   /** @default - none: `baseUrl` is used */
   readonly service?: UpstreamService;
   /** How calls authenticate upstream. @default - none */
-  readonly auth?: { readonly secret: SecretRef; /** @default 'authorization' */ readonly header?: string; /** @default 'Bearer ' */ readonly prefix?: string };
+  readonly auth?: HttpToMcpAuthProps;
   /** @default [] */
   readonly tools?: McpToolProps[];
   /** An OpenAPI 3 file (JSON or YAML), converted at synth to one tool per operation. @default - none */

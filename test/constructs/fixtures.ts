@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, TerraformStack, Testing } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { App, TerraformStack, Testing } from 'cdktf';
 import { AiGatewayFleet, type AiGatewayFleetProps, Backend } from '../../src';
 import { decodeConfigShards, type GatewayConfig } from '../../src/specs';
 

@@ -1,9 +1,9 @@
 import { writeFileSync, mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { appSynth, appSynthError, bigApp, fleetStack, openAi } from './fixtures';
 import { type AiGateway, type AiGatewayProps, type CapacitySpec } from '../../src';
 import { type Quota, QUOTAS, type QuotaTier } from '../../src/specs';
-import { appSynth, appSynthError, bigApp, fleetStack, openAi } from './fixtures';
 
 // Literal limits, as the catalog page states them: a typo in the catalog must not also be in the test.
 const LIMITS: Record<Quota, Record<QuotaTier, number | null>> = {
@@ -47,7 +47,7 @@ const FILL: Record<Quota, (g: AiGateway, n: number) => void> = {
   serviceNodes: (g, n) => {
     // Two addresses a service keeps the service count at half the node count, within every tier.
     for (let i = 0; i * 2 < n; i++) {
-      const addresses = [`10.0.${i >> 8}.${i & 255}:80`, `10.1.${i >> 8}.${i & 255}:80`].slice(0, Math.min(2, n - i * 2));
+      const addresses = [`10.0.${Math.floor(i / 256)}.${i % 256}:80`, `10.1.${Math.floor(i / 256)}.${i % 256}:80`].slice(0, Math.min(2, n - i * 2));
       g.addUpstreamService(`n${i}`, { kind: 'static', addresses });
     }
   },

@@ -1,7 +1,7 @@
 import { Testing } from 'cdktf';
+import { configOf, fleetStack, resourceCount, resourcesOf, synth } from './fixtures';
 import { AgentRoute, Backend, Consumer, LIBRARY_VERSION, McpServer, ModelRoute } from '../../src';
 import { GatewayConfigSchema, MOUNT_PATHS, PROBE_PATHS, serveArgv } from '../../src/specs';
-import { configOf, fleetStack, resourceCount, resourcesOf, synth } from './fixtures';
 
 function twoGateways() {
   const { stack, fleet } = fleetStack({ namespace: 'ai', serverless: { minReplicas: 3, maxReplicas: 12 } });

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdktf';
+import { configOf, fleetStack, openAi, synth, synthError } from './fixtures';
 import { type AiGateway, AiGatewayFleet, Backend, Extension, McpServer, ModelRoute } from '../../src';
-import { fleetStack, openAi, synth, synthError } from './fixtures';
 
 const model = (name = 'gpt-4o') => ({ name, targets: [{ backend: openAi() }] });
 /** Props as a plain-JS caller could pass them: TypeScript is not there to stop them. */
@@ -140,7 +140,7 @@ describe('references and routing', () => {
     const message = synthError(stack);
     expect(message).toContain(`ModelRoute 'empty' (${empty.node.path}): has no models, so no backend.`);
     expect(message).toContain("model 'm' has no targets, so no backend");
-    expect(message).toContain("goes to a vllm backend with no baseUrl. Set baseUrl or service");
+    expect(message).toContain('goes to a vllm backend with no baseUrl. Set baseUrl or service');
     expect(message).toContain("a 'dify' agent route has no baseUrl or service");
     expect(message).toContain("a 'model-studio' agent route needs the application's appId");
     expect(message).toContain('an HTTP-to-MCP server has no tools');
@@ -191,9 +191,9 @@ describe('references and routing', () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
     g.addMcpServer('weather', { kind: 'http-to-mcp', baseUrl: 'https://weather.example.com', openApiFile: file });
-    const { configOf } = require('./fixtures');
     const config = configOf(synth(stack), 'g');
-    const tools = config.mcpServers[0].tools;
+    const server = config.mcpServers[0];
+    const tools = server.kind === 'http-to-mcp' ? server.tools : [];
     expect(tools.map((t: any) => t.name)).toEqual(['getForecast', 'createAlert']);
     expect(tools[0].request).toMatchObject({ method: 'GET', path: '/forecast/{{args.city}}', query: { days: '{{args.days}}' } });
     expect(tools[1].request.bodyArg).toBe('body');

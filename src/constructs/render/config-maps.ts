@@ -1,6 +1,6 @@
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { type ConfigShard, encodeConfigShards, type GatewayConfig } from '../../specs';
 
 export interface ConfigShardsProps {

@@ -1,11 +1,11 @@
-import { Construct } from 'constructs';
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { Construct } from 'constructs';
 import { redisAclSecretName } from '../config-builder';
 import type { AiGatewayFleet } from '../fleet';
 import { fleetName, placementOf, sharedRedisName } from '../placement';
-import { publishedHosts } from '../rules/route-conflicts';
 import { Redis } from './redis';
+import { publishedHosts } from '../rules/route-conflicts';
 
 /** What a fleet shares: its namespace and, for its Serverless gateways, one Redis and one endpoint. */
 export class FleetResources extends Construct {

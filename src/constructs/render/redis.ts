@@ -1,7 +1,7 @@
-import type { TerraformProvider } from 'cdktf';
-import { Construct } from 'constructs';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import type { TerraformProvider } from 'cdktf';
+import { Construct } from 'constructs';
 import { REDIS_PORT } from '../placement';
 
 export const REDIS_IMAGE = 'redis:7.4-alpine';

@@ -54,6 +54,6 @@ function onSharedEndpoint(gateways: readonly AiGateway[]): Violation[] {
 
 export const routeConflictsRule: Rule = {
   id: 'route-conflicts',
-  description: "No two routes of a gateway share a host and path; no two Serverless gateways of a fleet claim the same host on the shared endpoint.",
+  description: 'No two routes of a gateway share a host and path; no two Serverless gateways of a fleet claim the same host on the shared endpoint.',
   check: (ctx) => [...ctx.gateways.flatMap(withinGateway), ...onSharedEndpoint(ctx.gateways)],
 };
