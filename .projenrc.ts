@@ -39,7 +39,6 @@ const project = new typescript.TypeScriptProject({
       baseUrl: '..',
       paths: {
         'cdktf-ai-gateway': ['src/index.ts'],
-        'cdktf-ai-gateway/testing': ['src/testing/index.ts'],
       },
     },
     include: ['../examples/**/*.ts', '../bench/**/*.ts'],
@@ -85,10 +84,9 @@ project.jest!.config.transform = {
   '^.+\\.tsx?$': new javascript.Transform('@swc/jest'),
 };
 
-// Public entry points: the construct library, and the test helpers.
+// Public entry points. (`./testing`, the test helpers, comes with the data plane.)
 project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },
-  './testing': { types: './lib/testing/index.d.ts', default: './lib/testing/index.js' },
   './package.json': './package.json',
 });
 

@@ -475,7 +475,7 @@ function section(results: CaseResult[], load: string): string {
       + 'Synthesis is a real `App({ outdir })` + `TerraformStack` + `KubernetesProvider` with validations on; resources are counted in `cdktf.out/stacks/<stack>/cdk.tf.json` (the file cdktf 0.21 writes; path taken from `manifest.json`). '
       + `Runs per case: ${RUNS} (\`SYNTH_BENCH_RUNS\`); times are the median run, peak RSS the highest of the runs.`,
     '- One case alone (e.g. to profile): `node --cpu-prof -r ts-node/register/transpile-only bench/synth-bench.ts --case large` (cases: '
-      + `${Object.keys(CASES).join(', ')}). \`npx projen bench:synth -- <case>...\` runs a subset without touching this file.`,
+      + `${Object.keys(CASES).join(', ')}). Naming cases after the script (\`node --expose-gc -r ts-node/register/transpile-only bench/synth-bench.ts large fleet100\`) runs a subset without touching this file.`,
     '',
     resultsTable(results),
     '',
