@@ -39,6 +39,7 @@ const project = new typescript.TypeScriptProject({
       baseUrl: '..',
       paths: {
         'cdktf-ai-gateway': ['src/index.ts'],
+        'cdktf-ai-gateway/testing': ['src/testing/index.ts'],
       },
     },
     include: ['../examples/**/*.ts', '../bench/**/*.ts'],
@@ -49,7 +50,8 @@ const project = new typescript.TypeScriptProject({
   releaseToNpm: true,
   github: false,
 
-  deps: ['zod@^4.1.0', 'yaml@^2.8.0'],
+  deps: ['zod@^4.1.0', 'yaml@^2.8.0', 'undici@^7.16.0', 'prom-client@^15.1.3', 'pino@^10.0.0'],
+  bin: { aigw: 'lib/cli/aigw.js' },
   peerDeps: ['cdktf@^0.21.0', 'constructs@^10', '@cdktf/provider-kubernetes@^12.1.1'],
   peerDependencyOptions: { pinnedDevDependency: false },
   devDeps: [
@@ -60,6 +62,7 @@ const project = new typescript.TypeScriptProject({
     '@swc/core@1.16.22',
     '@swc/jest@0.2.39',
     'fast-check@4.11.0',
+    'openai@6.30.1',
   ],
 
   jest: true,
@@ -84,9 +87,10 @@ project.jest!.config.transform = {
   '^.+\\.tsx?$': new javascript.Transform('@swc/jest'),
 };
 
-// Public entry points. (`./testing`, the test helpers, comes with the data plane.)
+// Public entry points: the construct library, and the test helpers (in-process data plane, upstream simulator).
 project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './testing': { types: './lib/testing/index.d.ts', default: './lib/testing/index.js' },
   './package.json': './package.json',
 });
 

@@ -1,0 +1,59 @@
+import { DataPlane, FileAndEnvSecrets, StartupError } from '../dataplane';
+import { ACCEL_FLAGS, MOUNT_PATHS } from '../specs';
+import { parseFlags, portFlag, UsageError } from './args';
+
+export const SERVE_USAGE = `aigw serve --config DIR [--secrets DIR] [--port N] [--admin-port N] [--host ADDR]
+           [${ACCEL_FLAGS.tls}] [${ACCEL_FLAGS.compression}] [--accel-fallback=software|fail]`;
+
+/** Runs one gateway until SIGTERM/SIGINT, then drains and exits 0. */
+export async function serve(argv: readonly string[]): Promise<number> {
+  const flags = parseFlags(argv, {
+    'config': 'string',
+    'secrets': 'string',
+    'port': 'string',
+    'admin-port': 'string',
+    'host': 'string',
+    'tls-accel': 'string',
+    'compress-accel': 'string',
+    'accel-fallback': 'string',
+    'drain-timeout-ms': 'string',
+  });
+  if (typeof flags.config !== 'string') throw new UsageError("'--config DIR' is required");
+  for (const f of ['tls-accel', 'compress-accel'] as const) {
+    if (flags[f] !== undefined && flags[f] !== 'qat') throw new UsageError(`'--${f}' supports only 'qat', found '${String(flags[f])}'`);
+  }
+  const fallback = flags['accel-fallback'] ?? 'software';
+  if (fallback !== 'software' && fallback !== 'fail') throw new UsageError(`'--accel-fallback' must be 'software' or 'fail', found '${String(fallback)}'`);
+  const drainTimeoutMs = flags['drain-timeout-ms'] === undefined ? undefined : Number(flags['drain-timeout-ms']);
+
+  let plane: DataPlane;
+  try {
+    plane = await DataPlane.start({
+      config: { dir: flags.config },
+      secrets: new FileAndEnvSecrets(typeof flags.secrets === 'string' ? flags.secrets : MOUNT_PATHS.secrets),
+      port: portFlag('port', flags.port),
+      adminPort: portFlag('admin-port', flags['admin-port']),
+      host: typeof flags.host === 'string' ? flags.host : undefined,
+      drainTimeoutMs,
+    });
+  } catch (e) {
+    if (e instanceof StartupError) {
+      process.stderr.write(`aigw serve: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  if (flags['tls-accel'] || flags['compress-accel']) {
+    // QAT offload lands with the acceleration issue; until then the flags are accepted and reported.
+    plane.logger.warn({ tls: flags['tls-accel'], compression: flags['compress-accel'], fallback }, 'hardware acceleration requested: running in software');
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      plane.logger.info({ signal }, 'stopping');
+      void plane.drain().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

@@ -1,0 +1,163 @@
+import { createHash } from 'crypto';
+import type { AgentRouteConfig, ConsumerConfig, GatewayConfig, ModelEntryConfig, ModelRouteConfig, SecretRef } from '../../specs';
+import { PROVIDER_ADAPTERS } from '../providers';
+import type { SecretSource } from '../secrets';
+import { createUpstream, type Upstream } from '../upstream';
+import { ModelMatcher } from './model-matcher';
+import { RouteTable } from './route-table';
+
+/** A model of a route, with its weighted targets resolved to upstreams. */
+export interface CompiledModel {
+  readonly entry: ModelEntryConfig;
+  readonly targets: readonly { readonly upstream: Upstream; readonly model: string; readonly weight: number }[];
+  readonly totalWeight: number;
+  /** Fallback models of the same route, in order. */
+  fallbacks: readonly CompiledModel[];
+}
+
+export interface CompiledModelRoute {
+  readonly kind: 'model';
+  readonly name: string;
+  readonly match: ModelRouteConfig['match'];
+  readonly config: ModelRouteConfig;
+  readonly models: ModelMatcher<CompiledModel>;
+  readonly maxBodyBytes: number;
+}
+
+export interface CompiledAgentRoute {
+  readonly kind: 'agent';
+  readonly name: string;
+  readonly match: AgentRouteConfig['match'];
+  readonly config: AgentRouteConfig;
+  readonly upstream: Upstream;
+  readonly maxBodyBytes: number;
+}
+
+export type CompiledRoute = CompiledModelRoute | CompiledAgentRoute;
+
+export interface CompiledConsumer {
+  readonly name: string;
+  readonly keyDigest: Buffer;
+  readonly all: boolean;
+  readonly routes: ReadonlySet<string>;
+  readonly mcpServers: ReadonlySet<string>;
+}
+
+/** Everything a request needs, computed once per config and never mutated: a request keeps the one it started with. */
+export interface Snapshot {
+  readonly config: GatewayConfig;
+  readonly hash: string;
+  readonly routes: RouteTable<CompiledRoute>;
+  /** Consumers by the sha256 of their API key. */
+  readonly consumersByDigest: ReadonlyMap<string, CompiledConsumer>;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+}
+
+export class CompileError extends Error {
+  public constructor(public readonly problems: string[]) {
+    super(`the config cannot be used:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export function keyDigest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/** Validated config + secrets → immutable lookup structures. Throws CompileError naming every problem. */
+export function compileSnapshot(config: GatewayConfig, hash: string, secrets: SecretSource): Snapshot {
+  const problems: string[] = [];
+  const secret = (ref: SecretRef | undefined, where: string): string | undefined => {
+    if (!ref) return undefined;
+    const value = secrets.read(ref);
+    if (value === undefined || value === '') problems.push(`${where}: secret ${ref.secretName}/${ref.key} not found (looked in ${secrets.describe(ref)})`);
+    return value;
+  };
+
+  const upstreams = new Map<string, Upstream>();
+  config.backends.forEach((b, i) => {
+    const adapter = PROVIDER_ADAPTERS[b.provider];
+    if (!adapter) {
+      problems.push(`backends[${i}] (${b.name}): provider '${b.provider}' is not served by this data plane version`);
+      return;
+    }
+    upstreams.set(b.name, createUpstream(b, adapter, secret(b.apiKey, `backends[${i}].apiKey`)));
+  });
+
+  const maxBody = (policies: { maxBodyBytes?: number }) => policies.maxBodyBytes ?? config.limits.maxBodyBytes;
+  const routes: CompiledRoute[] = [];
+  config.modelRoutes.forEach((route, r) => {
+    const compiled = new Map<string, CompiledModel>();
+    for (const entry of route.models) {
+      const targets = entry.targets.flatMap((t, i) => {
+        const upstream = upstreams.get(t.backend);
+        if (!upstream) problems.push(`modelRoutes[${r}].models '${entry.name}'.targets[${i}]: backend '${t.backend}' is not defined`);
+        return upstream ? [{ upstream, model: t.model, weight: t.weight }] : [];
+      });
+      compiled.set(entry.name, { entry, targets, totalWeight: targets.reduce((n, t) => n + t.weight, 0), fallbacks: [] });
+    }
+    for (const model of compiled.values()) {
+      model.fallbacks = model.entry.fallbacks.flatMap((f) => compiled.get(f) ?? []);
+    }
+    routes.push({
+      kind: 'model',
+      name: route.name,
+      match: route.match,
+      config: route,
+      models: new ModelMatcher([...compiled.values()].map((m) => ({ entry: m.entry, model: m }))),
+      maxBodyBytes: maxBody(route.policies),
+    });
+  });
+  config.agentRoutes.forEach((route, r) => {
+    const adapter = PROVIDER_ADAPTERS['openai-compatible']!;
+    const apiKey = secret(route.upstream.apiKey, `agentRoutes[${r}].upstream.apiKey`);
+    const upstream = createUpstream(
+      {
+        name: `agent:${route.name}`,
+        provider: 'openai-compatible',
+        baseUrl: route.upstream.baseUrl,
+        headers: {},
+        timeouts: route.timeouts,
+        retries: { attempts: 0, onStatus: [], backoffBaseMs: 0 },
+      },
+      adapter,
+      apiKey,
+    );
+    upstreams.set(`agent:${route.name}`, upstream);
+    routes.push({
+      kind: 'agent',
+      name: route.name,
+      match: route.match,
+      config: route,
+      upstream,
+      maxBodyBytes: maxBody(route.policies),
+    });
+  });
+
+  const consumersByDigest = new Map<string, CompiledConsumer>();
+  config.consumers.forEach((c: ConsumerConfig, i) => {
+    const key = secret(c.apiKey, `consumers[${i}] (${c.name}).apiKey`);
+    if (key === undefined) return;
+    const digest = keyDigest(key);
+    const hex = digest.toString('hex');
+    const other = consumersByDigest.get(hex);
+    if (other) problems.push(`consumers[${i}] (${c.name}): has the same API key as consumer '${other.name}'; every consumer needs its own key`);
+    consumersByDigest.set(hex, {
+      name: c.name,
+      keyDigest: digest,
+      all: c.grants.all,
+      routes: new Set(c.grants.routes),
+      mcpServers: new Set(c.grants.mcpServers),
+    });
+  });
+
+  if (problems.length > 0) {
+    for (const u of upstreams.values()) void u.pool.destroy();
+    throw new CompileError(problems);
+  }
+  return { config, hash, routes: new RouteTable(routes), consumersByDigest, upstreams };
+}
+
+/** Releases a snapshot's upstream pools once no request holds it. */
+export async function closeSnapshot(snapshot: Snapshot): Promise<void> {
+  await Promise.all([...snapshot.upstreams.values()].map((u) => u.pool.close().catch(() => undefined)));
+}

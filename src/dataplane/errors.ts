@@ -1,0 +1,59 @@
+import type { ServerResponse } from 'http';
+
+/** The OpenAI error types clients switch on. */
+export type OpenAiErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'api_error' | 'timeout_error';
+
+/** A failure the gateway answers itself, as an OpenAI-style error with the right status. */
+export class GatewayError extends Error {
+  public constructor(
+    public readonly status: number,
+    public readonly type: OpenAiErrorType,
+    /** A stable machine-readable code, e.g. `model_not_found`. */
+    public readonly code: string,
+    message: string,
+    public readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+
+  public body(): string {
+    return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });
+  }
+}
+
+export const Errors = {
+  badJson: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_json', `The request body is not valid JSON (${detail}). Send a JSON object.`),
+  badRequest: (message: string, param: string | null = null) => new GatewayError(400, 'invalid_request_error', 'invalid_request', message, param),
+  noKey: () =>
+    new GatewayError(401, 'authentication_error', 'missing_api_key', 'No API key provided. Send it as "Authorization: Bearer <key>" or "x-api-key: <key>".'),
+  badKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'The API key is not valid for this gateway. Check the key, or ask for one.'),
+  notGranted: (consumer: string, route: string) =>
+    new GatewayError(403, 'permission_error', 'not_granted', `Consumer '${consumer}' has no grant to route '${route}'. Ask the gateway's owner for a grant.`),
+  noRoute: (host: string, path: string) =>
+    new GatewayError(404, 'not_found_error', 'route_not_found', `No route matches host '${host}' and path '${path}'. Check the base URL.`),
+  noEndpoint: (path: string) =>
+    new GatewayError(404, 'not_found_error', 'endpoint_not_found', `'${path}' is not an endpoint of this gateway. Use /v1/chat/completions, /v1/completions, /v1/embeddings or /v1/models.`),
+  noModel: (model: string, route: string) =>
+    new GatewayError(404, 'not_found_error', 'model_not_found', `The model '${model}' does not exist on route '${route}'. List the models with GET /v1/models.`, 'model'),
+  tooLarge: (limit: number) =>
+    new GatewayError(413, 'invalid_request_error', 'request_too_large', `The request body exceeds ${limit} bytes. Send a smaller request.`),
+  methodNotAllowed: (method: string) => new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `Method ${method} is not allowed here. Use POST.`),
+  upstreamUnreachable: (backend: string, detail: string) =>
+    new GatewayError(502, 'api_error', 'upstream_unreachable', `The upstream '${backend}' could not be reached (${detail}). Retry later.`),
+  upstreamFailed: (backend: string, status: number) => new GatewayError(502, 'api_error', 'upstream_error', `The upstream '${backend}' failed with HTTP ${status}. Retry later.`),
+  upstreamAuth: (backend: string) =>
+    new GatewayError(502, 'api_error', 'upstream_auth_failed', `The upstream '${backend}' rejected the gateway's credentials. The gateway's operator must fix the backend's API key.`),
+  upstreamTimeout: (backend: string, phase: string, ms: number) =>
+    new GatewayError(504, 'timeout_error', 'upstream_timeout', `The upstream '${backend}' did not answer within ${ms} ms (${phase}). Retry later.`),
+  unavailable: () => new GatewayError(503, 'api_error', 'unavailable', 'The gateway is shutting down. Retry on another replica.'),
+};
+
+export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = error.body();
+  res.writeHead(error.status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

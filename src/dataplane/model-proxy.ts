@@ -1,0 +1,255 @@
+import type { Dispatcher } from 'undici';
+import { authorize } from './auth';
+import { readBody, parseJsonObject } from './body';
+import type { CompiledModel, CompiledModelRoute } from './compile/snapshot';
+import { Errors, GatewayError } from './errors';
+import type { Endpoint } from './providers';
+import type { RequestContext } from './request-context';
+import { eventData, SseFramer } from './sse';
+import type { Upstream } from './upstream';
+
+/** Largest non-streamed response body kept aside to read its usage; larger ones stream through unread. */
+const USAGE_SCAN_LIMIT = 1024 * 1024;
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Hooks the pipeline gives the proxy: when headers go out (overhead), the first token, usage. */
+export interface ProxyEvents {
+  /** The upstream request is about to be sent: what came before is the gateway's own time. */
+  onDispatch(): void;
+  onFirstByte(): void;
+  onFirstToken(): void;
+  onUsage(usage: Usage): void;
+}
+
+interface Attempt {
+  readonly model: CompiledModel;
+  readonly upstream: Upstream;
+  readonly servedModel: string;
+}
+
+/** A failure worth trying the next fallback for: nothing has reached the client yet. */
+class RetryableFailure extends Error {
+  public constructor(public readonly error: GatewayError) {
+    super(error.message);
+  }
+}
+
+/** POST /v1/chat/completions, /v1/completions, /v1/embeddings on a model route. */
+export async function proxyModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint, events: ProxyEvents): Promise<void> {
+  if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
+  authorize(route, ctx.consumer);
+  const body = parseJsonObject(await readBody(ctx.req, route.maxBodyBytes));
+  const requested = body.model;
+  if (typeof requested !== 'string' || requested === '') throw Errors.badRequest("'model' is required: a string naming the model.", 'model');
+  ctx.record.requestedModel = requested;
+  const model = route.models.match(requested);
+  if (!model) throw Errors.noModel(requested, route.name);
+
+  const stream = body.stream === true && endpoint !== 'embeddings';
+  ctx.record.stream = stream;
+  const clientWantsUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+  const chain = [model, ...model.fallbacks];
+  let last: GatewayError | undefined;
+  for (const candidate of chain) {
+    if (candidate.targets.length === 0) continue;
+    const attempt = pick(candidate, requested);
+    try {
+      await attemptOnce(ctx, attempt, endpoint, body, stream, clientWantsUsage, events);
+      return;
+    } catch (e) {
+      if (!(e instanceof RetryableFailure) || ctx.abort.signal.aborted) throw e instanceof RetryableFailure ? e.error : e;
+      last = e.error;
+    }
+  }
+  throw last ?? Errors.noModel(requested, route.name);
+}
+
+/** A weighted random target; `*` in the target's model means "the name the client asked for". */
+function pick(model: CompiledModel, requested: string): Attempt {
+  let r = Math.random() * model.totalWeight;
+  let target = model.targets[0];
+  for (const t of model.targets) {
+    r -= t.weight;
+    if (r < 0) {
+      target = t;
+      break;
+    }
+  }
+  return { model, upstream: target.upstream, servedModel: target.model.includes('*') ? requested : target.model };
+}
+
+async function attemptOnce(
+  ctx: RequestContext,
+  attempt: Attempt,
+  endpoint: Endpoint,
+  clientBody: Record<string, unknown>,
+  stream: boolean,
+  clientWantsUsage: boolean,
+  events: ProxyEvents,
+): Promise<void> {
+  const { upstream, servedModel } = attempt;
+  const adapter = upstream.adapter;
+  const upstreamBody: Record<string, unknown> = { ...clientBody, ...adapter.extraBody, model: servedModel };
+  // Token counts are always wanted (metrics, and limits later): ask for the usage chunk, strip it if the client did not.
+  if (stream && endpoint !== 'embeddings' && adapter.streamUsage) {
+    upstreamBody.stream_options = { ...(isObject(clientBody.stream_options) ? clientBody.stream_options : {}), include_usage: true };
+  }
+  ctx.record.servedModel = servedModel;
+  ctx.record.backend = upstream.config.name;
+  ctx.record.provider = upstream.config.provider;
+
+  let response: Dispatcher.ResponseData;
+  events.onDispatch();
+  try {
+    response = await upstream.pool.request({
+      path: adapter.path(upstream.basePath, endpoint, servedModel, upstream.config),
+      method: 'POST',
+      headers: { ...upstream.headers, 'content-type': 'application/json', 'accept': stream ? 'text/event-stream' : 'application/json' },
+      body: JSON.stringify(upstreamBody),
+      signal: ctx.abort.signal,
+    });
+  } catch (e) {
+    throw new RetryableFailure(transportError(upstream, e));
+  }
+
+  const status = response.statusCode;
+  if (status >= 400) {
+    const text = await response.body.text().catch(() => '');
+    if (status === 401 || status === 403) throw new RetryableFailure(Errors.upstreamAuth(upstream.config.name));
+    if (status >= 500) throw new RetryableFailure(Errors.upstreamFailed(upstream.config.name, status));
+    if (status === 429) throw new RetryableFailure(new GatewayError(429, 'rate_limit_error', 'upstream_rate_limited', scrub(upstreamMessage(text) ?? 'The upstream is rate limiting. Retry later.', upstream)));
+    // Other 4xx: the client's request is wrong for this model; pass the upstream's explanation on, credentials scrubbed.
+    throw new GatewayError(status, 'invalid_request_error', 'upstream_rejected', scrub(upstreamMessage(text) ?? `The upstream rejected the request with HTTP ${status}.`, upstream));
+  }
+
+  const contentType = String(response.headers['content-type'] ?? (stream ? 'text/event-stream' : 'application/json'));
+  events.onFirstByte();
+  const headers: Record<string, string> = { 'content-type': contentType, 'x-aigw-served-model': servedModel };
+  if (stream && contentType.startsWith('text/event-stream')) {
+    ctx.res.writeHead(200, { ...headers, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    await relayEvents(ctx, response, clientWantsUsage, events);
+  } else {
+    ctx.res.writeHead(200, headers);
+    await relayJson(ctx, response, events);
+  }
+}
+
+/** Streams SSE events through as they are framed; reads only events that may carry usage. */
+async function relayEvents(ctx: RequestContext, response: Dispatcher.ResponseData, clientWantsUsage: boolean, events: ProxyEvents): Promise<void> {
+  const framer = new SseFramer();
+  let sawToken = false;
+  try {
+    for await (const chunk of response.body) {
+      let out = '';
+      for (const event of framer.push(chunk as Buffer)) {
+        const data = eventData(event);
+        if (data !== undefined && data.includes('"usage":{')) {
+          const usage = usageOf(data);
+          if (usage) {
+            events.onUsage(usage);
+            if (!clientWantsUsage && /"choices"\s*:\s*\[\s*\]/.test(data)) continue;
+          }
+        }
+        if (!sawToken && data !== undefined && data !== '[DONE]') {
+          sawToken = true;
+          events.onFirstToken();
+        }
+        out += event;
+      }
+      if (out.length > 0 && !ctx.res.write(out)) await drained(ctx);
+    }
+    const rest = framer.flush();
+    ctx.res.end(rest);
+  } catch (e) {
+    failMidStream(ctx, e);
+  }
+}
+
+/** Streams a JSON body through, keeping a bounded copy to read its usage once it is complete. */
+async function relayJson(ctx: RequestContext, response: Dispatcher.ResponseData, events: ProxyEvents): Promise<void> {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  try {
+    for await (const chunk of response.body) {
+      const buf = chunk as Buffer;
+      if (keptBytes + buf.length <= USAGE_SCAN_LIMIT) {
+        kept.push(buf);
+        keptBytes += buf.length;
+      } else {
+        keptBytes = Infinity;
+      }
+      if (!ctx.res.write(buf)) await drained(ctx);
+    }
+    ctx.res.end();
+  } catch (e) {
+    failMidStream(ctx, e);
+    return;
+  }
+  if (keptBytes !== Infinity) {
+    const usage = usageOf(Buffer.concat(kept).toString('utf8'));
+    if (usage) events.onUsage(usage);
+  }
+}
+
+function failMidStream(ctx: RequestContext, e: unknown): void {
+  // Headers are out: the only honest signal left is to break the connection, not to end it cleanly.
+  ctx.record.error = ctx.abort.signal.aborted ? 'client_aborted' : `upstream_stream_failed: ${(e as Error).message}`;
+  ctx.res.destroy();
+}
+
+function drained(ctx: RequestContext): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      ctx.res.off('drain', done);
+      ctx.res.off('close', done);
+      resolve();
+    };
+    ctx.res.once('drain', done);
+    ctx.res.once('close', done);
+  });
+}
+
+function usageOf(json: string): Usage | undefined {
+  try {
+    const usage = (JSON.parse(json) as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
+    if (!usage || typeof usage !== 'object') return undefined;
+    return { inputTokens: usage.prompt_tokens ?? 0, outputTokens: usage.completion_tokens ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+function upstreamMessage(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof parsed.error === 'string' ? parsed.error : parsed.error?.message ?? parsed.message;
+    return typeof m === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An upstream may echo the key it was sent; nothing of it reaches the client. */
+function scrub(text: string, upstream: Upstream): string {
+  const secret = upstream.secret;
+  if (!secret || secret.length < 4) return text;
+  return text.split(secret).join('[redacted]');
+}
+
+function transportError(upstream: Upstream, e: unknown): GatewayError {
+  const err = e as { code?: string; message?: string; name?: string };
+  const t = upstream.config.timeouts;
+  if (err.code === 'UND_ERR_CONNECT_TIMEOUT') return Errors.upstreamTimeout(upstream.config.name, 'connect', t.connectMs);
+  if (err.code === 'UND_ERR_HEADERS_TIMEOUT') return Errors.upstreamTimeout(upstream.config.name, 'first byte', t.firstByteMs);
+  if (err.code === 'UND_ERR_BODY_TIMEOUT') return Errors.upstreamTimeout(upstream.config.name, 'total', t.totalMs);
+  return Errors.upstreamUnreachable(upstream.config.name, err.code ?? err.name ?? 'error');
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+

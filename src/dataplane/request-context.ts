@@ -1,0 +1,24 @@
+import type { IncomingMessage, ServerResponse } from 'http';
+import type { AccessRecord } from './access-log';
+import type { CompiledConsumer, Snapshot } from './compile/snapshot';
+
+/** What one request carries through the stages: its snapshot (kept to the end), timing and the access record. */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The config the request started with; a reload never changes it mid-request. */
+  readonly snapshot: Snapshot;
+  /** process.hrtime.bigint() at arrival. */
+  readonly startedAt: bigint;
+  readonly host: string;
+  readonly path: string;
+  readonly query: string;
+  /** Aborted when the client goes away: cancels the upstream request. */
+  readonly abort: AbortController;
+  readonly record: AccessRecord;
+  consumer?: CompiledConsumer;
+}
+
+export function elapsedMs(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e6;
+}

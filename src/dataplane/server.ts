@@ -1,0 +1,203 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
+import type { AddressInfo, Socket } from 'net';
+import type { Logger } from 'pino';
+import { PROBE_PATHS } from '../specs';
+import { createLogger } from './access-log';
+import { closeSnapshot, compileSnapshot, type Snapshot } from './compile/snapshot';
+import { loadConfigDir } from './config-dir';
+import { Errors, sendError } from './errors';
+import { GatewayMetrics } from './metrics';
+import { handleRequest } from './pipeline';
+import type { RequestContext } from './request-context';
+import type { SecretSource } from './secrets';
+import type { GatewayConfig } from '../specs';
+
+export interface DataPlaneOptions {
+  /** The config to serve: already decoded (in-process use), or read from a shard directory. */
+  readonly config: { readonly config: GatewayConfig; readonly hash: string } | { readonly dir: string };
+  readonly secrets: SecretSource;
+  /** @default the config's listener port; 0 picks a free one */
+  readonly port?: number;
+  /** @default the config's admin port; 0 picks a free one */
+  readonly adminPort?: number;
+  /** @default '0.0.0.0' */
+  readonly host?: string;
+  /** @default JSON logs on stdout */
+  readonly logger?: Logger;
+  /** Longest a drain waits for in-flight requests and streams. @default 30000 */
+  readonly drainTimeoutMs?: number;
+}
+
+export class StartupError extends Error {}
+
+/** One gateway's data plane: the traffic listener, the admin listener and the current config snapshot. */
+export class DataPlane {
+  /** Loads, validates and compiles the config, then listens. Throws StartupError naming what is wrong. */
+  public static async start(options: DataPlaneOptions): Promise<DataPlane> {
+    let decoded: { config: GatewayConfig; hash: string };
+    if ('dir' in options.config) {
+      const result = loadConfigDir(options.config.dir);
+      if (!result.ok) throw new StartupError(`config ${options.config.dir}: ${result.reason}`);
+      decoded = result;
+    } else {
+      decoded = options.config;
+    }
+    let snapshot: Snapshot;
+    try {
+      snapshot = compileSnapshot(decoded.config, decoded.hash, options.secrets);
+    } catch (e) {
+      throw new StartupError((e as Error).message);
+    }
+    const plane = new DataPlane(snapshot, options);
+    await plane.listen(options.port ?? decoded.config.listeners.port, options.adminPort ?? decoded.config.listeners.adminPort, options.host ?? '0.0.0.0');
+    return plane;
+  }
+
+  public readonly metrics: GatewayMetrics;
+  public readonly logger: Logger;
+  private current: Snapshot;
+  private readonly traffic: Server;
+  private readonly admin: Server;
+  private readonly sockets = new Set<Socket>();
+  private inFlight = 0;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+
+  private constructor(snapshot: Snapshot, private readonly options: DataPlaneOptions) {
+    this.current = snapshot;
+    this.logger = options.logger ?? createLogger();
+    const config = snapshot.config;
+    this.metrics = new GatewayMetrics({ gateway: config.metadata.name, ...config.observability.customLabels });
+    if (config.observability.tier === 'full') this.metrics.collectSystemMetrics();
+    this.traffic = createServer(
+      { keepAlive: true, headersTimeout: config.limits.headersTimeoutMs, keepAliveTimeout: config.limits.idleTimeoutMs, requestTimeout: 0 },
+      (req, res) => this.onRequest(req, res),
+    );
+    this.traffic.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.admin = createServer((req, res) => void this.onAdmin(req, res));
+  }
+
+  /** The snapshot new requests get. */
+  public get snapshot(): Snapshot {
+    return this.current;
+  }
+
+  public get url(): string {
+    return `http://127.0.0.1:${(this.traffic.address() as AddressInfo).port}`;
+  }
+
+  public get adminUrl(): string {
+    return `http://127.0.0.1:${(this.admin.address() as AddressInfo).port}`;
+  }
+
+  public get ready(): boolean {
+    return !this.draining;
+  }
+
+  /**
+   * Graceful drain: report not-ready, stop accepting, let in-flight requests and streams finish
+   * up to the deadline, then close what is left.
+   */
+  public async drain(timeoutMs: number = this.options.drainTimeoutMs ?? 30_000): Promise<void> {
+    if (!this.draining) {
+      this.draining = true;
+      this.logger.info({ inFlight: this.inFlight, timeoutMs }, 'draining');
+    }
+    const closed = new Promise<void>((resolve) => this.traffic.close(() => resolve()));
+    this.traffic.closeIdleConnections();
+    const idle = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const outcome = await Promise.race([idle.then(() => 'idle' as const), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.logger.warn({ inFlight: this.inFlight }, 'drain deadline reached; closing the remaining connections');
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    await new Promise<void>((resolve) => this.admin.close(() => resolve()));
+    this.admin.closeAllConnections();
+    await closeSnapshot(this.current);
+    this.logger.info('drained');
+  }
+
+  /** Stops at once (tests, errors): no waiting for in-flight requests. */
+  public async close(): Promise<void> {
+    await this.drain(0);
+  }
+
+  private async listen(port: number, adminPort: number, host: string): Promise<void> {
+    await listenOn(this.traffic, port, host);
+    await listenOn(this.admin, adminPort, host);
+    this.logger.info({ url: this.url, admin: this.adminUrl, config: this.current.hash, gateway: this.current.config.metadata.name }, 'listening');
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.draining) {
+      res.setHeader('connection', 'close');
+      sendError(res, Errors.unavailable());
+      return;
+    }
+    this.inFlight++;
+    res.once('close', () => {
+      if (--this.inFlight === 0 && this.draining) {
+        for (const wake of this.idleWaiters.splice(0)) wake();
+      }
+    });
+    const [path, query] = splitUrl(req.url ?? '/');
+    const ctx: RequestContext = {
+      req,
+      res,
+      snapshot: this.current,
+      startedAt: process.hrtime.bigint(),
+      host: hostOf(req.headers.host),
+      path,
+      query,
+      abort: new AbortController(),
+      record: { method: req.method ?? '', path, host: hostOf(req.headers.host), status: 0, durationMs: 0 },
+    };
+    // A client that goes away mid-request or mid-stream cancels the upstream request.
+    res.once('close', () => {
+      if (!res.writableFinished) ctx.abort.abort();
+    });
+    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger });
+  }
+
+  private async onAdmin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = splitUrl(req.url ?? '/')[0];
+    if (path === PROBE_PATHS.liveness) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (path === PROBE_PATHS.readiness) {
+      return void res.writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(this.ready ? 'ready\n' : 'draining\n');
+    }
+    if (path === PROBE_PATHS.metrics) {
+      const body = await this.metrics.registry.metrics();
+      return void res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function splitUrl(url: string): [string, string] {
+  const q = url.indexOf('?');
+  return q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q)];
+}
+
+/** The Host header, lower-cased, without its port. */
+function hostOf(host: string | undefined): string {
+  if (!host) return '';
+  const h = host.toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  const colon = h.indexOf(':');
+  return colon < 0 ? h : h.slice(0, colon);
+}

@@ -1,0 +1,36 @@
+import { Pool } from 'undici';
+import type { BackendConfig } from '../specs';
+import type { ProviderAdapter } from './providers';
+
+/** One backend, ready to call: a keep-alive pool to its origin, its adapter and its credential headers. */
+export interface Upstream {
+  readonly config: BackendConfig;
+  readonly adapter: ProviderAdapter;
+  readonly pool: Pool;
+  /** The base URL's path, without a trailing slash (`/v1`, `/compatible-mode/v1`). */
+  readonly basePath: string;
+  /** Static headers: the provider's auth plus the backend's own. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The credential, to scrub it from anything the upstream echoes back. */
+  readonly secret?: string;
+}
+
+export function createUpstream(config: BackendConfig, adapter: ProviderAdapter, apiKey: string | undefined): Upstream {
+  const url = new URL(config.baseUrl);
+  const pool = new Pool(url.origin, {
+    connections: 256,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: config.timeouts.connectMs },
+    headersTimeout: config.timeouts.firstByteMs,
+    bodyTimeout: config.timeouts.totalMs,
+  });
+  return {
+    config,
+    adapter,
+    pool,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    headers: { ...config.headers, ...(apiKey ? adapter.authHeaders(apiKey) : {}) },
+    secret: apiKey,
+  };
+}

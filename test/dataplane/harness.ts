@@ -1,0 +1,40 @@
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { Testing, TerraformStack } from 'cdktf';
+import OpenAI from 'openai';
+import { type AiGateway, AiGatewayFleet, Backend, type BackendProps } from '../../src';
+import type { GatewayConfig } from '../../src/specs';
+import { startTestGateway, type TestGateway, UpstreamSimulator } from '../../src/testing';
+
+/** A fleet with one gateway, for data-plane tests that start from real constructs. */
+export function gatewayStack(props: Parameters<AiGatewayFleet['addGateway']>[1] = { edition: 'dedicated', spec: 'aigw.small.x1' }): AiGateway {
+  const stack = new TerraformStack(Testing.app(), 'dp');
+  new KubernetesProvider(stack, 'k8s', {});
+  return new AiGatewayFleet(stack, 'fleet', { region: 'test' }).addGateway('gw', props) as AiGateway;
+}
+
+/** A backend whose base URL is a running simulator. */
+export function simulatedBackend(sim: UpstreamSimulator, props: Omit<BackendProps, 'baseUrl'> & { basePath?: string }): Backend {
+  const { basePath = '/v1', ...rest } = props;
+  return new Backend({ ...rest, baseUrl: `${sim.url}${basePath}` });
+}
+
+export const CONSUMER_KEYS = { alice: 'sk-alice-test-key', bob: 'sk-bob-test-key' } as const;
+export const UPSTREAM_KEY = 'sk-upstream-secret-0123456789';
+
+export async function start(gateway: AiGateway, transform?: (c: GatewayConfig) => GatewayConfig): Promise<TestGateway> {
+  return startTestGateway(gateway, {
+    transform,
+    secrets: {
+      'consumer-keys/alice': CONSUMER_KEYS.alice,
+      'consumer-keys/bob': CONSUMER_KEYS.bob,
+      'llm-keys/openai': UPSTREAM_KEY,
+      'llm-keys/azure': UPSTREAM_KEY,
+      'llm-keys/dashscope': UPSTREAM_KEY,
+      'llm-keys/deepseek': UPSTREAM_KEY,
+    },
+  });
+}
+
+export function client(gw: TestGateway, apiKey: string = CONSUMER_KEYS.alice, prefix = ''): OpenAI {
+  return new OpenAI({ baseURL: `${gw.url}${prefix}/v1`, apiKey, maxRetries: 0 });
+}
