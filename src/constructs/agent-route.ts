@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { attachToGateway } from './attach';
 import type { TimeoutProps } from './backend';
 import type { AiGateway } from './gateway';
 import { toK8sName } from './names';
@@ -45,9 +46,11 @@ export class AgentRoute extends Construct {
 
   public constructor(scope: Construct, id: string, public readonly props: AgentRouteProps) {
     super(scope, id);
+    props = props ?? ({} as typeof props);
+    (this as { props: typeof props }).props = props;
     this.gateway = props.gateway;
     this.routeName = props.routeName ?? toK8sName(id);
-    props.gateway._attach('agentRoutes', this);
+    attachToGateway(this, props, 'agentRoutes');
   }
 
   public get host(): string {

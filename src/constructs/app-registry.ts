@@ -36,6 +36,7 @@ export class AppRegistry {
   private readonly fleets: AiGatewayFleet[] = [];
   private readonly hookedStacks = new Set<TerraformStack>();
   private violations?: Violation[];
+  private prepared = false;
 
   private constructor(private readonly root: IConstruct) {}
 
@@ -49,6 +50,11 @@ export class AppRegistry {
     stack.node.addValidation({ validate: () => this.prepare().map(formatViolation) });
   }
 
+  /** True once the App has been prepared for synth: children added later are not rendered. */
+  public get isPrepared(): boolean {
+    return this.prepared;
+  }
+
   /** Runs every rule once per App; renders and writes the lock only when none is violated. */
   public prepare(): Violation[] {
     if (this.violations) return this.violations;
@@ -57,7 +63,9 @@ export class AppRegistry {
     const openApi = new Map<McpServer, OpenApiToolsResult>();
     for (const g of gateways) {
       for (const m of g.children.mcpServers) {
-        if (m.props.kind === 'http-to-mcp' && m.props.openApiFile) openApi.set(m, openApiFileToTools(resolve(m.props.openApiFile)));
+        const file: unknown = m.props.kind === 'http-to-mcp' ? m.props.openApiFile : undefined;
+        if (file === undefined) continue;
+        openApi.set(m, typeof file === 'string' ? openApiFileToTools(resolve(file)) : { ok: false, reason: `openApiFile must be a path, found ${JSON.stringify(file)}` });
       }
     }
     const configs = new Map<AiGateway, { config?: GatewayConfig; error?: string }>();
@@ -66,7 +74,7 @@ export class AppRegistry {
       gateways,
       lock,
       openApi,
-      fileExists: (p) => existsSync(resolve(p)),
+      fileExists: (p) => typeof p === 'string' && existsSync(resolve(p)),
       configOf: (g) => {
         let built = configs.get(g);
         if (!built) {
@@ -80,10 +88,19 @@ export class AppRegistry {
         return built;
       },
     };
-    let violations = RULES.flatMap((rule) => runRule(rule, ctx));
-    if (violations.length === 0) violations = FINAL_RULES.flatMap((rule) => runRule(rule, ctx));
+    const found = RULES.flatMap((rule) => runRule(rule, ctx));
+    // The config schema judges only gateways nothing else faulted: their config would repeat those errors.
+    const faulted = (g: AiGateway) => found.some((v) => v.path === g.node.path || v.path.startsWith(`${g.node.path}/`));
+    const clean: RuleContext = { ...ctx, gateways: gateways.filter((g) => !faulted(g)) };
+    const violations = [...found, ...FINAL_RULES.flatMap((rule) => runRule(rule, clean))];
     this.violations = violations;
-    if (violations.length > 0) return violations;
+    this.prepared = true;
+    if (violations.length > 0) {
+      // Also as error annotations: cdktf aborts on them even when validation is skipped, so a
+      // broken App never synthesizes an empty plan that would delete running gateways.
+      for (const v of violations) Annotations.of(v.construct ?? this.root).addError(`[${v.rule}] ${v.message}`);
+      return violations;
+    }
 
     const entries: Record<string, LockEntry> = { ...lock.entries };
     for (const fleet of this.fleets) new FleetResources(fleet, 'Resources', fleet);

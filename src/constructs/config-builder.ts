@@ -36,7 +36,8 @@ export interface ConfigInputs {
 
 /** The base URL a backend uses: its own, its service's, or the provider's public endpoint. */
 export function backendBaseUrl(backend: Backend): string | undefined {
-  const p = backend.props;
+  const p = backend?.props;
+  if (!p) return undefined;
   return p.baseUrl ?? p.service?.url() ?? PROVIDERS[p.provider]?.defaultBaseUrl;
 }
 

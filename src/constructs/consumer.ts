@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { attachToGateway } from './attach';
 import type { AgentRoute } from './agent-route';
 import type { AiGateway } from './gateway';
 import type { McpServer } from './mcp-server';
@@ -38,13 +39,15 @@ export class Consumer extends Construct {
 
   public constructor(scope: Construct, id: string, public readonly props: ConsumerProps) {
     super(scope, id);
+    props = props ?? ({} as typeof props);
+    (this as { props: typeof props }).props = props;
     this.gateway = props.gateway;
     this.consumerName = props.consumerName ?? toK8sName(id);
     const grants = props.grants;
     this._all = grants === 'all';
     this._routes = grants && grants !== 'all' ? [...(grants.routes ?? [])] : [];
     this._mcpServers = grants && grants !== 'all' ? [...(grants.mcpServers ?? [])] : [];
-    props.gateway._attach('consumers', this);
+    attachToGateway(this, props, 'consumers');
   }
 
   /** Grants every route and MCP server of the gateway, present and future. */

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { attachToGateway } from './attach';
 import type { AiGateway } from './gateway';
 import type { SecretRef } from './secret-ref';
 
@@ -17,8 +18,10 @@ export class Domain extends Construct {
 
   public constructor(scope: Construct, id: string, public readonly props: DomainProps) {
     super(scope, id);
+    props = props ?? ({} as typeof props);
+    (this as { props: typeof props }).props = props;
     this.gateway = props.gateway;
-    props.gateway._attach('domains', this);
+    attachToGateway(this, props, 'domains');
   }
 
   public get hostname(): string {

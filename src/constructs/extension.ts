@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { attachToGateway } from './attach';
 import type { Edition } from '../specs';
 import type { AiGateway } from './gateway';
 
@@ -38,8 +39,10 @@ export class Extension<E extends Edition = Edition> extends Construct {
 
   public constructor(scope: Construct, id: string, public readonly props: ExtensionProps<E>) {
     super(scope, id);
+    props = props ?? ({} as typeof props);
+    (this as { props: typeof props }).props = props;
     this.gateway = props.gateway;
-    props.gateway._attach('extensions', this as unknown as Extension);
+    attachToGateway(this as unknown as Extension, props, 'extensions');
   }
 
   public get enabled(): boolean {

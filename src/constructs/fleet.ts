@@ -47,6 +47,7 @@ export class AiGatewayFleet extends Construct {
 
   public constructor(scope: Construct, id: string, props: AiGatewayFleetProps) {
     super(scope, id);
+    props = props ?? ({} as AiGatewayFleetProps);
     this.props = props;
     this.region = props.region;
     this.namespace = props.namespace ?? `aigw-${toK8sName(id)}`;

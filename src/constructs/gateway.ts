@@ -1,6 +1,8 @@
+import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { type CapacitySpec, type Edition, isCapacitySpec } from '../specs';
 import { AgentRoute, type AgentRouteOptions } from './agent-route';
+import { AppRegistry } from './app-registry';
 import { Consumer, type ConsumerOptions } from './consumer';
 import { Domain, type DomainOptions } from './domain';
 import { Extension, type ExtensionOptions } from './extension';
@@ -139,6 +141,8 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   public constructor(fleet: AiGatewayFleet, id: string, props: AiGatewayProps & { readonly edition: E }) {
     super(fleet, id);
     Object.defineProperty(this, GATEWAY_SYMBOL, { value: true });
+    // Plain-JS callers may pass nothing: record it, and let the rules say what is missing.
+    props = props ?? ({} as AiGatewayProps & { readonly edition: E });
     this.fleet = fleet;
     this.props = props;
     this.edition = props.edition;
@@ -157,6 +161,10 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
 
   /** @internal Children register themselves here. */
   public _attach<K extends keyof GatewayChildren>(kind: K, child: GatewayChildren[K][number]): void {
+    if (AppRegistry.of(this).isPrepared) {
+      // Synth already rendered this gateway: say so loudly rather than drop the child in silence.
+      Annotations.of(child).addError(`${child.node.path} was added to gateway '${this.gatewayName}' after synth prepared it; it is not rendered. Add children before synth (not from an Aspect).`);
+    }
     (this._children[kind] as Array<GatewayChildren[K][number]>).push(child);
   }
 

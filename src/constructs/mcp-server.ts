@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { attachToGateway } from './attach';
 import type { AiGateway } from './gateway';
 import { toK8sName } from './names';
 import type { SecretRef } from './secret-ref';
@@ -80,9 +81,11 @@ export class McpServer extends Construct {
 
   public constructor(scope: Construct, id: string, public readonly props: McpServerProps) {
     super(scope, id);
+    props = props ?? ({} as typeof props);
+    (this as { props: typeof props }).props = props;
     this.gateway = props.gateway;
     this.serverName = props.serverName ?? toK8sName(id);
-    props.gateway._attach('mcpServers', this);
+    attachToGateway(this, props, 'mcpServers');
   }
 
   public get path(): string {

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { attachToGateway } from './attach';
 import type { Backend } from './backend';
 import type { AiGateway } from './gateway';
 import { toK8sName } from './names';
@@ -50,10 +51,12 @@ export class ModelRoute extends Construct {
 
   public constructor(scope: Construct, id: string, public readonly props: ModelRouteProps) {
     super(scope, id);
+    props = props ?? ({} as typeof props);
+    (this as { props: typeof props }).props = props;
     this.gateway = props.gateway;
     this.routeName = props.routeName ?? toK8sName(id);
     this._models = [...(props.models ?? [])];
-    props.gateway._attach('modelRoutes', this);
+    attachToGateway(this, props, 'modelRoutes');
   }
 
   public get models(): readonly ModelProps[] {

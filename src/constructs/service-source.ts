@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { attachToGateway } from './attach';
 import type { AiGateway } from './gateway';
 import { toK8sName } from './names';
 import type { SecretRef } from './secret-ref';
@@ -21,9 +22,11 @@ export class ServiceSource extends Construct {
 
   public constructor(scope: Construct, id: string, public readonly props: ServiceSourceProps) {
     super(scope, id);
+    props = props ?? ({} as typeof props);
+    (this as { props: typeof props }).props = props;
     this.gateway = props.gateway;
     this.sourceName = props.sourceName ?? toK8sName(id);
-    props.gateway._attach('serviceSources', this);
+    attachToGateway(this, props, 'serviceSources');
   }
 
   /** Two sources are the same cluster when both are in-cluster or share a kubeconfig reference. */

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { attachToGateway } from './attach';
 import type { AiGateway } from './gateway';
 import { toK8sName } from './names';
 import type { ServiceSource } from './service-source';
@@ -44,14 +45,16 @@ export class UpstreamService extends Construct {
 
   public constructor(scope: Construct, id: string, public readonly props: UpstreamServiceProps) {
     super(scope, id);
+    props = props ?? ({} as typeof props);
+    (this as { props: typeof props }).props = props;
     this.gateway = props.gateway;
     this.serviceName = props.serviceName ?? toK8sName(id);
-    props.gateway._attach('services', this);
+    attachToGateway(this, props, 'services');
   }
 
   /** Service nodes this service counts for (see the "service nodes" quota). */
   public get nodeCount(): number {
-    return this.props.kind === 'static' ? (this.props.addresses ?? []).length : 1;
+    return this.props.kind === 'static' ? (Array.isArray(this.props.addresses) ? this.props.addresses.length : 1) : 1;
   }
 
   /** The base URL a backend on this service uses. */

@@ -7,6 +7,8 @@ export interface Violation {
   /** The construct path of the offending construct. */
   readonly path: string;
   readonly message: string;
+  /** The construct, to annotate. */
+  readonly construct?: IConstruct;
 }
 
 /** `Gateway 'prod' (Stack/Fleet/prod)`: how messages name a gateway or child. */
@@ -15,5 +17,5 @@ export function describe(kind: string, name: string, construct: IConstruct): str
 }
 
 export function violation(rule: string, construct: IConstruct, message: string): Violation {
-  return { rule, path: construct.node.path, message };
+  return { rule, path: construct.node.path, message, construct };
 }

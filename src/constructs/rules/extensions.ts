@@ -18,7 +18,9 @@ function check(ctx: RuleContext): Violation[] {
       }
       if (source === 'custom' && !e.props.modulePath) {
         out.push(violation('extensions', e, `${at}: a custom extension needs modulePath, the path to its local module. Set modulePath.`));
-      } else if (source === 'custom' && e.props.modulePath && !ctx.fileExists(e.props.modulePath)) {
+      } else if (source === 'custom' && typeof e.props.modulePath !== 'string') {
+        out.push(violation('extensions', e, `${at}: modulePath must be a path, found ${JSON.stringify(e.props.modulePath)}. Set modulePath.`));
+      } else if (source === 'custom' && !ctx.fileExists(e.props.modulePath as string)) {
         out.push(violation('extensions', e, `${at}: modulePath '${e.props.modulePath}' does not exist. Fix the path (relative paths are from the working directory).`));
       }
       const priority = e.props.priority;

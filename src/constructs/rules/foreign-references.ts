@@ -33,7 +33,7 @@ function check(g: AiGateway): Violation[] {
     ...c.modelRoutes.flatMap((route) =>
       route.models.flatMap((m) =>
         (m.targets ?? []).flatMap((t) => {
-          const service = t.backend.props.service;
+          const service = t.backend?.props?.service;
           return service ? foreign(R, route, describe('ModelRoute', route.routeName, route), `service '${service.serviceName}'`, service) : [];
         }),
       ),

@@ -75,7 +75,7 @@ function check(g: AiGateway): Violation[] {
   for (const issue of result.success ? [] : result.error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const feature = edition === 'serverless' ? SERVERLESS_FORBIDDEN[key] : undefined;
+        const feature = edition === 'serverless' && Object.hasOwn(SERVERLESS_FORBIDDEN, key) ? SERVERLESS_FORBIDDEN[key] : undefined;
         out.push(
           violation(
             'gateway-props',

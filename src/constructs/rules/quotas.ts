@@ -35,6 +35,8 @@ function fix(g: AiGateway, quota: Quota, count: number, limit: number): string {
 }
 
 function check(g: AiGateway): Violation[] {
+  // A Dedicated gateway without a valid spec has no quota tier: gateway-props reports the spec.
+  if (g.edition === 'dedicated' && !g.spec) return [];
   const tier = quotaTierOf(g.edition, g.spec);
   return QUOTA_NAMES.flatMap((quota) => {
     // "n/a" quotas (a Serverless gateway has no marketplace or custom extensions) are the feature matrix's to report.
