@@ -103,7 +103,7 @@ export class AppRegistry {
     }
 
     const entries: Record<string, LockEntry> = { ...lock.entries };
-    for (const fleet of this.fleets) new FleetResources(fleet, 'Resources', fleet);
+    const fleetResources = new Map(this.fleets.map((fleet) => [fleet, new FleetResources(fleet, 'Resources', fleet)]));
     for (const g of gateways) {
       const imageTag = this.imageTag(g, lock.entries[g.node.path]);
       new GatewayResources(g, 'Resources', {
@@ -111,6 +111,7 @@ export class AppRegistry {
         config: ctx.configOf(g).config!,
         sizing: sizeGateway(g.edition, g.spec, serverlessScaling(g.fleet)),
         imageTag,
+        fleetNamespaceRef: fleetResources.get(g.fleet)!.namespaceRef,
       });
       const before = lock.entries[g.node.path];
       if (before?.edition === 'dedicated' && g.spec && before.spec && before.spec !== g.spec) {

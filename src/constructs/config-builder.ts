@@ -258,7 +258,7 @@ export function buildGatewayConfig(gateway: AiGateway, inputs: ConfigInputs): Ga
     },
     redis: {
       address: `${placement.redisHost}:${REDIS_PORT}`,
-      keyPrefix: `aigw:${gateway.gatewayName}:`,
+      keyPrefix: placement.redisKeyPrefix,
       ...(placement.redisUser && {
         user: placement.redisUser,
         password: { secretName: redisAclSecretName(gateway), key: placement.redisUser },

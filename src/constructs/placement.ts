@@ -10,7 +10,12 @@ export interface GatewayPlacement {
   readonly configMapName: (index: number) => string;
   readonly redisHost: string;
   readonly redisUser?: string;
+  /** Every Redis key of the gateway starts with this; the shared Redis's ACL confines the user to it. */
+  readonly redisKeyPrefix: string;
 }
+
+/** Names the fleet's shared resources take in its namespace: no gateway may be called so. */
+export const RESERVED_GATEWAY_NAMES = ['redis', 'shared-endpoint'] as const;
 
 export const REDIS_PORT = 6379;
 
@@ -34,6 +39,7 @@ export function placementOf(gateway: AiGateway): GatewayPlacement {
       workloadName,
       configMapName: (i) => `${workloadName}-config-${String(i).padStart(3, '0')}`,
       redisHost: `${workloadName}-redis.${namespace}.svc`,
+      redisKeyPrefix: `aigw:${gateway.gatewayName}:`,
     };
   }
   // Serverless: the fleet's namespace and Redis, with its own key prefix and ACL user (logically isolated).
@@ -43,6 +49,7 @@ export function placementOf(gateway: AiGateway): GatewayPlacement {
     configMapName: (i) => `${workloadName}-config-${String(i).padStart(3, '0')}`,
     redisHost: `${sharedRedisName(fleet)}.${fleet.namespace}.svc`,
     redisUser: gateway.gatewayName,
+    redisKeyPrefix: `aigw:${gateway.gatewayName}:`,
   };
 }
 

@@ -1,10 +1,10 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { decodeConfigShards, type GatewayConfig } from '../specs';
 import type { AiGateway } from './gateway';
-import { placementOf } from './placement';
+import { fleetName, placementOf } from './placement';
 
 interface ConfigMapJson {
-  readonly metadata: { readonly name: string; readonly namespace: string };
+  readonly metadata: { readonly name: string; readonly labels?: Record<string, string> };
   readonly data?: Record<string, string>;
   readonly binary_data?: Record<string, string>;
 }
@@ -19,7 +19,8 @@ export function synthesizedGatewayConfig(gateway: AiGateway): { config: GatewayC
   const placement = placementOf(gateway);
   const files = new Map<string, Buffer>();
   for (const cm of Object.values(tf.resource?.kubernetes_config_map_v1 ?? {})) {
-    if (cm.metadata.namespace !== placement.namespace || !cm.metadata.name.startsWith(`${placement.workloadName}-config-`)) continue;
+    const labels = cm.metadata.labels ?? {};
+    if (labels['app.kubernetes.io/part-of'] !== fleetName(gateway.fleet) || !cm.metadata.name.startsWith(`${placement.workloadName}-config-`)) continue;
     for (const [k, v] of Object.entries(cm.data ?? {})) files.set(k, Buffer.from(v, 'utf8'));
     for (const [k, v] of Object.entries(cm.binary_data ?? {})) files.set(k, Buffer.from(v, 'base64'));
   }

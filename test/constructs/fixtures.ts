@@ -58,6 +58,13 @@ export function resourcesOf(tf: TerraformJson, type: string): any[] {
   return Object.values(tf.resource?.[type] ?? {});
 }
 
+/** The namespace name a resource lives in, following its reference to the Namespace resource. */
+export function namespaceOf(tf: TerraformJson, resource: { metadata: { namespace: string } }): string {
+  const ref = /^\$\{kubernetes_namespace_v1\.([^.]+)\.metadata\[0\]\.name\}$/.exec(resource.metadata.namespace);
+  if (!ref) throw new Error(`namespace is not a reference to a Namespace resource: ${resource.metadata.namespace}`);
+  return tf.resource.kubernetes_namespace_v1[ref[1]].metadata.name;
+}
+
 export function resourceCount(tf: TerraformJson): number {
   return Object.values(tf.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
 }

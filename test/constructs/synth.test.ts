@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { configOf, fleetStack, resourceCount, resourcesOf, synth } from './fixtures';
+import { configOf, fleetStack, namespaceOf, resourceCount, resourcesOf, synth } from './fixtures';
 import { AgentRoute, Backend, Consumer, LIBRARY_VERSION, McpServer, ModelRoute } from '../../src';
 import { GatewayConfigSchema, MOUNT_PATHS, PROBE_PATHS, serveArgv } from '../../src/specs';
 
@@ -69,7 +69,7 @@ describe('what a gateway synthesizes', () => {
     const tf = synth(stack);
     expect(resourcesOf(tf, 'kubernetes_namespace_v1').map((n) => n.metadata.name).sort()).toEqual(['ai', 'ai-prod']);
     const deployment = resourcesOf(tf, 'kubernetes_deployment_v1').find((d) => d.metadata.name === 'aigw-prod');
-    expect(deployment.metadata.namespace).toBe('ai-prod');
+    expect(namespaceOf(tf, deployment)).toBe('ai-prod');
     expect(deployment.spec.replicas).toBe('4');
     const pod = deployment.spec.template.spec;
     const container = pod.container[0];
@@ -91,7 +91,11 @@ describe('what a gateway synthesizes', () => {
     expect(lb.spec.type).toBe('LoadBalancer');
     expect(lb.spec.load_balancer_ip).toBe('203.0.113.7');
     expect(lb.metadata.annotations['service.beta.kubernetes.io/eip']).toBe('eip-123');
-    expect(resourcesOf(tf, 'kubernetes_service_v1').some((s) => s.metadata.name === 'aigw-prod-redis' && s.metadata.namespace === 'ai-prod')).toBe(true);
+    expect(resourcesOf(tf, 'kubernetes_service_v1').some((s) => s.metadata.name === 'aigw-prod-redis' && namespaceOf(tf, s) === 'ai-prod')).toBe(true);
+    // Everything namespaced refers to its Namespace resource, so Terraform creates the namespace first.
+    for (const type of ['kubernetes_deployment_v1', 'kubernetes_service_v1', 'kubernetes_config_map_v1', 'kubernetes_service_account_v1']) {
+      for (const r of resourcesOf(tf, type)) expect(() => namespaceOf(tf, r)).not.toThrow();
+    }
   });
 
   test('a Serverless gateway: fleet namespace, shared Redis with an ACL user, HPA and no replicas, floating image, shared Ingress', () => {
@@ -99,7 +103,7 @@ describe('what a gateway synthesizes', () => {
     shared.addModelRoute('chat', { host: 'shared.example.com', models: [{ name: 'gpt-4o', targets: [{ backend: openai }] }] });
     const tf = synth(stack);
     const deployment = resourcesOf(tf, 'kubernetes_deployment_v1').find((d) => d.metadata.name === 'aigw-shared');
-    expect(deployment.metadata.namespace).toBe('ai');
+    expect(namespaceOf(tf, deployment)).toBe('ai');
     expect(deployment.spec.replicas).toBeUndefined();
     const container = deployment.spec.template.spec.container[0];
     expect(container.image).toBe('ghcr.io/cdktf-ai-gateway/aigw:stable');

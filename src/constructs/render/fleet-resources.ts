@@ -9,27 +9,35 @@ import { publishedHosts } from '../rules/route-conflicts';
 
 /** What a fleet shares: its namespace and, for its Serverless gateways, one Redis and one endpoint. */
 export class FleetResources extends Construct {
+  /** The fleet namespace's name as a reference, so that what lives in it is created after it. */
+  public readonly namespaceRef: string;
+
   public constructor(scope: Construct, id: string, fleet: AiGatewayFleet) {
     super(scope, id);
     const provider = fleet.props.provider;
     const labels = { 'app.kubernetes.io/part-of': fleetName(fleet), 'app.kubernetes.io/managed-by': 'cdktf-ai-gateway' };
-    new NamespaceV1(this, 'Namespace', { provider, metadata: { name: fleet.namespace, labels } });
+    const namespace = new NamespaceV1(this, 'Namespace', { provider, metadata: { name: fleet.namespace, labels } });
+    this.namespaceRef = namespace.metadata.name;
 
     const serverless = fleet.gateways.filter((g) => g.edition === 'serverless');
     if (serverless.length === 0) return;
     new Redis(this, 'SharedRedis', {
       provider,
-      namespace: fleet.namespace,
+      namespace: this.namespaceRef,
       name: sharedRedisName(fleet),
       labels,
       aclSecretName: redisAclSecretName(serverless[0]),
-      aclUsers: serverless.map((g) => ({ user: placementOf(g).redisUser!, keyPrefix: `aigw:${g.gatewayName}:` })),
+      aclUsers: serverless.map((g) => ({ user: placementOf(g).redisUser!, keyPrefix: placementOf(g).redisKeyPrefix })),
     });
     new IngressV1(this, 'SharedEndpoint', {
       provider,
-      metadata: { name: 'aigw-shared-endpoint', namespace: fleet.namespace, labels },
+      metadata: { name: 'aigw-shared-endpoint', namespace: this.namespaceRef, labels },
       spec: {
         ...(fleet.props.ingressClassName && { ingressClassName: fleet.props.ingressClassName }),
+        // Serverless TLS terminates at the shared endpoint: each Domain's kubernetes.io/tls Secret.
+        tls: serverless.flatMap((g) =>
+          g.children.domains.flatMap((d) => (d.props.tls ? [{ hosts: [d.hostname], secretName: d.props.tls.certificate.secretName }] : [])),
+        ),
         rule: serverless.flatMap((g) =>
           publishedHosts(g).map((host) => ({
             ...(host !== '*' && { host }),

@@ -27,6 +27,8 @@ export interface GatewayResourcesProps {
   readonly sizing: Sizing;
   /** The image tag: pinned for Dedicated, the fleet's channel for Serverless. */
   readonly imageTag: string;
+  /** The fleet namespace, as a reference to its resource. */
+  readonly fleetNamespaceRef: string;
 }
 
 /** Per-pod resources of the data plane; the per-pod capacity in sizing.ts is measured at this size. */
@@ -42,12 +44,14 @@ export class GatewayResources extends Construct {
     const labels = gatewayLabels(gateway, props.imageTag);
     const selector = gatewaySelector(gateway);
     const dedicated = gateway.props.edition === 'dedicated' ? (gateway.props as DedicatedGatewayProps) : undefined;
-    const namespace = placement.namespace;
+    // Referenced, not named: Terraform then creates the namespace before what lives in it.
+    const namespace = dedicated
+      ? new NamespaceV1(this, 'Namespace', { provider, metadata: { name: placement.namespace, labels } }).metadata.name
+      : props.fleetNamespaceRef;
     const meta = { name: placement.workloadName, namespace, labels };
 
     if (dedicated) {
       // Physically isolated: its own namespace and its own Redis.
-      new NamespaceV1(this, 'Namespace', { provider, metadata: { name: namespace, labels } });
       new Redis(this, 'Redis', { provider, namespace, name: `${placement.workloadName}-redis`, labels });
     }
     new ServiceAccountV1(this, 'ServiceAccount', { provider, metadata: meta, automountServiceAccountToken: false });
@@ -60,7 +64,8 @@ export class GatewayResources extends Construct {
     };
     // Each distinct Secret is one projected source, with only the keys the config uses.
     const secrets = [...distinctSecrets(config)].sort(([a], [b]) => a.localeCompare(b));
-    const bandwidthPerPodMbps = Math.ceil(config.limits.bandwidthMbps / (sizing.kind === 'fixed' ? sizing.replicas : sizing.minReplicas));
+    // Per-pod shaping: divided by the most pods there can be, so that all of them together stay within the gateway's bandwidth.
+    const bandwidthPerPodMbps = Math.max(1, Math.floor(config.limits.bandwidthMbps / (sizing.kind === 'fixed' ? sizing.replicas : sizing.maxReplicas)));
 
     new DeploymentV1(this, 'Deployment', {
       provider,

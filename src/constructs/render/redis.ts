@@ -28,7 +28,11 @@ export class Redis extends Construct {
     const users = props.aclUsers ?? [];
     // With ACL users, an init step writes users.acl from the mounted passwords; no password ever appears in the plan.
     const aclScript = users
-      .map((u) => `[ -f /acl-secrets/${u.user} ] && echo "user ${u.user} on >$(cat /acl-secrets/${u.user}) ~${u.keyPrefix}* &* -@all +@read +@write +@scripting +@keyspace -@dangerous" >> /acl/users.acl`)
+      // Each user: its own keys and channels only, no key listing, nothing dangerous.
+      .map(
+        (u) =>
+          `[ -f /acl-secrets/${u.user} ] && echo "user ${u.user} on >$(cat /acl-secrets/${u.user}) resetkeys ~${u.keyPrefix}* resetchannels &${u.keyPrefix}* -@all +@read +@write +@scripting +@keyspace -@dangerous -scan" >> /acl/users.acl`,
+      )
       .join('; ');
     new DeploymentV1(this, 'Deployment', {
       provider: props.provider,
@@ -39,13 +43,14 @@ export class Redis extends Construct {
         template: {
           metadata: { labels },
           spec: {
-            securityContext: { runAsNonRoot: true, runAsUser: '999', fsGroup: '999' },
+            securityContext: { runAsNonRoot: true, runAsUser: '999', runAsGroup: '999', fsGroup: '999', seccompProfile: { type: 'RuntimeDefault' } },
             ...(users.length > 0 && {
               initContainer: [
                 {
                   name: 'acl',
                   image: REDIS_IMAGE,
                   command: ['sh', '-c', `echo "user default off" > /acl/users.acl; ${aclScript}; true`],
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
                   volumeMount: [
                     { name: 'acl', mountPath: '/acl' },
                     { name: 'acl-secrets', mountPath: '/acl-secrets', readOnly: true },

@@ -1,10 +1,12 @@
 import { configSchemaRule } from './config-schema';
+import { domainTlsRule } from './domain-tls';
 import type { Rule } from './context';
 import { extensionsRule } from './extensions';
 import { fallbackLoopsRule } from './fallback-loops';
 import { fleetPropsRule } from './fleet-props';
 import { foreignReferencesRule } from './foreign-references';
 import { gatewayPropsRule } from './gateway-props';
+import { inlineCredentialsRule } from './inline-credentials';
 import { noDowngradeRule } from './no-downgrade';
 import { openApiFilesRule } from './openapi-files';
 import { quotasRule } from './quotas';
@@ -32,6 +34,8 @@ export const RULES: readonly Rule[] = [
   extensionsRule,
   noDowngradeRule,
   secretMountsRule,
+  inlineCredentialsRule,
+  domainTlsRule,
 ];
 
 /** Runs only when every rule above passed: a config built from broken props would only repeat their errors. */

@@ -1,8 +1,9 @@
 import type { IConstruct } from 'constructs';
 import type { AiGateway } from '../gateway';
 import { isDnsLabel } from '../names';
+import { placementOf, RESERVED_GATEWAY_NAMES } from '../placement';
 import { describe, violation, type Violation } from '../violation';
-import type { Rule } from './context';
+import type { Rule, RuleContext } from './context';
 import { gw } from './labels';
 
 function duplicates<T extends IConstruct>(kind: string, items: readonly T[], nameOf: (t: T) => string, owner: string): Violation[] {
@@ -42,14 +43,33 @@ function checkGateway(g: AiGateway): Violation[] {
       ),
     );
   }
+  if ((RESERVED_GATEWAY_NAMES as readonly string[]).includes(g.gatewayName)) {
+    out.push(violation('unique-names', g, `${owner}: '${g.gatewayName}' is reserved for the fleet's shared resources (${RESERVED_GATEWAY_NAMES.join(', ')}). Set another gatewayName.`));
+  }
+  return out;
+}
+
+/** Namespaces are cluster-wide: no two fleets, nor a fleet and a Dedicated gateway, may claim the same one. */
+function namespacesOnce(ctx: RuleContext): Violation[] {
+  const owners = new Map<string, IConstruct>();
+  const out: Violation[] = [];
+  const claim = (namespace: string, by: IConstruct, label: string) => {
+    const first = owners.get(namespace);
+    if (first) out.push(violation('unique-names', by, `${label}: namespace '${namespace}' is already used by ${first.node.path}. Set another namespace (fleet) or gatewayName.`));
+    else owners.set(namespace, by);
+  };
+  for (const f of ctx.fleets) claim(f.namespace, f, describe('Fleet', f.node.id, f));
+  for (const g of ctx.gateways) if (g.edition === 'dedicated') claim(placementOf(g).namespace, g, gw(g));
   return out;
 }
 
 export const uniqueNamesRule: Rule = {
   id: 'unique-names',
-  description: 'Gateway names are valid and unique in their fleet; route, MCP server (and path), consumer, service, source and extension names are unique in their gateway.',
+  description:
+    'Gateway names are valid, not reserved and unique in their fleet; namespaces are unique in the App; route, MCP server (and path), consumer, service, source and extension names are unique in their gateway.',
   check: (ctx) => [
     ...ctx.fleets.flatMap((f) => duplicates('Gateway', f.gateways, (g) => g.gatewayName, describe('Fleet', f.node.id, f))),
     ...ctx.gateways.flatMap(checkGateway),
+    ...namespacesOnce(ctx),
   ],
 };

@@ -1,0 +1,23 @@
+import { describe, violation } from '../violation';
+import type { Rule } from './context';
+
+export const domainTlsRule: Rule = {
+  id: 'domain-tls',
+  description: "A Serverless gateway's Domain TLS is one kubernetes.io/tls Secret (certificate and key in the same Secret): the shared Ingress terminates it.",
+  check: (ctx) =>
+    ctx.gateways
+      .filter((g) => g.edition === 'serverless')
+      .flatMap((g) =>
+        g.children.domains.flatMap((d) => {
+          const tls = d.props.tls;
+          if (!tls || tls.certificate?.secretName === tls.privateKey?.secretName) return [];
+          return [
+            violation(
+              'domain-tls',
+              d,
+              `${describe('Domain', d.hostname, d)}: certificate (${tls.certificate?.secretName}) and privateKey (${tls.privateKey?.secretName}) are in different Secrets, but the shared endpoint of a Serverless gateway takes one kubernetes.io/tls Secret. Put both in one Secret (keys tls.crt and tls.key).`,
+            ),
+          ];
+        }),
+      ),
+};

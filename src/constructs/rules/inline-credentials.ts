@@ -1,0 +1,32 @@
+import type { IConstruct } from 'constructs';
+import { describe, violation, type Violation } from '../violation';
+import type { Rule } from './context';
+
+/** Headers that carry credentials: their values would land in ConfigMaps and Terraform state. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'cookie', 'x-goog-api-key']);
+
+function check(by: IConstruct, label: string, where: string, headers: Record<string, string> | undefined, fix: string): Violation[] {
+  return Object.keys(headers ?? {})
+    .filter((h) => CREDENTIAL_HEADERS.has(h.toLowerCase()))
+    .map((h) => violation('inline-credentials', by, `${label}: ${where} sets the credential header '${h}' in plain config. ${fix}`));
+}
+
+export const inlineCredentialsRule: Rule = {
+  id: 'inline-credentials',
+  description: 'No credential header (Authorization, api-key, x-api-key, cookie …) is set inline: credentials are SecretRefs, never values in config.',
+  check: (ctx) =>
+    ctx.gateways.flatMap((g) => [
+      ...g.children.modelRoutes.flatMap((r) =>
+        r.models.flatMap((m) =>
+          (m.targets ?? []).flatMap((t) =>
+            check(r, describe('ModelRoute', r.routeName, r), `the backend of model '${m.name}'`, t.backend?.props?.headers, 'Use the Backend\'s apiKey (a SecretRef).'),
+          ),
+        ),
+      ),
+      ...g.children.mcpServers.flatMap((m) => {
+        const at = describe('McpServer', m.serverName, m);
+        if (m.props.kind === 'proxy') return check(m, at, 'headers', m.props.headers, 'Use auth (a SecretRef).');
+        return (m.props.tools ?? []).flatMap((t) => check(m, at, `tool '${t.name}'`, t.request?.headers, 'Use the server\'s auth (a SecretRef).'));
+      }),
+    ]),
+};
