@@ -48,7 +48,10 @@ const project = new typescript.TypeScriptProject({
 
   release: true,
   releaseToNpm: true,
-  github: false,
+  github: true,
+  githubOptions: { mergify: false },
+  depsUpgrade: false,
+  pullRequestTemplate: false,
 
   deps: ['zod@^4.1.0', 'yaml@^2.8.0', 'undici@^7.16.0', 'prom-client@^15.1.3', 'pino@^10.0.0'],
   bin: { aigw: 'lib/cli/aigw.js' },
