@@ -11,24 +11,27 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;
 }
 
-/** The consumer whose key was presented, or undefined for no key. Throws 401 for an unknown key. */
-export function identify(snapshot: Snapshot, headers: IncomingHttpHeaders): CompiledConsumer | undefined {
+/** Who is calling: a known consumer, no key, or a key no consumer has. */
+export type Caller = { readonly kind: 'consumer'; readonly consumer: CompiledConsumer } | { readonly kind: 'anonymous' } | { readonly kind: 'unknown-key' };
+
+export function identify(snapshot: Snapshot, headers: IncomingHttpHeaders): Caller {
   const key = presentedKey(headers);
-  if (key === undefined) return undefined;
+  if (key === undefined) return { kind: 'anonymous' };
   // Keys are stored only as sha256 digests; the final comparison is constant-time.
   const digest = keyDigest(key);
   const consumer = snapshot.consumersByDigest.get(digest.toString('hex'));
-  if (!consumer || !timingSafeEqual(consumer.keyDigest, digest)) throw Errors.badKey();
-  return consumer;
+  if (!consumer || !timingSafeEqual(consumer.keyDigest, digest)) return { kind: 'unknown-key' };
+  return { kind: 'consumer', consumer };
 }
 
 export function mayUse(consumer: CompiledConsumer, route: CompiledRoute): boolean {
   return consumer.all || consumer.routes.has(route.name);
 }
 
-/** Key auth for a route: the consumer, or 401/403. Routes without key auth admit anyone. */
-export function authorize(route: CompiledRoute, consumer: CompiledConsumer | undefined): void {
+/** Key auth for a route: 401 without a valid key, 403 without a grant. Routes without key auth admit anyone, whatever key they send. */
+export function authorize(route: CompiledRoute, caller: Caller): void {
   if (!route.config.policies.keyAuth.enabled) return;
-  if (!consumer) throw Errors.noKey();
-  if (!mayUse(consumer, route)) throw Errors.notGranted(consumer.name, route.name);
+  if (caller.kind === 'unknown-key') throw Errors.badKey();
+  if (caller.kind === 'anonymous') throw Errors.noKey();
+  if (!mayUse(caller.consumer, route)) throw Errors.notGranted(caller.consumer.name, route.name);
 }

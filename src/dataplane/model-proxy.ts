@@ -41,7 +41,7 @@ class RetryableFailure extends Error {
 /** POST /v1/chat/completions, /v1/completions, /v1/embeddings on a model route. */
 export async function proxyModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint, events: ProxyEvents): Promise<void> {
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
-  authorize(route, ctx.consumer);
+  authorize(route, ctx.caller);
   const body = parseJsonObject(await readBody(ctx.req, route.maxBodyBytes));
   const requested = body.model;
   if (typeof requested !== 'string' || requested === '') throw Errors.badRequest("'model' is required: a string naming the model.", 'model');

@@ -11,8 +11,9 @@ export function listModels(ctx: RequestContext): void {
     .filter((r): r is CompiledModelRoute => r.kind === 'model' && pathHasPrefix(ctx.path, r.match.pathPrefix));
   if (routes.length === 0) throw Errors.noRoute(ctx.host, ctx.path);
   const open = routes.filter((r) => !r.config.policies.keyAuth.enabled);
-  if (!ctx.consumer && open.length === 0) throw Errors.noKey();
-  const visible = ctx.consumer ? routes.filter((r) => !r.config.policies.keyAuth.enabled || mayUse(ctx.consumer!, r)) : open;
+  const caller = ctx.caller;
+  if (caller.kind !== 'consumer' && open.length === 0) throw caller.kind === 'unknown-key' ? Errors.badKey() : Errors.noKey();
+  const visible = caller.kind === 'consumer' ? routes.filter((r) => !r.config.policies.keyAuth.enabled || mayUse(caller.consumer, r)) : open;
   const seen = new Set<string>();
   const data = visible.flatMap((r) =>
     r.models.listable().flatMap((id) => {

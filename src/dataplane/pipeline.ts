@@ -33,8 +33,8 @@ export async function handleRequest(ctx: RequestContext, deps: PipelineDeps): Pr
     // 1. accept (connection cap: part 2)   2. WAF (later)
     const endpoint = endpointOf(ctx.path);
     // 4. auth: who is calling (each route then checks its grant)
-    ctx.consumer = identify(ctx.snapshot, ctx.req.headers);
-    ctx.record.consumer = ctx.consumer?.name;
+    ctx.caller = identify(ctx.snapshot, ctx.req.headers);
+    if (ctx.caller.kind === 'consumer') ctx.record.consumer = ctx.caller.consumer.name;
     if (endpoint === 'models' && ctx.req.method === 'GET') return listModels(ctx);
     // 3. route match
     const route = ctx.snapshot.routes.match(ctx.host, ctx.path);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { AccessRecord } from './access-log';
-import type { CompiledConsumer, Snapshot } from './compile/snapshot';
+import type { Caller } from './auth';
+import type { Snapshot } from './compile/snapshot';
 
 /** What one request carries through the stages: its snapshot (kept to the end), timing and the access record. */
 export interface RequestContext {
@@ -16,7 +17,7 @@ export interface RequestContext {
   /** Aborted when the client goes away: cancels the upstream request. */
   readonly abort: AbortController;
   readonly record: AccessRecord;
-  consumer?: CompiledConsumer;
+  caller: Caller;
 }
 
 export function elapsedMs(since: bigint): number {

@@ -155,6 +155,7 @@ export class DataPlane {
       path,
       query,
       abort: new AbortController(),
+      caller: { kind: 'anonymous' },
       record: { method: req.method ?? '', path, host: hostOf(req.headers.host), status: 0, durationMs: 0 },
     };
     // A client that goes away mid-request or mid-stream cancels the upstream request.

@@ -53,6 +53,9 @@ interface Exchange {
 }
 
 export class UpstreamSimulator {
+  /** Streams the client closed before the last frame: how a test sees that a proxy passed a disconnect on. */
+  public clientCancelledStreams = 0;
+
   /** Starts a simulator and resolves once it is listening. */
   public static async start(options: SimulatorOptions = {}): Promise<UpstreamSimulator> {
     const simulator = new UpstreamSimulator(options);
@@ -115,6 +118,7 @@ export class UpstreamSimulator {
     this.requests.length = 0;
     this.faultQueue.length = 0;
     this.persistentFault = undefined;
+    this.clientCancelledStreams = 0;
   }
 
   /** Stops listening, cancels pending delays and destroys every open socket, keep-alive ones included. */
@@ -266,6 +270,10 @@ export class UpstreamSimulator {
   /** Writes each chunk as its own `data: {json}\n\n` frame (a separate write), then `data: [DONE]\n\n`. */
   private async stream(exchange: Exchange, chunks: readonly Record<string, unknown>[]): Promise<void> {
     const { res, dropAfterChunks } = exchange;
+    // A stream that ends before its last frame while no fault dropped it was cancelled by the client (the proxy).
+    res.once('close', () => {
+      if (!res.writableFinished && dropAfterChunks === undefined && !this.closing.signal.aborted) this.clientCancelledStreams++;
+    });
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
