@@ -107,7 +107,7 @@ project.eslint!.addRules({
 });
 // cdktf is archived upstream: keep every cdktf/provider import behind src/constructs (one place to move to cdktn).
 project.eslint!.addOverride({
-  files: ['src/specs/**/*.ts', 'src/dataplane/**/*.ts', 'src/cli/**/*.ts'],
+  files: ['src/specs/**/*.ts', 'src/dataplane/**/*.ts', 'src/cli/**/*.ts', 'src/simulator/**/*.ts'],
   rules: {
     'no-restricted-imports': [
       'error',
@@ -133,6 +133,11 @@ project.addTask('synth', {
     { spawn: 'compile' },
     { exec: 'cdktf synth', cwd: 'examples/fleet', env: { CHECKPOINT_DISABLE: '1' } },
   ],
+});
+// `npm start`: the fleet, locally, with no keys (synth, then one `aigw serve` per gateway on a simulated upstream).
+project.addTask('start', {
+  description: 'Run the example fleet locally: aigw dev (see README)',
+  steps: [{ spawn: 'compile' }, { exec: 'node lib/cli/aigw.js dev', receiveArgs: true }],
 });
 project.addTask('bench:synth', {
   description: 'Benchmark synth of one aigw.large.x4 gateway filled to every quota (see BENCHMARKS.md)',

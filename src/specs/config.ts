@@ -321,7 +321,8 @@ const Acceleration = z.strictObject({ tls: AccelerationSwitch, compression: Acce
 const Observability = z.strictObject({
   /** `business`: request metrics only (Serverless); `full`: plus system resources and custom labels. */
   tier: z.enum(['business', 'full']),
-  customLabels: stringMap,
+  /** Added to every metric: names must be Prometheus label names. */
+  customLabels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)'), z.string()),
 });
 
 const Redis = z.strictObject({
