@@ -1,18 +1,22 @@
 #!/usr/bin/env node
 import { UsageError } from './args';
+import { DEV_USAGE, dev } from './dev';
 import { SERVE_USAGE, serve } from './serve';
 
 const USAGE = `usage:
   ${SERVE_USAGE}
+  ${DEV_USAGE}
 `;
 
-/** The `aigw` command: `serve` runs a gateway from its synthesized config. */
+/** The `aigw` command: `serve` runs a gateway from its synthesized config; `dev` runs a whole app locally. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'serve':
         return await serve(rest);
+      case 'dev':
+        return await dev(rest);
       case undefined:
       case '--help':
       case 'help':

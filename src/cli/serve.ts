@@ -17,6 +17,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
     'compress-accel': 'string',
     'accel-fallback': 'string',
     'drain-timeout-ms': 'string',
+    // For supervisors (aigw dev): standard input is a pipe from the parent; when it closes, the parent is gone.
+    'stop-on-stdin-close': 'boolean',
   });
   if (typeof flags.config !== 'string') throw new UsageError("'--config DIR' is required");
   for (const f of ['tls-accel', 'compress-accel'] as const) {
@@ -54,6 +56,10 @@ export async function serve(argv: readonly string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    if (flags['stop-on-stdin-close']) {
+      process.stdin.once('close', () => stop('stdin closed'));
+      process.stdin.resume();
+    }
   });
   return 0;
 }

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
-import { attachToGateway } from './attach';
 import type { AgentRoute } from './agent-route';
+import { attachToGateway } from './attach';
 import type { AiGateway } from './gateway';
 import type { McpServer } from './mcp-server';
 import type { ModelRoute } from './model-route';

@@ -53,15 +53,15 @@ interface Exchange {
 }
 
 export class UpstreamSimulator {
-  /** Streams the client closed before the last frame: how a test sees that a proxy passed a disconnect on. */
-  public clientCancelledStreams = 0;
-
   /** Starts a simulator and resolves once it is listening. */
   public static async start(options: SimulatorOptions = {}): Promise<UpstreamSimulator> {
     const simulator = new UpstreamSimulator(options);
     await simulator.listen(options.port ?? 0, options.host ?? '127.0.0.1');
     return simulator;
   }
+
+  /** Streams the client closed before the last frame: how a test sees that a proxy passed a disconnect on. */
+  public clientCancelledStreams = 0;
 
   /** Every request received since start or the last `reset()`, in arrival order. */
   public readonly requests: RecordedRequest[] = [];

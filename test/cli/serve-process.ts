@@ -4,8 +4,14 @@ import { join } from 'path';
 
 const root = join(__dirname, '..', '..');
 
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly stderr: () => string;
+  readonly exited: Promise<number | null>;
+}
+
 /** Runs `aigw serve` as its own process, as the container does (from sources, through ts-node). */
-export function spawnServe(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+export function spawnServe(args: string[], env: Record<string, string> = {}): ServeProcess {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli', 'aigw.ts'), 'serve', ...args], {
     cwd: root,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', ...env },

@@ -1,10 +1,10 @@
 import OpenAI from 'openai';
-import { synthesizedGatewayConfig } from '../../src/constructs/synthesized-config';
+import { freePort, spawnServe, waitReady } from './serve-process';
 import { Backend } from '../../src';
+import { synthesizedGatewayConfig } from '../../src/constructs/synthesized-config';
 import { UpstreamSimulator } from '../../src/testing';
 import { kubeletDir, shardFiles } from '../dataplane/config-files';
 import { gatewayStack } from '../dataplane/harness';
-import { freePort, spawnServe, waitReady } from './serve-process';
 
 jest.setTimeout(60_000);
 

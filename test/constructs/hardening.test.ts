@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, TerraformStack, Testing } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { App, TerraformStack, Testing } from 'cdktf';
+import { appSynthError, fleetStack, openAi, resourcesOf, synth, synthError } from './fixtures';
 import { AiGateway, AiGatewayFleet, Backend, LOCK_FILE_CONTEXT_KEY, ModelRoute } from '../../src';
 import { locateLockFile } from '../../src/constructs/lock-file';
-import { appSynthError, fleetStack, openAi, resourcesOf, synth, synthError } from './fixtures';
 
 const model = () => ({ name: 'gpt-4o', targets: [{ backend: openAi() }] });
 const untyped = (x: unknown): any => x;
@@ -32,7 +32,7 @@ describe('credentials stay out of config', () => {
   test('a credential header set inline fails, pointing at the SecretRef to use', () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
-    const leaky = Backend.openAiCompatible({ baseUrl: 'https://llm.example.com/v1', headers: { Authorization: 'Bearer sk-inline', 'x-team': 'a' } });
+    const leaky = Backend.openAiCompatible({ baseUrl: 'https://llm.example.com/v1', headers: { 'Authorization': 'Bearer sk-inline', 'x-team': 'a' } });
     const r = g.addModelRoute('r', { models: [{ name: 'm', targets: [{ backend: leaky }] }] });
     const m = g.addMcpServer('tools', { kind: 'proxy', url: 'https://mcp.example.com/mcp', headers: { 'x-api-key': 'k' } });
     const message = synthError(stack);
@@ -123,7 +123,7 @@ describe('the lock file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aigw-proj-'));
     writeFileSync(join(dir, 'cdktf.json'), '{}');
     const nested = join(dir, 'src');
-    require('fs').mkdirSync(nested);
+    mkdirSync(nested);
     expect(locateLockFile(Testing.app(), nested)).toBeUndefined();
     expect(locateLockFile(new App({ outdir: join(dir, 'out') }), nested)).toBe(join(dir, 'aigw.lock.json'));
     expect(locateLockFile(new App({ outdir: join(dir, 'out') }), tmpdir())).toBeUndefined();

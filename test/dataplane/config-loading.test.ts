@@ -1,12 +1,12 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { kubeletDir, plainDir, shardFiles } from './config-files';
+import { gatewayStack } from './harness';
+import { Backend } from '../../src';
 import { synthesizedGatewayConfig } from '../../src/constructs/synthesized-config';
 import { FileAndEnvSecrets, loadConfigDir, secretEnvName } from '../../src/dataplane';
 import { compileSnapshot, CompileError } from '../../src/dataplane/compile/snapshot';
-import { Backend } from '../../src';
-import { gatewayStack } from './harness';
-import { kubeletDir, plainDir, shardFiles } from './config-files';
 
 function exampleConfig(routes = 3) {
   const gateway = gatewayStack();

@@ -1,5 +1,5 @@
-import { UpstreamSimulator } from '../../src/testing';
 import { CONSUMER_KEYS, gatewayStack, simulatedBackend, start } from './harness';
+import { UpstreamSimulator } from '../../src/testing';
 
 test('a client that disconnects mid-stream aborts the upstream request', async () => {
   const sim = await UpstreamSimulator.start({ chunkDelayMs: 50, streamChunks: 200 });

@@ -1,9 +1,18 @@
+import { client, gatewayStack, simulatedBackend, start, UPSTREAM_KEY } from './harness';
 import { type ProviderType } from '../../src/specs';
 import { UpstreamSimulator } from '../../src/testing';
-import { client, gatewayStack, simulatedBackend, start, UPSTREAM_KEY } from './harness';
 
 /** What each provider entry must send upstream: path (and query), auth header, served model. */
-const CASES: { provider: ProviderType; basePath: string; keyRef?: string; path: string; auth?: [string, string]; query?: Record<string, string> }[] = [
+interface ProviderCase {
+  provider: ProviderType;
+  basePath: string;
+  keyRef?: string;
+  path: string;
+  auth?: [string, string];
+  query?: Record<string, string>;
+}
+
+const CASES: ProviderCase[] = [
   { provider: 'openai', basePath: '/v1', keyRef: 'openai', path: '/v1/chat/completions', auth: ['authorization', `Bearer ${UPSTREAM_KEY}`] },
   {
     provider: 'azure-openai',

@@ -1,6 +1,6 @@
 import { configSchemaRule } from './config-schema';
-import { domainTlsRule } from './domain-tls';
 import type { Rule } from './context';
+import { domainTlsRule } from './domain-tls';
 import { extensionsRule } from './extensions';
 import { fallbackLoopsRule } from './fallback-loops';
 import { fleetPropsRule } from './fleet-props';

@@ -1,0 +1,96 @@
+import type { GatewayConfig, ModelRouteConfig } from '../specs';
+
+/** What `aigw dev --json` prints for one running gateway: one JSON line, these keys. */
+export interface GatewayEndpoint {
+  readonly name: string;
+  readonly edition: string;
+  /** The traffic listener, e.g. `http://127.0.0.1:41234`. */
+  readonly baseUrl: string;
+  /** The admin listener (`/healthz`, `/readyz`, `/metrics`). */
+  readonly adminUrl: string;
+  /** A session key of one consumer; null when the gateway has no consumers. */
+  readonly apiKey: string | null;
+  /** The Host header the first model route needs; null when it matches any host. */
+  readonly host: string | null;
+  /** A model name the first model route serves; null when the gateway has no model route. */
+  readonly model: string | null;
+  /** The first model route's path prefix as configured; see `apiBasePath` for the OpenAI base path. */
+  readonly pathPrefix: string | null;
+}
+
+/** The endpoint line of a running gateway, and the consumer whose key it shows. */
+export function describeGateway(
+  config: GatewayConfig,
+  consumerKeys: ReadonlyMap<string, string>,
+  urls: { baseUrl: string; adminUrl: string },
+): { endpoint: GatewayEndpoint; consumer?: string } {
+  const route = config.modelRoutes[0] as ModelRouteConfig | undefined;
+  // An all-routes consumer can try everything; else one that may use the route the curl targets.
+  const consumer =
+    config.consumers.find((c) => c.grants.all) ?? config.consumers.find((c) => route && c.grants.routes.includes(route.name)) ?? config.consumers[0];
+  return {
+    consumer: consumer?.name,
+    endpoint: {
+      name: config.metadata.name,
+      edition: config.metadata.edition,
+      ...urls,
+      apiKey: (consumer && consumerKeys.get(consumer.name)) ?? null,
+      host: route ? requestHost(route.match.host) : null,
+      model: route ? sampleModel(route) : null,
+      pathPrefix: route?.match.pathPrefix ?? null,
+    },
+  };
+}
+
+/** A Host header value that a route's host pattern matches: `*` needs none, `*.d` takes `x.d`. */
+export function requestHost(pattern: string): string | null {
+  if (pattern === '*') return null;
+  return pattern.startsWith('*.') ? `x${pattern.slice(1)}` : pattern;
+}
+
+/** A model name the route answers: the first plain name or alias, else a wildcard made concrete (`qwen-*` → `qwen-dev`). */
+export function sampleModel(route: Pick<ModelRouteConfig, 'models'>): string {
+  const names = route.models.flatMap((m) => [m.name, ...m.aliases]);
+  const plain = route.models.find((m) => !m.name.includes('*'))?.name ?? names.find((n) => !n.includes('*'));
+  if (plain) return plain;
+  const pattern = route.models[0].name;
+  return pattern.replace(/\*/g, (_star, offset: number) => (offset > 0 && /[A-Za-z0-9]/.test(pattern[offset - 1]) ? '-dev' : 'dev'));
+}
+
+/**
+ * The OpenAI base path under a route prefix: the data plane matches the route by prefix and the
+ * endpoint by the path's end, so `/` and `/v1` both serve `/v1/...`, and `/team` serves `/team/v1/...`.
+ */
+export function apiBasePath(pathPrefix: string): string {
+  const p = pathPrefix.replace(/\/+$/, '');
+  return /\/v1$/.test(p) ? p : `${p}/v1`;
+}
+
+/** A ready-to-paste chat completion for the gateway's first model route, or undefined without one. */
+export function curlCommand(e: GatewayEndpoint, prompt = 'Hello from aigw dev'): string | undefined {
+  if (e.model === null || e.pathPrefix === null) return undefined;
+  const parts = ['curl', '-s', `${e.baseUrl}${apiBasePath(e.pathPrefix)}/chat/completions`];
+  if (e.apiKey !== null) parts.push('-H', `authorization: Bearer ${e.apiKey}`);
+  parts.push('-H', 'content-type: application/json');
+  if (e.host !== null) parts.push('-H', `host: ${e.host}`);
+  parts.push('-d', JSON.stringify({ model: e.model, messages: [{ role: 'user', content: prompt }] }));
+  return parts.map(shellQuote).join(' ');
+}
+
+/** The human-readable block for one gateway. */
+export function formatGateway(e: GatewayEndpoint, consumer: string | undefined): string {
+  const curl = curlCommand(e);
+  return [
+    `${e.name} (${e.edition})`,
+    `  base URL   ${e.baseUrl}`,
+    `  admin URL  ${e.adminUrl}  (/healthz /readyz /metrics)`,
+    e.apiKey !== null ? `  API key    ${e.apiKey}  (consumer ${consumer})` : '  API key    (no consumers)',
+    ...(curl ? ['  try:', `    ${curl}`] : ['  (no model route to try)']),
+    '',
+  ].join('\n');
+}
+
+/** Plain words stay bare; anything else is single-quoted for sh. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_\-./:=@%+,]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}

@@ -1,0 +1,389 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from 'child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { connect } from 'net';
+import { tmpdir } from 'os';
+import { dirname, join, resolve } from 'path';
+import { promisify } from 'util';
+import OpenAI from 'openai';
+import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
+import { apiBasePath, curlCommand, describeGateway, type GatewayEndpoint, requestHost, sampleModel, shellQuote } from '../../src/cli/dev-print';
+import { onPath } from '../../src/cli/dev-processes';
+import { rewriteForLocal, secretRefsIn, simulated } from '../../src/cli/dev-rewrite';
+import { nodeFlags } from '../../src/cli/dev-services';
+import { type GatewayConfig, parseGatewayConfig } from '../../src/specs';
+
+const root = resolve(__dirname, '..', '..');
+
+// ---------------------------------------------------------------- the rewrite, as a pure function
+
+const TIMEOUTS = { connectMs: 1000, firstByteMs: 1000, totalMs: 1000 };
+const POLICIES = { keyAuth: { enabled: true }, rateLimits: [], onRedisUnavailable: 'failOpen' as const };
+
+/** A config that touches every field the rewrite changes. */
+function fixture(): GatewayConfig {
+  const parsed = parseGatewayConfig({
+    apiVersion: 'aigw.dev/v1',
+    kind: 'GatewayConfig',
+    metadata: { name: 'prod', fleet: 'ai', constructPath: 'stack/ai/prod', edition: 'dedicated', spec: 'aigw.small.x1', region: 'eu' },
+    listeners: { port: 8080, tlsPort: 8443, adminPort: 9901 },
+    limits: { maxClientConnections: 10, maxQps: 10, bandwidthMbps: 10, maxBodyBytes: 1000, headersTimeoutMs: 1000, idleTimeoutMs: 1000 },
+    domains: [{ host: 'ai.example.com', tls: { certificate: { secretName: 'tls', key: 'tls.crt' }, privateKey: { secretName: 'tls', key: 'tls.key' } } }],
+    backends: [
+      {
+        name: 'qwen',
+        provider: 'dashscope',
+        baseUrl: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
+        apiKey: { secretName: 'llm-keys', key: 'dashscope' },
+        headers: {},
+        timeouts: TIMEOUTS,
+        retries: { attempts: 0, onStatus: [], backoffBaseMs: 0 },
+      },
+      {
+        name: 'vllm',
+        provider: 'vllm',
+        baseUrl: 'http://vllm.ml.svc:8000/v1/',
+        service: 'vllm-svc',
+        headers: {},
+        timeouts: TIMEOUTS,
+        retries: { attempts: 0, onStatus: [], backoffBaseMs: 0 },
+      },
+    ],
+    services: [{ name: 'vllm-svc', kind: 'kubernetes', serviceName: 'vllm', namespace: 'ml', port: 8000, source: 'remote' }],
+    serviceSources: [{ name: 'remote', kind: 'kubeconfig', kubeconfig: { secretName: 'kube', key: 'config' } }],
+    modelRoutes: [
+      {
+        name: 'chat',
+        match: { host: '*.example.com', pathPrefix: '/team' },
+        models: [{ name: 'qwen-*', aliases: [], targets: [{ backend: 'qwen', model: 'qwen-*', weight: 1 }], fallbacks: [] }],
+        policies: { ...POLICIES, rateLimits: [{ name: 'rpm', kind: 'requests', limit: 5, window: 'minute', scope: 'consumer' }] },
+      },
+    ],
+    agentRoutes: [
+      {
+        name: 'agent',
+        kind: 'dify',
+        match: { host: '*', pathPrefix: '/agent' },
+        upstream: { baseUrl: 'https://dify.example.com/v1', apiKey: { secretName: 'agents', key: 'dify' } },
+        timeouts: TIMEOUTS,
+        policies: POLICIES,
+      },
+    ],
+    consumers: [
+      { name: 'team-a', apiKey: { secretName: 'consumer-keys', key: 'team-a' }, grants: { all: false, routes: ['chat'], mcpServers: [] } },
+      { name: 'team-a-bis', apiKey: { secretName: 'consumer-keys', key: 'team-a' }, grants: { all: false, routes: [], mcpServers: [] } },
+      { name: 'admin', apiKey: { secretName: 'consumer-keys', key: 'admin' }, grants: { all: true, routes: [], mcpServers: [] } },
+    ],
+    mcpServers: [
+      { name: 'proxied', kind: 'proxy', path: '/mcp/proxied', upstream: { url: 'https://mcp.example.com/mcp', transport: 'streamable-http', headers: {} }, allowTools: [] },
+      {
+        name: 'weather',
+        kind: 'http-to-mcp',
+        path: '/mcp/weather',
+        upstream: { baseUrl: 'https://weather.example.com', auth: { header: 'authorization', prefix: 'Bearer ', secret: { secretName: 'upstream-tokens', key: 'weather' } } },
+        tools: [
+          {
+            name: 'forecast',
+            description: 'Forecast',
+            inputSchema: { type: 'object' },
+            request: { method: 'GET', path: '/forecast', query: {}, headers: {} },
+            response: { format: 'json' },
+          },
+        ],
+      },
+    ],
+    extensions: [],
+    acceleration: { tls: { enabled: true, fallback: 'fail' }, compression: { enabled: false, fallback: 'software' } },
+    observability: { tier: 'full', customLabels: {} },
+    redis: { address: 'redis.ai.svc:6379', keyPrefix: 'aigw:prod:', user: 'prod', password: { secretName: 'redis-acl', key: 'prod' } },
+  });
+  if (!parsed.ok) throw new Error(parsed.issues.join('\n'));
+  return parsed.config;
+}
+
+const SIM = 'http://127.0.0.1:40000';
+const PORTS = { port: 41000, tlsPort: 41001, adminPort: 41002 };
+function keys(): () => string {
+  let n = 0;
+  return () => `aigw-dev-${String(++n).padStart(24, '0')}`;
+}
+
+describe('rewriteForLocal', () => {
+  test('points every upstream at the simulator, keeping the original path', () => {
+    const { config } = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    expect(config.backends.map((b) => b.baseUrl)).toEqual([`${SIM}/compatible-mode/v1`, `${SIM}/v1`]);
+    expect(config.agentRoutes[0].upstream.baseUrl).toBe(`${SIM}/v1`);
+    const [proxied, weather] = config.mcpServers;
+    expect(proxied.kind === 'proxy' && proxied.upstream.url).toBe(`${SIM}/mcp`);
+    expect(weather.kind === 'http-to-mcp' && weather.upstream.baseUrl).toBe(SIM);
+    // Service discovery would bypass the simulator.
+    expect(config.services).toEqual([]);
+    expect(config.serviceSources).toEqual([]);
+    expect(config.backends[1].service).toBeUndefined();
+  });
+
+  test('uses the given ports, plain HTTP and no accelerator', () => {
+    const { config } = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    expect(config.listeners).toEqual(PORTS);
+    expect(config.domains).toEqual([{ host: 'ai.example.com' }]);
+    expect(config.acceleration.tls.enabled).toBe(false);
+  });
+
+  test('generates a key per consumer Secret key and a dummy for every other SecretRef', () => {
+    const { config, env, consumerKeys } = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    expect(consumerKeys.get('team-a')).toBe('aigw-dev-000000000000000000000001');
+    // Two consumers on one Secret key share it, as in the cluster.
+    expect(consumerKeys.get('team-a-bis')).toBe(consumerKeys.get('team-a'));
+    expect(consumerKeys.get('admin')).toBe('aigw-dev-000000000000000000000002');
+    expect(env.AIGW_SECRET_CONSUMER_KEYS_TEAM_A).toBe(consumerKeys.get('team-a'));
+    expect(env.AIGW_SECRET_LLM_KEYS_DASHSCOPE).toMatch(/^dev-dummy-/);
+    expect(env.AIGW_SECRET_AGENTS_DIFY).toMatch(/^dev-dummy-/);
+    expect(env.AIGW_SECRET_UPSTREAM_TOKENS_WEATHER).toMatch(/^dev-dummy-/);
+    // Without a local Redis, its password stays a reference and gets a value too.
+    expect(config.redis?.password).toEqual({ secretName: 'redis-acl', key: 'prod' });
+    expect(env.AIGW_SECRET_REDIS_ACL_PROD).toBeDefined();
+    // Every reference left in the config has a value.
+    for (const ref of secretRefsIn(config)) expect(env[`AIGW_SECRET_${ref.secretName}_${ref.key}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_')]).toBeTruthy();
+  });
+
+  test('points Redis at the local server as the default user', () => {
+    const { config } = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, redisAddress: '127.0.0.1:6390', newApiKey: keys() });
+    expect(config.redis).toEqual({ address: '127.0.0.1:6390', keyPrefix: 'aigw:prod:' });
+  });
+
+  test('leaves the input alone and returns a valid config', () => {
+    const original = fixture();
+    const before = JSON.stringify(original);
+    const { config } = rewriteForLocal(original, { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    expect(JSON.stringify(original)).toBe(before);
+    expect(parseGatewayConfig(config).ok).toBe(true);
+  });
+
+  test('simulated() keeps path and query, drops a bare slash', () => {
+    expect(simulated(SIM, 'https://api.openai.com/v1')).toBe(`${SIM}/v1`);
+    expect(simulated(`${SIM}/`, 'https://x.example.com/')).toBe(SIM);
+    expect(simulated(SIM, 'https://x.example.com/a/b?x=1')).toBe(`${SIM}/a/b?x=1`);
+  });
+});
+
+// ---------------------------------------------------------------- what it prints
+
+describe('dev printing', () => {
+  test('hosts, models and base paths a client can use', () => {
+    expect(requestHost('*')).toBeNull();
+    expect(requestHost('*.example.com')).toBe('x.example.com');
+    expect(requestHost('ai.example.com')).toBe('ai.example.com');
+    const entry = (name: string, aliases: string[] = []) => ({ name, aliases, targets: [], fallbacks: [] });
+    expect(sampleModel({ models: [entry('qwen-*'), entry('gpt-4o')] })).toBe('gpt-4o');
+    expect(sampleModel({ models: [entry('qwen-*')] })).toBe('qwen-dev');
+    expect(sampleModel({ models: [entry('gpt-4o*')] })).toBe('gpt-4o-dev');
+    expect(sampleModel({ models: [entry('*', ['default'])] })).toBe('default');
+    expect(apiBasePath('/')).toBe('/v1');
+    expect(apiBasePath('/v1')).toBe('/v1');
+    expect(apiBasePath('/team/')).toBe('/team/v1');
+  });
+
+  test('describes a gateway with an all-routes consumer and a runnable curl', () => {
+    const local = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    const { endpoint, consumer } = describeGateway(local.config, local.consumerKeys, { baseUrl: 'http://127.0.0.1:1', adminUrl: 'http://127.0.0.1:2' });
+    expect(consumer).toBe('admin');
+    expect(endpoint).toEqual({
+      name: 'prod',
+      edition: 'dedicated',
+      baseUrl: 'http://127.0.0.1:1',
+      adminUrl: 'http://127.0.0.1:2',
+      apiKey: local.consumerKeys.get('admin'),
+      host: 'x.example.com',
+      model: 'qwen-dev',
+      pathPrefix: '/team',
+    });
+    expect(curlCommand(endpoint)).toBe(
+      `curl -s http://127.0.0.1:1/team/v1/chat/completions -H 'authorization: Bearer ${endpoint.apiKey}' -H 'content-type: application/json' -H 'host: x.example.com' ` +
+        '-d \'{"model":"qwen-dev","messages":[{"role":"user","content":"Hello from aigw dev"}]}\'',
+    );
+    expect(shellQuote('it\'s')).toBe('\'it\'\\\'\'s\'');
+  });
+
+  test('children get the loader flags but not the inspector', () => {
+    expect(nodeFlags(['-r', 'ts-node/register/transpile-only', '--inspect=9229', '--inspect-brk'])).toEqual(['-r', 'ts-node/register/transpile-only']);
+  });
+});
+
+// ---------------------------------------------------------------- aigw dev, end to end
+
+interface DevRun {
+  readonly proc: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exit: Promise<number | null>;
+}
+
+/** Runs the CLI from source (lib may be stale; the example app itself needs lib, built in beforeAll). */
+function runDev(args: string[]): DevRun {
+  const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/aigw.ts', 'dev', ...args], {
+    cwd: root,
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** The JSON lines, once `count` of them have arrived. */
+async function endpoints(run: DevRun, count: number, timeoutMs = 90_000): Promise<GatewayEndpoint[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = run.stdout().split('\n').filter(Boolean);
+    if (lines.length >= count) return lines.map((l) => JSON.parse(l) as GatewayEndpoint);
+    if (run.proc.exitCode !== null || Date.now() > deadline) throw new Error(`aigw dev gave no ${count} endpoints (exit ${run.proc.exitCode}):\n${run.stdout()}\n${run.stderr()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The official SDK with a Host header: fetch drops `host` from request headers (a forbidden
+ * header), so an undici dispatcher puts it back below fetch.
+ */
+function openai(e: GatewayEndpoint): OpenAI {
+  const withHost: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+    const headers: Record<string, string> = {};
+    const raw = opts.headers as Record<string, string> | string[] | undefined;
+    if (Array.isArray(raw)) for (let i = 0; i < raw.length; i += 2) headers[raw[i]] = raw[i + 1];
+    else Object.assign(headers, raw);
+    return dispatch({ ...opts, headers: e.host ? { ...headers, host: e.host } : headers }, handler);
+  };
+  return new OpenAI({
+    baseURL: `${e.baseUrl}${apiBasePath(e.pathPrefix!)}`,
+    apiKey: e.apiKey!,
+    maxRetries: 0,
+    fetch: undiciFetch as unknown as typeof fetch,
+    fetchOptions: { dispatcher: new Agent().compose(withHost) } as Record<string, unknown>,
+  });
+}
+
+function refuses(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((r) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      r(false);
+    });
+    socket.once('error', () => r(true));
+  });
+}
+
+/** Running processes as /proc shows them (Linux): pid, parent pid and argv. */
+function processes(): { pid: number; ppid: number; argv: string[] }[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      // stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return [{ pid: Number(entry), ppid, argv }];
+    } catch {
+      return []; // Gone meanwhile.
+    }
+  });
+}
+
+/** The pid of the `aigw serve` listening on `port`. */
+function servePid(port: string): number | undefined {
+  return processes().find(({ argv }) => argv.includes('serve') && argv[argv.indexOf('--port') + 1] === port)?.pid;
+}
+
+describe('aigw dev', () => {
+  beforeAll(() => {
+    // The example app imports 'cdktf-ai-gateway', which resolves to this package's lib/.
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe' });
+  }, 300_000);
+
+  test('serves the example fleet on the simulator until SIGINT', async () => {
+    const run = runDev(['--json']);
+    try {
+      const gws = await endpoints(run, 2);
+      expect(gws.map((g) => [g.name, g.edition]).sort()).toEqual([['lab', 'serverless'], ['prod', 'dedicated']]);
+      for (const g of gws) {
+        expect(Object.keys(g).sort()).toEqual(['adminUrl', 'apiKey', 'baseUrl', 'edition', 'host', 'model', 'name', 'pathPrefix']);
+        expect(g.apiKey).toMatch(/^aigw-dev-[0-9a-f]{24}$/);
+        const res = await openai(g).chat.completions.create({ model: g.model!, messages: [{ role: 'user', content: `hello ${g.name}` }] });
+        expect(res.choices[0].message.content).toMatch(new RegExp(`^\\[sim:[^\\]]+\\] ${g.model}: hello ${g.name}$`));
+      }
+      const lab = gws.find((g) => g.name === 'lab')!;
+      expect(lab).toMatchObject({ host: 'lab.ai.example.com', model: 'qwen-dev' });
+
+      // Streaming through the gateway, too.
+      const prod = gws.find((g) => g.name === 'prod')!;
+      const stream = await openai(prod).chat.completions.create({ model: prod.model!, stream: true, messages: [{ role: 'user', content: 'stream' }] });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      expect(text).toContain('stream');
+
+      // The printed curl command, run as printed.
+      const { stdout } = await promisify(execFile)('sh', ['-c', curlCommand(prod)!]);
+      expect((JSON.parse(stdout) as OpenAI.ChatCompletion).choices[0].message.content).toContain('Hello from aigw dev');
+
+      // What it started: a redis-server (the example rate-limits) and one `aigw serve` per gateway, with their configs in a temp dir.
+      const children = processes().filter((p) => p.ppid === run.proc.pid);
+      expect(children.filter((c) => c.argv.includes('serve'))).toHaveLength(2);
+      // redis-server rewrites its title: argv[0] becomes "/usr/bin/redis-server 127.0.0.1:PORT".
+      expect(children.some((c) => c.argv[0].includes('redis-server'))).toBe(onPath('redis-server') !== undefined);
+      const serveArgv = children.find((c) => c.argv.includes('serve'))!.argv;
+      const sessionDir = dirname(dirname(serveArgv[serveArgv.indexOf('--config') + 1]));
+      expect(existsSync(sessionDir)).toBe(true);
+
+      run.proc.kill('SIGINT');
+      expect(await run.exit).toBe(0);
+      for (const c of children) expect(existsSync(`/proc/${c.pid}`)).toBe(false);
+      expect(existsSync(sessionDir)).toBe(false);
+      // Nothing but the JSON lines on stdout, and every listener gone.
+      expect(run.stdout().trim().split('\n')).toHaveLength(2);
+      for (const g of gws) {
+        expect(await refuses(g.baseUrl)).toBe(true);
+        expect(await refuses(g.adminUrl)).toBe(true);
+      }
+    } finally {
+      run.proc.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  test('stops everything with exit 1 when a gateway dies', async () => {
+    const run = runDev(['--json']);
+    try {
+      const gws = await endpoints(run, 2);
+      const [victim, survivor] = gws;
+      const pid = servePid(new URL(victim.baseUrl).port);
+      expect(pid).toBeDefined();
+      process.kill(pid!, 'SIGKILL');
+      expect(await run.exit).toBe(1);
+      expect(run.stderr()).toContain(`gateway ${victim.name} exited unexpectedly (SIGKILL)`);
+      expect(await refuses(survivor.baseUrl)).toBe(true);
+    } finally {
+      run.proc.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  test('a failing app: its stderr and exit 1', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'aigw-dev-app-'));
+    writeFileSync(join(app, 'cdktf.json'), JSON.stringify({ app: 'node -e "console.error(\'boom from the app\'); process.exit(3)"' }));
+    try {
+      const run = runDev(['--app', app]);
+      expect(await run.exit).toBe(1);
+      expect(run.stderr()).toContain('synth failed');
+      expect(run.stderr()).toContain('boom from the app');
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('a directory without cdktf.json: a clear message and exit 1', async () => {
+    const run = runDev(['--app', tmpdir()]);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toContain('no cdktf.json');
+  }, 60_000);
+});
