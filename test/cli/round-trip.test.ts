@@ -1,0 +1,70 @@
+import { execFileSync } from 'child_process';
+import { mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { request } from 'undici';
+import { synthesizeApp } from '../../src/cli/dev-synth';
+import { kubeletDir } from '../dataplane/config-files';
+import { freePort, spawnServe, waitReady } from './serve-process';
+
+jest.setTimeout(180_000);
+const root = join(__dirname, '..', '..');
+
+interface ConfigMap {
+  metadata: { name: string; labels: Record<string, string> };
+  data?: Record<string, string>;
+  binary_data?: Record<string, string>;
+}
+
+/**
+ * The round trip: synthesize the example app, take its ConfigMaps' data exactly as Terraform would
+ * apply it, mount it as kubelet would, and run `aigw serve` on it. No upstream is called: the
+ * example's backends are public providers, and this machine talks to loopback only.
+ */
+test('aigw serve runs on exactly what the example app synthesizes', async () => {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
+  const out = mkdtempSync(join(tmpdir(), 'aigw-roundtrip-'));
+  process.env.CDKTF_CONTEXT_JSON = JSON.stringify({ 'aigw:lockFile': join(out, 'aigw.lock.json') });
+  try {
+    await synthesizeApp(join(root, 'examples', 'fleet'), out, new AbortController().signal);
+  } finally {
+    delete process.env.CDKTF_CONTEXT_JSON;
+  }
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { stacks: Record<string, { synthesizedStackPath: string }> };
+  const tf = JSON.parse(readFileSync(join(out, Object.values(manifest.stacks)[0].synthesizedStackPath), 'utf8'));
+  const prodShards = (Object.values(tf.resource.kubernetes_config_map_v1) as ConfigMap[]).filter((cm) => cm.metadata.labels['app.kubernetes.io/instance'] === 'prod');
+  expect(prodShards.length).toBeGreaterThan(0);
+
+  // The volume's files: ConfigMap data as text, binary_data base64-decoded, exactly as kubelet writes them.
+  const files = new Map<string, Buffer>();
+  for (const cm of prodShards) {
+    for (const [k, v] of Object.entries(cm.data ?? {})) files.set(k, Buffer.from(v, 'utf8'));
+    for (const [k, v] of Object.entries(cm.binary_data ?? {})) files.set(k, Buffer.from(v, 'base64'));
+  }
+  const { dir } = kubeletDir(files);
+  const keys = { checkout: 'sk-checkout-roundtrip', admin: 'sk-admin-roundtrip' };
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const serve = spawnServe(['--config', dir, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1'], {
+    AIGW_SECRET_CONSUMER_KEYS_CHECKOUT_TEAM: keys.checkout,
+    AIGW_SECRET_CONSUMER_KEYS_PLATFORM_ADMIN: keys.admin,
+    AIGW_SECRET_LLM_KEYS_OPENAI: 'unused',
+    AIGW_SECRET_LLM_KEYS_DASHSCOPE: 'unused',
+  });
+  try {
+    await waitReady(`http://127.0.0.1:${adminPort}`, 60_000, serve.exited);
+    // undici's request, not fetch: fetch does not send a custom Host header, and the routes match on host.
+    const models = async (key?: string) => {
+      const res = await request(`http://127.0.0.1:${port}/v1/models`, { headers: { host: 'ai.example.com', ...(key && { authorization: `Bearer ${key}` }) } });
+      return { status: res.statusCode, body: (await res.body.json()) as { data?: { id: string }[] } };
+    };
+    const listed = await models(keys.checkout);
+    expect(listed.status).toBe(200);
+    expect(listed.body.data!.map((m) => m.id)).toEqual(expect.arrayContaining(['gpt-4o', 'default', 'qwen-max']));
+    expect((await models()).status).toBe(401);
+    expect((await models('sk-not-a-consumer')).status).toBe(401);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+  } finally {
+    serve.child.kill('SIGKILL');
+  }
+});
