@@ -53,7 +53,7 @@ const project = new typescript.TypeScriptProject({
   depsUpgrade: false,
   pullRequestTemplate: false,
 
-  deps: ['zod@^4.1.0', 'yaml@^2.8.0', 'undici@^7.16.0', 'prom-client@^15.1.3', 'pino@^10.0.0'],
+  deps: ['zod@^4.1.0', 'yaml@^2.8.0', 'undici@^7.16.0', 'prom-client@^15.1.3', 'pino@^10.0.0', 'ioredis@^5.8.0'],
   bin: { aigw: 'lib/cli/aigw.js' },
   peerDeps: ['cdktf@^0.21.0', 'constructs@^10', '@cdktf/provider-kubernetes@^12.1.1'],
   peerDependencyOptions: { pinnedDevDependency: false },
