@@ -45,6 +45,8 @@ export interface BackendProps {
   readonly timeouts?: TimeoutProps;
   /** @default - see RetryProps */
   readonly retries?: RetryProps;
+  /** Consecutive failures (5xx, 429, timeouts, connection errors) that take the backend out, and for how long. @default - 5 failures, 10000 ms */
+  readonly circuitBreaker?: { readonly failureThreshold?: number; readonly cooldownMs?: number };
   /** The backend's name in the config and in metrics. @default - `<provider>-<n>` */
   readonly backendName?: string;
 }

@@ -27,6 +27,7 @@ export const CONFIG_DEFAULTS = {
   idleTimeoutMs: 60_000,
   timeouts: { connectMs: 5_000, firstByteMs: 60_000, totalMs: 600_000 },
   retries: { attempts: 2, onStatus: [429, 502, 503, 504], backoffBaseMs: 100 },
+  circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
 } as const;
 
 export interface ConfigInputs {
@@ -57,6 +58,7 @@ function policies(p: RoutePolicyProps | undefined): PoliciesConfig {
     })),
     onRedisUnavailable: p?.onRedisUnavailable ?? 'failOpen',
     ...(p?.maxBodyBytes !== undefined && { maxBodyBytes: p.maxBodyBytes }),
+    ...(p?.timeouts && { timeouts: { ...p.timeouts } }),
     ...(p?.cors && {
       cors: {
         allowOrigins: p.cors.allowOrigins,
@@ -133,6 +135,7 @@ export function buildGatewayConfig(gateway: AiGateway, inputs: ConfigInputs): Ga
         headers: { ...p.headers },
         timeouts: timeouts(p.timeouts),
         retries: { ...CONFIG_DEFAULTS.retries, onStatus: [...CONFIG_DEFAULTS.retries.onStatus], ...p.retries },
+        ...(p.circuitBreaker && { circuitBreaker: { ...CONFIG_DEFAULTS.circuitBreaker, ...p.circuitBreaker } }),
       };
       backends.set(b, entry);
     }

@@ -32,4 +32,6 @@ export interface RoutePolicyProps {
   readonly maxBodyBytes?: number;
   /** @default - no CORS headers */
   readonly cors?: CorsProps;
+  /** Overrides the backends' first-byte and total timeouts on this route. @default - the backends' */
+  readonly timeouts?: { readonly firstByteMs?: number; readonly totalMs?: number };
 }

@@ -34,4 +34,6 @@ export interface AccessRecord {
   stream?: boolean;
   error?: string;
   aborted?: boolean;
+  /** Attempts beyond the first on the same backend. */
+  retries?: number;
 }

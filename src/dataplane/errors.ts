@@ -45,7 +45,11 @@ export const Errors = {
     new GatewayError(502, 'api_error', 'upstream_auth_failed', `The upstream '${backend}' rejected the gateway's credentials. The gateway's operator must fix the backend's API key.`),
   upstreamTimeout: (backend: string, phase: string, ms: number) =>
     new GatewayError(504, 'timeout_error', 'upstream_timeout', `The upstream '${backend}' did not answer within ${ms} ms (${phase}). Retry later.`),
+  circuitOpen: (model: string) =>
+    new GatewayError(503, 'api_error', 'backends_cooling_down', `Every backend of model '${model}' is cooling down after repeated failures. Retry shortly.`),
   unavailable: () => new GatewayError(503, 'api_error', 'unavailable', 'The gateway is shutting down. Retry on another replica.'),
+  overQps: (qps: number) =>
+    new GatewayError(503, 'api_error', 'capacity_exceeded', `This gateway replica is at its share of the capacity spec (${qps} QPS). Retry shortly, or raise the gateway's spec.`),
 };
 
 export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Business metrics, named after the OpenTelemetry GenAI semantic conventions where they fit
@@ -12,6 +12,10 @@ export class GatewayMetrics {
   public readonly duration: Histogram<'route' | 'gen_ai_request_model' | 'gen_ai_provider_name'>;
   public readonly ttft: Histogram<'route' | 'gen_ai_request_model' | 'gen_ai_provider_name'>;
   public readonly tokens: Counter<'route' | 'consumer' | 'gen_ai_request_model' | 'gen_ai_token_type'>;
+  public readonly connections: Gauge;
+  public readonly capacityRejections: Counter<'reason'>;
+  public readonly configReloads: Counter<'result'>;
+  public readonly configSwapSeconds: Histogram;
 
   public constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
@@ -46,6 +50,25 @@ export class GatewayMetrics {
       name: 'gen_ai_client_token_usage_total',
       help: 'Tokens by route, consumer, requested model and type (input or output), as the provider reports them',
       labelNames: ['route', 'consumer', 'gen_ai_request_model', 'gen_ai_token_type'],
+      registers,
+    });
+    this.connections = new Gauge({ name: 'aigw_client_connections', help: 'Open client connections on this replica', registers });
+    this.capacityRejections = new Counter({
+      name: 'aigw_capacity_rejections_total',
+      help: "Connections and requests refused because the replica is at its share of the spec (reason: connections or qps)",
+      labelNames: ['reason'],
+      registers,
+    });
+    this.configReloads = new Counter({
+      name: 'aigw_config_reloads_total',
+      help: 'Config reload attempts by result: applied, unchanged or rejected (the last good config keeps serving)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.configSwapSeconds = new Histogram({
+      name: 'aigw_config_swap_duration_seconds',
+      help: 'Time to read, validate and compile a new config before it is swapped in',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2],
       registers,
     });
   }

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { authorize } from './auth';
 import { readBody, parseJsonObject } from './body';
 import type { CompiledModel, CompiledModelRoute } from './compile/snapshot';
+import { backoffDelayMs, sleep } from './resilience';
 import { Errors, GatewayError } from './errors';
 import type { Endpoint } from './providers';
 import type { RequestContext } from './request-context';
@@ -31,10 +32,19 @@ interface Attempt {
   readonly servedModel: string;
 }
 
-/** A failure worth trying the next fallback for: nothing has reached the client yet. */
+/** A failure worth another attempt (the same backend, another target or a fallback): nothing has reached the client yet. */
 class RetryableFailure extends Error {
-  public constructor(public readonly error: GatewayError) {
+  public constructor(
+    public readonly error: GatewayError,
+    /** The upstream's HTTP status; undefined for connection errors and timeouts. */
+    public readonly status?: number,
+  ) {
     super(error.message);
+  }
+
+  /** Connection errors and timeouts are always retried; statuses only when the backend lists them. */
+  public retriesSameBackend(onStatus: readonly number[]): boolean {
+    return this.status === undefined || onStatus.includes(this.status);
   }
 }
 
@@ -52,27 +62,48 @@ export async function proxyModelRequest(ctx: RequestContext, route: CompiledMode
   const stream = body.stream === true && endpoint !== 'embeddings';
   ctx.record.stream = stream;
   const clientWantsUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
-  const chain = [model, ...model.fallbacks];
+  // The model, then its fallbacks; within each, weighted targets whose circuit is not open; each
+  // target retried with backoff and jitter. Credentials and the body are rebuilt per attempt.
   let last: GatewayError | undefined;
-  for (const candidate of chain) {
-    if (candidate.targets.length === 0) continue;
-    const attempt = pick(candidate, requested);
-    try {
-      await attemptOnce(ctx, attempt, endpoint, body, stream, clientWantsUsage, events);
-      return;
-    } catch (e) {
-      if (!(e instanceof RetryableFailure) || ctx.abort.signal.aborted) throw e instanceof RetryableFailure ? e.error : e;
-      last = e.error;
+  for (const candidate of [model, ...model.fallbacks]) {
+    const tried = new Set<Upstream>();
+    for (let attempt = pick(candidate, requested, tried); attempt; attempt = pick(candidate, requested, tried)) {
+      tried.add(attempt.upstream);
+      const { breaker, config } = attempt.upstream;
+      for (let retry = 0; breaker.allow(); retry++) {
+        try {
+          await attemptOnce(ctx, route, attempt, endpoint, body, stream, clientWantsUsage, events);
+          breaker.success();
+          return;
+        } catch (e) {
+          if (!(e instanceof RetryableFailure)) {
+            // The upstream answered (e.g. 400): it is alive, whatever it thought of the request.
+            if (e instanceof GatewayError && e.code === 'upstream_rejected') breaker.success();
+            throw e;
+          }
+          breaker.failure();
+          last = e.error;
+          if (ctx.abort.signal.aborted) throw e.error;
+          if (retry >= config.retries.attempts || !e.retriesSameBackend(config.retries.onStatus)) break;
+          ctx.record.retries = (ctx.record.retries ?? 0) + 1;
+          await sleep(backoffDelayMs(retry, config.retries.backoffBaseMs), ctx.abort.signal);
+        }
+      }
     }
   }
-  throw last ?? Errors.noModel(requested, route.name);
+  throw last ?? Errors.circuitOpen(requested);
 }
 
-/** A weighted random target; `*` in the target's model means "the name the client asked for". */
-function pick(model: CompiledModel, requested: string): Attempt {
-  let r = Math.random() * model.totalWeight;
-  let target = model.targets[0];
-  for (const t of model.targets) {
+/**
+ * A weighted random target among those not yet tried whose circuit is not open; `*` in the
+ * target's model means "the name the client asked for".
+ */
+function pick(model: CompiledModel, requested: string, tried: ReadonlySet<Upstream>): Attempt | undefined {
+  const open = model.targets.filter((t) => !tried.has(t.upstream) && t.upstream.breaker.state !== 'open');
+  if (open.length === 0) return undefined;
+  let r = Math.random() * open.reduce((n, t) => n + t.weight, 0);
+  let target = open[0];
+  for (const t of open) {
     r -= t.weight;
     if (r < 0) {
       target = t;
@@ -84,6 +115,7 @@ function pick(model: CompiledModel, requested: string): Attempt {
 
 async function attemptOnce(
   ctx: RequestContext,
+  route: CompiledModelRoute,
   attempt: Attempt,
   endpoint: Endpoint,
   clientBody: Record<string, unknown>,
@@ -102,6 +134,10 @@ async function attemptOnce(
   ctx.record.backend = upstream.config.name;
   ctx.record.provider = upstream.config.provider;
 
+  // Route timeouts override the backend's; the total covers the whole attempt, stream included.
+  const firstByteMs = route.config.policies.timeouts?.firstByteMs ?? upstream.config.timeouts.firstByteMs;
+  const totalMs = route.config.policies.timeouts?.totalMs ?? upstream.config.timeouts.totalMs;
+  const signal = AbortSignal.any([ctx.abort.signal, AbortSignal.timeout(totalMs)]);
   let response: Dispatcher.ResponseData;
   events.onDispatch();
   try {
@@ -110,18 +146,23 @@ async function attemptOnce(
       method: 'POST',
       headers: { ...upstream.headers, 'content-type': 'application/json', 'accept': stream ? 'text/event-stream' : 'application/json' },
       body: JSON.stringify(upstreamBody),
-      signal: ctx.abort.signal,
+      signal,
+      headersTimeout: firstByteMs,
+      bodyTimeout: totalMs,
     });
   } catch (e) {
-    throw new RetryableFailure(transportError(upstream, e));
+    throw new RetryableFailure(transportError(upstream, e, firstByteMs, totalMs, ctx.abort.signal.aborted));
   }
 
   const status = response.statusCode;
   if (status >= 400) {
     const text = await response.body.text().catch(() => '');
-    if (status === 401 || status === 403) throw new RetryableFailure(Errors.upstreamAuth(upstream.config.name));
-    if (status >= 500) throw new RetryableFailure(Errors.upstreamFailed(upstream.config.name, status));
-    if (status === 429) throw new RetryableFailure(new GatewayError(429, 'rate_limit_error', 'upstream_rate_limited', scrub(upstreamMessage(text) ?? 'The upstream is rate limiting. Retry later.', upstream)));
+    if (status === 401 || status === 403) throw new RetryableFailure(Errors.upstreamAuth(upstream.config.name), status);
+    if (status >= 500) throw new RetryableFailure(Errors.upstreamFailed(upstream.config.name, status), status);
+    if (status === 429) {
+      const message = scrub(upstreamMessage(text) ?? 'The upstream is rate limiting. Retry later.', upstream);
+      throw new RetryableFailure(new GatewayError(429, 'rate_limit_error', 'upstream_rate_limited', message), status);
+    }
     // Other 4xx: the client's request is wrong for this model; pass the upstream's explanation on, credentials scrubbed.
     throw new GatewayError(status, 'invalid_request_error', 'upstream_rejected', scrub(upstreamMessage(text) ?? `The upstream rejected the request with HTTP ${status}.`, upstream));
   }
@@ -240,13 +281,13 @@ function scrub(text: string, upstream: Upstream): string {
   return text.split(secret).join('[redacted]');
 }
 
-function transportError(upstream: Upstream, e: unknown): GatewayError {
+function transportError(upstream: Upstream, e: unknown, firstByteMs: number, totalMs: number, clientGone: boolean): GatewayError {
   const err = e as { code?: string; message?: string; name?: string };
-  const t = upstream.config.timeouts;
-  if (err.code === 'UND_ERR_CONNECT_TIMEOUT') return Errors.upstreamTimeout(upstream.config.name, 'connect', t.connectMs);
-  if (err.code === 'UND_ERR_HEADERS_TIMEOUT') return Errors.upstreamTimeout(upstream.config.name, 'first byte', t.firstByteMs);
-  if (err.code === 'UND_ERR_BODY_TIMEOUT') return Errors.upstreamTimeout(upstream.config.name, 'total', t.totalMs);
-  return Errors.upstreamUnreachable(upstream.config.name, err.code ?? err.name ?? 'error');
+  const name = upstream.config.name;
+  if (err.code === 'UND_ERR_CONNECT_TIMEOUT') return Errors.upstreamTimeout(name, 'connect', upstream.config.timeouts.connectMs);
+  if (err.code === 'UND_ERR_HEADERS_TIMEOUT') return Errors.upstreamTimeout(name, 'first byte', firstByteMs);
+  if (err.code === 'UND_ERR_BODY_TIMEOUT' || (!clientGone && (err.name === 'TimeoutError' || err.name === 'AbortError'))) return Errors.upstreamTimeout(name, 'total', totalMs);
+  return Errors.upstreamUnreachable(name, err.code ?? err.name ?? 'error');
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

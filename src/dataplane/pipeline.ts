@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AccessRecord } from './access-log';
 import { proxyAgentRequest } from './agent-proxy';
+import { applyCors } from './cors';
 import { identify } from './auth';
 import { Errors, GatewayError, sendError } from './errors';
 import type { GatewayMetrics } from './metrics';
@@ -40,7 +41,9 @@ export async function handleRequest(ctx: RequestContext, deps: PipelineDeps): Pr
     const route = ctx.snapshot.routes.match(ctx.host, ctx.path);
     if (!route) throw Errors.noRoute(ctx.host, ctx.path);
     ctx.record.route = route.name;
-    // 5. limits (part 2)   6. request extensions (later)
+    // CORS preflights are answered here, before auth: browsers send them without credentials.
+    if (applyCors(ctx, route.config.policies.cors)) return;
+    // 5. limits   6. request extensions (later)
     const events = proxyEvents(ctx, deps);
     // 7. backend attempt(s)   8. response and stream extensions (later)   9. usage accounting (events.onUsage)
     if (route.kind === 'agent') return await proxyAgentRequest(ctx, route, events);

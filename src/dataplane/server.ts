@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'net';
 import type { Logger } from 'pino';
 import { PROBE_PATHS } from '../specs';
 import { createLogger } from './access-log';
+import { QpsCeiling, rejectConnection } from './capacity';
 import { closeSnapshot, compileSnapshot, type Snapshot } from './compile/snapshot';
 import { loadConfigDir } from './config-dir';
 import { Errors, sendError } from './errors';
@@ -30,6 +31,9 @@ export interface DataPlaneOptions {
 
 export class StartupError extends Error {}
 
+/** What a reload did. */
+export type ReloadResult = { result: 'applied'; hash: string; swapMs: number } | { result: 'unchanged'; hash: string } | { result: 'rejected'; reason: string };
+
 /** One gateway's data plane: the traffic listener, the admin listener and the current config snapshot. */
 export class DataPlane {
   /** Loads, validates and compiles the config, then listens. Throws StartupError naming what is wrong. */
@@ -56,6 +60,9 @@ export class DataPlane {
   public readonly metrics: GatewayMetrics;
   public readonly logger: Logger;
   private current: Snapshot;
+  /** Requests still running on each snapshot: an old one is closed when its last request ends. */
+  private readonly holders = new Map<Snapshot, number>();
+  private qps: QpsCeiling;
   private readonly traffic: Server;
   private readonly admin: Server;
   private readonly sockets = new Set<Socket>();
@@ -65,17 +72,37 @@ export class DataPlane {
 
   private constructor(snapshot: Snapshot, private readonly options: DataPlaneOptions) {
     this.current = snapshot;
+    this.holders.set(snapshot, 0);
+    this.qps = new QpsCeiling(snapshot.config.limits.maxQps);
     this.logger = options.logger ?? createLogger();
     const config = snapshot.config;
     this.metrics = new GatewayMetrics({ gateway: config.metadata.name, ...config.observability.customLabels });
     if (config.observability.tier === 'full') this.metrics.collectSystemMetrics();
     this.traffic = createServer(
-      { keepAlive: true, headersTimeout: config.limits.headersTimeoutMs, keepAliveTimeout: config.limits.idleTimeoutMs, requestTimeout: 0 },
+      {
+        keepAlive: true,
+        // Against slow clients (slowloris): headers must arrive in time, idle keep-alive connections close,
+        // and the check runs every second rather than Node's default 30.
+        headersTimeout: config.limits.headersTimeoutMs,
+        keepAliveTimeout: config.limits.idleTimeoutMs,
+        requestTimeout: 300_000,
+        connectionsCheckingInterval: 1_000,
+      },
       (req, res) => this.onRequest(req, res),
     );
     this.traffic.on('connection', (socket: Socket) => {
+      // The replica's share of the spec's client connections: one more gets a clean 503.
+      if (this.sockets.size >= this.current.config.limits.maxClientConnections) {
+        this.metrics.capacityRejections.inc({ reason: 'connections' });
+        rejectConnection(socket);
+        return;
+      }
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      this.metrics.connections.set(this.sockets.size);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        this.metrics.connections.set(this.sockets.size);
+      });
     });
     this.admin = createServer((req, res) => void this.onAdmin(req, res));
   }
@@ -95,6 +122,61 @@ export class DataPlane {
 
   public get ready(): boolean {
     return !this.draining;
+  }
+
+  /** The config directory this plane was started from, if any. */
+  public get configDir(): string | undefined {
+    return 'dir' in this.options.config ? this.options.config.dir : undefined;
+  }
+
+  /**
+   * Reads, validates and compiles the config directory again and, if it is a new complete set,
+   * swaps it in with one reference assignment. Requests in flight finish on the snapshot they
+   * started with. A bad config is rejected and the last good one keeps serving.
+   */
+  public reload(): ReloadResult {
+    const dir = this.configDir;
+    if (!dir) return { result: 'rejected', reason: 'this data plane was not started from a config directory' };
+    const started = performance.now();
+    const loaded = loadConfigDir(dir);
+    if (!loaded.ok) return this.rejected(loaded.reason);
+    if (loaded.hash === this.current.hash) {
+      this.metrics.configReloads.inc({ result: 'unchanged' });
+      return { result: 'unchanged', hash: loaded.hash };
+    }
+    let next: Snapshot;
+    try {
+      next = compileSnapshot(loaded.config, loaded.hash, this.options.secrets);
+    } catch (e) {
+      return this.rejected((e as Error).message);
+    }
+    this.swap(next);
+    const swapMs = performance.now() - started;
+    this.metrics.configReloads.inc({ result: 'applied' });
+    this.metrics.configSwapSeconds.observe(swapMs / 1000);
+    this.logger.info({ hash: next.hash, swapMs: Number(swapMs.toFixed(3)) }, 'config reloaded');
+    return { result: 'applied', hash: next.hash, swapMs };
+  }
+
+  /** Makes `next` the snapshot new requests get; the old one is released when its last request ends. */
+  public swap(next: Snapshot): void {
+    const old = this.current;
+    this.current = next;
+    this.holders.set(next, this.holders.get(next) ?? 0);
+    if (next.config.limits.maxQps !== old.config.limits.maxQps) this.qps = new QpsCeiling(next.config.limits.maxQps);
+    if ((this.holders.get(old) ?? 0) === 0) this.release(old);
+  }
+
+  private release(snapshot: Snapshot): void {
+    if (snapshot === this.current) return;
+    this.holders.delete(snapshot);
+    void closeSnapshot(snapshot);
+  }
+
+  private rejected(reason: string): ReloadResult {
+    this.metrics.configReloads.inc({ result: 'rejected' });
+    this.logger.error({ reason, serving: this.current.hash }, 'config rejected; the last good config keeps serving');
+    return { result: 'rejected', reason };
   }
 
   /**
@@ -139,8 +221,18 @@ export class DataPlane {
       sendError(res, Errors.unavailable());
       return;
     }
+    if (!this.qps.tryTake()) {
+      this.metrics.capacityRejections.inc({ reason: 'qps' });
+      sendError(res, Errors.overQps(this.current.config.limits.maxQps), { 'retry-after': '1' });
+      return;
+    }
+    const snapshot = this.current;
     this.inFlight++;
+    this.holders.set(snapshot, (this.holders.get(snapshot) ?? 0) + 1);
     res.once('close', () => {
+      const left = (this.holders.get(snapshot) ?? 1) - 1;
+      this.holders.set(snapshot, left);
+      if (left === 0 && snapshot !== this.current) this.release(snapshot);
       if (--this.inFlight === 0 && this.draining) {
         for (const wake of this.idleWaiters.splice(0)) wake();
       }
@@ -149,7 +241,7 @@ export class DataPlane {
     const ctx: RequestContext = {
       req,
       res,
-      snapshot: this.current,
+      snapshot,
       startedAt: process.hrtime.bigint(),
       host: hostOf(req.headers.host),
       path,

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { BackendConfig } from '../specs';
 import type { ProviderAdapter } from './providers';
+import { CircuitBreaker } from './resilience';
 
 /** One backend, ready to call: a keep-alive pool to its origin, its adapter and its credential headers. */
 export interface Upstream {
@@ -13,6 +14,8 @@ export interface Upstream {
   readonly headers: Readonly<Record<string, string>>;
   /** The credential, to scrub it from anything the upstream echoes back. */
   readonly secret?: string;
+  /** Takes the backend out for a cool-down after consecutive failures. */
+  readonly breaker: CircuitBreaker;
 }
 
 export function createUpstream(config: BackendConfig, adapter: ProviderAdapter, apiKey: string | undefined): Upstream {
@@ -32,5 +35,6 @@ export function createUpstream(config: BackendConfig, adapter: ProviderAdapter, 
     basePath: url.pathname.replace(/\/+$/, ''),
     headers: { ...config.headers, ...(apiKey ? adapter.authHeaders(apiKey) : {}) },
     secret: apiKey,
+    breaker: new CircuitBreaker(config.circuitBreaker),
   };
 }

@@ -116,6 +116,8 @@ const Backend = z.strictObject({
   headers: stringMap,
   timeouts: Timeouts,
   retries: Retries,
+  /** Consecutive failures that take the backend out, and for how long. @default 5 failures, 10 s */
+  circuitBreaker: z.strictObject({ failureThreshold: z.int().min(1).max(1_000), cooldownMs: positiveInt }).optional(),
 });
 
 const UpstreamService = z.discriminatedUnion('kind', [
@@ -157,6 +159,8 @@ const Policies = z.strictObject({
   /** What a limit check does when Redis is unreachable. */
   onRedisUnavailable: z.enum(['failOpen', 'failClosed']),
   maxBodyBytes: positiveInt.optional(),
+  /** Overrides the backends' first-byte and total timeouts on this route (connect stays the backend's). */
+  timeouts: z.strictObject({ firstByteMs: positiveInt.optional(), totalMs: positiveInt.optional() }).optional(),
   cors: z
     .strictObject({
       allowOrigins: z.array(z.string().min(1)).min(1),

@@ -12,7 +12,8 @@ describe('model proxy, end to end with the official openai SDK', () => {
     primary = await UpstreamSimulator.start({ name: 'primary', streamChunks: 10 });
     secondary = await UpstreamSimulator.start({ name: 'secondary' });
     const gateway = gatewayStack();
-    const openai = simulatedBackend(primary, { provider: 'openai', apiKey: { secretName: 'llm-keys', key: 'openai' } });
+    // A high breaker threshold: these tests fail the primary on purpose, and must not open its circuit.
+    const openai = simulatedBackend(primary, { provider: 'openai', apiKey: { secretName: 'llm-keys', key: 'openai' }, circuitBreaker: { failureThreshold: 100 } });
     const qwen = simulatedBackend(secondary, { provider: 'dashscope', basePath: '/compatible-mode/v1', apiKey: { secretName: 'llm-keys', key: 'dashscope' } });
     const chat = gateway.addModelRoute('chat', {
       models: [
@@ -104,8 +105,16 @@ describe('model proxy, end to end with the official openai SDK', () => {
     expect((primary.requests[0].body as { model: string }).model).toBe('gpt-4o-mini');
   });
 
-  test('fallback: a 503 from the primary is served by the fallback model, invisibly to the client', async () => {
+  test('retry: a 503 is retried on the same backend with backoff, invisibly to the client', async () => {
     primary.failNext({ status: 503 });
+    const res = await client(gw).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] });
+    expect(res.choices[0].message.content).toContain('[sim:primary] gpt-4o');
+    expect(primary.requests).toHaveLength(2);
+  });
+
+  test('fallback: when the primary keeps failing, the fallback model serves, invisibly to the client', async () => {
+    // 1 attempt + 2 retries (the backend's default) all fail.
+    primary.failNext({ status: 503 }, 3);
     const res = await client(gw).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] });
     expect(res.choices[0].message.content).toContain('[sim:secondary] qwen-max');
   });
