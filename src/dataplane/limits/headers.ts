@@ -1,5 +1,5 @@
-import type { RateLimitConfig } from '../../specs';
 import { formatResetDuration } from './duration';
+import type { RateLimitConfig } from '../../specs';
 
 /** A rule and the counter it checks, as the store last reported it. */
 export interface RuleUsage {

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { RateLimitConfig } from '../../specs';
 import { systemClock, type Clock } from './clock';
 import { retryAfterSeconds } from './duration';
 import { rateLimitHeaders, type RuleUsage } from './headers';
 import { counterKey } from './keys';
 import type { ConsumeEntry, LimitStore } from './store';
 import { windowBounds } from './windows';
+import type { RateLimitConfig } from '../../specs';
 
 export interface RateLimitRequest {
   /** The matched route's name. */
@@ -167,7 +167,8 @@ export class RateLimiter {
         continue;
       }
       const amount = rule.kind === 'requests' ? 1 : tokens;
-      byKey.set(key, { key, limit: rule.limit, amount, ttlMs: end - now + this.ttlGraceMs, rules: [rule], windowEnd: end, kind: rule.kind });
+      const ttlMs = Math.ceil(end - now + this.ttlGraceMs);
+      byKey.set(key, { key, limit: rule.limit, amount, ttlMs, rules: [rule], windowEnd: end, kind: rule.kind });
     }
     return [...byKey.values()];
   }
