@@ -1,4 +1,4 @@
-import { DataPlane, FileAndEnvSecrets, StartupError } from '../dataplane';
+import { DataPlane, FileAndEnvSecrets, StartupError, ConfigWatcher } from '../dataplane';
 import { ACCEL_FLAGS, MOUNT_PATHS } from '../specs';
 import { parseFlags, portFlag, UsageError } from './args';
 
@@ -49,9 +49,12 @@ export async function serve(argv: readonly string[]): Promise<number> {
     // QAT offload lands with the acceleration issue; until then the flags are accepted and reported.
     plane.logger.warn({ tls: flags['tls-accel'], compression: flags['compress-accel'], fallback }, 'hardware acceleration requested: running in software');
   }
+  // Hot reload: kubelet's updates of the config volume are swapped in; a bad config is rejected and the last good one keeps serving.
+  const watcher = new ConfigWatcher(plane).start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       plane.logger.info({ signal }, 'stopping');
+      watcher.stop();
       void plane.drain().then(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,6 +1,5 @@
 import { Readable } from 'stream';
 import type { Dispatcher } from 'undici';
-import { authorize } from './auth';
 import type { CompiledAgentRoute } from './compile/snapshot';
 import { Errors } from './errors';
 import type { ProxyEvents } from './model-proxy';
@@ -10,7 +9,6 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 /** An agent route: the request streams through to the agent's API, body and response unbuffered. */
 export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgentRoute, events: ProxyEvents): Promise<void> {
-  authorize(route, ctx.caller);
   const declared = Number(ctx.req.headers['content-length']);
   if (Number.isFinite(declared) && declared > route.maxBodyBytes) throw Errors.tooLarge(route.maxBodyBytes);
   const upstream = route.upstream;

@@ -12,6 +12,8 @@ export class GatewayError extends Error {
     public readonly code: string,
     message: string,
     public readonly param: string | null = null,
+    /** Headers the error response carries (e.g. `retry-after`, `x-ratelimit-*`). */
+    public readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -45,6 +47,17 @@ export const Errors = {
     new GatewayError(502, 'api_error', 'upstream_auth_failed', `The upstream '${backend}' rejected the gateway's credentials. The gateway's operator must fix the backend's API key.`),
   upstreamTimeout: (backend: string, phase: string, ms: number) =>
     new GatewayError(504, 'timeout_error', 'upstream_timeout', `The upstream '${backend}' did not answer within ${ms} ms (${phase}). Retry later.`),
+  rateLimited: (rule: { kind: string; limit: number; window: string; scope: string }, retryAfterSeconds: number, headers: Record<string, string>) =>
+    new GatewayError(
+      429,
+      'rate_limit_error',
+      'rate_limit_exceeded',
+      `Rate limit reached: ${rule.limit} ${rule.kind} per ${rule.window} (${rule.scope}). Retry in ${retryAfterSeconds} s.`,
+      null,
+      headers,
+    ),
+  limitsUnavailable: () =>
+    new GatewayError(503, 'api_error', 'rate_limit_unavailable', 'Rate-limit state is unavailable and this route fails closed. Retry shortly.', null, { 'retry-after': '1' }),
   circuitOpen: (model: string) =>
     new GatewayError(503, 'api_error', 'backends_cooling_down', `Every backend of model '${model}' is cooling down after repeated failures. Retry shortly.`),
   unavailable: () => new GatewayError(503, 'api_error', 'unavailable', 'The gateway is shutting down. Retry on another replica.'),
@@ -58,6 +71,6 @@ export function sendError(res: ServerResponse, error: GatewayError, headers: Rec
     return;
   }
   const body = error.body();
-  res.writeHead(error.status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(error.status, { ...error.headers, ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -1,4 +1,5 @@
-export { DataPlane, type DataPlaneOptions, StartupError } from './server';
+export { DataPlane, type DataPlaneOptions, type ReloadResult, StartupError } from './server';
+export { ConfigWatcher, type ConfigWatcherOptions, type ReloadCause } from './config-watcher';
 export { FileAndEnvSecrets, secretEnvName, type SecretSource } from './secrets';
 export { loadConfigDir, readConfigDir } from './config-dir';
 export { PROVIDER_ADAPTERS, type ProviderAdapter, type Endpoint } from './providers';

@@ -15,6 +15,8 @@ export class GatewayMetrics {
   public readonly connections: Gauge;
   public readonly capacityRejections: Counter<'reason'>;
   public readonly configReloads: Counter<'result'>;
+  public readonly rateLimitDecisions: Counter<'decision'>;
+  public readonly rateLimitBackendErrors: Counter<'op'>;
   public readonly configSwapSeconds: Histogram;
 
   public constructor(labels: Record<string, string> = {}) {
@@ -55,7 +57,7 @@ export class GatewayMetrics {
     this.connections = new Gauge({ name: 'aigw_client_connections', help: 'Open client connections on this replica', registers });
     this.capacityRejections = new Counter({
       name: 'aigw_capacity_rejections_total',
-      help: "Connections and requests refused because the replica is at its share of the spec (reason: connections or qps)",
+      help: 'Connections and requests refused because the replica is at its share of the spec (reason: connections or qps)',
       labelNames: ['reason'],
       registers,
     });
@@ -63,6 +65,18 @@ export class GatewayMetrics {
       name: 'aigw_config_reloads_total',
       help: 'Config reload attempts by result: applied, unchanged or rejected (the last good config keeps serving)',
       labelNames: ['result'],
+      registers,
+    });
+    this.rateLimitDecisions = new Counter({
+      name: 'aigw_ratelimit_decisions_total',
+      help: 'Rate-limit decisions: allowed, limited, and failOpen/failClosed while Redis is unreachable',
+      labelNames: ['decision'],
+      registers,
+    });
+    this.rateLimitBackendErrors = new Counter({
+      name: 'aigw_ratelimit_backend_errors_total',
+      help: 'Rate-limit store (Redis) errors by operation (admit, settle)',
+      labelNames: ['op'],
       registers,
     });
     this.configSwapSeconds = new Histogram({

@@ -2,10 +2,10 @@ import type { Dispatcher } from 'undici';
 import { authorize } from './auth';
 import { readBody, parseJsonObject } from './body';
 import type { CompiledModel, CompiledModelRoute } from './compile/snapshot';
-import { backoffDelayMs, sleep } from './resilience';
 import { Errors, GatewayError } from './errors';
 import type { Endpoint } from './providers';
 import type { RequestContext } from './request-context';
+import { backoffDelayMs, sleep } from './resilience';
 import { eventData, SseFramer } from './sse';
 import type { Upstream } from './upstream';
 
@@ -48,8 +48,18 @@ class RetryableFailure extends Error {
   }
 }
 
-/** POST /v1/chat/completions, /v1/completions, /v1/embeddings on a model route. */
-export async function proxyModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint, events: ProxyEvents): Promise<void> {
+/** A model request, read and checked: what the limits stage and the backend attempts work from. */
+export interface ModelRequest {
+  readonly endpoint: Endpoint;
+  readonly body: Record<string, unknown>;
+  readonly requested: string;
+  readonly model: CompiledModel;
+  readonly stream: boolean;
+  readonly clientWantsUsage: boolean;
+}
+
+/** POST /v1/chat/completions, /v1/completions, /v1/embeddings on a model route: method, grant, body, model. */
+export async function readModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<ModelRequest> {
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
   authorize(route, ctx.caller);
   const body = parseJsonObject(await readBody(ctx.req, route.maxBodyBytes));
@@ -58,10 +68,15 @@ export async function proxyModelRequest(ctx: RequestContext, route: CompiledMode
   ctx.record.requestedModel = requested;
   const model = route.models.match(requested);
   if (!model) throw Errors.noModel(requested, route.name);
-
   const stream = body.stream === true && endpoint !== 'embeddings';
   ctx.record.stream = stream;
   const clientWantsUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+  return { endpoint, body, requested, model, stream, clientWantsUsage };
+}
+
+/** Sends the request to the model's backends: attempts, retries, fallbacks; streams the answer back. */
+export async function forwardModelRequest(ctx: RequestContext, route: CompiledModelRoute, request: ModelRequest, events: ProxyEvents): Promise<void> {
+  const { endpoint, body, requested, model, stream, clientWantsUsage } = request;
   // The model, then its fallbacks; within each, weighted targets whose circuit is not open; each
   // target retried with backoff and jitter. Credentials and the body are rebuilt per attempt.
   let last: GatewayError | undefined;

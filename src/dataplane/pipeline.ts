@@ -1,18 +1,22 @@
 import type { Logger } from 'pino';
 import type { AccessRecord } from './access-log';
 import { proxyAgentRequest } from './agent-proxy';
+import { authorize, identify } from './auth';
 import { applyCors } from './cors';
-import { identify } from './auth';
 import { Errors, GatewayError, sendError } from './errors';
+import type { Admission, RateLimiter } from './limits';
+import { enforceLimits } from './limits-stage';
 import type { GatewayMetrics } from './metrics';
-import { proxyModelRequest, type ProxyEvents } from './model-proxy';
+import { forwardModelRequest, type ProxyEvents, readModelRequest } from './model-proxy';
 import { listModels } from './models-endpoint';
 import type { Endpoint } from './providers';
 import { elapsedMs, type RequestContext } from './request-context';
+import { estimatePromptTokens } from './token-estimate';
 
 export interface PipelineDeps {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  readonly limiter: RateLimiter;
 }
 
 /** Which OpenAI endpoint a path ends in (any route prefix before it). */
@@ -43,12 +47,20 @@ export async function handleRequest(ctx: RequestContext, deps: PipelineDeps): Pr
     ctx.record.route = route.name;
     // CORS preflights are answered here, before auth: browsers send them without credentials.
     if (applyCors(ctx, route.config.policies.cors)) return;
-    // 5. limits   6. request extensions (later)
-    const events = proxyEvents(ctx, deps);
-    // 7. backend attempt(s)   8. response and stream extensions (later)   9. usage accounting (events.onUsage)
-    if (route.kind === 'agent') return await proxyAgentRequest(ctx, route, events);
+    if (route.kind === 'agent') {
+      authorize(route, ctx.caller);
+      // 5. limits (requests only: agents report no usage)
+      await enforceLimits(ctx, deps.limiter, route, 0);
+      // 7. backend attempt
+      return await proxyAgentRequest(ctx, route, proxyEvents(ctx, deps, undefined));
+    }
     if (endpoint === undefined || endpoint === 'models') throw Errors.noEndpoint(ctx.path);
-    await proxyModelRequest(ctx, route, endpoint, events);
+    const request = await readModelRequest(ctx, route, endpoint);
+    // 5. limits: request counts, and the prompt's estimated tokens pre-charged until usage settles them
+    const admission = await enforceLimits(ctx, deps.limiter, route, estimatePromptTokens(endpoint, request.body));
+    // 6. request extensions (later)
+    // 7. backend attempt(s)   8. response and stream extensions (later)   9. usage accounting (events.onUsage)
+    await forwardModelRequest(ctx, route, request, proxyEvents(ctx, deps, admission));
   } catch (e) {
     const error = e instanceof GatewayError ? e : new GatewayError(500, 'api_error', 'internal_error', 'The gateway failed to handle the request.');
     if (!(e instanceof GatewayError)) deps.logger.error({ err: e, path: ctx.path }, 'unhandled error in the request path');
@@ -58,8 +70,14 @@ export async function handleRequest(ctx: RequestContext, deps: PipelineDeps): Pr
   // 10. metrics and access log: on 'close', once the last byte is out or the client is gone.
 }
 
-function proxyEvents(ctx: RequestContext, deps: PipelineDeps): ProxyEvents {
+function proxyEvents(ctx: RequestContext, deps: PipelineDeps, admission: Admission | undefined): ProxyEvents {
   let dispatchedAt = 0n;
+  // Token pre-charges settle to the real usage; a request that fails without any usage is refunded.
+  if (admission?.kind === 'allowed' && admission.tokenCharges.length > 0) {
+    ctx.res.once('close', () => {
+      if (ctx.record.inputTokens === undefined && ctx.res.statusCode >= 400) void deps.limiter.settle(admission, 0);
+    });
+  }
   let upstreamWait = 0n;
   return {
     onDispatch: () => {
@@ -77,6 +95,7 @@ function proxyEvents(ctx: RequestContext, deps: PipelineDeps): ProxyEvents {
       if (ctx.record.ttftMs === undefined) ctx.record.ttftMs = elapsedMs(ctx.startedAt);
     },
     onUsage: (usage) => {
+      if (ctx.record.inputTokens === undefined && admission) void deps.limiter.settle(admission, usage.inputTokens + usage.outputTokens);
       ctx.record.inputTokens = usage.inputTokens;
       ctx.record.outputTokens = usage.outputTokens;
       const labels = { route: ctx.record.route ?? '', consumer: ctx.record.consumer ?? 'anonymous', gen_ai_request_model: ctx.record.requestedModel ?? '' };

@@ -7,6 +7,7 @@ import { QpsCeiling, rejectConnection } from './capacity';
 import { closeSnapshot, compileSnapshot, type Snapshot } from './compile/snapshot';
 import { loadConfigDir } from './config-dir';
 import { Errors, sendError } from './errors';
+import { createRedisStore, type LimitStore, LocalLimitStore, RateLimiter, RedisLimitStore, resolveRedisStoreOptions } from './limits';
 import { GatewayMetrics } from './metrics';
 import { handleRequest } from './pipeline';
 import type { RequestContext } from './request-context';
@@ -52,13 +53,24 @@ export class DataPlane {
     } catch (e) {
       throw new StartupError((e as Error).message);
     }
-    const plane = new DataPlane(snapshot, options);
+    let store: LimitStore;
+    try {
+      store = decoded.config.redis ? createRedisStore(resolveRedisStoreOptions(decoded.config.redis, options.secrets)) : new LocalLimitStore();
+    } catch (e) {
+      throw new StartupError((e as Error).message);
+    }
+    const plane = new DataPlane(snapshot, options, store);
+    if (store instanceof RedisLimitStore) {
+      // Not fatal: until Redis answers, each route's onRedisUnavailable policy decides.
+      await store.waitUntilReady(3_000).catch(() => plane.logger.warn({ redis: decoded.config.redis?.address }, 'redis not reachable at start; limits follow each route\'s onRedisUnavailable policy'));
+    }
     await plane.listen(options.port ?? decoded.config.listeners.port, options.adminPort ?? decoded.config.listeners.adminPort, options.host ?? '0.0.0.0');
     return plane;
   }
 
   public readonly metrics: GatewayMetrics;
   public readonly logger: Logger;
+  public readonly limiter: RateLimiter;
   private current: Snapshot;
   /** Requests still running on each snapshot: an old one is closed when its last request ends. */
   private readonly holders = new Map<Snapshot, number>();
@@ -70,7 +82,11 @@ export class DataPlane {
   private draining = false;
   private idleWaiters: (() => void)[] = [];
 
-  private constructor(snapshot: Snapshot, private readonly options: DataPlaneOptions) {
+  private constructor(
+    snapshot: Snapshot,
+    private readonly options: DataPlaneOptions,
+    private readonly store: LimitStore,
+  ) {
     this.current = snapshot;
     this.holders.set(snapshot, 0);
     this.qps = new QpsCeiling(snapshot.config.limits.maxQps);
@@ -78,6 +94,14 @@ export class DataPlane {
     const config = snapshot.config;
     this.metrics = new GatewayMetrics({ gateway: config.metadata.name, ...config.observability.customLabels });
     if (config.observability.tier === 'full') this.metrics.collectSystemMetrics();
+    this.limiter = new RateLimiter({
+      store,
+      logger: this.logger,
+      hooks: {
+        onDecision: (decision) => this.metrics.rateLimitDecisions.inc({ decision }),
+        onBackendError: (_err, op) => this.metrics.rateLimitBackendErrors.inc({ op }),
+      },
+    });
     this.traffic = createServer(
       {
         keepAlive: true,
@@ -201,6 +225,7 @@ export class DataPlane {
     await new Promise<void>((resolve) => this.admin.close(() => resolve()));
     this.admin.closeAllConnections();
     await closeSnapshot(this.current);
+    await this.store.close().catch(() => undefined);
     this.logger.info('drained');
   }
 
@@ -254,7 +279,7 @@ export class DataPlane {
     res.once('close', () => {
       if (!res.writableFinished) ctx.abort.abort();
     });
-    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger });
+    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: this.limiter });
   }
 
   private async onAdmin(req: IncomingMessage, res: ServerResponse): Promise<void> {

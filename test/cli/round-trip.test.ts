@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { request } from 'undici';
+import { freePort, spawnServe, waitReady } from './serve-process';
 import { synthesizeApp } from '../../src/cli/dev-synth';
 import { kubeletDir } from '../dataplane/config-files';
-import { freePort, spawnServe, waitReady } from './serve-process';
 
 jest.setTimeout(180_000);
 const root = join(__dirname, '..', '..');

@@ -1,6 +1,6 @@
 import { connect } from 'net';
-import { UpstreamSimulator } from '../../src/testing';
 import { gatewayStack, simulatedBackend, start } from './harness';
+import { UpstreamSimulator } from '../../src/testing';
 
 async function rawRequest(port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { encodeConfigShards, type GatewayConfig } from '../../src/specs';
@@ -35,7 +35,7 @@ export function kubeletDir(files: Map<string, Buffer>): { dir: string; swap: (ne
       const name = writeGeneration(next);
       symlinkSync(name, join(dir, '..data_tmp'));
       renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-      for (const k of next.keys()) if (!files.has(k)) symlinkSync(join('..data', k), join(dir, k));
+      for (const k of next.keys()) if (!existsSync(join(dir, k))) symlinkSync(join('..data', k), join(dir, k));
     },
   };
 }

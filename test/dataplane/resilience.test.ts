@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
-import { backoffDelayMs, CircuitBreaker } from '../../src/dataplane/resilience';
-import { QpsCeiling } from '../../src/dataplane/capacity';
-import { UpstreamSimulator } from '../../src/testing';
 import { client, CONSUMER_KEYS, gatewayStack, simulatedBackend, start } from './harness';
+import { QpsCeiling } from '../../src/dataplane/capacity';
+import { backoffDelayMs, CircuitBreaker } from '../../src/dataplane/resilience';
+import { UpstreamSimulator } from '../../src/testing';
 
 class FakeClock {
   public t = 0;

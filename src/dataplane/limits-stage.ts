@@ -1,0 +1,26 @@
+import type { CompiledRoute } from './compile/snapshot';
+import { Errors } from './errors';
+import type { Admission, RateLimiter } from './limits';
+import type { RequestContext } from './request-context';
+
+/**
+ * Stage 5: the route's rate limits. Admits (pre-charging the token estimate) or throws 429/503;
+ * returns the admission so that usage can settle it.
+ */
+export async function enforceLimits(ctx: RequestContext, limiter: RateLimiter, route: CompiledRoute, tokenEstimate: number): Promise<Admission | undefined> {
+  const policies = route.config.policies;
+  // Agent routes report no token usage: only their request limits apply.
+  const rules = route.kind === 'agent' ? policies.rateLimits.filter((r) => r.kind === 'requests') : policies.rateLimits;
+  if (rules.length === 0) return undefined;
+  const admission = await limiter.admit({
+    route: route.name,
+    consumer: ctx.caller.kind === 'consumer' ? ctx.caller.consumer.name : undefined,
+    rules,
+    tokenEstimate,
+    onRedisUnavailable: policies.onRedisUnavailable,
+  });
+  if (admission.kind === 'limited') throw Errors.rateLimited(admission.rule, admission.retryAfterSeconds, admission.headers);
+  if (admission.kind === 'unavailable') throw Errors.limitsUnavailable();
+  for (const [k, v] of Object.entries(admission.headers)) ctx.res.setHeader(k, v);
+  return admission;
+}

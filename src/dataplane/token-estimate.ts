@@ -1,0 +1,30 @@
+import type { Endpoint } from './providers';
+
+/** About four characters a token for English text: the pre-charge a token limit holds until usage is known. */
+const CHARS_PER_TOKEN = 4;
+/** Role and framing tokens each chat message costs. */
+const TOKENS_PER_MESSAGE = 4;
+
+function textLength(content: unknown): number {
+  if (typeof content === 'string') return content.length;
+  if (Array.isArray(content)) {
+    return content.reduce<number>((n, part) => n + (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text.length : 0), 0);
+  }
+  return 0;
+}
+
+/** An estimate of a request's prompt tokens, from its body, without a tokenizer. */
+export function estimatePromptTokens(endpoint: Endpoint, body: Record<string, unknown>): number {
+  let chars = 0;
+  let extra = 0;
+  if (endpoint === 'chat' && Array.isArray(body.messages)) {
+    for (const m of body.messages) {
+      chars += textLength((m as { content?: unknown })?.content);
+      extra += TOKENS_PER_MESSAGE;
+    }
+  } else {
+    const input = endpoint === 'embeddings' ? body.input : body.prompt;
+    for (const s of Array.isArray(input) ? input : [input]) if (typeof s === 'string') chars += s.length;
+  }
+  return Math.max(1, Math.ceil(chars / CHARS_PER_TOKEN) + extra);
+}
