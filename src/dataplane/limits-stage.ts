@@ -7,7 +7,12 @@ import type { RequestContext } from './request-context';
  * Stage 5: the route's rate limits. Admits (pre-charging the token estimate) or throws 429/503;
  * returns the admission so that usage can settle it.
  */
-export async function enforceLimits(ctx: RequestContext, limiter: RateLimiter, route: CompiledRoute, tokenEstimate: number): Promise<Admission | undefined> {
+export async function enforceLimits(
+  ctx: RequestContext,
+  limiter: RateLimiter,
+  route: CompiledRoute,
+  tokenEstimate: number,
+): Promise<Admission | undefined> {
   const policies = route.config.policies;
   // Agent routes report no token usage: only their request limits apply.
   const rules = route.kind === 'agent' ? policies.rateLimits.filter((r) => r.kind === 'requests') : policies.rateLimits;
