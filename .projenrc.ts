@@ -66,6 +66,7 @@ const project = new typescript.TypeScriptProject({
     '@swc/jest@0.2.39',
     'fast-check@4.11.0',
     'openai@6.30.1',
+    '@anthropic-ai/sdk@1.14.0',
   ],
 
   jest: true,
