@@ -3,6 +3,17 @@ import type { ServerResponse } from 'http';
 /** The OpenAI error types clients switch on. */
 export type OpenAiErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'api_error' | 'timeout_error';
 
+/** Anthropic's error types for ours (https://docs.anthropic.com/en/api/errors). */
+const ANTHROPIC_TYPES: Record<OpenAiErrorType, string> = {
+  invalid_request_error: 'invalid_request_error',
+  authentication_error: 'authentication_error',
+  permission_error: 'permission_error',
+  not_found_error: 'not_found_error',
+  rate_limit_error: 'rate_limit_error',
+  api_error: 'api_error',
+  timeout_error: 'api_error',
+};
+
 /** A failure the gateway answers itself, as an OpenAI-style error with the right status. */
 export class GatewayError extends Error {
   public constructor(
@@ -18,7 +29,8 @@ export class GatewayError extends Error {
     super(message);
   }
 
-  public body(): string {
+  public body(format: 'openai' | 'anthropic' = 'openai'): string {
+    if (format === 'anthropic') return JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPES[this.type], message: this.message } });
     return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });
   }
 }
@@ -65,12 +77,12 @@ export const Errors = {
     new GatewayError(503, 'api_error', 'capacity_exceeded', `This gateway replica is at its share of the capacity spec (${qps} QPS). Retry shortly, or raise the gateway's spec.`),
 };
 
-export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
+export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}, format: 'openai' | 'anthropic' = 'openai'): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = error.body();
+  const body = error.body(format);
   res.writeHead(error.status, { ...error.headers, ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

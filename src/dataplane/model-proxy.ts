@@ -1,21 +1,20 @@
 import type { Dispatcher } from 'undici';
 import { authorize } from './auth';
-import { readBody, parseJsonObject } from './body';
+import { parseJsonObject, readBody } from './body';
 import type { CompiledModel, CompiledModelRoute } from './compile/snapshot';
+import { ENDPOINTS, type Endpoint } from './endpoints';
 import { Errors, GatewayError } from './errors';
-import type { Endpoint } from './providers';
 import type { RequestContext } from './request-context';
 import { backoffDelayMs, sleep } from './resilience';
 import { eventData, SseFramer } from './sse';
+import { type StreamRelay, translatorFor } from './translators';
 import type { Upstream } from './upstream';
+import { anthropicStreamUsage, openAiStreamUsage, type Usage, usageOfJson } from './usage';
+
+export type { Usage };
 
 /** Largest non-streamed response body kept aside to read its usage; larger ones stream through unread. */
 const USAGE_SCAN_LIMIT = 1024 * 1024;
-
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-}
 
 /** Hooks the pipeline gives the proxy: when headers go out (overhead), the first token, usage. */
 export interface ProxyEvents {
@@ -52,33 +51,36 @@ class RetryableFailure extends Error {
 export interface ModelRequest {
   readonly endpoint: Endpoint;
   readonly body: Record<string, unknown>;
+  /** The client's bytes, for a same-protocol pass-through that changes nothing. */
+  readonly raw?: Buffer;
   readonly requested: string;
   readonly model: CompiledModel;
   readonly stream: boolean;
   readonly clientWantsUsage: boolean;
 }
 
-/** POST /v1/chat/completions, /v1/completions, /v1/embeddings on a model route: method, grant, body, model. */
+/** A JSON model request on a model route: method, grant, body, model. */
 export async function readModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<ModelRequest> {
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
   authorize(route, ctx.caller);
-  const body = parseJsonObject(await readBody(ctx.req, route.maxBodyBytes));
+  const raw = await readBody(ctx.req, route.maxBodyBytes);
+  const body = parseJsonObject(raw);
   const requested = body.model;
   if (typeof requested !== 'string' || requested === '') throw Errors.badRequest("'model' is required: a string naming the model.", 'model');
   ctx.record.requestedModel = requested;
   const model = route.models.match(requested);
   if (!model) throw Errors.noModel(requested, route.name);
-  const stream = body.stream === true && endpoint !== 'embeddings';
+  const stream = body.stream === true && ENDPOINTS[endpoint].streams;
   ctx.record.stream = stream;
   const clientWantsUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
-  return { endpoint, body, requested, model, stream, clientWantsUsage };
+  return { endpoint, body, raw, requested, model, stream, clientWantsUsage };
 }
 
 /** Sends the request to the model's backends: attempts, retries, fallbacks; streams the answer back. */
 export async function forwardModelRequest(ctx: RequestContext, route: CompiledModelRoute, request: ModelRequest, events: ProxyEvents): Promise<void> {
-  const { endpoint, body, requested, model, stream, clientWantsUsage } = request;
+  const { requested, model } = request;
   // The model, then its fallbacks; within each, weighted targets whose circuit is not open; each
-  // target retried with backoff and jitter. Credentials and the body are rebuilt per attempt.
+  // target retried with backoff and jitter. Credentials, translation and the body are redone per attempt.
   let last: GatewayError | undefined;
   for (const candidate of [model, ...model.fallbacks]) {
     const tried = new Set<Upstream>();
@@ -87,7 +89,7 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
       const { breaker, config } = attempt.upstream;
       for (let retry = 0; breaker.allow(); retry++) {
         try {
-          await attemptOnce(ctx, route, attempt, endpoint, body, stream, clientWantsUsage, events);
+          await attemptOnce(ctx, route, attempt, request, events);
           breaker.success();
           return;
         } catch (e) {
@@ -128,107 +130,154 @@ function pick(model: CompiledModel, requested: string, tried: ReadonlySet<Upstre
   return { model, upstream: target.upstream, servedModel: target.model.includes('*') ? requested : target.model };
 }
 
-async function attemptOnce(
-  ctx: RequestContext,
-  route: CompiledModelRoute,
-  attempt: Attempt,
-  endpoint: Endpoint,
-  clientBody: Record<string, unknown>,
-  stream: boolean,
-  clientWantsUsage: boolean,
-  events: ProxyEvents,
-): Promise<void> {
+async function attemptOnce(ctx: RequestContext, route: CompiledModelRoute, attempt: Attempt, request: ModelRequest, events: ProxyEvents): Promise<void> {
   const { upstream, servedModel } = attempt;
+  const { endpoint, body, stream, clientWantsUsage } = request;
   const adapter = upstream.adapter;
-  const upstreamBody: Record<string, unknown> = { ...clientBody, ...adapter.extraBody, model: servedModel };
-  // Token counts are always wanted (metrics, and limits later): ask for the usage chunk, strip it if the client did not.
-  if (stream && endpoint !== 'embeddings' && adapter.streamUsage) {
-    upstreamBody.stream_options = { ...(isObject(clientBody.stream_options) ? clientBody.stream_options : {}), include_usage: true };
+  const spec = ENDPOINTS[endpoint];
+  // Same protocol: pass through. Otherwise the translator for the pair: a property of the protocols, not of a provider.
+  const translator = spec.protocol === adapter.protocol ? undefined : translatorFor(spec.protocol, adapter.protocol, endpoint);
+  const path = adapter.path(upstream.basePath, translator?.upstreamEndpoint ?? endpoint, servedModel, upstream.config);
+  if (path === undefined || (spec.protocol !== adapter.protocol && !translator)) {
+    throw Errors.badRequest(`Model '${request.requested}' is served by a ${upstream.config.provider} backend, which has no ${spec.suffix} endpoint.`, 'model');
   }
   ctx.record.servedModel = servedModel;
   ctx.record.backend = upstream.config.name;
   ctx.record.provider = upstream.config.provider;
 
+  let payload: string;
+  if (translator) {
+    payload = JSON.stringify({ ...translator.request(body, servedModel), ...adapter.extraBody });
+  } else if (request.raw && body.model === servedModel && !adapter.extraBody && !(stream && adapter.streamUsage)) {
+    // Nothing to change: the client's bytes, untouched (Anthropic prompt caching and thinking signatures survive).
+    payload = request.raw.toString('utf8');
+  } else {
+    const upstreamBody: Record<string, unknown> = { ...body, ...adapter.extraBody, model: servedModel };
+    // Token counts are always wanted (metrics, limits): ask for the usage chunk, strip it if the client did not.
+    if (stream && adapter.streamUsage) {
+      upstreamBody.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+    }
+    payload = JSON.stringify(upstreamBody);
+  }
+
   // Route timeouts override the backend's; the total covers the whole attempt, stream included.
   const firstByteMs = route.config.policies.timeouts?.firstByteMs ?? upstream.config.timeouts.firstByteMs;
   const totalMs = route.config.policies.timeouts?.totalMs ?? upstream.config.timeouts.totalMs;
   const signal = AbortSignal.any([ctx.abort.signal, AbortSignal.timeout(totalMs)]);
+  const headers: Record<string, string> = {
+    ...adapter.headers,
+    ...clientProtocolHeaders(ctx, adapter.protocol, spec.protocol),
+    ...upstream.headers,
+    'content-type': 'application/json',
+    'accept': stream ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',
+  };
   let response: Dispatcher.ResponseData;
   events.onDispatch();
   try {
-    response = await upstream.pool.request({
-      path: adapter.path(upstream.basePath, endpoint, servedModel, upstream.config),
-      method: 'POST',
-      headers: { ...upstream.headers, 'content-type': 'application/json', 'accept': stream ? 'text/event-stream' : 'application/json' },
-      body: JSON.stringify(upstreamBody),
-      signal,
-      headersTimeout: firstByteMs,
-      bodyTimeout: totalMs,
-    });
+    response = await upstream.pool.request({ path, method: 'POST', headers, body: payload, signal, headersTimeout: firstByteMs, bodyTimeout: totalMs });
   } catch (e) {
     throw new RetryableFailure(transportError(upstream, e, firstByteMs, totalMs, ctx.abort.signal.aborted));
   }
-
-  const status = response.statusCode;
-  if (status >= 400) {
-    const text = await response.body.text().catch(() => '');
-    if (status === 401 || status === 403) throw new RetryableFailure(Errors.upstreamAuth(upstream.config.name), status);
-    if (status >= 500) throw new RetryableFailure(Errors.upstreamFailed(upstream.config.name, status), status);
-    if (status === 429) {
-      const message = scrub(upstreamMessage(text) ?? 'The upstream is rate limiting. Retry later.', upstream);
-      throw new RetryableFailure(new GatewayError(429, 'rate_limit_error', 'upstream_rate_limited', message), status);
-    }
-    // Other 4xx: the client's request is wrong for this model; pass the upstream's explanation on, credentials scrubbed.
-    throw new GatewayError(status, 'invalid_request_error', 'upstream_rejected', scrub(upstreamMessage(text) ?? `The upstream rejected the request with HTTP ${status}.`, upstream));
-  }
+  await checkStatus(response, upstream);
 
   const contentType = String(response.headers['content-type'] ?? (stream ? 'text/event-stream' : 'application/json'));
   events.onFirstByte();
-  const headers: Record<string, string> = { 'content-type': contentType, 'x-aigw-served-model': servedModel };
+  const out: Record<string, string> = { 'x-aigw-served-model': servedModel };
   if (stream && contentType.startsWith('text/event-stream')) {
-    ctx.res.writeHead(200, { ...headers, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-    await relayEvents(ctx, response, clientWantsUsage, events);
+    ctx.res.writeHead(200, { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    const relay = translator ? translator.stream(clientWantsUsage, request.requested) : passThroughStream(adapter.protocol, clientWantsUsage);
+    await relayEvents(ctx, response, relay, events);
+  } else if (translator) {
+    // A translated answer is one JSON document: read it whole (a non-streamed completion), map it, send it.
+    const translated = translator.response(await response.body.text(), request.requested);
+    if (translated.usage) events.onUsage(translated.usage);
+    ctx.res.writeHead(200, { ...out, 'content-type': 'application/json', 'content-length': Buffer.byteLength(translated.body) });
+    ctx.res.end(translated.body);
   } else {
-    ctx.res.writeHead(200, headers);
-    await relayJson(ctx, response, events);
+    ctx.res.writeHead(200, { ...out, 'content-type': contentType });
+    await relayBody(ctx, response, events, !spec.binaryResponse);
   }
 }
 
-/** Streams SSE events through as they are framed; reads only events that may carry usage. */
-async function relayEvents(ctx: RequestContext, response: Dispatcher.ResponseData, clientWantsUsage: boolean, events: ProxyEvents): Promise<void> {
+/** Client headers a same-protocol Anthropic upstream should see: its version and beta flags. */
+function clientProtocolHeaders(ctx: RequestContext, upstreamProtocol: string, clientProtocol: string): Record<string, string> {
+  if (upstreamProtocol !== 'anthropic' || clientProtocol !== 'anthropic') return {};
+  const out: Record<string, string> = {};
+  for (const h of ['anthropic-version', 'anthropic-beta']) {
+    const v = ctx.req.headers[h];
+    if (typeof v === 'string') out[h] = v;
+  }
+  return out;
+}
+
+/** 401/403, 429 and 5xx are worth another attempt; other 4xx go back to the client, scrubbed. */
+async function checkStatus(response: Dispatcher.ResponseData, upstream: Upstream): Promise<void> {
+  const status = response.statusCode;
+  if (status < 400) return;
+  const text = await response.body.text().catch(() => '');
+  if (status === 401 || status === 403) throw new RetryableFailure(Errors.upstreamAuth(upstream.config.name), status);
+  if (status >= 500) throw new RetryableFailure(Errors.upstreamFailed(upstream.config.name, status), status);
+  if (status === 429) {
+    const message = scrub(upstreamMessage(text) ?? 'The upstream is rate limiting. Retry later.', upstream);
+    throw new RetryableFailure(new GatewayError(429, 'rate_limit_error', 'upstream_rate_limited', message), status);
+  }
+  // The client's request is wrong for this model: pass the upstream's explanation on, credentials scrubbed.
+  const message = scrub(upstreamMessage(text) ?? `The upstream rejected the request with HTTP ${status}.`, upstream);
+  throw new GatewayError(status, 'invalid_request_error', 'upstream_rejected', message);
+}
+
+/** Same-protocol SSE: events go through as they are; usage is read on the way (OpenAI's usage-only chunk dropped unless asked for). */
+function passThroughStream(protocol: 'openai' | 'anthropic', clientWantsUsage: boolean): StreamRelay {
+  const reader = protocol === 'anthropic' ? anthropicStreamUsage() : openAiStreamUsage();
+  return {
+    push: (event) => {
+      const data = eventData(event);
+      if (data !== undefined && reader.see(data) && !clientWantsUsage) return [];
+      return [event];
+    },
+    usage: () => reader.usage(),
+  };
+}
+
+/** Streams SSE events as they are framed, through a relay (pass-through or translation). */
+async function relayEvents(ctx: RequestContext, response: Dispatcher.ResponseData, relay: StreamRelay, events: ProxyEvents): Promise<void> {
   const framer = new SseFramer();
   let sawToken = false;
+  let reported = false;
+  const report = () => {
+    const usage = relay.usage();
+    if (usage && !reported) {
+      reported = true;
+      events.onUsage(usage);
+    }
+  };
   try {
     for await (const chunk of response.body) {
       let out = '';
       for (const event of framer.push(chunk as Buffer)) {
-        const data = eventData(event);
-        if (data !== undefined && data.includes('"usage":{')) {
-          const usage = usageOf(data);
-          if (usage) {
-            events.onUsage(usage);
-            if (!clientWantsUsage && /"choices"\s*:\s*\[\s*\]/.test(data)) continue;
+        for (const frame of relay.push(event)) {
+          if (!sawToken) {
+            sawToken = true;
+            events.onFirstToken();
           }
+          out += frame;
         }
-        if (!sawToken && data !== undefined && data !== '[DONE]') {
-          sawToken = true;
-          events.onFirstToken();
-        }
-        out += event;
       }
       if (out.length > 0 && !ctx.res.write(out)) await drained(ctx);
     }
     const rest = framer.flush();
-    ctx.res.end(rest);
+    report();
+    ctx.res.end(rest.trim().length > 0 ? relay.push(`${rest}\n\n`).join('') : undefined);
   } catch (e) {
+    report();
     failMidStream(ctx, e);
   }
 }
 
-/** Streams a JSON body through, keeping a bounded copy to read its usage once it is complete. */
-async function relayJson(ctx: RequestContext, response: Dispatcher.ResponseData, events: ProxyEvents): Promise<void> {
+/** Streams a body through; for JSON, keeps a bounded copy to read its usage once complete. */
+async function relayBody(ctx: RequestContext, response: Dispatcher.ResponseData, events: ProxyEvents, readUsage: boolean): Promise<void> {
   const kept: Buffer[] = [];
-  let keptBytes = 0;
+  let keptBytes = readUsage ? 0 : Infinity;
   try {
     for await (const chunk of response.body) {
       const buf = chunk as Buffer;
@@ -246,7 +295,7 @@ async function relayJson(ctx: RequestContext, response: Dispatcher.ResponseData,
     return;
   }
   if (keptBytes !== Infinity) {
-    const usage = usageOf(Buffer.concat(kept).toString('utf8'));
+    const usage = usageOfJson(Buffer.concat(kept).toString('utf8'));
     if (usage) events.onUsage(usage);
   }
 }
@@ -267,16 +316,6 @@ function drained(ctx: RequestContext): Promise<void> {
     ctx.res.once('drain', done);
     ctx.res.once('close', done);
   });
-}
-
-function usageOf(json: string): Usage | undefined {
-  try {
-    const usage = (JSON.parse(json) as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
-    if (!usage || typeof usage !== 'object') return undefined;
-    return { inputTokens: usage.prompt_tokens ?? 0, outputTokens: usage.completion_tokens ?? 0 };
-  } catch {
-    return undefined;
-  }
 }
 
 function upstreamMessage(text: string): string | undefined {

@@ -9,7 +9,7 @@ import { enforceLimits } from './limits-stage';
 import type { GatewayMetrics } from './metrics';
 import { forwardModelRequest, type ProxyEvents, readModelRequest } from './model-proxy';
 import { listModels } from './models-endpoint';
-import type { Endpoint } from './providers';
+import { ENDPOINTS, endpointOf } from './endpoints';
 import { elapsedMs, type RequestContext } from './request-context';
 import { estimatePromptTokens } from './token-estimate';
 
@@ -19,14 +19,6 @@ export interface PipelineDeps {
   readonly limiter: RateLimiter;
 }
 
-/** Which OpenAI endpoint a path ends in (any route prefix before it). */
-function endpointOf(path: string): Endpoint | 'models' | undefined {
-  if (path.endsWith('/chat/completions')) return 'chat';
-  if (path.endsWith('/completions')) return 'completions';
-  if (path.endsWith('/embeddings')) return 'embeddings';
-  if (path.endsWith('/models')) return 'models';
-  return undefined;
-}
 
 /**
  * The request path, in order. Stages that later issues add (connection cap, WAF, limits,
@@ -37,6 +29,8 @@ export async function handleRequest(ctx: RequestContext, deps: PipelineDeps): Pr
   try {
     // 1. accept (connection cap: part 2)   2. WAF (later)
     const endpoint = endpointOf(ctx.path);
+    // Claude-style clients get errors in Anthropic's shape.
+    if (endpoint === 'messages') ctx.errorFormat = 'anthropic';
     // 4. auth: who is calling (each route then checks its grant)
     ctx.caller = identify(ctx.snapshot, ctx.req.headers);
     if (ctx.caller.kind === 'consumer') ctx.record.consumer = ctx.caller.consumer.name;
@@ -55,6 +49,7 @@ export async function handleRequest(ctx: RequestContext, deps: PipelineDeps): Pr
       return await proxyAgentRequest(ctx, route, proxyEvents(ctx, deps, undefined));
     }
     if (endpoint === undefined || endpoint === 'models') throw Errors.noEndpoint(ctx.path);
+    if (ENDPOINTS[endpoint].body === 'multipart') throw Errors.badRequest(`${ENDPOINTS[endpoint].suffix} is not served yet.`);
     const request = await readModelRequest(ctx, route, endpoint);
     // 5. limits: request counts, and the prompt's estimated tokens pre-charged until usage settles them
     const admission = await enforceLimits(ctx, deps.limiter, route, estimatePromptTokens(endpoint, request.body));
@@ -65,7 +60,7 @@ export async function handleRequest(ctx: RequestContext, deps: PipelineDeps): Pr
     const error = e instanceof GatewayError ? e : new GatewayError(500, 'api_error', 'internal_error', 'The gateway failed to handle the request.');
     if (!(e instanceof GatewayError)) deps.logger.error({ err: e, path: ctx.path }, 'unhandled error in the request path');
     ctx.record.error = error.code;
-    sendError(ctx.res, error);
+    sendError(ctx.res, error, {}, ctx.errorFormat);
   }
   // 10. metrics and access log: on 'close', once the last byte is out or the client is gone.
 }

@@ -1,33 +1,34 @@
 import type { BackendConfig, ProviderType } from '../specs';
-
-/** The OpenAI-compatible endpoints the model proxy serves. */
-export type Endpoint = 'chat' | 'completions' | 'embeddings';
-
-/** The upstream path of each endpoint, relative to an OpenAI-style base URL. */
-const OPENAI_PATHS: Record<Endpoint, string> = {
-  chat: '/chat/completions',
-  completions: '/completions',
-  embeddings: '/embeddings',
-};
+import { ENDPOINTS, type Endpoint } from './endpoints';
 
 /**
- * How to talk to one provider: where an endpoint lives under the base URL, how the key is sent,
- * and what the body needs. Adding a provider is adding an entry.
+ * How to talk to one provider: its API family, where an endpoint lives under the base URL, how the
+ * key is sent. Adding a provider is adding an entry; a protocol it does not speak natively is
+ * served through a translator (see translators.ts), chosen by protocol, not by provider.
  */
 export interface ProviderAdapter {
-  /** The upstream path and query for an endpoint and served model. */
-  readonly path: (basePath: string, endpoint: Endpoint, model: string, backend: BackendConfig) => string;
+  readonly protocol: 'openai' | 'anthropic';
+  /** The upstream path and query for an endpoint and served model; undefined where the provider has no such endpoint. */
+  readonly path: (basePath: string, endpoint: Endpoint, model: string, backend: BackendConfig) => string | undefined;
   /** Headers that carry the credential. */
   readonly authHeaders: (apiKey: string) => Record<string, string>;
-  /** Body fields the provider needs besides the OpenAI ones. @default none */
+  /** Headers every request carries (e.g. `anthropic-version`). @default none */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Body fields the provider needs besides the standard ones. @default none */
   readonly extraBody?: Readonly<Record<string, unknown>>;
   /** Whether it honours `stream_options.include_usage`. */
   readonly streamUsage: boolean;
 }
 
+/** Where each OpenAI endpoint lives under an OpenAI-style base URL (`…/v1`). */
+const OPENAI_PATHS: { readonly [E in Endpoint]?: string } = Object.fromEntries(
+  (Object.keys(ENDPOINTS) as Endpoint[]).filter((e) => ENDPOINTS[e].protocol === 'openai').map((e) => [e, ENDPOINTS[e].suffix]),
+);
+
 const bearer = (apiKey: string) => ({ authorization: `Bearer ${apiKey}` });
 const openAiStyle: ProviderAdapter = {
-  path: (basePath, endpoint) => `${basePath}${OPENAI_PATHS[endpoint]}`,
+  protocol: 'openai',
+  path: (basePath, endpoint) => (OPENAI_PATHS[endpoint] === undefined ? undefined : `${basePath}${OPENAI_PATHS[endpoint]}`),
   authHeaders: bearer,
   streamUsage: true,
 };
@@ -37,8 +38,13 @@ export const PROVIDER_ADAPTERS: { readonly [P in ProviderType]?: ProviderAdapter
   'openai': openAiStyle,
   // Azure OpenAI: {endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…, key in `api-key`.
   'azure-openai': {
-    path: (basePath, endpoint, model, backend) =>
-      `${basePath}/openai/deployments/${encodeURIComponent(backend.azure?.deployments[model] ?? model)}${OPENAI_PATHS[endpoint]}?api-version=${encodeURIComponent(backend.azure?.apiVersion ?? '')}`,
+    protocol: 'openai',
+    path: (basePath, endpoint, model, backend) => {
+      const suffix = OPENAI_PATHS[endpoint];
+      if (suffix === undefined) return undefined;
+      const deployment = encodeURIComponent(backend.azure?.deployments[model] ?? model);
+      return `${basePath}/openai/deployments/${deployment}${suffix}?api-version=${encodeURIComponent(backend.azure?.apiVersion ?? '')}`;
+    },
     authHeaders: (apiKey) => ({ 'api-key': apiKey }),
     streamUsage: true,
   },
@@ -51,4 +57,12 @@ export const PROVIDER_ADAPTERS: { readonly [P in ProviderType]?: ProviderAdapter
   // Ollama's OpenAI compatibility: base http://host:11434/v1; the key is ignored.
   'ollama': openAiStyle,
   'openai-compatible': openAiStyle,
+  // Anthropic Messages API: base https://api.anthropic.com/v1, key in `x-api-key`, a version header.
+  'anthropic': {
+    protocol: 'anthropic',
+    path: (basePath, endpoint) => (endpoint === 'messages' ? `${basePath}/messages` : undefined),
+    authHeaders: (apiKey) => ({ 'x-api-key': apiKey }),
+    headers: { 'anthropic-version': '2023-06-01' },
+    streamUsage: false,
+  },
 };

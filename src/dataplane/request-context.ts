@@ -18,6 +18,8 @@ export interface RequestContext {
   readonly abort: AbortController;
   readonly record: AccessRecord;
   caller: Caller;
+  /** The wire format of error bodies: OpenAI's, or Anthropic's for `/v1/messages`. */
+  errorFormat?: 'openai' | 'anthropic';
 }
 
 export function elapsedMs(since: bigint): number {

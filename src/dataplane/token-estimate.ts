@@ -1,4 +1,4 @@
-import type { Endpoint } from './providers';
+import type { Endpoint } from './endpoints';
 
 /** About four characters a token for English text: the pre-charge a token limit holds until usage is known. */
 const CHARS_PER_TOKEN = 4;
@@ -17,13 +17,15 @@ function textLength(content: unknown): number {
 export function estimatePromptTokens(endpoint: Endpoint, body: Record<string, unknown>): number {
   let chars = 0;
   let extra = 0;
-  if (endpoint === 'chat' && Array.isArray(body.messages)) {
+  if ((endpoint === 'chat' || endpoint === 'messages') && Array.isArray(body.messages)) {
     for (const m of body.messages) {
       chars += textLength((m as { content?: unknown })?.content);
       extra += TOKENS_PER_MESSAGE;
     }
+    chars += textLength(body.system);
   } else {
-    const input = endpoint === 'embeddings' ? body.input : body.prompt;
+    // The field that carries the prompt: `input` for embeddings and speech, `prompt` elsewhere.
+    const input = endpoint === 'embeddings' || endpoint === 'audio.speech' ? body.input : body.prompt;
     for (const s of Array.isArray(input) ? input : [input]) if (typeof s === 'string') chars += s.length;
   }
   return Math.max(1, Math.ceil(chars / CHARS_PER_TOKEN) + extra);

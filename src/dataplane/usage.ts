@@ -1,0 +1,81 @@
+/** Token usage as providers report it, in both wire formats. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+interface OpenAiUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  input_tokens?: number;
+  output_tokens?: number;
+}
+
+interface AnthropicUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  cache_read_input_tokens?: number;
+  cache_creation_input_tokens?: number;
+}
+
+/** Usage of a whole JSON response (OpenAI `usage.prompt_tokens`…, images/audio `usage.input_tokens`…, Anthropic `usage`). */
+export function usageOfJson(json: string): Usage | undefined {
+  let usage: (OpenAiUsage & AnthropicUsage) | undefined;
+  try {
+    usage = (JSON.parse(json) as { usage?: OpenAiUsage & AnthropicUsage }).usage;
+  } catch {
+    return undefined;
+  }
+  if (!usage || typeof usage !== 'object') return undefined;
+  const cached = (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
+  return {
+    inputTokens: (usage.prompt_tokens ?? usage.input_tokens ?? 0) + cached,
+    outputTokens: usage.completion_tokens ?? usage.output_tokens ?? 0,
+  };
+}
+
+/** Reads usage off a stream's events as they pass, without parsing those that cannot carry it. */
+export interface StreamUsageReader {
+  /** Sees one event's `data:` payload; true when it was a usage-only chunk (OpenAI, `choices: []`). */
+  see(data: string): boolean;
+  usage(): Usage | undefined;
+}
+
+/** OpenAI: the final chunk with `choices: []` and `usage` (asked for with `stream_options.include_usage`). */
+export function openAiStreamUsage(): StreamUsageReader {
+  let found: Usage | undefined;
+  return {
+    see(data) {
+      if (!data.includes('"usage":{')) return false;
+      found = usageOfJson(data) ?? found;
+      return /"choices"\s*:\s*\[\s*\]/.test(data);
+    },
+    usage: () => found,
+  };
+}
+
+/** Anthropic: input tokens in `message_start`, output tokens (cumulative) in `message_delta`. */
+export function anthropicStreamUsage(): StreamUsageReader {
+  let input = 0;
+  let output = 0;
+  let seen = false;
+  return {
+    see(data) {
+      if (!data.includes('"usage"')) return false;
+      try {
+        const event = JSON.parse(data) as { type?: string; message?: { usage?: AnthropicUsage }; usage?: AnthropicUsage };
+        const u = event.type === 'message_start' ? event.message?.usage : event.usage;
+        if (u) {
+          seen = true;
+          const cached = (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+          if (u.input_tokens !== undefined) input = Math.max(input, u.input_tokens + cached);
+          if (u.output_tokens !== undefined) output = Math.max(output, u.output_tokens);
+        }
+      } catch {
+        // not JSON: nothing to read
+      }
+      return false;
+    },
+    usage: () => (seen ? { inputTokens: input, outputTokens: output } : undefined),
+  };
+}
