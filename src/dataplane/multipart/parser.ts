@@ -1,5 +1,5 @@
 import { MultipartError, MultipartErrors } from './errors';
-import { isFilePart, parsePartHeaders, PartInfo } from './part-headers';
+import { isFilePart, parsePartHeaders, type PartInfo } from './part-headers';
 
 /** Limits of one multipart body. */
 export interface MultipartLimits {

@@ -30,12 +30,12 @@ export class Spool {
     return this.filePath;
   }
 
-  /** Stores `data` (kept by reference while in memory: do not modify it afterwards). */
+  /** Stores a copy of `data`. */
   public async append(data: Buffer): Promise<void> {
     if (this.closed) throw new Error('The spool was cleaned up.');
     if (data.length === 0) return;
     if (!this.file && this.size + data.length <= this.memoryThresholdBytes) {
-      this.memory.push(data);
+      this.memory.push(Buffer.from(data)); // a copy: a chunk may be a view of a larger buffer
       this.size += data.length;
       return;
     }

@@ -21,6 +21,12 @@ export const DEFAULT_MAX_TOKENS = 4096;
 export interface ChatRequestToMessagesOptions {
   /** Sent as `max_tokens` when the request has neither `max_completion_tokens` nor `max_tokens`. @default 4096 */
   readonly defaultMaxTokens?: number;
+  /**
+   * Leave out `temperature` and `top_p`. Anthropic API version 2026-10-21 rejects them at any value
+   * (and some newer models already do under 2023-06-01); turn this on for such backends.
+   * @default false
+   */
+  readonly dropSamplingParams?: boolean;
 }
 
 const R = 'request' as const;
@@ -101,9 +107,11 @@ export function chatRequestToMessages(body: unknown, servedModel: string, option
   const stop = stopOf(req.stop);
   if (stop.length > 0) out.stop_sequences = stop;
   const temperature = optNumber(req.temperature, 'temperature', R);
-  if (temperature !== undefined) out.temperature = temperature;
   const topP = optNumber(req.top_p, 'top_p', R);
-  if (topP !== undefined) out.top_p = topP;
+  if (!options.dropSamplingParams) {
+    if (temperature !== undefined) out.temperature = temperature;
+    if (topP !== undefined) out.top_p = topP;
+  }
   const stream = optBoolean(req.stream, 'stream', R);
   if (stream !== undefined) out.stream = stream;
   const user = optString(req.user, 'user', R) ?? optString(req.safety_identifier, 'safety_identifier', R);
@@ -337,12 +345,22 @@ interface AnthropicCounts {
 
 function chatUsage(c: AnthropicCounts): ChatUsage {
   const prompt = c.input + c.cacheRead + c.cacheCreation;
-  return { prompt_tokens: prompt, completion_tokens: c.output, total_tokens: prompt + c.output, prompt_tokens_details: { cached_tokens: c.cacheRead } };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: c.output,
+    total_tokens: prompt + c.output,
+    prompt_tokens_details: { cached_tokens: c.cacheRead },
+  };
 }
 
 function countsOf(raw: unknown): AnthropicCounts {
   const u = isObject(raw) ? raw : {};
-  return { input: count(u.input_tokens), output: count(u.output_tokens), cacheRead: count(u.cache_read_input_tokens), cacheCreation: count(u.cache_creation_input_tokens) };
+  return {
+    input: count(u.input_tokens),
+    output: count(u.output_tokens),
+    cacheRead: count(u.cache_read_input_tokens),
+    cacheCreation: count(u.cache_creation_input_tokens),
+  };
 }
 
 function nowSeconds(): number {

@@ -1,6 +1,7 @@
 /**
  * The subset of the two wire formats the translators produce. Inputs are untrusted JSON and are
- * read field by field (see `read.ts`); these types describe only what goes out.
+ * read field by field (see `read.ts`); these types describe only what goes out. Whole bodies are
+ * type aliases, not interfaces, so that they are assignable to `Record<string, unknown>`.
  *
  * OpenAI: https://platform.openai.com/docs/api-reference/chat
  * Anthropic: https://docs.anthropic.com/en/api/messages and …/messages-streaming
@@ -64,7 +65,7 @@ export interface ChatTool {
 
 export type ChatToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
 
-export interface ChatRequest {
+export type ChatRequest = {
   model: string;
   messages: ChatMessage[];
   max_tokens?: number;
@@ -78,7 +79,7 @@ export interface ChatRequest {
   tool_choice?: ChatToolChoice;
   parallel_tool_calls?: boolean;
   user?: string;
-}
+};
 
 export type ChatFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
@@ -89,7 +90,7 @@ export interface ChatUsage {
   prompt_tokens_details?: { cached_tokens: number };
 }
 
-export interface ChatCompletion {
+export type ChatCompletion = {
   id: string;
   object: 'chat.completion';
   created: number;
@@ -101,7 +102,7 @@ export interface ChatCompletion {
     logprobs: null;
   }>;
   usage: ChatUsage;
-}
+};
 
 export interface ChatChunkToolCall {
   index: number;
@@ -116,21 +117,21 @@ export interface ChatChunkDelta {
   tool_calls?: ChatChunkToolCall[];
 }
 
-export interface ChatCompletionChunk {
+export type ChatCompletionChunk = {
   id: string;
   object: 'chat.completion.chunk';
   created: number;
   model: string;
   choices: Array<{ index: number; delta: ChatChunkDelta; finish_reason: ChatFinishReason | null; logprobs: null }>;
   usage?: ChatUsage | null;
-}
+};
 
 /** The error types OpenAI clients switch on (as in `../errors.ts`). */
 export type ChatErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'api_error';
 
-export interface ChatErrorBody {
+export type ChatErrorBody = {
   error: { message: string; type: ChatErrorType; param: string | null; code: string | null };
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Anthropic messages
@@ -187,7 +188,7 @@ export type MessagesToolChoice =
   | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean }
   | { type: 'none' };
 
-export interface MessagesRequest {
+export type MessagesRequest = {
   model: string;
   max_tokens: number;
   messages: MessagesTurn[];
@@ -199,7 +200,7 @@ export interface MessagesRequest {
   top_p?: number;
   stream?: boolean;
   metadata?: { user_id: string };
-}
+};
 
 export type MessagesStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
 
@@ -210,7 +211,7 @@ export interface MessagesUsage {
   cache_read_input_tokens?: number;
 }
 
-export interface MessagesResponse {
+export type MessagesResponse = {
   id: string;
   type: 'message';
   role: 'assistant';
@@ -219,7 +220,7 @@ export interface MessagesResponse {
   stop_reason: MessagesStopReason;
   stop_sequence: string | null;
   usage: MessagesUsage;
-}
+};
 
 export type MessagesErrorType =
   | 'invalid_request_error'
@@ -231,10 +232,10 @@ export type MessagesErrorType =
   | 'api_error'
   | 'overloaded_error';
 
-export interface MessagesErrorBody {
+export type MessagesErrorBody = {
   type: 'error';
   error: { type: MessagesErrorType; message: string };
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Shared
