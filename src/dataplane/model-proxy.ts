@@ -1,9 +1,12 @@
+import { tmpdir } from 'os';
+import { Readable } from 'stream';
 import type { Dispatcher } from 'undici';
 import { authorize } from './auth';
 import { parseJsonObject, readBody } from './body';
 import type { CompiledModel, CompiledModelRoute } from './compile/snapshot';
 import { ENDPOINTS, type Endpoint } from './endpoints';
 import { Errors, GatewayError } from './errors';
+import { isMultipartFormData, prepareMultipart, type PreparedMultipart } from './multipart';
 import type { RequestContext } from './request-context';
 import { backoffDelayMs, sleep } from './resilience';
 import { eventData, SseFramer } from './sse';
@@ -50,7 +53,10 @@ class RetryableFailure extends Error {
 /** A model request, read and checked: what the limits stage and the backend attempts work from. */
 export interface ModelRequest {
   readonly endpoint: Endpoint;
+  /** The JSON body; for a multipart upload, its form fields. */
   readonly body: Record<string, unknown>;
+  /** A multipart upload, read up to its `model` field, the rest still streaming in. */
+  readonly multipart?: PreparedMultipart;
   /** The client's bytes, for a same-protocol pass-through that changes nothing. */
   readonly raw?: Buffer;
   readonly requested: string;
@@ -76,9 +82,49 @@ export async function readModelRequest(ctx: RequestContext, route: CompiledModel
   return { endpoint, body, raw, requested, model, stream, clientWantsUsage };
 }
 
+/**
+ * A multipart upload (audio, image edits) on a model route: read up to the `model` field, the file
+ * before it held in memory or spooled to disk, the rest left streaming in; never the whole upload in memory.
+ */
+export async function readMultipartModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<ModelRequest> {
+  if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
+  authorize(route, ctx.caller);
+  const contentType = ctx.req.headers['content-type'] ?? '';
+  if (!isMultipartFormData(contentType)) throw Errors.badRequest(`${ENDPOINTS[endpoint].suffix} takes multipart/form-data, found '${contentType}'.`);
+  const declared = Number(ctx.req.headers['content-length']);
+  const prepared = await prepareMultipart(ctx.req, contentType, {
+    maxBytes: route.maxBodyBytes,
+    spoolDir: tmpdir(),
+    ...(Number.isFinite(declared) && { contentLength: declared }),
+  });
+  ctx.res.once('close', () => void prepared.cleanup());
+  const requested = prepared.model;
+  if (!requested) throw Errors.badRequest("'model' is required: a form field naming the model.", 'model');
+  ctx.record.requestedModel = requested;
+  const model = route.models.match(requested);
+  if (!model) throw Errors.noModel(requested, route.name);
+  return { endpoint, body: prepared.fields, multipart: prepared, requested, model, stream: false, clientWantsUsage: false };
+}
+
 /** Sends the request to the model's backends: attempts, retries, fallbacks; streams the answer back. */
 export async function forwardModelRequest(ctx: RequestContext, route: CompiledModelRoute, request: ModelRequest, events: ProxyEvents): Promise<void> {
   const { requested, model } = request;
+  // An upload streams through once: it cannot be sent a second time, so it gets exactly one attempt.
+  if (request.multipart) {
+    const attempt = pick(model, requested, new Set());
+    if (!attempt) throw Errors.circuitOpen(requested);
+    try {
+      await attemptOnce(ctx, route, attempt, request, events);
+      attempt.upstream.breaker.success();
+    } catch (e) {
+      if (e instanceof RetryableFailure) {
+        attempt.upstream.breaker.failure();
+        throw e.error;
+      }
+      throw e;
+    }
+    return;
+  }
   // The model, then its fallbacks; within each, weighted targets whose circuit is not open; each
   // target retried with backoff and jitter. Credentials, translation and the body are redone per attempt.
   let last: GatewayError | undefined;
@@ -145,8 +191,14 @@ async function attemptOnce(ctx: RequestContext, route: CompiledModelRoute, attem
   ctx.record.backend = upstream.config.name;
   ctx.record.provider = upstream.config.provider;
 
-  let payload: string;
-  if (translator) {
+  let payload: string | Readable;
+  const contentHeaders: Record<string, string> = { 'content-type': 'application/json' };
+  if (request.multipart) {
+    const rewritten = request.multipart.rewrite(servedModel);
+    payload = Readable.from(rewritten.body);
+    contentHeaders['content-type'] = rewritten.contentType;
+    if (rewritten.contentLength !== undefined) contentHeaders['content-length'] = String(rewritten.contentLength);
+  } else if (translator) {
     payload = JSON.stringify({ ...translator.request(body, servedModel), ...adapter.extraBody });
   } else if (request.raw && body.model === servedModel && !adapter.extraBody && !(stream && adapter.streamUsage)) {
     // Nothing to change: the client's bytes, untouched (Anthropic prompt caching and thinking signatures survive).
@@ -168,8 +220,8 @@ async function attemptOnce(ctx: RequestContext, route: CompiledModelRoute, attem
     ...adapter.headers,
     ...clientProtocolHeaders(ctx, adapter.protocol, spec.protocol),
     ...upstream.headers,
-    'content-type': 'application/json',
-    'accept': stream ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',
+    ...contentHeaders,
+    accept: stream ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',
   };
   let response: Dispatcher.ResponseData;
   events.onDispatch();

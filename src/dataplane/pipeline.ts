@@ -3,13 +3,13 @@ import type { AccessRecord } from './access-log';
 import { proxyAgentRequest } from './agent-proxy';
 import { authorize, identify } from './auth';
 import { applyCors } from './cors';
+import { ENDPOINTS, endpointOf } from './endpoints';
 import { Errors, GatewayError, sendError } from './errors';
 import type { Admission, RateLimiter } from './limits';
 import { enforceLimits } from './limits-stage';
 import type { GatewayMetrics } from './metrics';
-import { forwardModelRequest, type ProxyEvents, readModelRequest } from './model-proxy';
+import { forwardModelRequest, type ProxyEvents, readModelRequest, readMultipartModelRequest } from './model-proxy';
 import { listModels } from './models-endpoint';
-import { ENDPOINTS, endpointOf } from './endpoints';
 import { elapsedMs, type RequestContext } from './request-context';
 import { estimatePromptTokens } from './token-estimate';
 
@@ -49,8 +49,7 @@ export async function handleRequest(ctx: RequestContext, deps: PipelineDeps): Pr
       return await proxyAgentRequest(ctx, route, proxyEvents(ctx, deps, undefined));
     }
     if (endpoint === undefined || endpoint === 'models') throw Errors.noEndpoint(ctx.path);
-    if (ENDPOINTS[endpoint].body === 'multipart') throw Errors.badRequest(`${ENDPOINTS[endpoint].suffix} is not served yet.`);
-    const request = await readModelRequest(ctx, route, endpoint);
+    const request = ENDPOINTS[endpoint].body === 'multipart' ? await readMultipartModelRequest(ctx, route, endpoint) : await readModelRequest(ctx, route, endpoint);
     // 5. limits: request counts, and the prompt's estimated tokens pre-charged until usage settles them
     const admission = await enforceLimits(ctx, deps.limiter, route, estimatePromptTokens(endpoint, request.body));
     // 6. request extensions (later)
