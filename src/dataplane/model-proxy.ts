@@ -176,7 +176,13 @@ function pick(model: CompiledModel, requested: string, tried: ReadonlySet<Upstre
   return { model, upstream: target.upstream, servedModel: target.model.includes('*') ? requested : target.model };
 }
 
-async function attemptOnce(ctx: RequestContext, route: CompiledModelRoute, attempt: Attempt, request: ModelRequest, events: ProxyEvents): Promise<void> {
+async function attemptOnce(
+  ctx: RequestContext,
+  route: CompiledModelRoute,
+  attempt: Attempt,
+  request: ModelRequest,
+  events: ProxyEvents,
+): Promise<void> {
   const { upstream, servedModel } = attempt;
   const { endpoint, body, stream, clientWantsUsage } = request;
   const adapter = upstream.adapter;
