@@ -7,7 +7,8 @@ import type { SimulatorOptions } from './types';
 export const SIMULATOR_CLI_USAGE = [
   'Usage: simulator [--port N] [--host H] [--name NAME] [--latency-ms N] [--chunk-delay-ms N] [--stream-chunks N]',
   '',
-  'Starts an OpenAI-compatible upstream simulator and prints its URL (default port 0: a free port).',
+  'Starts an upstream simulator (OpenAI-compatible chat, completions, embeddings, images and audio; Anthropic Messages)',
+  'and prints its URL (default port 0: a free port).',
 ].join('\n');
 
 /**

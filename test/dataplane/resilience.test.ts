@@ -11,6 +11,8 @@ class FakeClock {
   }
 }
 
+jest.setTimeout(30_000);
+
 describe('circuit breaker (fake clock)', () => {
   test('opens after the threshold, lets one trial through after the cool-down, closes on its success', () => {
     const clock = new FakeClock();
