@@ -5,6 +5,9 @@ import type { GatewayConfig } from '../../src/specs';
 import { UpstreamSimulator } from '../../src/testing';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 
+// Real servers under a loaded 2-core CI machine: generous, not a performance bound.
+jest.setTimeout(60_000);
+
 describe('rate limits through the gateway', () => {
   let sim: UpstreamSimulator;
   let redis: TestRedisServer;
