@@ -11,6 +11,7 @@ import { synthesizedGatewayConfig } from '../../src/constructs/synthesized-confi
 import { secretEnvName } from '../../src/dataplane/secrets';
 import { AIGW_BINARY, encodeConfigShards, PORTS, PROBE_PATHS, RUN_AS_USER, serveArgv } from '../../src/specs';
 import { UpstreamSimulator } from '../../src/testing';
+import { run } from '../support/run';
 
 /**
  * The image, without a docker engine (there is none here): the Dockerfile is parsed and held to
@@ -259,14 +260,6 @@ describe('the Dockerfile follows runtime.ts', () => {
 
 // --- The ENTRYPOINT, run from an `npm pack` install --------------------------------------------------
 
-function run(cmd: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
-  } catch (e) {
-    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`);
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

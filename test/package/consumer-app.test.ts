@@ -9,19 +9,12 @@ import { join, resolve } from 'path';
  * published .d.ts files, and synthesize it.
  */
 const root = resolve(__dirname, '..', '..');
-function run(cmd: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
-  } catch (e) {
-    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`);
-  }
-}
 
 const MAIN_TS = `
 import { App, TerraformStack } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { AiGatewayFleet, Backend, type CapacitySpec } from 'cdktf-ai-gateway';
+import { run } from '../support/run';
 
 const app = new App({ outdir: 'cdktf.out' });
 const stack = new TerraformStack(app, 'consumer');
