@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'child_process';
+import { type ChildProcess, spawn } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';

@@ -1,7 +1,7 @@
-import { execFileSync } from 'child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
+import { run } from '../support/run';
 
 /**
  * A consumer's-eye test: pack the library as npm would publish it, install the tarball into a
@@ -14,7 +14,6 @@ const MAIN_TS = `
 import { App, TerraformStack } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { AiGatewayFleet, Backend, type CapacitySpec } from 'cdktf-ai-gateway';
-import { run } from '../support/run';
 
 const app = new App({ outdir: 'cdktf.out' });
 const stack = new TerraformStack(app, 'consumer');
