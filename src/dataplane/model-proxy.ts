@@ -118,7 +118,7 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
       attempt.upstream.breaker.success();
     } catch (e) {
       if (e instanceof RetryableFailure) {
-        attempt.upstream.breaker.failure();
+        if (!ctx.abort.signal.aborted) attempt.upstream.breaker.failure();
         throw e.error;
       }
       throw e;
@@ -144,9 +144,10 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
             if (e instanceof GatewayError && e.code === 'upstream_rejected') breaker.success();
             throw e;
           }
+          // A client that went away says nothing about the backend: its circuit is not charged.
+          if (ctx.abort.signal.aborted) throw e.error;
           breaker.failure();
           last = e.error;
-          if (ctx.abort.signal.aborted) throw e.error;
           if (retry >= config.retries.attempts || !e.retriesSameBackend(config.retries.onStatus)) break;
           ctx.record.retries = (ctx.record.retries ?? 0) + 1;
           await sleep(backoffDelayMs(retry, config.retries.backoffBaseMs), ctx.abort.signal);
