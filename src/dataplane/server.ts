@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'net';
 import type { Logger } from 'pino';
 import { PROBE_PATHS } from '../specs';
-import { createLogger } from './access-log';
+import { createLogger, flushLogs } from './access-log';
 import { QpsCeiling, rejectConnection } from './capacity';
 import { closeSnapshot, compileSnapshot, type Snapshot } from './compile/snapshot';
 import { loadConfigDir } from './config-dir';
@@ -227,6 +227,7 @@ export class DataPlane {
     await closeSnapshot(this.current);
     await this.store.close().catch(() => undefined);
     this.logger.info('drained');
+    await flushLogs(this.logger);
   }
 
   /** Stops at once (tests, errors): no waiting for in-flight requests. */
