@@ -124,7 +124,7 @@ project.eslint!.addOverride({
 project.eslint!.addIgnorePattern('examples/**/cdktf.out/');
 project.eslint!.addIgnorePattern('bench/');
 
-project.gitignore.exclude('cdktf.out/', '.gen/', 'examples/**/aigw.lock.json', '/bench/out/');
+project.gitignore.exclude('cdktf.out/', '.gen/', 'examples/**/aigw.lock.json', '/bench/out/', '/bench/peers/node_modules/');
 project.npmignore?.exclude('/examples/', '/bench/', '/.ci/', 'cdktf.out/');
 
 // The main job: synthesize the example fleet with the real cdktf CLI.
@@ -139,6 +139,11 @@ project.addTask('synth', {
 project.addTask('start', {
   description: 'Run the example fleet locally: aigw dev (see README)',
   steps: [{ spawn: 'compile' }, { exec: 'node lib/cli/aigw.js dev', receiveArgs: true }],
+});
+// Issue #6: the data plane against its peers, side by side (installs nginx-light, wrk, hey, Portkey; see BENCHMARKS.md).
+project.addTask('bench', {
+  description: 'Benchmark the data plane against direct, nginx and Portkey (rewrites the data-plane section of BENCHMARKS.md)',
+  exec: 'bash bench/run.sh',
 });
 project.addTask('bench:synth', {
   description: 'Benchmark synth of one aigw.large.x4 gateway filled to every quota (see BENCHMARKS.md)',

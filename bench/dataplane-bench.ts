@@ -1,0 +1,1160 @@
+/**
+ * Data-plane benchmark (issue #6): `aigw serve` against the peers, and the capacity specs as
+ * measured facts. NOT a test: it measures and reports; a missed goal is written down, never hidden.
+ *
+ *   npm run bench            (= bash bench/run.sh: installs the tools, compiles, runs this, cleans up)
+ *   node -r ts-node/register/transpile-only bench/dataplane-bench.ts   (what run.sh runs, pinned to CPU 0)
+ *
+ * Contenders, each on CPU 1 (`taskset -c 1`), in front of the same simulator process (CPU 0), with
+ * the same load generators (CPU 0): direct (the simulator), nginx, Portkey, aigw. See
+ * BENCHMARKS.md "## Data plane" for what each section measures; it is rewritten by every full run
+ * (between the dataplane-bench markers). Raw results: bench/out/dataplane/results.json; CPU
+ * profiles: bench/out/dataplane/profiles/.
+ *
+ * Settings (environment):
+ *   BENCH_DURATION_S=10      each wrk throughput run
+ *   BENCH_CONNECTIONS=50     wrk connections
+ *   BENCH_RATE=1500          fixed rate of the latency runs (hey), req/s in total
+ *   BENCH_LATENCY_S=10       each fixed-rate run
+ *   BENCH_HEY_WORKERS=5      hey workers (-c) at BENCH_RATE; hey sends bursts of -c requests, so few workers = closer to a fixed rate
+ *   BENCH_TTFT_RATE=1000     fixed rate of the streaming TTFT runs, streams/s (see BENCHMARKS.md for why not 1,500)
+ *   BENCH_TTFT_S=10          each TTFT run
+ *   BENCH_ROUTES=10000       routes of the large config (route count, reload)
+ *   BENCH_ROUTE_ROUNDS=2     alternating 10 / 10,000-route rounds
+ *   BENCH_RELOAD_S=12        load during the reload test; BENCH_RELOAD_SWAPS=4 swaps of ..data
+ *   BENCH_IDLE_CONNS=20000   idle keep-alive connections to hold
+ *   BENCH_CAPACITY_S=10      fixed-rate run at POD_CAPACITY.qps
+ *   BENCH_WARMUP=5000        requests (all completed) sent to each contender before it is measured
+ *   BENCH_PROFILE=auto       auto: profile aigw when a goal misses; always; never
+ *   BENCH_PROFILE_S=8        each profiled load
+ *   BENCH_QUIET_WAIT_S=8     before each run, wait up to this long for other load on the machine to drop
+ *   BENCH_ONLY=a,b           run only these sections (throughput, latency, ttft, routes, reload, idle, capacity, profile);
+ *                            BENCHMARKS.md is then left alone
+ *   BENCH_KEEP=1             keep the temp dir (configs, logs)
+ */
+import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'os';
+import { join, relative, resolve } from 'path';
+import { setTimeout as sleep } from 'timers/promises';
+import { buildBenchConfig, type BenchConfig, chatPath, CONSUMER_KEY, KubeletConfigDir, RATE_LIMIT, shardFiles } from './dataplane/configs';
+import { aigw, CHAT_BODY, direct, type Env, nginx, portkey, type Running, type RunningAigw, STREAM_BODY, verify, type Verification } from './dataplane/contenders';
+import { type BusyPeriods, busyPeriods, type ProfileSummary, repoInclusive, setBuildRoot, summarizeProfile } from './dataplane/cpuprofile';
+import { END_OF_RUN_MS, hey, type HeyResult, LOADGEN_CPU, rateClient, type RateResult, wrk, type WrkResult } from './dataplane/loadgen';
+import {
+  freePort,
+  killAllNow,
+  machineBusySeconds,
+  openFds,
+  openFilesLimit,
+  peakRssKiB,
+  type Proc,
+  rssKiB,
+  start,
+  type StartedProc,
+  stop,
+  stopAll,
+  treeCpuSeconds,
+  treeRssKiB,
+  waitFor,
+} from './dataplane/procs';
+import { renderSection } from './dataplane/report';
+import { CAPACITY_SPEC_NAMES, CAPACITY_SPECS, decodeConfigShards, type GatewayConfig, MIN_DEDICATED_REPLICAS, POD_CAPACITY, sizeGateway } from '../src/specs';
+
+// ---------------------------------------------------------------- settings
+
+const num = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${raw}'`);
+  return n;
+};
+
+export const SETTINGS = {
+  durationS: num('BENCH_DURATION_S', 10),
+  connections: num('BENCH_CONNECTIONS', 50),
+  rate: num('BENCH_RATE', 1500),
+  latencyS: num('BENCH_LATENCY_S', 10),
+  ttftRate: num('BENCH_TTFT_RATE', 1000),
+  ttftS: num('BENCH_TTFT_S', 10),
+  routes: num('BENCH_ROUTES', 10_000),
+  routeRounds: num('BENCH_ROUTE_ROUNDS', 2),
+  reloadS: num('BENCH_RELOAD_S', 12),
+  reloadSwaps: num('BENCH_RELOAD_SWAPS', 4),
+  idleConns: num('BENCH_IDLE_CONNS', 20_000),
+  capacityS: num('BENCH_CAPACITY_S', 10),
+  profileS: num('BENCH_PROFILE_S', 8),
+  warmup: num('BENCH_WARMUP', 5000),
+  quietWaitS: Number(process.env.BENCH_QUIET_WAIT_S ?? 8),
+  profile: (process.env.BENCH_PROFILE ?? 'auto') as 'auto' | 'always' | 'never',
+  only: (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  keep: process.env.BENCH_KEEP === '1',
+};
+
+/**
+ * hey's -q is per worker, and its workers start together, each with its own ticker: requests leave in
+ * bursts of -c at once. Few workers keep the rate close to fixed; each needs latency < workers / rate
+ * to keep up. The latency runs use HEY_WORKERS; other rates scale the workers at the same per-worker rate.
+ */
+const HEY_WORKERS = num('BENCH_HEY_WORKERS', 5);
+/** The open-loop client's pool and cap on open requests. */
+const RATE_CONNECTIONS = 64;
+const RATE_MAX_IN_FLIGHT = 1000;
+const GOALS = {
+  throughputVsPortkey: 10,
+  throughputVsNginx: 0.5,
+  p99OverheadMs: 1,
+  idleConnections: 20_000,
+  idleRssMB: 250,
+  routeCountTolerance: 0.05,
+  reloadSwapMs: 200,
+  ttftOverheadMs: 1,
+};
+
+const REPO_ROOT = resolve(__dirname, '..');
+const OUT_DIR = join(REPO_ROOT, 'bench', 'out', 'dataplane');
+/** The snapshot of lib/ the contenders run (under the repo, so node_modules still resolve). */
+const BUILD_DIR = join(OUT_DIR, 'build');
+const BENCHMARKS_MD = join(REPO_ROOT, 'BENCHMARKS.md');
+const LUA = join(REPO_ROOT, 'bench', 'dataplane', 'post.lua');
+const RATE_CLIENT = join(REPO_ROOT, 'bench', 'dataplane', 'rate-client.ts');
+const IDLE_CLIENT = join(REPO_ROOT, 'bench', 'dataplane', 'idle-client.ts');
+const SIMULATOR = join(REPO_ROOT, 'bench', 'dataplane', 'simulator.ts');
+export const MARK_START = '<!-- dataplane-bench:start -->';
+export const MARK_END = '<!-- dataplane-bench:end -->';
+
+const section = (name: string): boolean => SETTINGS.only.length === 0 || SETTINGS.only.includes(name);
+const log = (line: string): void => void process.stderr.write(`[dataplane-bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+// ---------------------------------------------------------------- results
+
+export type ContenderKey = 'direct' | 'nginx' | 'portkey' | 'aigw' | 'aigw-local';
+
+export const CONTENDER_LABELS: Record<ContenderKey, string> = {
+  'direct': 'Direct (simulator)',
+  'nginx': 'nginx',
+  'portkey': 'Portkey',
+  'aigw': 'aigw (key auth + limit, Redis)',
+  'aigw-local': 'aigw (key auth + limit, in-process store)',
+};
+
+/** Other load on the machine during a run: busy CPU not used by this bench, in cores; and how busy each core was. */
+export interface Noise {
+  foreignCores: number;
+  /** Busy share of CPU 0 (load generators + simulator + other load), 0..1. */
+  cpu0Busy?: number;
+  /** Busy share of CPU 1 (the contender + other load), 0..1. */
+  cpu1Busy?: number;
+}
+
+export interface ThroughputRow extends Noise {
+  contender: ContenderKey;
+  result: WrkResult;
+  rssMiB: number;
+  /** aigw only: the first request after the run (wrk closes its connections mid-request at the end). */
+  after?: string;
+}
+
+export interface LatencyRow extends Noise {
+  contender: ContenderKey;
+  result: HeyResult;
+  /** The same rate from the open-loop client (arrivals on schedule, unlike hey's bursts), in its own run. */
+  openLoop?: RateResult & Noise;
+}
+
+export interface TtftRow extends Noise {
+  contender: ContenderKey;
+  result: RateResult;
+}
+
+export interface RouteRun extends Noise {
+  routes: number;
+  round: number;
+  result: WrkResult;
+}
+
+export interface ReloadResult extends Noise {
+  routes: number;
+  swaps: { at: string; hash: string; swapMs: number; detectedAfterMs?: number }[];
+  rejected: string[];
+  metricsSwapSeconds: { count: number; sum: number; le: Record<string, number> };
+  load: WrkResult;
+  /** Non-200 access-log lines while the load ran. */
+  failedAccess: Record<string, number>;
+  /** Non-200 access-log lines in the last END_OF_RUN_MS of the load or after it (wrk closing connections mid-request). */
+  endOfRunAccess: Record<string, number>;
+  configBytes: number;
+}
+
+export interface IdleResult {
+  target: number;
+  limitNote: string;
+  nofile: number;
+  clients: number;
+  held: number;
+  failed: number;
+  closedEarly: number;
+  openedS: number;
+  gauge: number;
+  rssBeforeMiB: number;
+  rssHeldMiB: number;
+  peakMiB: number;
+  fdsHeld: number;
+  perConnectionKiB: number;
+  rssAt20kMiB: number;
+  statuses: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+export interface CapacityRun extends Noise {
+  config: string;
+  maxQps: number;
+  rate: number;
+  result: RateResult;
+}
+
+export interface SizingRow {
+  spec: string;
+  qps: number | string;
+  clientConnections: number | string;
+  replicas: string;
+  perReplicaQps: number;
+  perReplicaConnections: number;
+  replicasAtMeasured?: { chat: number | string; stream: number | string };
+}
+
+export interface Goal {
+  name: string;
+  target: string;
+  measured: string;
+  ratio: string;
+  pass: boolean;
+}
+
+export interface Results {
+  startedAt: string;
+  finishedAt?: string;
+  durationS?: number;
+  settings: typeof SETTINGS;
+  machine: Record<string, string>;
+  versions: Record<string, string>;
+  configs: Record<string, { routes: number; edition: string; spec?: string; limits: GatewayConfig['limits']; changes: string[]; bytes: number }>;
+  commands: Record<string, string>;
+  verification: Partial<Record<ContenderKey, Verification>>;
+  throughput: { chat: ThroughputRow[]; stream: ThroughputRow[] };
+  latency: LatencyRow[];
+  ttft: TtftRow[];
+  routeRuns: RouteRun[];
+  reload?: ReloadResult;
+  idle?: IdleResult;
+  capacity?: CapacityRun;
+  sizing: SizingRow[];
+  goals: Goal[];
+  profiles: { load: string; summary: ProfileSummary; inclusive: { function: string; location: string; totalPercent: number }[]; busy?: BusyPeriods; rate?: RateResult }[];
+  notes: string[];
+  errors: string[];
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** Runs a short command; stdout and stderr together (nginx -v prints to stderr), or 'n/a'. */
+function sh(command: string, args: string[]): string {
+  const r = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  if (r.error) return 'n/a';
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || 'n/a';
+}
+
+function machineInfo(): Record<string, string> {
+  const model = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'))?.split(':')[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
+  return {
+    // The driver itself is pinned to CPU 0, so plain `nproc` would say 1.
+    nproc: sh('nproc', ['--all']),
+    cpuModel: model,
+    memoryGiB: (totalmem() / 2 ** 30).toFixed(1),
+    kernel: sh('uname', ['-sr']),
+    loadAverageStart: loadavg().map((n) => n.toFixed(2)).join(' / '),
+    nofileLimit: String(openFilesLimit()),
+  };
+}
+
+function versions(): Record<string, string> {
+  const pkgVersion = (path: string): string => {
+    try {
+      return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+    } catch {
+      return 'n/a';
+    }
+  };
+  const dpkg = (pkg: string) => sh('dpkg-query', ['-W', '-f=${Version}', pkg]);
+  return {
+    node: process.version,
+    nginx: `${sh('nginx', ['-v']).replace('nginx version: ', '')} (nginx-light ${dpkg('nginx-light')})`,
+    wrk: dpkg('wrk'),
+    hey: dpkg('hey'),
+    redis: sh('redis-server', ['--version']).split(' ').find((w) => w.startsWith('v='))?.slice(2) ?? 'n/a',
+    portkey: pkgVersion(join(REPO_ROOT, 'bench', 'peers', 'node_modules', '@portkey-ai', 'gateway', 'package.json')),
+    honoNodeServer: pkgVersion(join(REPO_ROOT, 'bench', 'peers', 'node_modules', '@hono', 'node-server', 'package.json')),
+    undici: pkgVersion(join(REPO_ROOT, 'node_modules', 'undici', 'package.json')),
+    aigw: pkgVersion(join(REPO_ROOT, 'package.json')),
+    gitHead: sh('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']),
+    gitDirty: sh('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).length > 0 ? 'src/ has uncommitted changes' : 'clean',
+  };
+}
+
+/** CPU used on the machine by anything but this bench during `fn`, in cores. */
+async function withNoise<T>(fn: () => Promise<T>): Promise<{ value: T } & Required<Noise>> {
+  const m0 = machineBusySeconds();
+  const c0 = machineBusySeconds('cpu0');
+  const c1 = machineBusySeconds('cpu1');
+  const b0 = treeCpuSeconds(process.pid, true);
+  const t0 = performance.now();
+  const value = await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const foreign = (machineBusySeconds() - m0 - (treeCpuSeconds(process.pid, true) - b0)) / wall;
+  return {
+    value,
+    foreignCores: Math.max(0, foreign),
+    cpu0Busy: Math.min(1, (machineBusySeconds('cpu0') - c0) / wall),
+    cpu1Busy: Math.min(1, (machineBusySeconds('cpu1') - c1) / wall),
+  };
+}
+
+let quietWaitedS = 0;
+const QUIET_WAIT_TOTAL_S = 60;
+
+
+/** Waits (bounded) until other processes use less than half a core, so runs are not measured under someone else's build. */
+async function waitForQuiet(): Promise<void> {
+  const deadline = performance.now() + Math.min(SETTINGS.quietWaitS, Math.max(0, QUIET_WAIT_TOTAL_S - quietWaitedS)) * 1000;
+  const t0 = performance.now();
+  for (;;) {
+    const { foreignCores } = await withNoise(() => sleep(500));
+    if (foreignCores < 0.5 || performance.now() >= deadline) break;
+  }
+  quietWaitedS += (performance.now() - t0) / 1000;
+}
+
+function heyRate(rate: number): { workers: number; ratePerWorker: number } {
+  const perWorker = SETTINGS.rate / HEY_WORKERS;
+  const workers = Math.max(1, Math.round(rate / perWorker));
+  return { workers, ratePerWorker: rate / workers };
+}
+
+/** What the next request gets from aigw after a run: wrk drops its connections mid-request when its time is up. */
+async function probe(running: Running): Promise<string> {
+  const res = await fetch(`${running.target.baseUrl}${running.target.paths[0]}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...running.target.headers },
+    body: CHAT_BODY,
+    signal: AbortSignal.timeout(10_000),
+  }).catch((e: Error) => e);
+  if (res instanceof Error) return `error: ${res.message}`;
+  const text = await res.text();
+  if (res.status === 200) return 'HTTP 200';
+  let code = '';
+  try {
+    code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? '';
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${res.status}${code ? ` ${code}` : ''}`;
+}
+
+function metricValue(text: string, name: string, labels = ''): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    const key = line.slice(0, space);
+    if (key === name || (key.startsWith(`${name}{`) && key.includes(labels))) return Number(line.slice(space + 1));
+  }
+  return undefined;
+}
+
+function readLogLines(file: string): Record<string, unknown>[] {
+  if (!existsSync(file)) return [];
+  const out: Record<string, unknown>[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a partial line
+    }
+  }
+  return out;
+}
+
+/** sha256 over the snapshot's .js files (path + content), to tell runs of different code apart. */
+function buildHash(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(d, name.name);
+      if (name.isDirectory()) walk(path);
+      else if (name.name.endsWith('.js')) hash.update(relative(dir, path)).update(readFileSync(path));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** Counts lines containing `needle` in a growing log file, reading only the bytes appended since the last call. */
+function logCounter(file: string, needle: string): () => number {
+  let seen = 0;
+  let offset = 0;
+  let carry = '';
+  const buf = Buffer.alloc(1 << 20);
+  return () => {
+    if (!existsSync(file)) return seen;
+    const fd = openSync(file, 'r');
+    try {
+      for (let n = readSync(fd, buf, 0, buf.length, offset); n > 0; n = readSync(fd, buf, 0, buf.length, offset)) {
+        offset += n;
+        const text = carry + buf.subarray(0, n).toString('utf8');
+        const lastNewline = text.lastIndexOf('\n');
+        carry = text.slice(lastNewline + 1);
+        const complete = text.slice(0, lastNewline + 1);
+        for (let i = complete.indexOf(needle); i >= 0; i = complete.indexOf(needle, i + 1)) seen++;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return seen;
+  };
+}
+
+// ---------------------------------------------------------------- the bench
+
+class Bench {
+  public readonly results: Results;
+  private readonly workDir: string;
+  private readonly logDir: string;
+  private env!: Env;
+  private simulator!: StartedProc;
+  private redis!: Proc;
+  private redisAddress = '';
+  private configs = new Map<string, { config: BenchConfig; dir: string }>();
+  private runSeq = 0;
+
+  public constructor() {
+    this.workDir = mkdtempSync(join(tmpdir(), 'aigw-dataplane-bench-'));
+    this.logDir = join(this.workDir, 'logs');
+    mkdirSync(this.logDir, { recursive: true });
+    mkdirSync(OUT_DIR, { recursive: true });
+    this.results = {
+      startedAt: new Date().toISOString(),
+      settings: SETTINGS,
+      machine: machineInfo(),
+      versions: versions(),
+      configs: {},
+      commands: {},
+      verification: {},
+      throughput: { chat: [], stream: [] },
+      latency: [],
+      ttft: [],
+      routeRuns: [],
+      sizing: [],
+      goals: [],
+      profiles: [],
+      notes: [],
+      errors: [],
+    };
+  }
+
+  public async run(): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.setUp();
+      if (section('throughput')) await this.attempt('throughput', () => this.throughput());
+      if (section('latency')) await this.attempt('latency', () => this.latency());
+      if (section('ttft')) await this.attempt('ttft', () => this.ttftSection());
+      if (section('routes')) await this.attempt('routes', () => this.routeCount());
+      if (section('reload')) await this.attempt('reload', () => this.reload());
+      if (section('idle')) await this.attempt('idle', () => this.idle());
+      if (section('capacity')) await this.attempt('capacity', () => this.capacity());
+      this.sizing();
+      this.results.goals = evaluateGoals(this.results);
+      const missed = this.results.goals.some((g) => !g.pass);
+      if ((SETTINGS.profile === 'always' || (SETTINGS.profile === 'auto' && missed)) && (section('profile') || SETTINGS.only.length === 0)) {
+        await this.attempt('profile', () => this.profile());
+      }
+    } finally {
+      await stopAll();
+      this.results.finishedAt = new Date().toISOString();
+      this.results.durationS = (performance.now() - t0) / 1000;
+      this.results.machine.loadAverageEnd = loadavg().map((n) => n.toFixed(2)).join(' / ');
+      writeFileSync(join(OUT_DIR, 'results.json'), `${JSON.stringify(this.results, null, 2)}\n`);
+      if (!SETTINGS.keep) rmSync(this.workDir, { recursive: true, force: true });
+      else log(`kept ${this.workDir}`);
+    }
+  }
+
+  private async attempt(name: string, fn: () => Promise<void>): Promise<void> {
+    log(`== ${name}`);
+    try {
+      await fn();
+    } catch (e) {
+      const message = `${name}: ${(e as Error).message.slice(0, 1500)}`;
+      log(`FAILED ${message}`);
+      this.results.errors.push(message);
+    }
+  }
+
+  // ---------------------------------------------------------------- setup
+
+  private async setUp(): Promise<void> {
+    // A snapshot of lib/ (with package.json, which lib/specs/version.js reads): other engineers may
+    // compile lib/ while the bench runs; every contender run must use the same code.
+    rmSync(BUILD_DIR, { recursive: true, force: true });
+    mkdirSync(BUILD_DIR, { recursive: true });
+    cpSync(join(REPO_ROOT, 'lib'), join(BUILD_DIR, 'lib'), { recursive: true });
+    copyFileSync(join(REPO_ROOT, 'package.json'), join(BUILD_DIR, 'package.json'));
+    setBuildRoot(BUILD_DIR);
+    this.results.versions.build = buildHash(join(BUILD_DIR, 'lib'));
+    const libDir = join(BUILD_DIR, 'lib');
+    const simPort = await freePort();
+    const simArgs = ['-r', 'ts-node/register/transpile-only', SIMULATOR, String(simPort), '10', libDir];
+    this.simulator = start('simulator', process.execPath, simArgs, {
+      cpu: LOADGEN_CPU,
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+      logFile: join(this.logDir, 'simulator.log'),
+      captureStdout: true,
+    });
+    const upstream = `http://127.0.0.1:${simPort}`;
+    await waitFor('the simulator', async () => this.simulator.stdout().includes(upstream), 20_000, this.simulator);
+    this.results.commands.simulator = `taskset -c ${LOADGEN_CPU} node -r ts-node/register/transpile-only bench/dataplane/simulator.ts ${simPort} 10 ${relative(REPO_ROOT, libDir)}`;
+
+    const redisPort = await freePort();
+    const redisArgs = ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+    this.redis = start('redis', 'redis-server', redisArgs, { cpu: LOADGEN_CPU, logFile: join(this.logDir, 'redis.log') });
+    this.redisAddress = `127.0.0.1:${redisPort}`;
+    await waitFor('redis', async () => sh('redis-cli', ['-p', String(redisPort), 'ping']) === 'PONG', 20_000, this.redis);
+    this.results.commands.redis = `taskset -c ${LOADGEN_CPU} redis-server ${redisArgs.map((a) => (a === '' ? "''" : a)).join(' ')}`;
+    this.env = { repoRoot: REPO_ROOT, workDir: this.workDir, logDir: this.logDir, upstream, simulatorPid: this.simulator.pid, libDir };
+
+    log('building configs from the constructs');
+    // Dedicated aigw.large.x4: the only family whose quota admits 10,000 routes; same gateway for 10 routes.
+    const large = { edition: 'dedicated', spec: 'aigw.large.x4' } as const;
+    this.addConfig('primary', buildBenchConfig({ routes: 10, upstream, ...large, maxQps: 1_000_000, redisAddress: this.redisAddress }), large);
+    this.addConfig('local', buildBenchConfig({ routes: 10, upstream, ...large, maxQps: 1_000_000 }), large);
+    this.addConfig('routes-large', buildBenchConfig({ routes: SETTINGS.routes, upstream, ...large, maxQps: 1_000_000, redisAddress: this.redisAddress }), large);
+    // As synthesized (only Redis pointed at the local one): Serverless, the per-replica ceiling at POD_CAPACITY.qps.
+    this.addConfig('serverless', buildBenchConfig({ routes: 10, upstream, edition: 'serverless', redisAddress: this.redisAddress }), { edition: 'serverless' });
+
+    this.results.commands.wrk = `BENCH_PATHS_FILE=… BENCH_BODY_FILE=… BENCH_HEADERS_FILE=… taskset -c ${LOADGEN_CPU} wrk -t1 -c${SETTINGS.connections} -d${SETTINGS.durationS}s --timeout 5s -s bench/dataplane/post.lua URL`;
+    const r = heyRate(SETTINGS.rate);
+    this.results.commands.hey = `taskset -c ${LOADGEN_CPU} hey -z ${SETTINGS.latencyS}s -c ${r.workers} -q ${r.ratePerWorker} -m POST -T application/json -D body.json -disable-compression -cpus 1 -t 10 -H '…' URL`;
+    this.results.commands.rateClient = `taskset -c ${LOADGEN_CPU} node -r ts-node/register/transpile-only bench/dataplane/rate-client.ts '{"rate":R,"durationS":S,"sse":true|false,"connections":${RATE_CONNECTIONS},"maxInFlight":${RATE_MAX_IN_FLIGHT},…}'`;
+    this.results.commands.warmup = `taskset -c ${LOADGEN_CPU} hey -n ${SETTINGS.warmup} -c 20 … (every request completes, before each measured run)`;
+
+    log('verifying that every contender proxies to the simulator');
+    for (const key of ['direct', 'nginx', 'portkey', 'aigw', 'aigw-local'] as const) {
+      const running = await this.startContender(key);
+      try {
+        this.results.commands[key] = running.command;
+        const v = await verify(running);
+        if (key === 'aigw' || key === 'aigw-local') {
+          const anonymous = await fetch(`${running.target.baseUrl}${running.target.paths[0]}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: CHAT_BODY });
+          await anonymous.arrayBuffer();
+          const limited = await fetch(`${running.target.baseUrl}${running.target.paths[0]}`, { method: 'POST', headers: { 'content-type': 'application/json', ...running.target.headers }, body: CHAT_BODY });
+          await limited.arrayBuffer();
+          const limitHeader = limited.headers.get('x-ratelimit-limit-requests');
+          const authOk = anonymous.status === 401;
+          const limitOk = limitHeader === String(RATE_LIMIT.limit);
+          this.results.verification[key] = {
+            ok: v.ok && authOk && limitOk,
+            detail: `${v.detail}; without a key: HTTP ${anonymous.status}; x-ratelimit-limit-requests: ${limitHeader}`,
+          };
+        } else {
+          this.results.verification[key] = v;
+        }
+        log(`${key}: ${this.results.verification[key]!.ok ? 'ok' : 'NOT OK'} (${this.results.verification[key]!.detail})`);
+      } finally {
+        await running.stop();
+      }
+    }
+  }
+
+  private addConfig(name: string, config: BenchConfig, gateway: { edition: 'serverless' | 'dedicated'; spec?: string }): void {
+    const dir = join(this.workDir, `config-${name}`);
+    new KubeletConfigDir(dir, config.files);
+    this.configs.set(name, { config, dir });
+    this.results.configs[name] = {
+      routes: config.config.modelRoutes.length,
+      ...gateway,
+      limits: config.config.limits,
+      changes: config.changes,
+      bytes: [...config.files.values()].reduce((n, b) => n + b.length, 0),
+    };
+  }
+
+  private config(name: string): { config: BenchConfig; dir: string } {
+    const c = this.configs.get(name);
+    if (!c) throw new Error(`no config ${name}`);
+    return c;
+  }
+
+  private async startContender(key: ContenderKey, options: { configName?: string; paths?: string[]; nodeFlags?: string[]; configDir?: string } = {}): Promise<Running> {
+    switch (key) {
+      case 'direct':
+        return direct(this.env);
+      case 'nginx':
+        return nginx(this.env);
+      case 'portkey':
+        return portkey(this.env);
+      case 'aigw':
+      case 'aigw-local': {
+        const configName = options.configName ?? (key === 'aigw' ? 'primary' : 'local');
+        return aigw(this.env, {
+          name: key,
+          configDir: options.configDir ?? this.config(configName).dir,
+          paths: options.paths ?? [chatPath(0)],
+          nodeFlags: options.nodeFlags,
+          logFile: join(this.logDir, `${key}-${configName}-${this.runSeq++}.log`),
+        });
+      }
+    }
+  }
+
+  /** Starts the contender, warms it up with requests that all complete, runs `fn`, stops it. */
+  private async withContender<T>(key: ContenderKey, body: string, fn: (running: Running) => Promise<T>, options: Parameters<Bench['startContender']>[1] = {}): Promise<T> {
+    await waitForQuiet();
+    const running = await this.startContender(key, options);
+    try {
+      await this.warmUp(running, body);
+      return await fn(running);
+    } finally {
+      await running.stop();
+    }
+  }
+
+  private async warmUp(running: Running, body: string): Promise<void> {
+    const bodyFile = join(this.workDir, `warmup-${body === STREAM_BODY ? 'stream' : 'chat'}.json`);
+    writeFileSync(bodyFile, body);
+    const r = await hey(running.target, { workers: 20, ratePerWorker: 0, durationS: 0, bodyFile, requests: SETTINGS.warmup });
+    if (r.errors > 0) log(`warm-up of ${running.name}: ${r.errors} errors (${r.errorDetail})`);
+  }
+
+  // ---------------------------------------------------------------- sections
+
+  private async throughput(): Promise<void> {
+    for (const [workload, body] of [['chat', CHAT_BODY], ['stream', STREAM_BODY]] as const) {
+      for (const key of ['direct', 'nginx', 'portkey', 'aigw', 'aigw-local'] as const) {
+        const row = await this.withContender(key, body, async (running) => {
+          const { value, ...noise } = await withNoise(() =>
+            wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.durationS, body, workDir: this.workDir, luaScript: LUA, contenderPid: running.pid }),
+          );
+          const rssMiB = treeRssKiB(running.pid) / 1024;
+          const after = key.startsWith('aigw') ? await probe(running) : undefined;
+          return { contender: key, result: value, rssMiB, ...noise, after } satisfies ThroughputRow;
+        });
+        this.results.throughput[workload].push(row);
+        log(`${workload} ${key}: ${row.result.rps.toFixed(0)} req/s, p99 ${row.result.latencyMs.p99.toFixed(1)} ms, errors ${row.result.statusErrors + row.result.socketErrors}, CPU ${row.result.contenderCores?.toFixed(2)}, foreign ${row.foreignCores.toFixed(2)}, CPU0 ${((row.cpu0Busy ?? 0) * 100).toFixed(0)}%${row.after ? `, next request: ${row.after}` : ''}`);
+      }
+    }
+  }
+
+  private async latency(): Promise<void> {
+    const bodyFile = join(this.workDir, 'latency-chat.json');
+    writeFileSync(bodyFile, CHAT_BODY);
+    for (const key of ['direct', 'nginx', 'portkey', 'aigw'] as const) {
+      const row: LatencyRow = await this.withContender(key, CHAT_BODY, async (running) => {
+        const { value, ...noise } = await withNoise(() => hey(running.target, { ...heyRate(SETTINGS.rate), durationS: SETTINGS.latencyS, bodyFile }));
+        return { contender: key, result: value, ...noise };
+      });
+      // Cross-check, fresh contender: the same rate with arrivals on schedule.
+      row.openLoop = await this.withContender(key, CHAT_BODY, async (running) => {
+        const { value, ...noise } = await withNoise(() =>
+          rateClient(running.target, { rate: SETTINGS.rate, durationS: SETTINGS.latencyS, body: CHAT_BODY, sse: false, maxInFlight: RATE_MAX_IN_FLIGHT, connections: RATE_CONNECTIONS, clientScript: RATE_CLIENT }),
+        );
+        return { ...value, ...noise };
+      });
+      this.results.latency.push(row);
+      const o = row.openLoop;
+      log(
+        `latency ${key}: hey ${row.result.rps.toFixed(0)} req/s, p50 ${row.result.latencyMs.p50.toFixed(2)} p99 ${row.result.latencyMs.p99.toFixed(2)} ms, errors ${row.result.errors}, foreign ${row.foreignCores.toFixed(2)}, CPU0 ${((row.cpu0Busy ?? 0) * 100).toFixed(0)}%; ` +
+          `open-loop ${o.achievedRps.toFixed(0)} req/s, p50 ${o.totalMs.p50} p99 ${o.totalMs.p99} ms, skipped ${o.skipped}, errors ${o.errors}`,
+      );
+    }
+  }
+
+  private async ttftSection(): Promise<void> {
+    for (const key of ['direct', 'nginx', 'portkey', 'aigw'] as const) {
+      const row = await this.withContender(key, STREAM_BODY, async (running) => {
+        const { value, ...noise } = await withNoise(() =>
+          rateClient(running.target, { rate: SETTINGS.ttftRate, durationS: SETTINGS.ttftS, body: STREAM_BODY, sse: true, maxInFlight: RATE_MAX_IN_FLIGHT, connections: RATE_CONNECTIONS, clientScript: RATE_CLIENT }),
+        );
+        return { contender: key, result: value, ...noise } satisfies TtftRow;
+      });
+      this.results.ttft.push(row);
+      log(`ttft ${key}: ${row.result.achievedRps.toFixed(0)} streams/s, TTFT p50 ${row.result.firstMs.p50} p99 ${row.result.firstMs.p99} ms, skipped ${row.result.skipped}, errors ${row.result.errors}, foreign ${row.foreignCores.toFixed(2)}, CPU0 ${((row.cpu0Busy ?? 0) * 100).toFixed(0)}%`);
+    }
+  }
+
+  private async routeCount(): Promise<void> {
+    const small = { name: 'primary', routes: 10 };
+    const large = { name: 'routes-large', routes: SETTINGS.routes };
+    for (let round = 1; round <= SETTINGS.routeRounds; round++) {
+      for (const cfg of round % 2 === 1 ? [small, large] : [large, small]) {
+        const paths = Array.from({ length: cfg.routes }, (_, i) => chatPath(i));
+        const run = await this.withContender(
+          'aigw',
+          CHAT_BODY,
+          async (running) => {
+            const { value, ...noise } = await withNoise(() =>
+              wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.durationS, body: CHAT_BODY, workDir: this.workDir, luaScript: LUA, contenderPid: running.pid }),
+            );
+            return { routes: cfg.routes, round, result: value, ...noise } satisfies RouteRun;
+          },
+          { configName: cfg.name, paths },
+        );
+        this.results.routeRuns.push(run);
+        log(`routes ${cfg.routes} round ${round}: ${run.result.rps.toFixed(0)} req/s, errors ${run.result.statusErrors + run.result.socketErrors}, foreign ${run.foreignCores.toFixed(2)}, CPU0 ${((run.cpu0Busy ?? 0) * 100).toFixed(0)}%`);
+      }
+    }
+  }
+
+  private async reload(): Promise<void> {
+    const base = this.config('routes-large').config;
+    // B: the same 10,000 routes with every limit changed, so the whole config is new; A again after B.
+    const variant = structuredClone(base.config);
+    for (const r of variant.modelRoutes) r.policies.rateLimits = r.policies.rateLimits.map((l) => ({ ...l, limit: l.limit + 1 }));
+    const bFiles = shardFiles(variant);
+    const bDecoded = decodeConfigShards(bFiles);
+    if (!bDecoded.ok) throw new Error(bDecoded.reason);
+    const dir = new KubeletConfigDir(join(this.workDir, 'config-reload'), base.files);
+    const paths = Array.from({ length: base.config.modelRoutes.length }, (_, i) => chatPath(i));
+    await waitForQuiet();
+    const running = (await this.startContender('aigw', { configDir: dir.dir, paths, configName: 'reload' })) as RunningAigw;
+    try {
+      await this.warmUp(running, CHAT_BODY);
+      const logFile = running.logFile;
+      const reloadedCount = logCounter(logFile, '"msg":"config reloaded"');
+      const swapTimes: number[] = [];
+      let loadEndedAt = Number.POSITIVE_INFINITY;
+      const { value: load, ...noise } = await withNoise(async () => {
+        const pending = wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.reloadS, body: CHAT_BODY, workDir: this.workDir, luaScript: LUA });
+        const interval = Math.max(1, (SETTINGS.reloadS - 4) / SETTINGS.reloadSwaps);
+        await sleep(2_000);
+        for (let i = 0; i < SETTINGS.reloadSwaps; i++) {
+          const before = reloadedCount();
+          swapTimes.push(Date.now());
+          dir.swap(i % 2 === 0 ? bFiles : base.files);
+          const waitUntil = Date.now() + interval * 1000;
+          // Bounded: the watcher polls every 2 s at worst; then wait out the interval.
+          while (Date.now() < waitUntil && reloadedCount() === before) await sleep(50);
+          while (Date.now() < waitUntil) await sleep(50);
+        }
+        const result = await pending;
+        loadEndedAt = Date.now();
+        return result;
+      });
+      await sleep(500);
+      const lines = readLogLines(logFile);
+      const reloaded = lines.filter((l) => l.msg === 'config reloaded');
+      const swaps = reloaded.map((l, i) => {
+        const at = Date.parse(String(l.time));
+        const swapMs = Number(l.swapMs);
+        return { at: String(l.time), hash: String(l.hash).slice(0, 19), swapMs, detectedAfterMs: swapTimes[i] !== undefined ? Math.max(0, at - swapMs - swapTimes[i]) : undefined };
+      });
+      const rejected = lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('config rejected')).map((l) => String(l.reason).slice(0, 200));
+      // Non-200 access lines during the load, and at its very end: when wrk's time is up it closes its
+      // connections with requests in flight, and what those get is written to sockets already gone.
+      const failedAccess: Record<string, number> = {};
+      const endOfRunAccess: Record<string, number> = {};
+      for (const l of lines) {
+        if (l.msg === 'access' && l.status !== 200) {
+          const k = `HTTP ${String(l.status)} ${String(l.error ?? '')}${l.aborted ? ' (client closed)' : ''}`.trim();
+          const bucket = Date.parse(String(l.time)) >= loadEndedAt - END_OF_RUN_MS ? endOfRunAccess : failedAccess;
+          bucket[k] = (bucket[k] ?? 0) + 1;
+        }
+      }
+      const metrics = await (await fetch(`${running.adminUrl}/metrics`)).text();
+      const le: Record<string, number> = {};
+      for (const line of metrics.split('\n')) {
+        const m = /^aigw_config_swap_duration_seconds_bucket\{.*le="([^"]+)".*\} (\S+)$/.exec(line);
+        if (m) le[m[1]] = Number(m[2]);
+      }
+      this.results.reload = {
+        routes: base.config.modelRoutes.length,
+        swaps,
+        rejected,
+        metricsSwapSeconds: {
+          count: metricValue(metrics, 'aigw_config_swap_duration_seconds_count') ?? 0,
+          sum: metricValue(metrics, 'aigw_config_swap_duration_seconds_sum') ?? 0,
+          le,
+        },
+        load,
+        failedAccess,
+        endOfRunAccess,
+        configBytes: [...base.files.values()].reduce((n, b) => n + b.length, 0),
+        ...noise,
+      };
+      log(`reload: swaps ${swaps.map((s) => s.swapMs.toFixed(1)).join(', ')} ms; load ${load.rps.toFixed(0)} req/s, errors ${load.statusErrors + load.socketErrors}, max latency ${load.latencyMs.max.toFixed(0)} ms`);
+    } finally {
+      await running.stop();
+    }
+  }
+
+  private async idle(): Promise<void> {
+    await waitForQuiet();
+    const running = (await this.startContender('aigw')) as RunningAigw;
+    const clients: StartedProc[] = [];
+    try {
+      await this.warmUp(running, CHAT_BODY);
+      await sleep(1_000);
+      const pid = running.pid;
+      const nofile = openFilesLimit(pid);
+      const parallel = 16;
+      const perClientMax = 9_000;
+      const clientCount = Math.ceil(SETTINGS.idleConns / perClientMax);
+      // Every client connection is a file descriptor in aigw; keep room for its own (listeners, Redis, upstream pool).
+      const reserve = openFds(pid) + clientCount * parallel + 64;
+      const target = Math.min(SETTINGS.idleConns, nofile - reserve);
+      const limitNote =
+        target < SETTINGS.idleConns
+          ? `this container caps open files at ${nofile} per process (hard limit; raising it needs CAP_SYS_RESOURCE, which the container lacks), so one process can hold at most ~${nofile - reserve} client sockets next to its own ${reserve - clientCount * parallel - 64} descriptors; RSS at 20,000 is extrapolated linearly from the measured per-connection cost`
+          : '';
+      const rssBefore = (rssKiB(pid) ?? 0) / 1024;
+      const url = new URL(running.target.baseUrl);
+      const request = `POST ${running.target.paths[0]} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${CONSUMER_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(CHAT_BODY)}\r\n\r\n${CHAT_BODY}`;
+      for (let i = 0; i < clientCount; i++) {
+        const count = Math.floor(target / clientCount) + (i < target % clientCount ? 1 : 0);
+        const spec = { host: '127.0.0.1', port: Number(url.port), count, parallel, request, holdS: 60 };
+        clients.push(
+          start(`idle-client-${i}`, process.execPath, ['-r', 'ts-node/register/transpile-only', IDLE_CLIENT, JSON.stringify(spec)], {
+            cpu: LOADGEN_CPU,
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+            captureStdout: true,
+            stdinPipe: true,
+          }),
+        );
+      }
+      const report = (c: StartedProc, phase: string) => {
+        const line = c.stdout().split('\n').find((l) => l.startsWith('@@idle@@ ') && l.includes(`"phase":"${phase}"`));
+        return line ? (JSON.parse(line.slice(9)) as { open: number; failed: number; closedEarly: number; openedS: number; statuses: Record<string, number>; errors: Record<string, number> }) : undefined;
+      };
+      await waitFor('the idle connections to open', async () => clients.every((c) => report(c, 'open') !== undefined), 120_000);
+      await sleep(2_000);
+      const rssHeld = (rssKiB(pid) ?? 0) / 1024;
+      const peak = (peakRssKiB(pid) ?? 0) / 1024;
+      const fdsHeld = openFds(pid);
+      const gauge = metricValue(await (await fetch(`${running.adminUrl}/metrics`)).text(), 'aigw_client_connections') ?? Number.NaN;
+      for (const c of clients) c.child.stdin!.end('close\n');
+      await waitFor('the idle clients to report', async () => clients.every((c) => report(c, 'closed') !== undefined), 30_000);
+      const opened = clients.map((c) => report(c, 'open')!);
+      const closed = clients.map((c) => report(c, 'closed')!);
+      const held = closed.reduce((n, r) => n + r.open, 0);
+      const merge = (list: Record<string, number>[]) => list.reduce<Record<string, number>>((acc, m) => {
+        for (const [k, v] of Object.entries(m)) acc[k] = (acc[k] ?? 0) + v;
+        return acc;
+      }, {});
+      const perConnectionKiB = held > 0 ? ((rssHeld - rssBefore) * 1024) / held : Number.NaN;
+      this.results.idle = {
+        target,
+        limitNote,
+        nofile,
+        clients: clientCount,
+        held,
+        failed: opened.reduce((n, r) => n + r.failed, 0),
+        closedEarly: closed.reduce((n, r) => n + r.closedEarly, 0),
+        openedS: Math.max(...opened.map((r) => r.openedS)),
+        gauge,
+        rssBeforeMiB: rssBefore,
+        rssHeldMiB: rssHeld,
+        peakMiB: peak,
+        fdsHeld,
+        perConnectionKiB,
+        rssAt20kMiB: held >= 20_000 ? rssHeld : rssBefore + (perConnectionKiB * 20_000) / 1024,
+        statuses: merge(opened.map((r) => r.statuses)),
+        errors: merge(opened.map((r) => r.errors)),
+      };
+      log(`idle: held ${held} (target ${target}), gauge ${gauge}, RSS ${rssBefore.toFixed(0)} → ${rssHeld.toFixed(0)} MiB, ${perConnectionKiB.toFixed(2)} KiB/connection`);
+    } finally {
+      await Promise.all(clients.map((c) => stop(c, 5_000)));
+      await running.stop();
+    }
+  }
+
+  private async capacity(): Promise<void> {
+    const rate = POD_CAPACITY.qps;
+    const run = await this.withContender(
+      'aigw',
+      CHAT_BODY,
+      async (running) => {
+        const { value, ...noise } = await withNoise(() =>
+          rateClient(running.target, { rate, durationS: SETTINGS.capacityS, body: CHAT_BODY, sse: false, maxInFlight: RATE_MAX_IN_FLIGHT, connections: RATE_CONNECTIONS, clientScript: RATE_CLIENT }),
+        );
+        return { config: 'serverless', maxQps: this.config('serverless').config.config.limits.maxQps, rate, result: value, ...noise } satisfies CapacityRun;
+      },
+      { configName: 'serverless' },
+    );
+    this.results.capacity = run;
+    const x = run.result;
+    log(`capacity at ${rate} req/s: ${x.achievedRps.toFixed(0)} req/s, ok ${x.ok}, skipped ${x.skipped}, errors ${x.errors} (${x.errorDetail}), p99 ${x.totalMs.p99} ms`);
+  }
+
+  private sizing(): void {
+    const chat = this.results.throughput.chat.find((r) => r.contender === 'aigw')?.result.rps;
+    const stream = this.results.throughput.stream.find((r) => r.contender === 'aigw')?.result.rps;
+    const serverless = sizeGateway('serverless', undefined);
+    this.results.sizing.push({
+      spec: 'Serverless (any)',
+      qps: 'elastic',
+      clientConnections: 'elastic',
+      replicas: serverless.kind === 'elastic' ? `${serverless.minReplicas}–${serverless.maxReplicas} (HPA at ${serverless.targetCpuUtilizationPercent}% CPU)` : '',
+      perReplicaQps: serverless.perReplicaQps,
+      perReplicaConnections: serverless.perReplicaClientConnections,
+    });
+    const at = (qps: number, conns: number, measured: number | undefined): number | string =>
+      measured === undefined ? 'n/a' : Math.max(MIN_DEDICATED_REPLICAS, Math.ceil(qps / Math.floor(measured)), Math.ceil(conns / POD_CAPACITY.clientConnections));
+    for (const spec of CAPACITY_SPEC_NAMES) {
+      const s = sizeGateway('dedicated', spec);
+      const { qps, clientConnections } = CAPACITY_SPECS[spec];
+      this.results.sizing.push({
+        spec,
+        qps,
+        clientConnections,
+        replicas: s.kind === 'fixed' ? String(s.replicas) : '',
+        perReplicaQps: s.perReplicaQps,
+        perReplicaConnections: s.perReplicaClientConnections,
+        replicasAtMeasured: { chat: at(qps, clientConnections, chat), stream: at(qps, clientConnections, stream) },
+      });
+    }
+  }
+
+  private async profile(): Promise<void> {
+    const dir = join(OUT_DIR, 'profiles');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const large = this.config('routes-large');
+    const largePaths = Array.from({ length: large.config.config.modelRoutes.length }, (_, i) => chatPath(i));
+    type Load = { name: string; sub: string; body: string; kind: 'wrk' | 'fixed' | 'reload'; configName?: string; paths?: string[] };
+    const loads: Load[] = [
+      { name: 'non-streaming chat, wrk (saturated)', sub: 'chat', body: CHAT_BODY, kind: 'wrk' },
+      { name: 'streaming chat (10 chunks), wrk (saturated)', sub: 'stream', body: STREAM_BODY, kind: 'wrk' },
+      { name: `non-streaming chat at a fixed ${fmt(SETTINGS.rate)} req/s (open loop)`, sub: 'fixed-rate', body: CHAT_BODY, kind: 'fixed' },
+      { name: `non-streaming chat over ${fmt(largePaths.length)} routes, wrk (saturated)`, sub: 'routes-large', body: CHAT_BODY, kind: 'wrk', configName: 'routes-large', paths: largePaths },
+      { name: `reloads of the ${fmt(largePaths.length)}-route config (no load)`, sub: 'reload', body: CHAT_BODY, kind: 'reload' },
+    ];
+    for (const load of loads) {
+      const sub = join(dir, load.sub);
+      mkdirSync(sub);
+      await waitForQuiet();
+      const nodeFlags = ['--cpu-prof', `--cpu-prof-dir=${sub}`];
+      let configDir: KubeletConfigDir | undefined;
+      if (load.kind === 'reload') configDir = new KubeletConfigDir(join(this.workDir, `config-profile-${load.sub}`), large.config.files);
+      const running = await this.startContender('aigw', { nodeFlags, configName: load.configName ?? (load.kind === 'reload' ? 'routes-large' : undefined), paths: load.paths, configDir: configDir?.dir });
+      let window = { fromUs: 0, toUs: 0 };
+      let rate: RateResult | undefined;
+      try {
+        await this.warmUp(running, load.body);
+        const from = Number(process.hrtime.bigint() / 1000n);
+        if (load.kind === 'fixed') {
+          rate = await rateClient(running.target, { rate: SETTINGS.rate, durationS: SETTINGS.profileS, body: CHAT_BODY, sse: false, maxInFlight: RATE_MAX_IN_FLIGHT, connections: RATE_CONNECTIONS, clientScript: RATE_CLIENT });
+        } else if (load.kind === 'wrk') {
+          await wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.profileS, body: load.body, workDir: this.workDir, luaScript: LUA });
+        } else {
+          const reloaded = logCounter((running as RunningAigw).logFile, '"msg":"config reloaded"');
+          const variant = structuredClone(large.config.config);
+          for (const r of variant.modelRoutes) r.policies.rateLimits = r.policies.rateLimits.map((l) => ({ ...l, limit: l.limit + 1 }));
+          const bFiles = shardFiles(variant);
+          for (let i = 0; i < SETTINGS.reloadSwaps; i++) {
+            const before = reloaded();
+            configDir!.swap(i % 2 === 0 ? bFiles : large.config.files);
+            const deadline = Date.now() + 10_000;
+            while (reloaded() === before && Date.now() < deadline) await sleep(50);
+          }
+        }
+        window = { fromUs: from, toUs: Number(process.hrtime.bigint() / 1000n) };
+      } finally {
+        await running.stop();
+      }
+      const file = readdirSync(sub).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error(`no .cpuprofile written in ${sub}`);
+      const path = join(sub, file);
+      this.results.profiles.push({
+        load: load.name,
+        summary: summarizeProfile(path, REPO_ROOT, 15, window),
+        inclusive: repoInclusive(path, REPO_ROOT, 12, window),
+        ...(load.kind === 'fixed' ? { busy: busyPeriods(path, REPO_ROOT, window), rate } : {}),
+      });
+      this.results.commands[`profile: ${load.name}`] =
+        `taskset -c 1 node --cpu-prof --cpu-prof-dir=bench/out/dataplane/profiles/${load.sub} ${relative(REPO_ROOT, BUILD_DIR)}/lib/cli/aigw.js serve …, ${load.kind === 'fixed' ? 'under the open-loop client' : load.kind === 'wrk' ? 'under wrk' : `${SETTINGS.reloadSwaps} swaps of ..data`} (${SETTINGS.profileS} s)`;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- goals
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function evaluateGoals(r: Results): Goal[] {
+  const goals: Goal[] = [];
+  for (const workload of ['chat', 'stream'] as const) {
+    const rows = r.throughput[workload];
+    const get = (k: ContenderKey) => rows.find((x) => x.contender === k)?.result.rps;
+    const a = get('aigw');
+    const p = get('portkey');
+    const n = get('nginx');
+    const label = workload === 'chat' ? 'non-streaming' : 'streaming';
+    if (a !== undefined && p !== undefined) {
+      goals.push({ name: `Throughput vs Portkey (${label})`, target: `≥ ${GOALS.throughputVsPortkey}× Portkey`, measured: `${fmt(a)} vs ${fmt(p)} req/s`, ratio: `${(a / p).toFixed(2)}×`, pass: a >= GOALS.throughputVsPortkey * p });
+    }
+    if (a !== undefined && n !== undefined) {
+      goals.push({ name: `Throughput vs nginx (${label})`, target: `≥ ${GOALS.throughputVsNginx}× nginx`, measured: `${fmt(a)} vs ${fmt(n)} req/s`, ratio: `${(a / n).toFixed(2)}×`, pass: a >= GOALS.throughputVsNginx * n });
+    }
+  }
+  const lat = (k: ContenderKey) => r.latency.find((x) => x.contender === k)?.result;
+  const la = lat('aigw');
+  const ld = lat('direct');
+  const oa = r.latency.find((x) => x.contender === 'aigw')?.openLoop;
+  const od = r.latency.find((x) => x.contender === 'direct')?.openLoop;
+  if (la && ld) {
+    const overhead = la.latencyMs.p99 - ld.latencyMs.p99;
+    goals.push({
+      name: `p99 overhead at ${fmt(r.settings.rate)} req/s (non-streaming)`,
+      target: `≤ ${GOALS.p99OverheadMs} ms`,
+      measured:
+        `hey: aigw p99 ${la.latencyMs.p99.toFixed(1)} ms − direct p99 ${ld.latencyMs.p99.toFixed(1)} ms = ${overhead.toFixed(1)} ms${la.errors ? `, ${la.errors} errors` : ''}` +
+        (oa && od ? `; open-loop cross-check: ${oa.totalMs.p99.toFixed(1)} − ${od.totalMs.p99.toFixed(1)} = ${(oa.totalMs.p99 - od.totalMs.p99).toFixed(1)} ms` : ''),
+      ratio: `${(overhead / GOALS.p99OverheadMs).toFixed(1)}× the budget`,
+      pass: overhead <= GOALS.p99OverheadMs && la.errors === 0,
+    });
+  }
+  if (r.idle) {
+    const i = r.idle;
+    const mb = (i.rssAt20kMiB * 2 ** 20) / 1e6;
+    const extrapolated = i.held < GOALS.idleConnections;
+    goals.push({
+      name: `${fmt(GOALS.idleConnections)} idle keep-alive connections in one process`,
+      target: `≤ ${GOALS.idleRssMB} MB RSS`,
+      measured: extrapolated
+        ? `held ${fmt(i.held)} (file limit ${fmt(i.nofile)}): ${((i.rssHeldMiB * 2 ** 20) / 1e6).toFixed(0)} MB; at 20,000 (extrapolated, ${i.perConnectionKiB.toFixed(2)} KiB each): ${mb.toFixed(0)} MB`
+        : `held ${fmt(i.held)}: ${mb.toFixed(0)} MB`,
+      ratio: `${(mb / GOALS.idleRssMB).toFixed(2)}× the budget`,
+      pass: mb <= GOALS.idleRssMB && i.closedEarly === 0 && i.failed === 0,
+    });
+  }
+  const mean = (routes: number) => {
+    const runs = r.routeRuns.filter((x) => x.routes === routes);
+    return runs.length ? runs.reduce((n, x) => n + x.result.rps, 0) / runs.length : undefined;
+  };
+  const small = mean(10);
+  const large = mean(r.settings.routes);
+  if (small !== undefined && large !== undefined) {
+    const delta = (large - small) / small;
+    goals.push({
+      name: `Throughput with ${fmt(r.settings.routes)} routes vs 10`,
+      target: `within ${GOALS.routeCountTolerance * 100}%`,
+      measured: `${fmt(large)} vs ${fmt(small)} req/s (mean of ${r.settings.routeRounds} runs each)`,
+      ratio: `${(delta * 100).toFixed(1)}%`,
+      pass: Math.abs(delta) <= GOALS.routeCountTolerance,
+    });
+  }
+  if (r.reload) {
+    const rl = r.reload;
+    const maxSwap = rl.swaps.length ? Math.max(...rl.swaps.map((s) => s.swapMs)) : Number.NaN;
+    const failed = rl.load.statusErrors + rl.load.socketErrors;
+    const failedInLog = Object.values(rl.failedAccess).reduce((a, b) => a + b, 0);
+    goals.push({
+      name: `Reload of a ${fmt(rl.routes)}-route config under load`,
+      target: `swap ≤ ${GOALS.reloadSwapMs} ms, 0 failed requests`,
+      measured: `${rl.swaps.length} swaps, slowest ${maxSwap.toFixed(1)} ms; ${failed} failed of ${fmt(rl.load.requests)} (wrk), ${failedInLog} non-200 in aigw's access log during the load`,
+      ratio: `${(maxSwap / GOALS.reloadSwapMs).toFixed(2)}× the budget`,
+      pass: rl.swaps.length === r.settings.reloadSwaps && maxSwap <= GOALS.reloadSwapMs && failed === 0 && failedInLog === 0,
+    });
+  }
+  const tt = (k: ContenderKey) => r.ttft.find((x) => x.contender === k)?.result;
+  const ta = tt('aigw');
+  const td = tt('direct');
+  if (ta && td) {
+    const overhead = ta.firstMs.p99 - td.firstMs.p99;
+    goals.push({
+      name: `Streaming TTFT p99 overhead at ${fmt(r.settings.ttftRate)} streams/s`,
+      target: `≤ ${GOALS.ttftOverheadMs} ms`,
+      measured: `aigw ${ta.firstMs.p99.toFixed(1)} ms − direct ${td.firstMs.p99.toFixed(1)} ms = ${overhead.toFixed(1)} ms${ta.skipped ? `; ${fmt(ta.skipped)} requests skipped (aigw fell behind the rate)` : ''}${ta.errors ? `, ${ta.errors} errors` : ''}`,
+      ratio: `${(overhead / GOALS.ttftOverheadMs).toFixed(1)}× the budget`,
+      pass: overhead <= GOALS.ttftOverheadMs && ta.errors === 0 && ta.skipped === 0,
+    });
+  }
+  for (const workload of ['chat', 'stream'] as const) {
+    const a = r.throughput[workload].find((x) => x.contender === 'aigw')?.result.rps;
+    if (a === undefined) continue;
+    goals.push({
+      name: `POD_CAPACITY.qps (${fmt(POD_CAPACITY.qps)}) ≤ measured QPS of one process on one core (${workload === 'chat' ? 'non-streaming' : 'streaming'})`,
+      target: `≥ ${fmt(POD_CAPACITY.qps)} req/s`,
+      measured: `${fmt(a)} req/s`,
+      ratio: `margin ${(((a - POD_CAPACITY.qps) / POD_CAPACITY.qps) * 100).toFixed(0)}%`,
+      pass: a >= POD_CAPACITY.qps,
+    });
+  }
+  if (r.capacity) {
+    const c = r.capacity.result;
+    goals.push({
+      name: `Fixed ${fmt(r.capacity.rate)} req/s (POD_CAPACITY.qps) on the Serverless config as synthesized (open-loop)`,
+      target: `sustained: every request sent on time, 0 errors`,
+      measured: `${fmt(c.achievedRps)} req/s, ${fmt(c.ok)} ok, ${fmt(c.skipped)} skipped, ${fmt(c.errors)} errors, p99 ${c.totalMs.p99.toFixed(1)} ms`,
+      ratio: `${(c.achievedRps / r.capacity.rate).toFixed(2)}× the rate`,
+      pass: c.errors === 0 && c.skipped === 0 && c.achievedRps >= 0.98 * r.capacity.rate,
+    });
+  }
+  if (r.idle) {
+    goals.push({
+      name: `POD_CAPACITY.clientConnections (${fmt(POD_CAPACITY.clientConnections)}) ≤ connections one process holds`,
+      target: `≥ ${fmt(POD_CAPACITY.clientConnections)}`,
+      measured: `${fmt(r.idle.held)} held${r.idle.held < POD_CAPACITY.clientConnections ? ` (capped by the container's file limit ${fmt(r.idle.nofile)})` : ''}`,
+      ratio: `margin ${(((r.idle.held - POD_CAPACITY.clientConnections) / POD_CAPACITY.clientConnections) * 100).toFixed(1)}%`,
+      pass: r.idle.held >= POD_CAPACITY.clientConnections,
+    });
+  }
+  return goals;
+}
+
+// ---------------------------------------------------------------- main
+
+function writeBenchmarksMd(markdown: string): void {
+  const block = `${MARK_START}\n${markdown.trimEnd()}\n${MARK_END}`;
+  const current = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '# Benchmarks\n';
+  const startAt = current.indexOf(MARK_START);
+  const endAt = current.indexOf(MARK_END);
+  const next =
+    startAt >= 0 && endAt > startAt
+      ? `${current.slice(0, startAt)}${block}${current.slice(endAt + MARK_END.length)}`
+      : `${current.trimEnd()}\n\n${block}\n`;
+  writeFileSync(BENCHMARKS_MD, next);
+}
+
+async function main(): Promise<void> {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping every process this bench started`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
+  process.once('exit', killAllNow);
+  if (!existsSync(join(REPO_ROOT, 'lib', 'cli', 'aigw.js'))) throw new Error('lib/ is missing: compile first (npx tsc -p tsconfig.json), or run bash bench/run.sh');
+  const bench = new Bench();
+  await bench.run();
+  const markdown = renderSection(bench.results, { goals: GOALS, labels: CONTENDER_LABELS, hey: heyRate });
+  writeFileSync(join(OUT_DIR, 'section.md'), markdown);
+  if (SETTINGS.only.length === 0) {
+    writeBenchmarksMd(markdown);
+    log(`wrote the "## Data plane" section of BENCHMARKS.md (${bench.results.durationS?.toFixed(0)} s)`);
+  } else {
+    log(`BENCH_ONLY set: BENCHMARKS.md left alone; see bench/out/dataplane/section.md`);
+  }
+  process.stdout.write(`${markdown}\n`);
+  if (bench.results.errors.length > 0) {
+    log(`sections that failed: ${bench.results.errors.join(' | ')}`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    log(`failed: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = 1;
+  });
+}

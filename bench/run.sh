@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Data-plane benchmark (issue #6): the single entry point, `npm run bench`.
+#
+#   bash bench/run.sh            full run; rewrites the "## Data plane" section of BENCHMARKS.md
+#   BENCH_ONLY=latency,ttft bash bench/run.sh    some sections only (BENCHMARKS.md left alone)
+#
+# Idempotent: installs only what is missing (Debian: nginx-light, wrk, hey, redis-server; npm:
+# bench/peers with Portkey), compiles the repo (npx tsc -p tsconfig.json), runs the driver
+# bench/dataplane-bench.ts on CPU 0, and on exit stops every process it started (the driver runs in
+# its own process group, which is signalled as a whole). Settings: BENCH_* variables, listed at the
+# head of bench/dataplane-bench.ts; BENCH_ALLOW_TSC_ERRORS=1 benches lib/ even when tsc reports errors.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+REPO="$PWD"
+log() { printf '[bench/run.sh] %s\n' "$*" >&2; }
+
+DRIVER_PGID=""
+cleanup() {
+  local status=$?
+  if [[ -n "$DRIVER_PGID" ]] && kill -0 -- "-$DRIVER_PGID" 2>/dev/null; then
+    log "stopping the bench's processes (process group $DRIVER_PGID)"
+    kill -TERM -- "-$DRIVER_PGID" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 -- "-$DRIVER_PGID" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL -- "-$DRIVER_PGID" 2>/dev/null || true
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ---------------------------------------------------------------- tools (Debian packages)
+need_apt=()
+command -v nginx >/dev/null || need_apt+=(nginx-light)
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v hey >/dev/null || need_apt+=(hey)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v taskset >/dev/null || need_apt+=(util-linux)
+if ((${#need_apt[@]} > 0)); then
+  log "installing ${need_apt[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  # policy-rc.d 101: the packages must not start system services (nginx on :80, redis on :6379).
+  if [[ -z "$SUDO" && ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  else
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  fi
+fi
+
+# ---------------------------------------------------------------- peers (npm)
+if [[ ! -f bench/peers/node_modules/@portkey-ai/gateway/build/start-server.js ]] ||
+  ! grep -q '"version": "1.13.8"' bench/peers/node_modules/@hono/node-server/package.json 2>/dev/null; then
+  log "installing bench/peers (Portkey, @hono/node-server overridden to 1.13.8)"
+  (cd bench/peers && npm install --prefer-offline --no-audit --no-fund)
+fi
+
+# ---------------------------------------------------------------- compile
+[[ -d node_modules/ts-node ]] || { log "installing the repo's dependencies"; npm ci --prefer-offline --no-audit --no-fund; }
+log "compiling (npx tsc -p tsconfig.json)"
+if ! npx tsc -p tsconfig.json; then
+  # tsc still writes lib/ (noEmitOnError is off), but a bench of code that does not compile proves little.
+  if [[ "${BENCH_ALLOW_TSC_ERRORS:-}" == "1" ]]; then
+    log "tsc reported errors; BENCH_ALLOW_TSC_ERRORS=1: benchmarking lib/ as emitted"
+  else
+    log "tsc reported errors (set BENCH_ALLOW_TSC_ERRORS=1 to bench lib/ as emitted anyway)"
+    exit 1
+  fi
+fi
+
+# ---------------------------------------------------------------- limits
+# 20,000 idle client connections need 20,000+ descriptors in aigw (and in the clients): raise the soft
+# limit as far as the hard limit allows (the driver reports what it could hold).
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+log "open-file limit: $(ulimit -n) (hard $(ulimit -Hn)); CPUs: $(nproc)"
+if [[ $(nproc) -lt 2 ]]; then
+  log "needs 2 CPUs (contender on CPU 1, load generators on CPU 0); found $(nproc)"
+  exit 1
+fi
+
+# ---------------------------------------------------------------- run
+# In its own process group (set -m), on CPU 0 with the load generators; contenders pin themselves to CPU 1.
+set -m
+taskset -c 0 node -r ts-node/register/transpile-only bench/dataplane-bench.ts &
+DRIVER_PID=$!
+set +m
+DRIVER_PGID=$(ps -o pgid= -p "$DRIVER_PID" | tr -d ' ' || true)
+status=0
+wait "$DRIVER_PID" || status=$?
+exit "$status"
