@@ -19,6 +19,18 @@ const signed = (n: number): string => `${n >= 0 ? '+' : ''}${ms(n)}`;
 /** "other load (cores) / CPU 0 busy". */
 const noise = (x: { foreignCores: number; cpu0Busy?: number }): string => `${fmt(x.foreignCores, 2)} / ${x.cpu0Busy === undefined ? 'n/a' : `${fmt(x.cpu0Busy * 100)}%`}`;
 
+/** The largest (max − min) / mean between route-count runs of the same config: what the measure cannot resolve. */
+export function routeSpread(r: Results): number {
+  let worst = 0;
+  for (const routes of new Set(r.routeRuns.map((x) => x.routes))) {
+    const rps = r.routeRuns.filter((x) => x.routes === routes).map((x) => x.result.rps);
+    if (rps.length < 2) continue;
+    const m = rps.reduce((a, b) => a + b, 0) / rps.length;
+    worst = Math.max(worst, (Math.max(...rps) - Math.min(...rps)) / m);
+  }
+  return worst;
+}
+
 export function renderSection(r: Results, o: RenderOptions): string {
   const s = r.settings;
   const L: string[] = [];
@@ -38,7 +50,7 @@ export function renderSection(r: Results, o: RenderOptions): string {
   );
   L.push(
     '- "Other load / CPU 0 busy": CPU used during the run by processes that are not this bench, in cores (the machine is shared; before each run the bench waits up to ' +
-      `${s.quietWaitS} s, 60 s in all, for it to drop below 0.5 core), and how busy CPU 0 (load generators + simulator) was. Runs with high other load, or with CPU 0 near 100% (the load side, not the contender, is then the limit), deserve care.`,
+      `${s.quietWaitS} s, 45 s in all, for it to drop below 0.5 core, and measures a run again when other load exceeded 0.5 core during it, keeping the quieter one: ${r.retried.length} of ${s.noiseRetries} allowed repeats were used), and how busy CPU 0 (load generators + simulator) was. Runs with high other load, or with CPU 0 near 100% (the load side, not the contender, is then the limit), deserve care.`,
   );
   L.push('');
 
@@ -156,6 +168,7 @@ export function renderSection(r: Results, o: RenderOptions): string {
   }
   L.push(
     '',
+    `- Runs of the same config differed by up to ${fmt(routeSpread(r) * 100, 1)}% (max − min over their mean): a difference between the two configs smaller than that is within this bench's noise; more rounds (\`BENCH_ROUTE_ROUNDS\`) narrow it.`,
     `- Route \`r<i>\` has path prefix \`/r<i>\` on any host; wrk cycles through \`/r0/v1/chat/completions\` … \`/r<N-1>/…\`, so both configs see the same request mix per route. Rounds alternate the order (10 first, then ${fmt(s.routes)} first). Config size: ${fmt(r.configs['routes-large']?.bytes)} bytes of shards for ${fmt(s.routes)} routes.`,
     '',
   );
