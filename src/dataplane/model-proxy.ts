@@ -1,6 +1,5 @@
 import { tmpdir } from 'os';
 import { Readable } from 'stream';
-import type { Dispatcher } from 'undici';
 import { authorize } from './auth';
 import { parseJsonObject, readBody } from './body';
 import type { CompiledModel, CompiledModelRoute } from './compile/snapshot';
@@ -12,6 +11,7 @@ import { backoffDelayMs, sleep } from './resilience';
 import { eventData, SseFramer } from './sse';
 import { type StreamRelay, translatorFor } from './translators';
 import type { Upstream } from './upstream';
+import { callUpstream, type UpstreamResponse } from './upstream-call';
 import { anthropicStreamUsage, openAiStreamUsage, type Usage, usageOfJson } from './usage';
 
 export type { Usage };
@@ -185,7 +185,7 @@ async function attemptOnce(
   events: ProxyEvents,
 ): Promise<void> {
   const { upstream, servedModel } = attempt;
-  const { endpoint, body, stream, clientWantsUsage } = request;
+  const { endpoint, body, stream } = request;
   const adapter = upstream.adapter;
   const spec = ENDPOINTS[endpoint];
   // Same protocol: pass through. Otherwise the translator for the pair: a property of the protocols, not of a provider.
@@ -222,7 +222,6 @@ async function attemptOnce(
   // Route timeouts override the backend's; the total covers the whole attempt, stream included.
   const firstByteMs = route.config.policies.timeouts?.firstByteMs ?? upstream.config.timeouts.firstByteMs;
   const totalMs = route.config.policies.timeouts?.totalMs ?? upstream.config.timeouts.totalMs;
-  const signal = AbortSignal.any([ctx.abort.signal, AbortSignal.timeout(totalMs)]);
   const headers: Record<string, string> = {
     ...adapter.headers,
     ...clientProtocolHeaders(ctx, adapter.protocol, spec.protocol),
@@ -230,13 +229,43 @@ async function attemptOnce(
     ...contentHeaders,
     accept: stream ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',
   };
-  let response: Dispatcher.ResponseData;
   events.onDispatch();
+  const call = callUpstream(upstream.pool, { path, method: 'POST', headers, body: payload, headersTimeoutMs: firstByteMs, bodyTimeoutMs: totalMs });
+  // The attempt ends when the client goes away or its total time is up, whichever comes first; the
+  // timer is cleared with the attempt (a timer left for the whole totalMs per request was garbage the GC paid for).
+  const onClientGone = (): void => call.abort(clientGoneError());
+  if (ctx.abort.signal.aborted) onClientGone();
+  else ctx.abort.signal.addEventListener('abort', onClientGone, { once: true });
+  const timer = setTimeout(() => call.abort(totalTimeoutError(totalMs)), totalMs);
   try {
-    response = await upstream.pool.request({ path, method: 'POST', headers, body: payload, signal, headersTimeout: firstByteMs, bodyTimeout: totalMs });
-  } catch (e) {
-    throw new RetryableFailure(transportError(upstream, e, firstByteMs, totalMs, ctx.abort.signal.aborted));
+    let response: UpstreamResponse;
+    try {
+      response = await call.response;
+    } catch (e) {
+      throw new RetryableFailure(transportError(upstream, e, firstByteMs, totalMs, ctx.abort.signal.aborted));
+    }
+    await relayResponse(ctx, attempt, request, events, response, translator);
+  } finally {
+    clearTimeout(timer);
+    ctx.abort.signal.removeEventListener('abort', onClientGone);
+    // A body nobody read (an exception on the way) must not keep the upstream connection busy.
+    call.abort(new Error('the attempt ended before the upstream body was read'));
   }
+}
+
+/** The upstream answered: check its status, then relay its body (SSE, translated JSON, or bytes as they are). */
+async function relayResponse(
+  ctx: RequestContext,
+  attempt: Attempt,
+  request: ModelRequest,
+  events: ProxyEvents,
+  response: UpstreamResponse,
+  translator: ReturnType<typeof translatorFor>,
+): Promise<void> {
+  const { upstream, servedModel } = attempt;
+  const { endpoint, stream, clientWantsUsage } = request;
+  const adapter = upstream.adapter;
+  const spec = ENDPOINTS[endpoint];
   await checkStatus(response, upstream);
 
   const contentType = String(response.headers['content-type'] ?? (stream ? 'text/event-stream' : 'application/json'));
@@ -248,14 +277,27 @@ async function attemptOnce(
     await relayEvents(ctx, response, relay, events);
   } else if (translator) {
     // A translated answer is one JSON document: read it whole (a non-streamed completion), map it, send it.
-    const translated = translator.response(await response.body.text(), request.requested);
+    const translated = translator.response(await response.text(), request.requested);
     if (translated.usage) events.onUsage(translated.usage);
     ctx.res.writeHead(200, { ...out, 'content-type': 'application/json', 'content-length': Buffer.byteLength(translated.body) });
     ctx.res.end(translated.body);
   } else {
-    ctx.res.writeHead(200, { ...out, 'content-type': contentType });
-    await relayBody(ctx, response, events, !spec.binaryResponse);
+    const length = contentLengthOf(response.headers['content-length']);
+    ctx.res.writeHead(200, length === undefined ? { ...out, 'content-type': contentType } : { ...out, 'content-type': contentType, 'content-length': length });
+    await relayBody(ctx, response, events, !spec.binaryResponse, length);
   }
+}
+
+function clientGoneError(): Error {
+  const e = new Error('the client went away');
+  e.name = 'AbortError';
+  return e;
+}
+
+function totalTimeoutError(totalMs: number): Error {
+  const e = new Error(`total timeout of ${totalMs} ms`);
+  e.name = 'TimeoutError';
+  return e;
 }
 
 /** Client headers a same-protocol Anthropic upstream should see: its version and beta flags. */
@@ -270,10 +312,10 @@ function clientProtocolHeaders(ctx: RequestContext, upstreamProtocol: string, cl
 }
 
 /** 401/403, 429 and 5xx are worth another attempt; other 4xx go back to the client, scrubbed. */
-async function checkStatus(response: Dispatcher.ResponseData, upstream: Upstream): Promise<void> {
+async function checkStatus(response: UpstreamResponse, upstream: Upstream): Promise<void> {
   const status = response.statusCode;
   if (status < 400) return;
-  const text = await response.body.text().catch(() => '');
+  const text = await response.text().catch(() => '');
   if (status === 401 || status === 403) throw new RetryableFailure(Errors.upstreamAuth(upstream.config.name), status);
   if (status >= 500) throw new RetryableFailure(Errors.upstreamFailed(upstream.config.name, status), status);
   if (status === 429) {
@@ -299,7 +341,7 @@ function passThroughStream(protocol: 'openai' | 'anthropic', clientWantsUsage: b
 }
 
 /** Streams SSE events as they are framed, through a relay (pass-through or translation). */
-async function relayEvents(ctx: RequestContext, response: Dispatcher.ResponseData, relay: StreamRelay, events: ProxyEvents): Promise<void> {
+async function relayEvents(ctx: RequestContext, response: UpstreamResponse, relay: StreamRelay, events: ProxyEvents): Promise<void> {
   const framer = new SseFramer();
   let sawToken = false;
   let reported = false;
@@ -311,9 +353,10 @@ async function relayEvents(ctx: RequestContext, response: Dispatcher.ResponseDat
     }
   };
   try {
-    for await (const chunk of response.body) {
+    // All events framed from one upstream chunk leave in one write.
+    await response.forEachChunk((chunk) => {
       let out = '';
-      for (const event of framer.push(chunk as Buffer)) {
+      for (const event of framer.push(chunk)) {
         for (const frame of relay.push(event)) {
           if (!sawToken) {
             sawToken = true;
@@ -322,8 +365,9 @@ async function relayEvents(ctx: RequestContext, response: Dispatcher.ResponseDat
           out += frame;
         }
       }
-      if (out.length > 0 && !ctx.res.write(out)) await drained(ctx);
-    }
+      if (out.length > 0 && !ctx.res.write(out)) return drained(ctx);
+      return undefined;
+    });
     const rest = framer.flush();
     report();
     ctx.res.end(rest.trim().length > 0 ? relay.push(`${rest}\n\n`).join('') : undefined);
@@ -333,28 +377,52 @@ async function relayEvents(ctx: RequestContext, response: Dispatcher.ResponseDat
   }
 }
 
-/** Streams a body through; for JSON, keeps a bounded copy to read its usage once complete. */
-async function relayBody(ctx: RequestContext, response: Dispatcher.ResponseData, events: ProxyEvents, readUsage: boolean): Promise<void> {
+/** The upstream's declared body length, when it is one number (so the client gets it too, and no chunked framing). */
+function contentLengthOf(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * Streams a body through; for JSON, keeps a bounded copy to read its usage once complete. With a
+ * declared length, the chunk that completes the body goes out with `end()`: headers, body and end
+ * leave in one socket write for the common one-chunk answer, still without waiting for the body.
+ */
+async function relayBody(
+  ctx: RequestContext,
+  response: UpstreamResponse,
+  events: ProxyEvents,
+  readUsage: boolean,
+  length: number | undefined,
+): Promise<void> {
   const kept: Buffer[] = [];
   let keptBytes = readUsage ? 0 : Infinity;
+  let received = 0;
+  let ended = false;
   try {
-    for await (const chunk of response.body) {
-      const buf = chunk as Buffer;
+    await response.forEachChunk((buf) => {
+      received += buf.length;
       if (keptBytes + buf.length <= USAGE_SCAN_LIMIT) {
         kept.push(buf);
         keptBytes += buf.length;
       } else {
         keptBytes = Infinity;
       }
-      if (!ctx.res.write(buf)) await drained(ctx);
-    }
-    ctx.res.end();
+      if (received === length) {
+        ended = true;
+        ctx.res.end(buf);
+        return undefined;
+      }
+      return ctx.res.write(buf) ? undefined : drained(ctx);
+    });
+    if (!ended) ctx.res.end();
   } catch (e) {
     failMidStream(ctx, e);
     return;
   }
   if (keptBytes !== Infinity) {
-    const usage = usageOfJson(Buffer.concat(kept).toString('utf8'));
+    const usage = usageOfJson((kept.length === 1 ? kept[0] : Buffer.concat(kept)).toString('utf8'));
     if (usage) events.onUsage(usage);
   }
 }

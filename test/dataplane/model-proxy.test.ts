@@ -1,4 +1,6 @@
+import { Readable } from 'stream';
 import OpenAI from 'openai';
+import { request as undiciRequest } from 'undici';
 import { client, CONSUMER_KEYS, gatewayStack, simulatedBackend, start, UPSTREAM_KEY } from './harness';
 import type { TestGateway } from '../../src/testing';
 import { UpstreamSimulator } from '../../src/testing';
@@ -135,6 +137,28 @@ describe('model proxy, end to end with the official openai SDK', () => {
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }] }),
     });
     expect(big.status).toBe(413);
+  });
+
+  test('a chunked body that grows past the limit without declaring its length: 413, nothing sent upstream', async () => {
+    // No Content-Length: the limit is found while reading; the rest of the upload is discarded.
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        if (sent++ < 16) this.push(chunk);
+        else this.push(null);
+      },
+    });
+    const res = await undiciRequest(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'authorization': `Bearer ${CONSUMER_KEYS.alice}`, 'content-type': 'application/json' },
+      body,
+    }).catch((e: Error) => e);
+    // (`instanceof Error` does not hold across the test sandbox's realm; an answer has a statusCode.)
+    if (!('statusCode' in res)) throw new Error(`expected a 413 answer, the request failed: ${String(res)}`);
+    expect(res.statusCode).toBe(413);
+    expect(((await res.body.json()) as any).error.code).toBe('request_too_large');
+    expect(primary.requests).toHaveLength(0);
   });
 
   test('upstream failures: 502 when every attempt fails, and the upstream key never reaches the client', async () => {
