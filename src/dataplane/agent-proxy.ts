@@ -31,7 +31,7 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
       method: (ctx.req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers,
       body,
-      signal: ctx.abort.signal,
+      signal: ctx.cancellation.signal,
     });
   } catch (e) {
     if (bytes > route.maxBodyBytes) throw Errors.tooLarge(route.maxBodyBytes);

@@ -118,7 +118,7 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
       attempt.upstream.breaker.success();
     } catch (e) {
       if (e instanceof RetryableFailure) {
-        if (!ctx.abort.signal.aborted) attempt.upstream.breaker.failure();
+        if (!ctx.cancellation.cancelled) attempt.upstream.breaker.failure();
         throw e.error;
       }
       throw e;
@@ -145,12 +145,12 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
             throw e;
           }
           // A client that went away says nothing about the backend: its circuit is not charged.
-          if (ctx.abort.signal.aborted) throw e.error;
+          if (ctx.cancellation.cancelled) throw e.error;
           breaker.failure();
           last = e.error;
           if (retry >= config.retries.attempts || !e.retriesSameBackend(config.retries.onStatus)) break;
           ctx.record.retries = (ctx.record.retries ?? 0) + 1;
-          await sleep(backoffDelayMs(retry, config.retries.backoffBaseMs), ctx.abort.signal);
+          await sleep(backoffDelayMs(retry, config.retries.backoffBaseMs), ctx.cancellation.signal);
         }
       }
     }
@@ -222,10 +222,9 @@ async function attemptOnce(
   // Route timeouts override the backend's; the total covers the whole attempt, stream included.
   const firstByteMs = route.config.policies.timeouts?.firstByteMs ?? upstream.config.timeouts.firstByteMs;
   const totalMs = route.config.policies.timeouts?.totalMs ?? upstream.config.timeouts.totalMs;
+  const fromClient = clientProtocolHeaders(ctx, adapter.protocol, spec.protocol);
   const headers: Record<string, string> = {
-    ...adapter.headers,
-    ...clientProtocolHeaders(ctx, adapter.protocol, spec.protocol),
-    ...upstream.headers,
+    ...(fromClient ? { ...adapter.headers, ...fromClient, ...upstream.headers } : upstream.requestHeaders),
     ...contentHeaders,
     accept: stream ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',
   };
@@ -233,23 +232,21 @@ async function attemptOnce(
   const call = callUpstream(upstream.pool, { path, method: 'POST', headers, body: payload, headersTimeoutMs: firstByteMs, bodyTimeoutMs: totalMs });
   // The attempt ends when the client goes away or its total time is up, whichever comes first; the
   // timer is cleared with the attempt (a timer left for the whole totalMs per request was garbage the GC paid for).
-  const onClientGone = (): void => call.abort(clientGoneError());
-  if (ctx.abort.signal.aborted) onClientGone();
-  else ctx.abort.signal.addEventListener('abort', onClientGone, { once: true });
+  const stopListening = ctx.cancellation.onCancel(() => call.abort(clientGoneError()));
   const timer = setTimeout(() => call.abort(totalTimeoutError(totalMs)), totalMs);
   try {
     let response: UpstreamResponse;
     try {
       response = await call.response;
     } catch (e) {
-      throw new RetryableFailure(transportError(upstream, e, firstByteMs, totalMs, ctx.abort.signal.aborted));
+      throw new RetryableFailure(transportError(upstream, e, firstByteMs, totalMs, ctx.cancellation.cancelled));
     }
     await relayResponse(ctx, attempt, request, events, response, translator);
   } finally {
     clearTimeout(timer);
-    ctx.abort.signal.removeEventListener('abort', onClientGone);
+    stopListening();
     // A body nobody read (an exception on the way) must not keep the upstream connection busy.
-    call.abort(new Error('the attempt ended before the upstream body was read'));
+    call.release();
   }
 }
 
@@ -301,8 +298,8 @@ function totalTimeoutError(totalMs: number): Error {
 }
 
 /** Client headers a same-protocol Anthropic upstream should see: its version and beta flags. */
-function clientProtocolHeaders(ctx: RequestContext, upstreamProtocol: string, clientProtocol: string): Record<string, string> {
-  if (upstreamProtocol !== 'anthropic' || clientProtocol !== 'anthropic') return {};
+function clientProtocolHeaders(ctx: RequestContext, upstreamProtocol: string, clientProtocol: string): Record<string, string> | undefined {
+  if (upstreamProtocol !== 'anthropic' || clientProtocol !== 'anthropic') return undefined;
   const out: Record<string, string> = {};
   for (const h of ['anthropic-version', 'anthropic-beta']) {
     const v = ctx.req.headers[h];
@@ -429,7 +426,7 @@ async function relayBody(
 
 function failMidStream(ctx: RequestContext, e: unknown): void {
   // Headers are out: the only honest signal left is to break the connection, not to end it cleanly.
-  ctx.record.error = ctx.abort.signal.aborted ? 'client_aborted' : `upstream_stream_failed: ${(e as Error).message}`;
+  ctx.record.error = ctx.cancellation.cancelled ? 'client_aborted' : `upstream_stream_failed: ${(e as Error).message}`;
   ctx.res.destroy();
 }
 

@@ -104,7 +104,7 @@ function finish(ctx: RequestContext, deps: PipelineDeps): void {
   r.status = ctx.res.statusCode;
   r.durationMs = elapsedMs(ctx.startedAt);
   r.aborted = !ctx.res.writableFinished || undefined;
-  if (r.aborted && !ctx.abort.signal.aborted) ctx.abort.abort();
+  if (r.aborted) ctx.cancellation.cancel();
   const route = r.route ?? '';
   const consumer = r.consumer ?? 'anonymous';
   const model = r.requestedModel ?? '';

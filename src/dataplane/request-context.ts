@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { AccessRecord } from './access-log';
 import type { Caller } from './auth';
+import type { Cancellation } from './cancellation';
 import type { Snapshot } from './compile/snapshot';
 
 /** What one request carries through the stages: its snapshot (kept to the end), timing and the access record. */
@@ -14,8 +15,8 @@ export interface RequestContext {
   readonly host: string;
   readonly path: string;
   readonly query: string;
-  /** Aborted when the client goes away: cancels the upstream request. */
-  readonly abort: AbortController;
+  /** Cancelled when the client goes away: ends the upstream request and any backoff wait. */
+  readonly cancellation: Cancellation;
   readonly record: AccessRecord;
   caller: Caller;
   /** The wire format of error bodies: OpenAI's, or Anthropic's for `/v1/messages`. */

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo, Socket } from 'net';
 import type { Logger } from 'pino';
+import { Cancellation } from './cancellation';
 import { PROBE_PATHS } from '../specs';
 import { createLogger, flushLogs } from './access-log';
 import { QpsCeiling, rejectConnection } from './capacity';
@@ -264,22 +265,20 @@ export class DataPlane {
       }
     });
     const [path, query] = splitUrl(req.url ?? '/');
+    const host = hostOf(req.headers.host);
+    // A client that goes away mid-request or mid-stream cancels the upstream request (see the pipeline's 'close').
     const ctx: RequestContext = {
       req,
       res,
       snapshot,
       startedAt: process.hrtime.bigint(),
-      host: hostOf(req.headers.host),
+      host,
       path,
       query,
-      abort: new AbortController(),
+      cancellation: new Cancellation(),
       caller: { kind: 'anonymous' },
-      record: { method: req.method ?? '', path, host: hostOf(req.headers.host), status: 0, durationMs: 0 },
+      record: { method: req.method ?? '', path, host, status: 0, durationMs: 0 },
     };
-    // A client that goes away mid-request or mid-stream cancels the upstream request.
-    res.once('close', () => {
-      if (!res.writableFinished) ctx.abort.abort();
-    });
     void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: this.limiter });
   }
 

@@ -127,6 +127,8 @@ export class UpstreamResponse {
 export interface UpstreamCall {
   readonly response: Promise<UpstreamResponse>;
   abort(reason: Error): void;
+  /** Ends the request if its body was not read to the end (an attempt that gave up on it); else nothing. */
+  release(): void;
 }
 
 export function callUpstream(pool: Dispatcher, options: UpstreamCallOptions): UpstreamCall {
@@ -169,13 +171,17 @@ export function callUpstream(pool: Dispatcher, options: UpstreamCallOptions): Up
       },
     );
   });
+  function abort(reason: Error): void {
+    if (abortedWith || response?.complete) return;
+    abortedWith = reason;
+    if (controller && !controller.aborted) controller.abort(reason);
+    if (!response) rejectHead?.(reason);
+  }
   return {
     response: head,
-    abort: (reason) => {
-      if (abortedWith || response?.complete) return;
-      abortedWith = reason;
-      if (controller && !controller.aborted) controller.abort(reason);
-      if (!response) rejectHead?.(reason);
+    abort,
+    release: () => {
+      if (!abortedWith && !response?.complete) abort(new Error('the attempt ended before the upstream body was read'));
     },
   };
 }

@@ -12,6 +12,8 @@ export interface Upstream {
   readonly basePath: string;
   /** Static headers: the provider's auth plus the backend's own. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The adapter's protocol headers, then `headers`: what every request starts from, merged once at config load. */
+  readonly requestHeaders: Readonly<Record<string, string>>;
   /** The credential, to scrub it from anything the upstream echoes back. */
   readonly secret?: string;
   /** Takes the backend out for a cool-down after consecutive failures. */
@@ -28,12 +30,14 @@ export function createUpstream(config: BackendConfig, adapter: ProviderAdapter, 
     headersTimeout: config.timeouts.firstByteMs,
     bodyTimeout: config.timeouts.totalMs,
   });
+  const headers = { ...config.headers, ...(apiKey ? adapter.authHeaders(apiKey) : {}) };
   return {
     config,
     adapter,
     pool,
     basePath: url.pathname.replace(/\/+$/, ''),
-    headers: { ...config.headers, ...(apiKey ? adapter.authHeaders(apiKey) : {}) },
+    headers,
+    requestHeaders: { ...adapter.headers, ...headers },
     secret: apiKey,
     breaker: new CircuitBreaker(config.circuitBreaker),
   };

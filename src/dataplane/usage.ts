@@ -1,3 +1,5 @@
+import { topLevelObjectMember } from './json-member';
+
 /** Token usage as providers report it, in both wire formats. */
 export interface Usage {
   inputTokens: number;
@@ -20,9 +22,12 @@ interface AnthropicUsage {
 
 /** Usage of a whole JSON response (OpenAI `usage.prompt_tokens`…, images/audio `usage.input_tokens`…, Anthropic `usage`). */
 export function usageOfJson(json: string): Usage | undefined {
+  // Only the `usage` object is parsed, not the whole answer.
+  const member = topLevelObjectMember(json, 'usage');
+  if (member === undefined) return undefined;
   let usage: (OpenAiUsage & AnthropicUsage) | undefined;
   try {
-    usage = (JSON.parse(json) as { usage?: OpenAiUsage & AnthropicUsage }).usage;
+    usage = JSON.parse(member) as OpenAiUsage & AnthropicUsage;
   } catch {
     return undefined;
   }

@@ -1,0 +1,47 @@
+import fc from 'fast-check';
+import { topLevelObjectMember } from '../../src/dataplane/json-member';
+import { usageOfJson } from '../../src/dataplane/usage';
+
+const asObject = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
+
+describe('topLevelObjectMember', () => {
+  test('agrees with JSON.parse on any object, however it is spaced', () => {
+    const usage = fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue());
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.option(usage, { nil: undefined }), fc.constantFrom(0, 2, '\t'), (rest, u, space) => {
+        const doc: Record<string, unknown> = { ...rest };
+        if (u !== undefined) doc.usage = u;
+        const expected = doc.usage !== null && typeof doc.usage === 'object' && !Array.isArray(doc.usage) ? doc.usage : undefined;
+        expect(asObject(topLevelObjectMember(JSON.stringify(doc, null, space), 'usage'))).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('only the top level counts: a nested or quoted "usage" is not it', () => {
+    const doc = {
+      content: [{ type: 'tool_use', input: { usage: { input_tokens: 999 } } }],
+      text: 'say "usage": {"input_tokens": 7} \\"usage\\"',
+      usage: { input_tokens: 3, output_tokens: 4 },
+    };
+    expect(asObject(topLevelObjectMember(JSON.stringify(doc), 'usage'))).toEqual({ input_tokens: 3, output_tokens: 4 });
+    expect(topLevelObjectMember(JSON.stringify({ a: { usage: { x: 1 } } }), 'usage')).toBeUndefined();
+  });
+
+  test('not an object at the top, truncated, or a non-object value: undefined', () => {
+    expect(topLevelObjectMember('[{"usage":{"a":1}}]', 'usage')).toBeUndefined();
+    expect(topLevelObjectMember('{"usage":{"a":1', 'usage')).toBeUndefined();
+    expect(topLevelObjectMember('{"usage":[1]}', 'usage')).toBeUndefined();
+    expect(topLevelObjectMember('{"text":"unterminated', 'usage')).toBeUndefined();
+    expect(topLevelObjectMember('', 'usage')).toBeUndefined();
+  });
+});
+
+describe('usageOfJson', () => {
+  test('OpenAI and Anthropic shapes, cache tokens counted as input', () => {
+    expect(usageOfJson('{"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3,"total_tokens":5}}')).toEqual({ inputTokens: 2, outputTokens: 3 });
+    expect(usageOfJson('{"content":[],"usage":{"input_tokens":5,"output_tokens":1,"cache_read_input_tokens":10}}')).toEqual({ inputTokens: 15, outputTokens: 1 });
+    expect(usageOfJson('{"choices":[]}')).toBeUndefined();
+    expect(usageOfJson('not json')).toBeUndefined();
+  });
+});
