@@ -1,4 +1,5 @@
 import { DataPlane, FileAndEnvSecrets, StartupError, ConfigWatcher } from '../dataplane';
+import { applyHeapTuning } from '../dataplane/heap-tuning';
 import { ACCEL_FLAGS, MOUNT_PATHS } from '../specs';
 import { parseFlags, portFlag, UsageError } from './args';
 
@@ -28,6 +29,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   if (fallback !== 'software' && fallback !== 'fail') throw new UsageError(`'--accel-fallback' must be 'software' or 'fail', found '${String(fallback)}'`);
   const drainTimeoutMs = flags['drain-timeout-ms'] === undefined ? undefined : Number(flags['drain-timeout-ms']);
 
+  applyHeapTuning();
   let plane: DataPlane;
   try {
     plane = await DataPlane.start({

@@ -36,6 +36,7 @@ export class UpstreamResponse {
   private sink: ChunkSink | undefined;
   private settle: ((error?: Error) => void) | undefined;
   private busy = false;
+  private claimed = false;
 
   public constructor(
     public readonly statusCode: number,
@@ -54,7 +55,8 @@ export class UpstreamResponse {
 
   /** Calls `sink` with each chunk in order; resolves at the end of the body, rejects on an upstream or transport error. */
   public forEachChunk(sink: ChunkSink): Promise<void> {
-    if (this.sink) return Promise.reject(new Error('the upstream body is already being read'));
+    if (this.claimed) return Promise.reject(new Error('the upstream body is already being read'));
+    this.claimed = true;
     this.sink = sink;
     return new Promise<void>((resolve, reject) => {
       this.settle = (error) => (error ? reject(error) : resolve());
@@ -115,6 +117,9 @@ export class UpstreamResponse {
   private finish(error?: Error): void {
     const settle = this.settle;
     this.settle = undefined;
+    // undici may hold its request objects (and through them this response) for a while after the
+    // end: let go of the reader, which reaches the whole client request, so none of it outlives its turn.
+    this.sink = undefined;
     settle?.(error);
   }
 }

@@ -166,8 +166,6 @@ export function createRedisStore(options: RedisStoreOptions, logger?: Logger): R
     retryStrategy: redisRetryDelayMs,
     // close() on a client whose socket already dropped would otherwise hold the process open for 2 s.
     disconnectTimeout: 200,
-    // Commands issued in the same tick go out in one write: under load, one syscall for many requests' checks.
-    enableAutoPipelining: true,
   });
   return new RedisLimitStore(client, options.keyPrefix, logger, options.address);
 }
