@@ -198,7 +198,7 @@ async function attemptOnce(
   ctx.record.backend = upstream.config.name;
   ctx.record.provider = upstream.config.provider;
 
-  let payload: string | Readable;
+  let payload: string | Buffer | Readable;
   const contentHeaders: Record<string, string> = { 'content-type': 'application/json' };
   if (request.multipart) {
     const rewritten = request.multipart.rewrite(servedModel);
@@ -209,7 +209,7 @@ async function attemptOnce(
     payload = JSON.stringify({ ...translator.request(body, servedModel), ...adapter.extraBody });
   } else if (request.raw && body.model === servedModel && !adapter.extraBody && !(stream && adapter.streamUsage)) {
     // Nothing to change: the client's bytes, untouched (Anthropic prompt caching and thinking signatures survive).
-    payload = request.raw.toString('utf8');
+    payload = request.raw;
   } else {
     const upstreamBody: Record<string, unknown> = { ...body, ...adapter.extraBody, model: servedModel };
     // Token counts are always wanted (metrics, limits): ask for the usage chunk, strip it if the client did not.

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AccessRecord } from './access-log';
+import { type AccessRecord, writeAccessLine } from './access-log';
 import { proxyAgentRequest } from './agent-proxy';
 import { authorize, identify } from './auth';
 import { applyCors } from './cors';
@@ -115,6 +115,6 @@ function finish(ctx: RequestContext, deps: PipelineDeps): void {
     deps.metrics.duration.observe(labels, r.durationMs / 1000);
     if (r.stream && r.ttftMs !== undefined) deps.metrics.ttft.observe(labels, r.ttftMs / 1000);
   }
-  deps.logger.info(r, 'access');
+  writeAccessLine(deps.logger, r);
 }
 

@@ -1,0 +1,71 @@
+import { Writable } from 'stream';
+import fc from 'fast-check';
+import { type AccessRecord, createLogger, writeAccessLine } from '../../src/dataplane/access-log';
+
+/** A logger whose lines are kept, and the line pino itself writes for a record next to ours. */
+function bothLines(record: AccessRecord, level = 'info'): { pino: string | undefined; ours: string | undefined } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = createLogger(sink, level);
+  logger.info(record, 'access');
+  const pinoLine = lines.pop();
+  writeAccessLine(logger, record);
+  return { pino: pinoLine, ours: lines.pop() };
+}
+
+const withoutTime = (line: string): unknown => {
+  const { time, ...rest } = JSON.parse(line) as Record<string, unknown>;
+  expect(typeof time).toBe('number');
+  return rest;
+};
+
+const text = fc.string({ unit: 'binary' });
+const ms = fc.double({ min: 0, max: 1e6, noNaN: true });
+const record: fc.Arbitrary<AccessRecord> = fc.record(
+  {
+    method: text,
+    path: text,
+    host: text,
+    status: fc.integer({ min: 100, max: 599 }),
+    durationMs: ms,
+    overheadMs: ms,
+    ttftMs: ms,
+    route: text,
+    consumer: text,
+    requestedModel: text,
+    servedModel: text,
+    backend: text,
+    provider: text,
+    inputTokens: fc.nat(),
+    outputTokens: fc.nat(),
+    stream: fc.boolean(),
+    error: text,
+    aborted: fc.constant(true),
+    retries: fc.nat(10),
+  },
+  { requiredKeys: ['method', 'path', 'host', 'status', 'durationMs'] },
+);
+
+test('the access line is the JSON pino writes for the same record (any text, escaped), one line', () => {
+  fc.assert(
+    fc.property(record, (r) => {
+      const { pino, ours } = bothLines(r);
+      expect(ours).toBeDefined();
+      expect(ours!.endsWith('}\n')).toBe(true);
+      expect(ours!.slice(0, -1)).not.toContain('\n');
+      expect(withoutTime(ours!)).toEqual(withoutTime(pino!));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('nothing is written when the level is above info', () => {
+  const { pino, ours } = bothLines({ method: 'POST', path: '/', host: 'h', status: 200, durationMs: 1 }, 'warn');
+  expect(pino).toBeUndefined();
+  expect(ours).toBeUndefined();
+});
