@@ -12,7 +12,7 @@ import { eventData, SseFramer } from './sse';
 import { type StreamRelay, translatorFor } from './translators';
 import type { Upstream } from './upstream';
 import { callUpstream, type UpstreamResponse } from './upstream-call';
-import { anthropicStreamUsage, openAiStreamUsage, type Usage, usageOfJson } from './usage';
+import { ANTHROPIC_USAGE_KEY, anthropicStreamUsage, OPENAI_USAGE_KEY, openAiStreamUsage, type Usage, usageOfJson } from './usage';
 
 export type { Usage };
 
@@ -327,6 +327,7 @@ async function checkStatus(response: UpstreamResponse, upstream: Upstream): Prom
 /** Same-protocol SSE: events go through as they are; usage is read on the way (OpenAI's usage-only chunk dropped unless asked for). */
 function passThroughStream(protocol: 'openai' | 'anthropic', clientWantsUsage: boolean): StreamRelay {
   const reader = protocol === 'anthropic' ? anthropicStreamUsage() : openAiStreamUsage();
+  const marker = protocol === 'anthropic' ? ANTHROPIC_USAGE_MARKER : OPENAI_USAGE_MARKER;
   return {
     push: (event) => {
       const data = eventData(event);
@@ -334,8 +335,13 @@ function passThroughStream(protocol: 'openai' | 'anthropic', clientWantsUsage: b
       return [event];
     },
     usage: () => reader.usage(),
+    // The usage readers look only at events containing these; any other event passes as it is.
+    passesUnchanged: (chunk) => chunk.indexOf(marker) < 0,
   };
 }
+
+const OPENAI_USAGE_MARKER = Buffer.from(OPENAI_USAGE_KEY);
+const ANTHROPIC_USAGE_MARKER = Buffer.from(ANTHROPIC_USAGE_KEY);
 
 /** Streams SSE events as they are framed, through a relay (pass-through or translation). */
 async function relayEvents(ctx: RequestContext, response: UpstreamResponse, relay: StreamRelay, events: ProxyEvents): Promise<void> {
@@ -352,6 +358,14 @@ async function relayEvents(ctx: RequestContext, response: UpstreamResponse, rela
   try {
     // All events framed from one upstream chunk leave in one write.
     await response.forEachChunk((chunk) => {
+      // Whole events with nothing to read or strip: the upstream's bytes go out as they are.
+      if (relay.passesUnchanged?.(chunk) && framer.isWholeEvents(chunk)) {
+        if (!sawToken) {
+          sawToken = true;
+          events.onFirstToken();
+        }
+        return ctx.res.write(chunk) ? undefined : drained(ctx);
+      }
       let out = '';
       for (const event of framer.push(chunk)) {
         for (const frame of relay.push(event)) {

@@ -5,6 +5,8 @@
 export class SseFramer {
   private buffer = '';
   private readonly decoder = new TextDecoder('utf-8');
+  /** Everything so far ended with a blank line: no partial event, no partial character held. */
+  private atBoundary = true;
 
   /** Returns the complete events in `chunk`, each with its terminating blank line. */
   public push(chunk: Uint8Array): string[] {
@@ -16,7 +18,17 @@ export class SseFramer {
       events.push(this.buffer.slice(0, end.valueOf()));
       this.buffer = this.buffer.slice(end);
     }
+    this.atBoundary = this.buffer === '' && endsWithBlankLine(chunk);
     return events;
+  }
+
+  /**
+   * True when `chunk` is whole events on its own: nothing is pending from earlier chunks and it
+   * ends with a blank line. The caller may then use the bytes as they are instead of `push`; the
+   * framer stays at a boundary. (Most upstreams write one or more whole events per chunk.)
+   */
+  public isWholeEvents(chunk: Uint8Array): boolean {
+    return this.atBoundary && endsWithBlankLine(chunk);
   }
 
   /** Whatever is left when the stream ends (an event without its blank line). */
@@ -26,6 +38,15 @@ export class SseFramer {
     return rest;
   }
 }
+
+function endsWithBlankLine(chunk: Uint8Array): boolean {
+  const n = chunk.length;
+  // The two blank-line endings the framer splits on: "\n\n" and "\r\n\r\n".
+  return n >= 2 && chunk[n - 1] === LF && (chunk[n - 2] === LF || (n >= 4 && chunk[n - 2] === CR && chunk[n - 3] === LF && chunk[n - 4] === CR));
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
 
 /** The index just past the first `\n\n` or `\r\n\r\n`, or -1. */
 function findEventEnd(s: string): number {

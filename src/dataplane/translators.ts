@@ -15,6 +15,11 @@ import { type Usage, usageOfJson } from './usage';
 export interface StreamRelay {
   push(event: string): string[];
   usage(): Usage | undefined;
+  /**
+   * For a relay that passes events through: true when whole events in `chunk` need nothing from it
+   * (no usage to read or strip), so the bytes may go to the client as they are, undecoded.
+   */
+  passesUnchanged?(chunk: Buffer): boolean;
 }
 
 /** Serves a client of one protocol from a backend of another. */

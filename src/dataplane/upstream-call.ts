@@ -124,10 +124,6 @@ export class UpstreamResponse {
   }
 }
 
-/**
- * Sends the request; resolves with the response once its headers are in. `abort` (client gone,
- * total timeout) rejects at once, whether the request is still queued in the pool or on the wire.
- */
 /** A request in flight: its response (once the headers are in), and the way to cancel it. */
 export interface UpstreamCall {
   readonly response: Promise<UpstreamResponse>;
@@ -136,6 +132,10 @@ export interface UpstreamCall {
   release(): void;
 }
 
+/**
+ * Sends the request; resolves with the response once its headers are in. `abort` (client gone,
+ * total timeout) rejects at once, whether the request is still queued in the pool or on the wire.
+ */
 export function callUpstream(pool: Dispatcher, options: UpstreamCallOptions): UpstreamCall {
   let controller: Dispatcher.DispatchController | undefined;
   let response: UpstreamResponse | undefined;

@@ -46,12 +46,17 @@ export interface StreamUsageReader {
   usage(): Usage | undefined;
 }
 
+/** Text an OpenAI stream event must contain to carry usage (an object, not the `null` of other chunks). */
+export const OPENAI_USAGE_KEY = '"usage":{';
+/** Text an Anthropic stream event must contain to carry usage. */
+export const ANTHROPIC_USAGE_KEY = '"usage"';
+
 /** OpenAI: the final chunk with `choices: []` and `usage` (asked for with `stream_options.include_usage`). */
 export function openAiStreamUsage(): StreamUsageReader {
   let found: Usage | undefined;
   return {
     see(data) {
-      if (!data.includes('"usage":{')) return false;
+      if (!data.includes(OPENAI_USAGE_KEY)) return false;
       found = usageOfJson(data) ?? found;
       return /"choices"\s*:\s*\[\s*\]/.test(data);
     },
@@ -66,7 +71,7 @@ export function anthropicStreamUsage(): StreamUsageReader {
   let seen = false;
   return {
     see(data) {
-      if (!data.includes('"usage"')) return false;
+      if (!data.includes(ANTHROPIC_USAGE_KEY)) return false;
       try {
         const event = JSON.parse(data) as { type?: string; message?: { usage?: AnthropicUsage }; usage?: AnthropicUsage };
         const u = event.type === 'message_start' ? event.message?.usage : event.usage;
