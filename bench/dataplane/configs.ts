@@ -33,7 +33,7 @@ export interface BenchConfigOptions {
   readonly spec?: CapacitySpec;
   /**
    * Raise the per-replica QPS ceiling (`limits.maxQps`) after synthesis. Every synthesized spec caps
-   * one replica at 3,000 QPS or less (its share of the spec), which would measure the ceiling, not the process.
+   * one replica at POD_CAPACITY.qps or less (its share of the spec), which would measure the ceiling, not the process.
    */
   readonly maxQps?: number;
   /** `host:port` of the Redis the limits use; `undefined` drops `redis`, so the limits use the in-process store. */
