@@ -20,7 +20,8 @@
  *   BENCH_TTFT_RATE=1000     fixed rate of the streaming TTFT runs, streams/s (see BENCHMARKS.md for why not 1,500)
  *   BENCH_TTFT_S=10          each TTFT run
  *   BENCH_ROUTES=10000       routes of the large config (route count, reload)
- *   BENCH_ROUTE_ROUNDS=2     alternating 10 / 10,000-route rounds
+ *   BENCH_ROUTE_ROUNDS=3     alternating 10 / 10,000-route rounds
+ *   BENCH_ROUTE_PREPASS_S=5  before each route-count run, an unrecorded wrk pass over all its routes (steady state)
  *   BENCH_RELOAD_S=12        load during the reload test; BENCH_RELOAD_SWAPS=4 swaps of ..data
  *   BENCH_IDLE_CONNS=20000   idle keep-alive connections to hold
  *   BENCH_CAPACITY_S=10      fixed-rate run at POD_CAPACITY.qps
@@ -81,7 +82,8 @@ export const SETTINGS = {
   ttftRate: num('BENCH_TTFT_RATE', 1000),
   ttftS: num('BENCH_TTFT_S', 10),
   routes: num('BENCH_ROUTES', 10_000),
-  routeRounds: num('BENCH_ROUTE_ROUNDS', 2),
+  routeRounds: num('BENCH_ROUTE_ROUNDS', 3),
+  routePrepassS: num('BENCH_ROUTE_PREPASS_S', 5),
   reloadS: num('BENCH_RELOAD_S', 12),
   reloadSwaps: num('BENCH_RELOAD_SWAPS', 4),
   idleConns: num('BENCH_IDLE_CONNS', 20_000),
@@ -734,6 +736,9 @@ class Bench {
             'aigw',
             CHAT_BODY,
             async (running) => {
+              // Not recorded: one pass over every route first, so that both configs are measured in
+              // steady state (each route's first request creates its metric series).
+              await wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.routePrepassS, body: CHAT_BODY, workDir: this.workDir, luaScript: LUA });
               const { value, ...noise } = await withNoise(() =>
                 wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.durationS, body: CHAT_BODY, workDir: this.workDir, luaScript: LUA, contenderPid: running.pid }),
               );

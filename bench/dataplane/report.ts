@@ -169,7 +169,7 @@ export function renderSection(r: Results, o: RenderOptions): string {
   L.push(
     '',
     `- Runs of the same config differed by up to ${fmt(routeSpread(r) * 100, 1)}% (max − min over their mean): a difference between the two configs smaller than that is within this bench's noise; more rounds (\`BENCH_ROUTE_ROUNDS\`) narrow it.`,
-    `- Route \`r<i>\` has path prefix \`/r<i>\` on any host; wrk cycles through \`/r0/v1/chat/completions\` … \`/r<N-1>/…\`, so both configs see the same request mix per route. Rounds alternate the order (10 first, then ${fmt(s.routes)} first). Config size: ${fmt(r.configs['routes-large']?.bytes)} bytes of shards for ${fmt(s.routes)} routes.`,
+    `- Route \`r<i>\` has path prefix \`/r<i>\` on any host; wrk cycles through \`/r0/v1/chat/completions\` … \`/r<N-1>/…\`, so both configs see the same request mix per route${s.routePrepassS ? `; each measured run follows an unrecorded ${s.routePrepassS} s pass over all its routes, so both are measured in steady state (a route's first request creates its metric series)` : ''}. Rounds alternate the order (10 first, then ${fmt(s.routes)} first). Config size: ${fmt(r.configs['routes-large']?.bytes)} bytes of shards for ${fmt(s.routes)} routes.`,
     '',
   );
 
