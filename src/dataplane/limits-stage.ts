@@ -2,6 +2,7 @@ import type { CompiledRoute } from './compile/snapshot';
 import { Errors } from './errors';
 import type { Admission, RateLimiter } from './limits';
 import type { RequestContext } from './request-context';
+import type { RateLimitConfig } from '../specs';
 
 /**
  * Stage 5: the route's rate limits. Admits (pre-charging the token estimate) or throws 429/503;
@@ -15,7 +16,7 @@ export async function enforceLimits(
 ): Promise<Admission | undefined> {
   const policies = route.config.policies;
   // Agent routes report no token usage: only their request limits apply.
-  const rules = route.kind === 'agent' ? policies.rateLimits.filter((r) => r.kind === 'requests') : policies.rateLimits;
+  const rules = route.kind === 'agent' ? requestRulesOf(policies.rateLimits) : policies.rateLimits;
   if (rules.length === 0) return undefined;
   const admission = await limiter.admit({
     route: route.name,
@@ -26,6 +27,17 @@ export async function enforceLimits(
   });
   if (admission.kind === 'limited') throw Errors.rateLimited(admission.rule, admission.retryAfterSeconds, admission.headers);
   if (admission.kind === 'unavailable') throw Errors.limitsUnavailable();
-  for (const [k, v] of Object.entries(admission.headers)) ctx.res.setHeader(k, v);
+  for (const k in admission.headers) ctx.res.setHeader(k, admission.headers[k]!);
   return admission;
+}
+
+/** An agent route's request rules, filtered once per config snapshot (the limiter caches its work per rules array). */
+const requestRules = new WeakMap<readonly RateLimitConfig[], readonly RateLimitConfig[]>();
+function requestRulesOf(rules: readonly RateLimitConfig[]): readonly RateLimitConfig[] {
+  let filtered = requestRules.get(rules);
+  if (!filtered) {
+    filtered = rules.filter((r) => r.kind === 'requests');
+    requestRules.set(rules, filtered);
+  }
+  return filtered;
 }

@@ -38,5 +38,10 @@ export function counterKey(
   consumer: string | undefined,
   windowStart: number,
 ): string {
-  return `${keyPrefix}rl:${scopePart(rule.scope, route, consumer)}:${rule.kind}:${rule.window}:${windowStart}`;
+  return `${counterKeyBase(keyPrefix, rule, route, consumer)}${windowStart}`;
+}
+
+/** The counter key up to its window start: the same for every request of a caller on a route. */
+export function counterKeyBase(keyPrefix: string, rule: Pick<RateLimitConfig, 'scope' | 'kind' | 'window'>, route: string, consumer: string | undefined): string {
+  return `${keyPrefix}rl:${scopePart(rule.scope, route, consumer)}:${rule.kind}:${rule.window}:`;
 }

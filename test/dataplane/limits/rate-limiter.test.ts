@@ -211,6 +211,22 @@ describe('RateLimiter over the local store', () => {
     expect((await limiter.admit(req([anon], { consumer: undefined, route: 'other' }))).kind).toBe('limited');
   });
 
+  test('one rules array (as a config snapshot holds it) reused across callers, routes and windows: each gets its own counters', async () => {
+    const { limiter, req, store, clock } = setup();
+    // The limiter works out a caller's counters once per rules array; the window start still changes per request.
+    const rules = [rule({ kind: 'requests', limit: 1, scope: 'consumer-route', window: 'minute' }), rule({ kind: 'requests', limit: 3, scope: 'consumer-route', window: 'minute' })];
+    expect((await limiter.admit(req(rules))).kind).toBe('allowed');
+    expect((await limiter.admit(req(rules))).kind).toBe('limited');
+    expect((await limiter.admit(req(rules, { consumer: 'bob' }))).kind).toBe('allowed');
+    expect((await limiter.admit(req(rules, { route: 'embeddings' }))).kind).toBe('allowed');
+    expect((await limiter.admit(req(rules, { consumer: undefined }))).kind).toBe('allowed');
+    expect((await limiter.admit(req(rules, { consumer: undefined }))).kind).toBe('limited');
+    clock.advance(6_000); // the next minute: a fresh counter under a new key
+    expect((await limiter.admit(req(rules))).kind).toBe('allowed');
+    expect(store.peek(`gw:rl:cr:alice:chat:requests:minute:${Date.UTC(2025, 4, 17, 13, 46)}`)).toBe(1);
+    expect(store.peek(`gw:rl:cr:bob:chat:requests:minute:${Date.UTC(2025, 4, 17, 13, 45)}`)).toBe(1);
+  });
+
   test('two rules on one counter charge it once; the smaller limit decides', async () => {
     const { limiter, req, store } = setup();
     const loose = rule({ name: 'loose', kind: 'requests', limit: 5 });
