@@ -7,8 +7,13 @@ import pino, { type DestinationStream, type Logger } from 'pino';
  * per request was the largest single cost in the benchmark profile); `flushLogs` empties the buffer.
  */
 export function createLogger(destination?: DestinationStream, level: string = process.env.AIGW_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { service: 'aigw' } }, destination ?? pino.destination({ dest: 1, sync: false }));
+  const logger = pino({ level, base: { service: 'aigw' } }, destination ?? pino.destination({ dest: 1, sync: false }));
+  ownLoggers.add(logger);
+  return logger;
 }
+
+/** Loggers made by createLogger: plain pino with no formatters, hooks or multistream, so writeAccessLine may write for them. */
+const ownLoggers = new WeakSet<Logger>();
 
 /** Writes out whatever the logger still buffers (before exit). */
 export function flushLogs(logger: Logger): Promise<void> {
@@ -18,12 +23,14 @@ export function flushLogs(logger: Logger): Promise<void> {
 const { chindingsSym, streamSym, timeSym } = pino.symbols;
 
 /**
- * Writes one access line to the logger's destination: the JSON pino would write for
+ * Writes one access line to the destination of a logger made by `createLogger`: the JSON pino would write for
  * `logger.info(record, 'access')` (level, time, the logger's bindings, the fields, msg), built as one
  * string from the record's fixed shape instead of pino's generic walk over its keys, which showed
  * as the largest single allocation site per request.
  */
 export function writeAccessLine(logger: Logger, r: AccessRecord): void {
+  // A logger passed in by an embedder may have formatters, hooks, redaction or a multistream: pino writes for it.
+  if (!ownLoggers.has(logger)) return void logger.info(r, 'access');
   if (!logger.isLevelEnabled('info')) return;
   const internals = logger as unknown as Record<symbol, unknown>;
   const time = internals[timeSym] as () => string;

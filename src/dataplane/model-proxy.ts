@@ -12,7 +12,7 @@ import { eventData, SseFramer } from './sse';
 import { type StreamRelay, translatorFor } from './translators';
 import type { Upstream } from './upstream';
 import { callUpstream, type UpstreamResponse } from './upstream-call';
-import { ANTHROPIC_USAGE_KEY, anthropicStreamUsage, OPENAI_USAGE_KEY, openAiStreamUsage, type Usage, usageOfJson } from './usage';
+import { ANTHROPIC_USAGE_KEY, anthropicStreamUsage, OPENAI_USAGE_KEYS, openAiStreamUsage, type Usage, usageOfJson } from './usage';
 
 export type { Usage };
 
@@ -228,6 +228,8 @@ async function attemptOnce(
     ...contentHeaders,
     accept: stream ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',
   };
+  // A client already gone (during the limits check or a backoff) gets no upstream request at all.
+  if (ctx.cancellation.cancelled) throw new RetryableFailure(Errors.clientGone());
   events.onDispatch();
   const call = callUpstream(upstream.pool, { path, method: 'POST', headers, body: payload, headersTimeoutMs: firstByteMs, bodyTimeoutMs: totalMs });
   // The attempt ends when the client goes away or its total time is up, whichever comes first; the
@@ -327,7 +329,7 @@ async function checkStatus(response: UpstreamResponse, upstream: Upstream): Prom
 /** Same-protocol SSE: events go through as they are; usage is read on the way (OpenAI's usage-only chunk dropped unless asked for). */
 function passThroughStream(protocol: 'openai' | 'anthropic', clientWantsUsage: boolean): StreamRelay {
   const reader = protocol === 'anthropic' ? anthropicStreamUsage() : openAiStreamUsage();
-  const marker = protocol === 'anthropic' ? ANTHROPIC_USAGE_MARKER : OPENAI_USAGE_MARKER;
+  const markers = protocol === 'anthropic' ? ANTHROPIC_USAGE_MARKERS : OPENAI_USAGE_MARKERS;
   return {
     push: (event) => {
       const data = eventData(event);
@@ -336,12 +338,12 @@ function passThroughStream(protocol: 'openai' | 'anthropic', clientWantsUsage: b
     },
     usage: () => reader.usage(),
     // The usage readers look only at events containing these; any other event passes as it is.
-    passesUnchanged: (chunk) => chunk.indexOf(marker) < 0,
+    passesUnchanged: (chunk) => markers.every((marker) => chunk.indexOf(marker) < 0),
   };
 }
 
-const OPENAI_USAGE_MARKER = Buffer.from(OPENAI_USAGE_KEY);
-const ANTHROPIC_USAGE_MARKER = Buffer.from(ANTHROPIC_USAGE_KEY);
+const OPENAI_USAGE_MARKERS = OPENAI_USAGE_KEYS.map((key) => Buffer.from(key));
+const ANTHROPIC_USAGE_MARKERS = [Buffer.from(ANTHROPIC_USAGE_KEY)];
 
 /** Streams SSE events as they are framed, through a relay (pass-through or translation). */
 async function relayEvents(ctx: RequestContext, response: UpstreamResponse, relay: StreamRelay, events: ProxyEvents): Promise<void> {
@@ -444,7 +446,9 @@ function failMidStream(ctx: RequestContext, e: unknown): void {
   ctx.res.destroy();
 }
 
+/** Resolves when the client can take more, or at once when it never will (its response is gone). */
 function drained(ctx: RequestContext): Promise<void> {
+  if (ctx.res.destroyed || ctx.res.writableEnded) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       ctx.res.off('drain', done);

@@ -87,31 +87,47 @@ export class UpstreamResponse {
     this.drain();
   }
 
-  /** Hands queued chunks to the sink, pausing the upstream while the sink waits. */
+  /**
+   * Hands queued chunks to the sink, pausing the upstream while the sink waits. A failure ends the
+   * reading at once (chunks still queued are dropped), and so does a sink that throws or rejects.
+   */
   private drain(): void {
     if (!this.sink || this.busy) return;
+    if (this.failure) return this.stop(this.failure);
     while (this.queued.length > 0) {
-      const result = this.sink(this.queued.shift()!);
+      let result: void | Promise<void>;
+      try {
+        result = this.sink(this.queued.shift()!);
+      } catch (error) {
+        return this.stop(error as Error);
+      }
       if (result) {
         this.busy = true;
         if (!this.controller.paused) this.controller.pause();
         result.then(
           () => {
             this.busy = false;
-            if (this.controller.paused) this.controller.resume();
+            // A pause that outlived the response must not resume a socket that has moved on to another request.
+            if (this.controller.paused && !this.complete) this.controller.resume();
             this.drain();
           },
           (error: Error) => {
             this.busy = false;
-            this.abort(error);
-            this.finish(error);
+            this.stop(error);
           },
         );
         return;
       }
+      if (this.failure) return this.stop(this.failure);
     }
-    if (this.failure) this.finish(this.failure);
-    else if (this.ended) this.finish();
+    if (this.ended) this.finish();
+  }
+
+  /** Ends the reading with `error`: nothing more reaches the sink, and the upstream request is closed. */
+  private stop(error: Error): void {
+    this.queued.length = 0;
+    this.abort(error);
+    this.finish(error);
   }
 
   private finish(error?: Error): void {

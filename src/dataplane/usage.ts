@@ -46,8 +46,11 @@ export interface StreamUsageReader {
   usage(): Usage | undefined;
 }
 
-/** Text an OpenAI stream event must contain to carry usage (an object, not the `null` of other chunks). */
-export const OPENAI_USAGE_KEY = '"usage":{';
+/**
+ * Texts an OpenAI-style stream event contains when it carries usage (an object, not the `null` of
+ * other chunks): compact JSON, and Python's `json.dumps` default spacing, which some compatible servers send.
+ */
+export const OPENAI_USAGE_KEYS = ['"usage":{', '"usage": {'] as const;
 /** Text an Anthropic stream event must contain to carry usage. */
 export const ANTHROPIC_USAGE_KEY = '"usage"';
 
@@ -56,7 +59,7 @@ export function openAiStreamUsage(): StreamUsageReader {
   let found: Usage | undefined;
   return {
     see(data) {
-      if (!data.includes(OPENAI_USAGE_KEY)) return false;
+      if (!OPENAI_USAGE_KEYS.some((key) => data.includes(key))) return false;
       found = usageOfJson(data) ?? found;
       return /"choices"\s*:\s*\[\s*\]/.test(data);
     },

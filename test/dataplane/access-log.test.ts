@@ -1,5 +1,6 @@
 import { Writable } from 'stream';
 import fc from 'fast-check';
+import pino from 'pino';
 import { type AccessRecord, createLogger, writeAccessLine } from '../../src/dataplane/access-log';
 
 /** A logger whose lines are kept, and the line pino itself writes for a record next to ours. */
@@ -68,4 +69,17 @@ test('nothing is written when the level is above info', () => {
   const { pino, ours } = bothLines({ method: 'POST', path: '/', host: 'h', status: 200, durationMs: 1 }, 'warn');
   expect(pino).toBeUndefined();
   expect(ours).toBeUndefined();
+});
+
+test('a logger made elsewhere (here with a mixin) is written through pino, so its own settings apply', () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = pino({ mixin: () => ({ tenant: 't1' }) }, sink);
+  writeAccessLine(logger, { method: 'POST', path: '/', host: 'h', status: 200, durationMs: 1 });
+  expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'access', tenant: 't1', status: 200 });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { topLevelObjectMember } from '../../src/dataplane/json-member';
-import { usageOfJson } from '../../src/dataplane/usage';
+import { openAiStreamUsage, usageOfJson } from '../../src/dataplane/usage';
 
 const asObject = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
 
@@ -46,5 +46,19 @@ describe('usageOfJson', () => {
     expect(usageOfJson('{"content":[],"usage":{"input_tokens":5,"output_tokens":1,"cache_read_input_tokens":10}}')).toEqual({ inputTokens: 15, outputTokens: 1 });
     expect(usageOfJson('{"choices":[]}')).toBeUndefined();
     expect(usageOfJson('not json')).toBeUndefined();
+  });
+});
+
+describe('openAiStreamUsage', () => {
+  test('reads the usage-only chunk in compact JSON and in Python-style spacing', () => {
+    for (const data of [
+      '{"id":"c","choices":[],"usage":{"prompt_tokens":4,"completion_tokens":6}}',
+      '{"id": "c", "choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 6}}',
+    ]) {
+      const reader = openAiStreamUsage();
+      expect(reader.see('{"id":"c","choices":[{"delta":{"content":"x"}}],"usage":null}')).toBe(false);
+      expect(reader.see(data)).toBe(true);
+      expect(reader.usage()).toEqual({ inputTokens: 4, outputTokens: 6 });
+    }
   });
 });

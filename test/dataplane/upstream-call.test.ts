@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'http';
 import type { AddressInfo } from 'net';
 import { Pool } from 'undici';
-import { callUpstream } from '../../src/dataplane/upstream-call';
+import { callUpstream, UpstreamResponse } from '../../src/dataplane/upstream-call';
 
 /** A local HTTP server standing in for an upstream: each test sets what it answers. */
 let server: Server;
@@ -105,4 +105,82 @@ test('abort after the body is complete changes nothing', async () => {
   expect(await response.text()).toBe('done');
   call.abort(new Error('late'));
   expect(response.complete).toBe(true);
+});
+
+describe('UpstreamResponse reading, with a stand-in for undici\'s controller', () => {
+  // The controller undici hands the handler: pause/resume/abort, recorded.
+  function controller() {
+    const calls: string[] = [];
+    let paused = false;
+    let aborted = false;
+    return {
+      calls,
+      get paused() {
+        return paused;
+      },
+      get aborted() {
+        return aborted;
+      },
+      reason: null,
+      pause: () => {
+        paused = true;
+        calls.push('pause');
+      },
+      resume: () => {
+        paused = false;
+        calls.push('resume');
+      },
+      abort: (e: Error) => {
+        aborted = true;
+        calls.push(`abort:${e.message}`);
+      },
+    };
+  }
+  const later = () => new Promise<void>((r) => setTimeout(r, 5));
+
+  test('a reader that throws after a backpressure wait fails the read (no unhandled rejection), drops the queue and closes the upstream', async () => {
+    const c = controller();
+    const response = new UpstreamResponse(200, {}, c);
+    response.push(Buffer.from('one'));
+    response.push(Buffer.from('two'));
+    response.push(Buffer.from('three'));
+    const seen: string[] = [];
+    const reading = response.forEachChunk((chunk) => {
+      seen.push(chunk.toString());
+      if (seen.length === 1) return later();
+      throw new Error('bad event');
+    });
+    await expect(reading).rejects.toThrow('bad event');
+    expect(seen).toEqual(['one', 'two']);
+    expect(c.calls).toContain('abort:bad event');
+  });
+
+  test('a failure while the reader waits: chunks still queued never reach it, and the read fails', async () => {
+    const c = controller();
+    const response = new UpstreamResponse(200, {}, c);
+    response.push(Buffer.from('one'));
+    response.push(Buffer.from('two'));
+    const seen: string[] = [];
+    let release!: () => void;
+    const reading = response.forEachChunk((chunk) => {
+      seen.push(chunk.toString());
+      return new Promise<void>((r) => (release = r));
+    });
+    response.end(new Error('client gone'));
+    release();
+    await expect(reading).rejects.toThrow('client gone');
+    expect(seen).toEqual(['one']);
+  });
+
+  test('a wait that outlives the response does not resume the (reused) socket', async () => {
+    const c = controller();
+    const response = new UpstreamResponse(200, {}, c);
+    response.push(Buffer.from('last'));
+    let release!: () => void;
+    const reading = response.forEachChunk(() => new Promise<void>((r) => (release = r)));
+    response.end();
+    release();
+    await reading;
+    expect(c.calls).toEqual(['pause']);
+  });
 });
