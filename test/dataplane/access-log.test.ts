@@ -1,6 +1,6 @@
 import { Writable } from 'stream';
 import fc from 'fast-check';
-import pino from 'pino';
+import createPino from 'pino';
 import { type AccessRecord, createLogger, writeAccessLine } from '../../src/dataplane/access-log';
 
 /** A logger whose lines are kept, and the line pino itself writes for a record next to ours. */
@@ -79,7 +79,7 @@ test('a logger made elsewhere (here with a mixin) is written through pino, so it
       cb();
     },
   });
-  const logger = pino({ mixin: () => ({ tenant: 't1' }) }, sink);
+  const logger = createPino({ mixin: () => ({ tenant: 't1' }) }, sink);
   writeAccessLine(logger, { method: 'POST', path: '/', host: 'h', status: 200, durationMs: 1 });
   expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'access', tenant: 't1', status: 200 });
 });
