@@ -4,8 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'child_process';
 import { closeSync, createWriteStream, openSync, readdirSync, readFileSync } from 'fs';
-import { createServer } from 'net';
 import { setTimeout as sleep } from 'timers/promises';
+import { freePorts } from '../../src/cli/dev-processes';
 
 export interface Proc {
   readonly name: string;
@@ -129,18 +129,9 @@ export function killAllNow(): void {
   }
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** A free TCP port on 127.0.0.1 (the `aigw dev` helper's). */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
 }
 
 /** Polls `check` every 100 ms until it returns true; throws after `timeoutMs` or when `proc` exits. */

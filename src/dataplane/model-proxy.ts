@@ -12,7 +12,7 @@ import { eventData, SseFramer } from './sse';
 import { type StreamRelay, translatorFor } from './translators';
 import type { Upstream } from './upstream';
 import { callUpstream, type UpstreamResponse } from './upstream-call';
-import { ANTHROPIC_USAGE_KEY, anthropicStreamUsage, OPENAI_USAGE_KEYS, openAiStreamUsage, type Usage, usageOfJson } from './usage';
+import { anthropicStreamUsage, openAiStreamUsage, type Usage, usageOfJson } from './usage';
 
 export type { Usage };
 
@@ -329,7 +329,6 @@ async function checkStatus(response: UpstreamResponse, upstream: Upstream): Prom
 /** Same-protocol SSE: events go through as they are; usage is read on the way (OpenAI's usage-only chunk dropped unless asked for). */
 function passThroughStream(protocol: 'openai' | 'anthropic', clientWantsUsage: boolean): StreamRelay {
   const reader = protocol === 'anthropic' ? anthropicStreamUsage() : openAiStreamUsage();
-  const markers = protocol === 'anthropic' ? ANTHROPIC_USAGE_MARKERS : OPENAI_USAGE_MARKERS;
   return {
     push: (event) => {
       const data = eventData(event);
@@ -337,13 +336,10 @@ function passThroughStream(protocol: 'openai' | 'anthropic', clientWantsUsage: b
       return [event];
     },
     usage: () => reader.usage(),
-    // The usage readers look only at events containing these; any other event passes as it is.
-    passesUnchanged: (chunk) => markers.every((marker) => chunk.indexOf(marker) < 0),
+    // Events the usage reader would ignore pass as they are.
+    passesUnchanged: (chunk) => !reader.mayCarryUsage(chunk),
   };
 }
-
-const OPENAI_USAGE_MARKERS = OPENAI_USAGE_KEYS.map((key) => Buffer.from(key));
-const ANTHROPIC_USAGE_MARKERS = [Buffer.from(ANTHROPIC_USAGE_KEY)];
 
 /** Streams SSE events as they are framed, through a relay (pass-through or translation). */
 async function relayEvents(ctx: RequestContext, response: UpstreamResponse, relay: StreamRelay, events: ProxyEvents): Promise<void> {

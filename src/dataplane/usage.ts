@@ -44,15 +44,19 @@ export interface StreamUsageReader {
   /** Sees one event's `data:` payload; true when it was a usage-only chunk (OpenAI, `choices: []`). */
   see(data: string): boolean;
   usage(): Usage | undefined;
+  /** False when no event in these raw bytes can carry usage: `see` would ignore every one of them. */
+  mayCarryUsage(chunk: Buffer): boolean;
 }
 
 /**
  * Texts an OpenAI-style stream event contains when it carries usage (an object, not the `null` of
  * other chunks): compact JSON, and Python's `json.dumps` default spacing, which some compatible servers send.
  */
-export const OPENAI_USAGE_KEYS = ['"usage":{', '"usage": {'] as const;
+const OPENAI_USAGE_KEYS = ['"usage":{', '"usage": {'];
+const OPENAI_USAGE_MARKERS = OPENAI_USAGE_KEYS.map((key) => Buffer.from(key));
 /** Text an Anthropic stream event must contain to carry usage. */
-export const ANTHROPIC_USAGE_KEY = '"usage"';
+const ANTHROPIC_USAGE_KEY = '"usage"';
+const ANTHROPIC_USAGE_MARKER = Buffer.from(ANTHROPIC_USAGE_KEY);
 
 /** OpenAI: the final chunk with `choices: []` and `usage` (asked for with `stream_options.include_usage`). */
 export function openAiStreamUsage(): StreamUsageReader {
@@ -64,6 +68,7 @@ export function openAiStreamUsage(): StreamUsageReader {
       return /"choices"\s*:\s*\[\s*\]/.test(data);
     },
     usage: () => found,
+    mayCarryUsage: (chunk) => OPENAI_USAGE_MARKERS.some((marker) => chunk.includes(marker)),
   };
 }
 
@@ -90,5 +95,6 @@ export function anthropicStreamUsage(): StreamUsageReader {
       return false;
     },
     usage: () => (seen ? { inputTokens: input, outputTokens: output } : undefined),
+    mayCarryUsage: (chunk) => chunk.includes(ANTHROPIC_USAGE_MARKER),
   };
 }

@@ -56,7 +56,11 @@ describe('openAiStreamUsage', () => {
       '{"id": "c", "choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 6}}',
     ]) {
       const reader = openAiStreamUsage();
-      expect(reader.see('{"id":"c","choices":[{"delta":{"content":"x"}}],"usage":null}')).toBe(false);
+      const plain = '{"id":"c","choices":[{"delta":{"content":"x"}}],"usage":null}';
+      // The raw-bytes pre-check agrees with see(): only the usage chunk may carry usage.
+      expect(reader.mayCarryUsage(Buffer.from(`data: ${plain}\n\n`))).toBe(false);
+      expect(reader.mayCarryUsage(Buffer.from(`data: ${data}\n\n`))).toBe(true);
+      expect(reader.see(plain)).toBe(false);
       expect(reader.see(data)).toBe(true);
       expect(reader.usage()).toEqual({ inputTokens: 4, outputTokens: 6 });
     }

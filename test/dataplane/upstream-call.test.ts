@@ -172,6 +172,16 @@ describe('UpstreamResponse reading, with a stand-in for undici\'s controller', (
     expect(seen).toEqual(['one']);
   });
 
+  test('abort or release after the body ended leaves the connection alone', async () => {
+    const c = controller();
+    const response = new UpstreamResponse(200, {}, c);
+    response.push(Buffer.from('all'));
+    response.end();
+    expect(await response.text()).toBe('all');
+    response.abort(new Error('late'));
+    expect(c.calls).toEqual([]);
+  });
+
   test('a wait that outlives the response does not resume the (reused) socket', async () => {
     const c = controller();
     const response = new UpstreamResponse(200, {}, c);

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'child_process';
 import { accessSync, constants } from 'fs';
-import { connect, createServer } from 'net';
+import { connect } from 'net';
 import { delimiter, join } from 'path';
+import { freePorts } from '../../src/cli/dev-processes';
 
 /** A real redis-server on a loopback port, for tests of cluster-wide state. */
 export interface TestRedisServer {
@@ -47,17 +48,8 @@ export function findRedisServer(searchPath: string = process.env.PATH ?? '', fal
   );
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
 }
 
 /** One PING over a raw socket: true when the server answers (`+PONG`, or `-NOAUTH` when it requires a password). */
