@@ -21,7 +21,27 @@ export const PROBE_PATHS = {
   liveness: '/healthz',
   readiness: '/readyz',
   metrics: '/metrics',
+  /**
+   * The Deployment's preStop hook (an httpGet): the replica reports not-ready at once, keeps
+   * accepting, and answers after `DRAIN.delayMs`, so kubelet sends SIGTERM only once endpoints and
+   * load balancers have had time to stop routing to it.
+   */
+  preStop: '/prestop',
 } as const;
+
+/**
+ * Graceful shutdown, stated once: the Deployment's preStop hook and `terminationGracePeriodSeconds`
+ * and `aigw serve`'s drain (`--drain-delay-ms`, `--drain-timeout-ms`) follow it.
+ */
+export const DRAIN = {
+  /** Not ready but still accepting, this long, before the listener closes (the preStop hook's wait, or the first phase of SIGTERM when no hook ran). */
+  delayMs: 5_000,
+  /** Then in-flight requests and streams get at most this long to finish. */
+  timeoutMs: 30_000,
+} as const;
+
+/** Seconds kubelet waits after starting termination: the delay, the drain, and a margin to flush logs. */
+export const TERMINATION_GRACE_PERIOD_SECONDS = Math.ceil((DRAIN.delayMs + DRAIN.timeoutMs) / 1000) + 5;
 
 /** Where the pod mounts what the data plane reads. */
 export const MOUNT_PATHS = {
