@@ -67,6 +67,9 @@ const project = new typescript.TypeScriptProject({
     'fast-check@4.11.0',
     'openai@6.30.1',
     '@anthropic-ai/sdk@1.14.0',
+    // Validates synthesized Kubernetes objects against the official OpenAPI schema (test/constructs/kubernetes-objects.test.ts).
+    // 4.x: 5.x is ESM-only and needs Node 22, and jest here loads CommonJS on Node 20.
+    'kubernetes-models@4.5.1',
   ],
 
   jest: true,

@@ -2,25 +2,27 @@ import { existsSync } from 'fs';
 import { resolve } from 'path';
 import { Annotations, Aspects, type IAspect, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
-import { type GatewayConfig, LIBRARY_VERSION, sizeGateway } from '../specs';
+import { type GatewayConfig, sizeGateway } from '../specs';
 import { buildGatewayConfig } from './config-builder';
 import type { AiGatewayFleet } from './fleet';
-import type { AiGateway, DedicatedGatewayProps } from './gateway';
+import type { AiGateway } from './gateway';
 import { type LockEntry, locateLockFile, readLock, writeLock } from './lock-file';
 import type { McpServer } from './mcp-server';
 import { openApiFileToTools, type OpenApiToolsResult } from './openapi-tools';
 import { FleetResources } from './render/fleet-resources';
 import { GatewayResources } from './render/gateway-resources';
 import { FINAL_RULES, type Rule, RULES, type RuleContext } from './rules';
-import { imageChannel, serverlessScaling } from './serverless-scaling';
-import type { Violation } from './violation';
+import { gatewayImageTag } from './rules/image-references';
+import { serverlessScaling } from './serverless-scaling';
+import { type Violation, violation } from './violation';
 
 const REGISTRIES = new WeakMap<IConstruct, AppRegistry>();
 
 /**
  * The App-wide step that runs once, just before synth: every rule over every fleet of the App,
  * then (only if all pass) rendering and the lock file. Each stack with a fleet reports the App's
- * violations, so the first stack to synthesize fails with all of them at once.
+ * violations, so the first stack to synthesize fails with all of them at once, each under the
+ * path of its own stack.
  */
 export class AppRegistry {
   public static of(scope: IConstruct): AppRegistry {
@@ -47,7 +49,20 @@ export class AppRegistry {
     this.hookedStacks.add(stack);
     const prepare: IAspect = { visit: (node) => void (node === stack && this.prepare()) };
     Aspects.of(stack).add(prepare);
-    stack.node.addValidation({ validate: () => this.prepare().map(formatViolation) });
+    stack.node.addValidation({ validate: () => this.validate(stack) });
+  }
+
+  /**
+   * The stack's part of the App's report. cdktf prints each validation message under the path of
+   * the stack that validates, and the first stack to fail stops synth: when other stacks have
+   * violations too, they are thrown here all at once in cdktf's format, each under its own stack.
+   */
+  private validate(stack: TerraformStack): string[] {
+    const violations = this.prepare();
+    const stackOf = (v: Violation) => (v.construct ? TerraformStack.of(v.construct) : stack);
+    if (violations.every((v) => stackOf(v) === stack)) return violations.map(formatViolation);
+    const list = violations.map((v) => `[${stackOf(v).node.path}] ${formatViolation(v)}`).join('\n  ');
+    throw new Error(`Validation failed with the following errors:\n  ${list}\n\nIf you wish to ignore these validations, pass 'skipValidation: true' to your App configuration.\n`);
   }
 
   /** True once the App has been prepared for synth: children added later are not rendered. */
@@ -105,7 +120,7 @@ export class AppRegistry {
     const entries: Record<string, LockEntry> = { ...lock.entries };
     const fleetResources = new Map(this.fleets.map((fleet) => [fleet, new FleetResources(fleet, 'Resources', fleet)]));
     for (const g of gateways) {
-      const imageTag = this.imageTag(g, lock.entries[g.node.path]);
+      const imageTag = gatewayImageTag(g, lock.entries[g.node.path]);
       new GatewayResources(g, 'Resources', {
         gateway: g,
         config: ctx.configOf(g).config!,
@@ -122,20 +137,38 @@ export class AppRegistry {
     if (lock.path) writeLock(lock.path, entries);
     return violations;
   }
-
-  /** Dedicated: pinned (prop, then lock, then this library's version). Serverless: the fleet's floating channel. */
-  private imageTag(g: AiGateway, locked: LockEntry | undefined): string {
-    if (g.edition === 'serverless') return imageChannel(g.fleet);
-    return (g.props as DedicatedGatewayProps).version ?? (locked?.edition === 'dedicated' ? locked.imageVersion : undefined) ?? LIBRARY_VERSION;
-  }
 }
 
-/** A rule that throws on props it did not expect is a bug in the rule; report it with the others instead of crashing synth. */
+/**
+ * A rule that throws on props it did not expect is a bug in the rule; report it with the others
+ * instead of crashing synth. To name where, the rule is run again on each fleet and each gateway
+ * alone: what passes alone keeps its violations, and what throws alone is reported at its path.
+ */
 function runRule(rule: Rule, ctx: RuleContext): Violation[] {
   try {
     return rule.check(ctx);
-  } catch (e) {
-    return [{ rule: rule.id, path: '', message: `rule '${rule.id}' could not check the App (${(e as Error).message}); fix the other violations first, and report this if it persists.` }];
+  } catch (whole) {
+    const alone: [IConstruct, RuleContext][] = [
+      ...ctx.fleets.map((f): [IConstruct, RuleContext] => [f, { ...ctx, fleets: [f], gateways: [] }]),
+      ...ctx.gateways.map((g): [IConstruct, RuleContext] => [g, { ...ctx, fleets: [], gateways: [g] }]),
+    ];
+    let named = false;
+    const found = alone.flatMap(([construct, one]) => {
+      try {
+        return rule.check(one);
+      } catch (e) {
+        named = true;
+        return [
+          violation(
+            rule.id,
+            construct,
+            `${construct.node.path}: rule '${rule.id}' could not check it (${(e as Error).message}): a prop has a value of an unexpected type. Check its props against their types; report this if it persists.`,
+          ),
+        ];
+      }
+    });
+    if (named) return found;
+    return [...found, { rule: rule.id, path: '', message: `rule '${rule.id}' could not check the App as a whole (${(whole as Error).message}); report this.` }];
   }
 }
 

@@ -5,7 +5,7 @@ import type { SecretRef } from './secret-ref';
 
 export interface DomainProps {
   readonly gateway: AiGateway;
-  /** The published hostname, e.g. `ai.example.com`. */
+  /** The published hostname, e.g. `ai.example.com` or `*.example.com`: a DNS name (lowercase RFC 1123 subdomain), never an IP address. */
   readonly hostname: string;
   /** A `kubernetes.io/tls` Secret's certificate and key. @default - plain HTTP only */
   readonly tls?: { readonly certificate: SecretRef; readonly privateKey: SecretRef };

@@ -13,20 +13,33 @@ export interface ServerlessDefaultsProps {
   readonly maxReplicas?: number;
   /** @default 70 */
   readonly targetCpuUtilizationPercent?: number;
-  /** The floating image tag Serverless gateways follow (pulled `Always`: automatic updates). @default 'stable' */
+  /**
+   * The floating image tag Serverless gateways follow (pulled `Always`: automatic updates). Also their
+   * `app.kubernetes.io/version` label: at most 63 characters of `[A-Za-z0-9_.-]`, starting and ending
+   * with a letter or digit.
+   * @default 'stable'
+   */
   readonly imageChannel?: string;
 }
 
 export interface AiGatewayFleetProps {
   /** The region the fleet's gateways count against (at most 100 gateways per region in the App). */
   readonly region: string;
-  /** The fleet's namespace: Serverless gateways and the shared middleware live here. @default - `aigw-<id>` */
+  /**
+   * The fleet's namespace: Serverless gateways and the shared middleware live here. Unique in its
+   * cluster (its Kubernetes provider); stacks for other clusters may reuse it.
+   * @default - `aigw-<id>`
+   */
   readonly namespace?: string;
   /** @default - see ServerlessDefaultsProps */
   readonly serverless?: ServerlessDefaultsProps;
-  /** @default 'ghcr.io/cdktf-ai-gateway/aigw' */
+  /**
+   * The data-plane image repository, without tag: an optional registry `host[:port]`, then lowercase
+   * `/`-separated path components.
+   * @default 'ghcr.io/cdktf-ai-gateway/aigw'
+   */
   readonly imageRepository?: string;
-  /** The IngressClass of the shared endpoint for Serverless gateways. @default - the cluster default */
+  /** The IngressClass of the shared endpoint for Serverless gateways: its name, a lowercase RFC 1123 subdomain. @default - the cluster default */
   readonly ingressClassName?: string;
   /**
    * A Secret with one key per Serverless gateway (the key is the gateway name) holding the password

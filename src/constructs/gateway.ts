@@ -1,4 +1,4 @@
-import { Annotations } from 'cdktf';
+import { Annotations, Aspects } from 'cdktf';
 import { Construct } from 'constructs';
 import { type CapacitySpec, type Edition, isCapacitySpec } from '../specs';
 import { AgentRoute, type AgentRouteOptions } from './agent-route';
@@ -11,6 +11,7 @@ import { McpServer, type McpServerOptions } from './mcp-server';
 import { ModelRoute, type ModelRouteOptions } from './model-route';
 import { toK8sName } from './names';
 import { ServiceSource, type ServiceSourceProps } from './service-source';
+import { unservedFeatureWarnings } from './unserved-features';
 import { UpstreamService, type UpstreamServiceOptions, type UpstreamServiceProps } from './upstream-service';
 
 export interface HardwareAccelerationProps {
@@ -36,7 +37,7 @@ export interface WafCustomRuleProps {
 export interface WafProps {
   /** @default 'block' */
   readonly mode?: 'detect' | 'block';
-  /** Built-in rule sets; each defaults to on. @default - all on */
+  /** Built-in rule sets; each one omitted is on (`{ sqlInjection: false }` turns off only that one). @default - all on */
   readonly rules?: {
     readonly sqlInjection?: boolean;
     readonly xss?: boolean;
@@ -51,7 +52,7 @@ export interface WafProps {
 export interface DedicatedEndpointProps {
   /** A fixed IP (EIP) for the gateway's LoadBalancer Service. @default - assigned by the cloud */
   readonly fixedIp?: string;
-  /** Annotations for the LoadBalancer Service, e.g. for cloud-specific EIP binding. @default {} */
+  /** Annotations for the LoadBalancer Service, e.g. for cloud-specific EIP binding: Kubernetes annotation keys (`[prefix/]name`), 256 KiB in all. @default {} */
   readonly serviceAnnotations?: Record<string, string>;
 }
 
@@ -63,7 +64,12 @@ export interface ObservabilityProps {
 }
 
 interface GatewayBaseProps {
-  /** The gateway's name in Kubernetes and in messages. @default - the construct id, lowercased */
+  /**
+   * The gateway's name in Kubernetes and in messages: a DNS label of at most 58 characters for
+   * Serverless, 52 for Dedicated (its Redis Service is `aigw-<name>-redis`), and for Dedicated
+   * `<fleet namespace>-<name>` at most 63 (synth states the exact maximum).
+   * @default - the construct id, lowercased
+   */
   readonly gatewayName?: string;
 }
 
@@ -95,7 +101,11 @@ export interface DedicatedGatewayProps extends GatewayBaseProps {
   readonly bandwidthMbps?: number;
   /** @default - system resources on, no custom labels */
   readonly observability?: ObservabilityProps;
-  /** The data-plane image version. @default - the version in aigw.lock.json, else this library's version */
+  /**
+   * The data-plane image version: an image tag that is also the `app.kubernetes.io/version` label,
+   * so at most 63 characters of `[A-Za-z0-9_.-]`, starting and ending with a letter or digit.
+   * @default - the version in aigw.lock.json, else this library's version
+   */
   readonly version?: string;
 }
 
@@ -148,6 +158,8 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
     this.edition = props.edition;
     this.gatewayName = props.gatewayName ?? toK8sName(id);
     fleet._attachGateway(this as unknown as AiGateway);
+    // At synth, once every child is attached: a warning on each construct that declares what the data plane does not serve yet.
+    Aspects.of(this).add(unservedFeatureWarnings(this as unknown as AiGateway));
   }
 
   /** The capacity spec, for a Dedicated gateway (undefined when the props name none of the catalog's: a rule reports that). */

@@ -24,7 +24,9 @@ const port = z.int().min(1).max(65_535);
 const positiveInt = z.int().min(1);
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  // zod runs refinements even after .url() failed: a URL that does not parse is that issue's, not a throw here.
   .refine((u) => {
+    if (!URL.canParse(u)) return true;
     const url = new URL(u);
     return url.username === '' && url.password === '';
   }, 'must not carry credentials; use a SecretRef');
@@ -78,6 +80,10 @@ const Limits = z.strictObject({
   /** Header and idle timeouts against slow clients. */
   headersTimeoutMs: positiveInt,
   idleTimeoutMs: positiveInt,
+  /** Longest silence between two pieces of a request body before the gateway answers 408 (a client fault, never the backend's). @default 30000 */
+  bodyTimeoutMs: positiveInt.optional(),
+  /** Deepest nesting of objects and arrays a JSON request body may have; deeper gets 400. @default 128 */
+  maxJsonDepth: positiveInt.optional(),
 });
 
 // ---------------------------------------------------------------- upstreams
@@ -156,7 +162,10 @@ const RateLimit = z.strictObject({
 const Policies = z.strictObject({
   keyAuth: z.strictObject({ enabled: z.boolean() }),
   rateLimits: z.array(RateLimit),
-  /** What a limit check does when Redis is unreachable. */
+  /**
+   * What a limit check does when Redis is unreachable, or stopped answering (after one command
+   * timeout, decided at once until Redis answers a background probe): admit uncounted, or refuse.
+   */
   onRedisUnavailable: z.enum(['failOpen', 'failClosed']),
   maxBodyBytes: positiveInt.optional(),
   /** Overrides the backends' first-byte and total timeouts on this route (connect stays the backend's). */

@@ -1,5 +1,6 @@
 export * from './catalog';
 export * from './config';
+export { checkGatewayConfig, MAX_CONFIG_NESTING } from './config-issues';
 export * from './runtime';
 export * from './sizing';
 export * from './shards';

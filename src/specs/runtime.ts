@@ -22,9 +22,10 @@ export const PROBE_PATHS = {
   readiness: '/readyz',
   metrics: '/metrics',
   /**
-   * The Deployment's preStop hook (an httpGet): the replica reports not-ready at once, keeps
-   * accepting, and answers after `DRAIN.delayMs`, so kubelet sends SIGTERM only once endpoints and
-   * load balancers have had time to stop routing to it.
+   * The first phase of a shutdown: the replica reports not-ready at once, keeps accepting, and
+   * answers after `DRAIN.delayMs`, so kubelet sends SIGTERM only once endpoints and load balancers
+   * have had time to stop routing to it. Answered on loopback only: the Deployment's preStop hook
+   * runs `preStopArgv()` inside the container.
    */
   preStop: '/prestop',
 } as const;
@@ -119,6 +120,11 @@ export function serveArgv(args: ServeArgs = {}): string[] {
     argv.push(args.accelerationFallback === 'fail' ? ACCEL_FLAGS.fallbackFail : ACCEL_FLAGS.fallbackSoftware);
   }
   return argv;
+}
+
+/** The Deployment's preStop hook (an exec, run by kubelet inside the container): `aigw prestop`. */
+export function preStopArgv(adminPort: number = PORTS.admin): string[] {
+  return [AIGW_BINARY, 'prestop', '--admin-port', String(adminPort)];
 }
 
 /** Path of a mounted secret key inside the secrets dir. */

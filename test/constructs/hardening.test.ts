@@ -108,6 +108,18 @@ describe('never an empty plan, never a silent drop', () => {
     expect(message).toContain('has a target whose backend provider is undefined');
     expect(message).not.toContain('could not check the App');
   });
+
+  test('a value a rule cannot handle is reported at its gateway, and the other gateways are still checked', () => {
+    const { stack, fleet } = fleetStack();
+    const odd = fleet.addGateway('odd', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    odd.addModelRoute('r', untyped({ models: [null] }));
+    const other = fleet.addGateway('other', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    other.addModelRoute('r', { models: [{ name: 'm', targets: [{ backend: Backend.openAiCompatible({ baseUrl: 'not a url' }) }] }] });
+    const message = synthError(stack);
+    expect(message).toContain(`[route-backends] ${odd.node.path}: rule 'route-backends' could not check it (`);
+    expect(message).toContain(`ModelRoute 'r' (${other.node.path}/r): model 'm' goes to a backend whose baseUrl "not a url" is not an absolute URL`);
+    expect(message).not.toContain('could not check the App');
+  });
 });
 
 describe('the lock file', () => {

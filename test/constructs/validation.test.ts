@@ -208,11 +208,11 @@ describe('the App is validated as a whole', () => {
     const a = one.fleet.addGateway('a', { edition: 'serverless', bandwidthMbps: 500 });
     const b = two.fleet.addGateway('b', untyped({ edition: 'serverless', waf: {} }));
     const message = synthError(one.stack);
-    expect(message).toContain(`Gateway 'a' (${a.node.path})`);
-    expect(message).toContain(`Gateway 'b' (${b.node.path})`);
+    // Each under its own stack's path, not the path of the stack that happened to synthesize first.
+    expect(message).toContain(`[${one.stack.node.path}] [gateway-props] Gateway 'a' (${a.node.path})`);
+    expect(message).toContain(`[${two.stack.node.path}] [gateway-props] Gateway 'b' (${b.node.path})`);
     // And the same single report from the other stack.
-    const withoutStackPrefix = (m: string) => m.replace(/\[stack\d\] /g, '');
-    expect(withoutStackPrefix(synthError(two.stack))).toBe(withoutStackPrefix(message));
+    expect(synthError(two.stack)).toBe(message);
   });
 
   test('100 gateways in a region pass; 101 across two fleets fail, naming both fleets', () => {
@@ -248,7 +248,8 @@ describe('the App is validated as a whole', () => {
     fleet.addGateway('c', { edition: 'dedicated', spec: 'aigw.small.x1', gatewayName: 'x'.repeat(60) });
     const message = synthError(stack);
     expect(message).toContain("Gateway 'same' (stack0/fleet/b): the name is already used by stack0/fleet/a");
-    expect(message).toContain(`found '${'x'.repeat(60)}'. Set a shorter gatewayName.`);
+    expect(message).toContain(`found '${'x'.repeat(60)}' (60 characters)`);
+    expect(message).toContain('Set a gatewayName of at most 52 characters, or a shorter fleet namespace.');
   });
 
   test('more than 32 distinct Secrets on a gateway fail with the fix', () => {
@@ -271,9 +272,15 @@ describe('the App is validated as a whole', () => {
   test('bad values the other rules do not name are caught by the config schema', () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
-    g.addModelRoute('r', { host: 'Not A Host', models: [{ name: 'm', targets: [{ backend: Backend.openAiCompatible({ baseUrl: 'ftp://x' }) }] }] });
+    g.addModelRoute('r', { host: 'Not A Host', models: [{ name: 'm', targets: [{ backend: Backend.openAiCompatible({ baseUrl: 'https://llm.example.com/v1' }) }] }] });
     const message = synthError(stack);
-    expect(message).toContain(`Gateway 'g' (${g.node.path}): config modelRoutes[0].match.host: must be a lowercase hostname`);
-    expect(message).toContain('config backends[0].baseUrl: must be an http(s) URL');
+    expect(message).toContain(`Gateway 'g' (${g.node.path}): config modelRoutes[0].match.host: must be a lowercase hostname, "*.domain" or "*", found "Not A Host"`);
+  });
+
+  test('a malformed URL is named by the upstream-urls rule at its route, with the value', () => {
+    const { stack, fleet } = fleetStack();
+    const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    const r = g.addModelRoute('r', { models: [{ name: 'm', targets: [{ backend: Backend.openAiCompatible({ baseUrl: 'ftp://x' }) }] }] });
+    expect(synthError(stack)).toContain(`[upstream-urls] ModelRoute 'r' (${r.node.path}): model 'm' goes to a backend whose baseUrl "ftp://x" has scheme 'ftp', not http or https.`);
   });
 });

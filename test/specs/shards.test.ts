@@ -1,7 +1,10 @@
+import { gzipSync } from 'zlib';
 import { largeConfig, minimalConfig } from './fixtures';
 import type { GatewayConfig } from '../../src/specs/config';
 import {
   type ConfigShard,
+  MAX_CONFIG_JSON_BYTES,
+  MAX_SHARD_INFLATED_BYTES,
   MAX_SHARD_RAW_BYTES,
   configHash,
   decodeConfigShards,
@@ -210,5 +213,65 @@ describe('decoding refuses a bad shard set, with a reason', () => {
     const reason = refusal(toFiles(encodeConfigShards(invalid)));
     expect(reason).toMatch(/^invalid config:/);
     expect(reason).toContain('modelRoutes[0].models: ');
+  });
+});
+
+// ---------------------------------------------------------------- decompression bounds
+
+/** A shard set whose one gzip stream inflates to `inflatedMiB` MiB of zeros, cut into `count` shards. */
+function bomb(inflatedMiB: number, count: number): Map<string, Buffer> {
+  const gz = gzipSync(Buffer.alloc(inflatedMiB * MiB), { level: 9 });
+  const hash = `sha256:${'a'.repeat(64)}`;
+  const slice = Math.ceil(gz.length / count);
+  const files = new Map<string, Buffer>();
+  for (let index = 0; index < count; index++) {
+    files.set(shardMetaKey(index), Buffer.from(JSON.stringify({ hash, index, count, encoding: 'gzip+json' })));
+    files.set(shardDataKey(index), gz.subarray(index * slice, (index + 1) * slice));
+  }
+  return files;
+}
+
+describe('decompression is bounded per shard and in total', () => {
+  test('the bounds: 32 × a full shard each (21.9 MiB), 64 MiB in all', () => {
+    expect(MAX_SHARD_INFLATED_BYTES).toBe(32 * 700 * 1024);
+    expect(MAX_CONFIG_JSON_BYTES).toBe(64 * MiB);
+  });
+
+  test('a one-shard gzip bomb is refused naming the shard, the limit and the fix', () => {
+    const files = bomb(100, 1);
+    expect(files.get(shardDataKey(0))!.length).toBeLessThan(MiB / 4);
+    const reason = refusal(files);
+    expect(reason).toContain('config shard shard-000.json.gz inflates past 22937600 bytes (21.9 MiB), the limit for 1 shard');
+    expect(reason).toContain('32 × the 700 KiB a shard carries, per shard, and 64 MiB in all');
+    expect(reason).toContain('re-synthesize the gateway (cdktf synth)');
+  });
+
+  test('a bomb spread over three shards is refused at the 64 MiB total', () => {
+    const reason = refusal(bomb(100, 3));
+    expect(reason).toContain(`config shards shard-000.json.gz to shard-002.json.gz inflate past ${64 * MiB} bytes (64 MiB), the limit for 3 shards`);
+  });
+
+  test('a config that compresses better than 32x gets as many shards as its size needs, and decodes', () => {
+    const config = minimalConfig();
+    const [github, weather] = config.mcpServers;
+    if (weather.kind !== 'http-to-mcp') throw new Error('fixture changed');
+    // 30 MiB of one letter: gzip makes it ~30 KB, one shard by size, two by the inflate allowance.
+    const tools = [{ ...weather.tools[0], description: 'x'.repeat(30 * MiB) }];
+    const huge: GatewayConfig = { ...config, mcpServers: [github, { ...weather, tools }] };
+    const shards = encodeConfigShards(huge);
+    expect(shards).toHaveLength(2);
+    const result = decodeConfigShards(toFiles(shards));
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.config).toEqual(huge);
+  });
+
+  test('a config over 64 MiB of JSON is not encoded: the error names the gateway, the size, the limit and the fix', () => {
+    const config = minimalConfig();
+    const [github, weather] = config.mcpServers;
+    if (weather.kind !== 'http-to-mcp') throw new Error('fixture changed');
+    const tools = [{ ...weather.tools[0], description: 'x'.repeat(65 * MiB) }];
+    expect(() => encodeConfigShards({ ...config, mcpServers: [github, { ...weather, tools }] })).toThrow(
+      /^gateway config gw-main: its JSON is 65 MiB, over the 64 MiB \(MAX_CONFIG_JSON_BYTES\) a data plane loads\. Split/,
+    );
   });
 });

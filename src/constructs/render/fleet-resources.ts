@@ -29,6 +29,8 @@ export class FleetResources extends Construct {
       aclSecretName: redisAclSecretName(serverless[0]),
       aclUsers: serverless.map((g) => ({ user: placementOf(g).redisUser!, keyPrefix: placementOf(g).redisKeyPrefix })),
     });
+    // Kubernetes refuses an Ingress with neither rules nor a default backend: none until a gateway claims a host.
+    if (serverless.every((g) => publishedHosts(g).length === 0)) return;
     new IngressV1(this, 'SharedEndpoint', {
       provider,
       metadata: { name: 'aigw-shared-endpoint', namespace: this.namespaceRef, labels },

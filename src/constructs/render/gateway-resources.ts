@@ -9,11 +9,13 @@ import {
   type GatewayConfig,
   MOUNT_PATHS,
   PORTS,
+  preStopArgv,
   PROBE_PATHS,
   QAT_RESOURCES,
   RUN_AS_USER,
   serveArgv,
   type Sizing,
+  TERMINATION_GRACE_PERIOD_SECONDS,
 } from '../../specs';
 import type { AiGateway, DedicatedGatewayProps } from '../gateway';
 import { gatewayLabels, gatewaySelector, placementOf } from '../placement';
@@ -88,7 +90,8 @@ export class GatewayResources extends Construct {
           spec: {
             serviceAccountName: placement.workloadName,
             automountServiceAccountToken: false,
-            terminationGracePeriodSeconds: 60,
+            // Covers the preStop delay and the drain (specs/runtime.ts), counted from the hook's start.
+            terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
             securityContext: { runAsNonRoot: true, runAsUser: String(RUN_AS_USER), runAsGroup: String(RUN_AS_USER), fsGroup: String(RUN_AS_USER), seccompProfile: { type: 'RuntimeDefault' } },
             ...(sizing.kind === 'fixed' && {
               topologySpreadConstraint: [
@@ -113,6 +116,10 @@ export class GatewayResources extends Construct {
                 ],
                 livenessProbe: { httpGet: { path: PROBE_PATHS.liveness, port: 'admin' }, periodSeconds: 10 },
                 readinessProbe: { httpGet: { path: PROBE_PATHS.readiness, port: 'admin' }, periodSeconds: 5 },
+                // The replica reports not-ready and keeps accepting until the hook answers, so endpoints and load
+                // balancers stop routing to it before SIGTERM closes the listener (no connection refused in a rollout).
+                // An exec hook, not an httpGet: the admin port is reachable cluster-wide, and only the pod may take itself out of service.
+                lifecycle: { preStop: [{ exec: { command: preStopArgv(PORTS.admin) } }] },
                 resources: {
                   requests: { ...POD_RESOURCES.requests, ...qat },
                   limits: { ...POD_RESOURCES.limits, ...qat },

@@ -22,7 +22,17 @@ const dedicatedSchema = z.strictObject({
   waf: z
     .strictObject({
       mode: z.enum(['detect', 'block']).optional(),
-      rules: z.record(z.enum(['sqlInjection', 'xss', 'pathTraversal', 'commandInjection', 'promptInjection']), z.boolean()).optional(),
+      // Each rule set is optional and defaults to on (the config builder fills them in): zod 4's
+      // z.record(z.enum(...)) would require every key.
+      rules: z
+        .strictObject({
+          sqlInjection: z.boolean().optional(),
+          xss: z.boolean().optional(),
+          pathTraversal: z.boolean().optional(),
+          commandInjection: z.boolean().optional(),
+          promptInjection: z.boolean().optional(),
+        })
+        .optional(),
       customRules: z
         .array(
           z.strictObject({
@@ -41,7 +51,8 @@ const dedicatedSchema = z.strictObject({
     .optional(),
   bandwidthMbps: z.int().min(1).optional(),
   observability: z.strictObject({ systemResources: z.boolean().optional(), customLabels: z.record(z.string(), z.string()).optional() }).optional(),
-  version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image tag').optional(),
+  // Whether it is a valid image tag and label value is the image-references rule's.
+  version: z.string().optional(),
 });
 
 function isRegExp(pattern: string): boolean {

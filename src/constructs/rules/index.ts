@@ -6,15 +6,20 @@ import { fallbackLoopsRule } from './fallback-loops';
 import { fleetPropsRule } from './fleet-props';
 import { foreignReferencesRule } from './foreign-references';
 import { gatewayPropsRule } from './gateway-props';
+import { imageReferencesRule } from './image-references';
 import { inlineCredentialsRule } from './inline-credentials';
+import { kubernetesNamesRule } from './kubernetes-names';
 import { noDowngradeRule } from './no-downgrade';
 import { openApiFilesRule } from './openapi-files';
+import { publishedHostsRule } from './published-hosts';
 import { quotasRule } from './quotas';
 import { regionLimitRule } from './region-limit';
 import { routeBackendsRule } from './route-backends';
 import { routeConflictsRule } from './route-conflicts';
 import { secretMountsRule } from './secret-mounts';
+import { serviceAnnotationsRule } from './service-annotations';
 import { uniqueNamesRule } from './unique-names';
+import { upstreamUrlsRule } from './upstream-urls';
 
 export type { Rule, RuleContext } from './context';
 export { QUOTA_COUNTERS } from './quotas';
@@ -26,9 +31,14 @@ export const RULES: readonly Rule[] = [
   regionLimitRule,
   quotasRule,
   uniqueNamesRule,
+  kubernetesNamesRule,
+  imageReferencesRule,
+  serviceAnnotationsRule,
   routeConflictsRule,
+  publishedHostsRule,
   foreignReferencesRule,
   routeBackendsRule,
+  upstreamUrlsRule,
   fallbackLoopsRule,
   openApiFilesRule,
   extensionsRule,

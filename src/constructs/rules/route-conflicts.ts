@@ -24,10 +24,16 @@ function withinGateway(g: AiGateway): Violation[] {
   return out;
 }
 
-/** The hosts a Serverless gateway claims on the fleet's shared endpoint: its domains and route hosts, or any host. */
+/**
+ * The hosts a Serverless gateway claims on the fleet's shared endpoint: its domains and route
+ * hosts, else any host ('*') if it serves anything. A gateway with no routes and no domains yet
+ * claims no host, so that two new gateways of a fleet do not conflict over '*'.
+ */
 export function publishedHosts(g: AiGateway): string[] {
-  const hosts = new Set([...g.children.domains.map((d) => d.hostname), ...[...g.children.modelRoutes, ...g.children.agentRoutes].map((r) => r.host).filter((h) => h !== '*')]);
-  return hosts.size > 0 ? [...hosts].sort() : ['*'];
+  const c = g.children;
+  const hosts = new Set([...c.domains.map((d) => d.hostname), ...[...c.modelRoutes, ...c.agentRoutes].map((r) => r.host).filter((h) => h !== '*')]);
+  if (hosts.size > 0) return [...hosts].sort();
+  return c.modelRoutes.length + c.agentRoutes.length + c.mcpServers.length > 0 ? ['*'] : [];
 }
 
 function onSharedEndpoint(gateways: readonly AiGateway[]): Violation[] {

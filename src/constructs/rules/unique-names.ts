@@ -1,6 +1,7 @@
+import { TerraformProvider, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import type { AiGatewayFleet } from '../fleet';
 import type { AiGateway } from '../gateway';
-import { isDnsLabel } from '../names';
 import { placementOf, RESERVED_GATEWAY_NAMES } from '../placement';
 import { describe, violation, type Violation } from '../violation';
 import type { Rule, RuleContext } from './context';
@@ -33,43 +34,67 @@ function checkGateway(g: AiGateway): Violation[] {
     ...duplicates('ServiceSource', c.serviceSources, (s) => s.sourceName, owner),
     ...duplicates('Extension', c.extensions, (e) => e.props.name, owner),
   ];
-  const namespaceLength = g.edition === 'dedicated' ? g.fleet.namespace.length + 1 + g.gatewayName.length : 0;
-  if (!isDnsLabel(`aigw-${g.gatewayName}`) || namespaceLength > 63) {
-    out.push(
-      violation(
-        'unique-names',
-        g,
-        `${owner}: the gateway name must be a DNS label ([a-z0-9-]) short enough for 'aigw-<name>' and, for Dedicated, '<fleet namespace>-<name>' to fit 63 characters, found '${g.gatewayName}'. Set a shorter gatewayName.`,
-      ),
-    );
-  }
+  // Whether the name makes valid Kubernetes names is the kubernetes-names rule's.
   if ((RESERVED_GATEWAY_NAMES as readonly string[]).includes(g.gatewayName)) {
     out.push(violation('unique-names', g, `${owner}: '${g.gatewayName}' is reserved for the fleet's shared resources (${RESERVED_GATEWAY_NAMES.join(', ')}). Set another gatewayName.`));
   }
   return out;
 }
 
-/** Namespaces are cluster-wide: no two fleets, nor a fleet and a Dedicated gateway, may claim the same one. */
-function namespacesOnce(ctx: RuleContext): Violation[] {
-  const owners = new Map<string, IConstruct>();
+/**
+ * The cluster a fleet's resources go to: its provider, else the stack's default (unaliased)
+ * Kubernetes provider, which Terraform uses for resources that name none. A stack with neither
+ * is its own cluster: nothing it creates can meet another stack's resources by name.
+ */
+function clusterOf(fleet: AiGatewayFleet, defaults: Map<TerraformStack, IConstruct>): IConstruct {
+  if (fleet.props.provider) return fleet.props.provider;
+  const stack = TerraformStack.of(fleet);
+  let found = defaults.get(stack);
+  if (!found) {
+    found = stack.node.findAll().find((c) => TerraformProvider.isTerraformProvider(c) && c.terraformResourceType === 'kubernetes' && !c.alias) ?? stack;
+    defaults.set(stack, found);
+  }
+  return found;
+}
+
+/**
+ * Namespaces are cluster-wide: no two fleets, nor a fleet and a Dedicated gateway, may claim the
+ * same one in one cluster (one Kubernetes provider). Stacks for other clusters or environments
+ * may reuse the same ids and namespaces.
+ */
+function namespacesOncePerCluster(ctx: RuleContext): Violation[] {
+  const defaults = new Map<TerraformStack, IConstruct>();
+  const owners = new Map<IConstruct, Map<string, IConstruct>>();
   const out: Violation[] = [];
-  const claim = (namespace: string, by: IConstruct, label: string) => {
-    const first = owners.get(namespace);
-    if (first) out.push(violation('unique-names', by, `${label}: namespace '${namespace}' is already used by ${first.node.path}. Set another namespace (fleet) or gatewayName.`));
-    else owners.set(namespace, by);
+  const claim = (fleet: AiGatewayFleet, namespace: string, by: IConstruct, label: string) => {
+    const cluster = clusterOf(fleet, defaults);
+    const claimed = owners.get(cluster) ?? new Map<string, IConstruct>();
+    owners.set(cluster, claimed);
+    const first = claimed.get(namespace);
+    if (first) {
+      out.push(
+        violation(
+          'unique-names',
+          by,
+          `${label}: namespace '${namespace}' is already used by ${first.node.path} in the same cluster (${TerraformProvider.isTerraformProvider(cluster) ? `provider ${cluster.node.path}` : `stack ${cluster.node.path}`}). Set another namespace (fleet) or gatewayName.`,
+        ),
+      );
+    } else {
+      claimed.set(namespace, by);
+    }
   };
-  for (const f of ctx.fleets) claim(f.namespace, f, describe('Fleet', f.node.id, f));
-  for (const g of ctx.gateways) if (g.edition === 'dedicated') claim(placementOf(g).namespace, g, gw(g));
+  for (const f of ctx.fleets) claim(f, f.namespace, f, describe('Fleet', f.node.id, f));
+  for (const g of ctx.gateways) if (g.edition === 'dedicated') claim(g.fleet, placementOf(g).namespace, g, gw(g));
   return out;
 }
 
 export const uniqueNamesRule: Rule = {
   id: 'unique-names',
   description:
-    'Gateway names are valid, not reserved and unique in their fleet; namespaces are unique in the App; route, MCP server (and path), consumer, service, source and extension names are unique in their gateway.',
+    'Gateway names are not reserved and unique in their fleet; namespaces are unique in their cluster (one Kubernetes provider); route, MCP server (and path), consumer, service, source and extension names are unique in their gateway.',
   check: (ctx) => [
     ...ctx.fleets.flatMap((f) => duplicates('Gateway', f.gateways, (g) => g.gatewayName, describe('Fleet', f.node.id, f))),
     ...ctx.gateways.flatMap(checkGateway),
-    ...namespacesOnce(ctx),
+    ...namespacesOncePerCluster(ctx),
   ],
 };
