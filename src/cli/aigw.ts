@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 import { UsageError } from './args';
 import { DEV_USAGE, dev } from './dev';
+import { PRESTOP_USAGE, prestop } from './prestop';
 import { SERVE_USAGE, serve } from './serve';
 
 const USAGE = `usage:
   ${SERVE_USAGE}
   ${DEV_USAGE}
+  ${PRESTOP_USAGE}
 `;
 
-/** The `aigw` command: `serve` runs a gateway from its synthesized config; `dev` runs a whole app locally. */
+/** The `aigw` command: `serve` runs a gateway from its synthesized config; `dev` runs a whole app locally; `prestop` is the pod's preStop hook. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -17,6 +19,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await serve(rest);
       case 'dev':
         return await dev(rest);
+      case 'prestop':
+        return await prestop(rest);
       case undefined:
       case '--help':
       case 'help':

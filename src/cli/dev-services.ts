@@ -63,6 +63,9 @@ export async function startServe(label: string, launch: ServeLaunch, signal: Abo
     '127.0.0.1',
     '--drain-timeout-ms',
     String(launch.drainTimeoutMs),
+    // No load balancer to wait for locally: stop accepting at once.
+    '--drain-delay-ms',
+    '0',
   ];
   // Detached: a terminal's Ctrl-C reaches only `aigw dev`, which then stops its children in order.
   const proc = new ManagedProcess(label, spawn(process.execPath, [...args, '--stop-on-stdin-close'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...launch.env } }), launch.forward);

@@ -2,26 +2,37 @@ import { spawn } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { decodeConfigShards, type GatewayConfig } from '../specs';
+import { CDKTF_CONTEXT_ENV, localSynthContext } from './dev-lock';
 import { DevError, killGroup } from './dev-processes';
 
 /**
  * Synthesizes a cdktf app the way `cdktf synth` does, without needing cdktf-cli: run cdktf.json's
- * `app` command in the app's directory with `CDKTF_OUTDIR` set (the cdktf `App` writes there).
+ * `app` command in the app's directory with `CDKTF_OUTDIR` set (the cdktf `App` writes there) and
+ * cdktf.json's `context`, except that the lock file is a scratch copy in `outdir`: see localSynthContext.
  * Resolves once the app has exited 0; rejects with its stderr otherwise, or when `signal` aborts.
  */
 export async function synthesizeApp(appDir: string, outdir: string, signal: AbortSignal): Promise<void> {
   const cdktfJson = join(appDir, 'cdktf.json');
   if (!existsSync(cdktfJson)) throw new DevError(`no cdktf.json in ${appDir}: pass the app's directory with --app DIR`);
   let app: unknown;
+  let context: unknown;
   try {
-    app = (JSON.parse(readFileSync(cdktfJson, 'utf8')) as { app?: unknown }).app;
+    ({ app, context } = JSON.parse(readFileSync(cdktfJson, 'utf8')) as { app?: unknown; context?: unknown });
   } catch (e) {
     throw new DevError(`${cdktfJson} is not valid JSON: ${(e as Error).message}`);
   }
   if (typeof app !== 'string' || app.trim() === '') throw new DevError(`${cdktfJson} has no "app" command`);
+  const projectContext = typeof context === 'object' && context !== null && !Array.isArray(context) ? (context as Record<string, unknown>) : {};
+  const synthContext = localSynthContext(appDir, projectContext, outdir);
 
   // Its own process group, so that a stop reaches the whole tree (shell → npx → ts-node).
-  const child = spawn(app, { cwd: appDir, shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CDKTF_OUTDIR: outdir } });
+  const child = spawn(app, {
+    cwd: appDir,
+    shell: true,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CDKTF_OUTDIR: outdir, [CDKTF_CONTEXT_ENV]: JSON.stringify(synthContext) },
+  });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => stdout.push(d));

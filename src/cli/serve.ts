@@ -1,12 +1,17 @@
 import { DataPlane, FileAndEnvSecrets, StartupError, ConfigWatcher } from '../dataplane';
 import { applyHeapTuning } from '../dataplane/heap-tuning';
-import { ACCEL_FLAGS, MOUNT_PATHS } from '../specs';
+import { ACCEL_FLAGS, DRAIN, MOUNT_PATHS } from '../specs';
 import { parseFlags, portFlag, UsageError } from './args';
 
 export const SERVE_USAGE = `aigw serve --config DIR [--secrets DIR] [--port N] [--admin-port N] [--host ADDR]
+           [--drain-delay-ms N (default ${DRAIN.delayMs})] [--drain-timeout-ms N (default ${DRAIN.timeoutMs})]
            [${ACCEL_FLAGS.tls}] [${ACCEL_FLAGS.compression}] [--accel-fallback=software|fail]`;
 
-/** Runs one gateway until SIGTERM/SIGINT, then drains and exits 0. */
+/**
+ * Runs one gateway until SIGTERM/SIGINT, then drains and exits 0: not ready but still serving for
+ * the drain delay (skipped if the preStop hook already ran it), then stops accepting and lets
+ * in-flight requests finish up to the drain timeout.
+ */
 export async function serve(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(argv, {
     'config': 'string',
@@ -18,6 +23,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     'compress-accel': 'string',
     'accel-fallback': 'string',
     'drain-timeout-ms': 'string',
+    'drain-delay-ms': 'string',
     // For supervisors (aigw dev): standard input is a pipe from the parent; when it closes, the parent is gone.
     'stop-on-stdin-close': 'boolean',
   });
@@ -27,7 +33,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
   }
   const fallback = flags['accel-fallback'] ?? 'software';
   if (fallback !== 'software' && fallback !== 'fail') throw new UsageError(`'--accel-fallback' must be 'software' or 'fail', found '${String(fallback)}'`);
-  const drainTimeoutMs = flags['drain-timeout-ms'] === undefined ? undefined : Number(flags['drain-timeout-ms']);
+  const drainTimeoutMs = millisecondsFlag('drain-timeout-ms', flags['drain-timeout-ms']);
+  const drainDelayMs = millisecondsFlag('drain-delay-ms', flags['drain-delay-ms']);
 
   applyHeapTuning();
   let plane: DataPlane;
@@ -39,6 +46,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
       adminPort: portFlag('admin-port', flags['admin-port']),
       host: typeof flags.host === 'string' ? flags.host : undefined,
       drainTimeoutMs,
+      drainDelayMs,
     });
   } catch (e) {
     if (e instanceof StartupError) {
@@ -54,7 +62,10 @@ export async function serve(argv: readonly string[]): Promise<number> {
   // Hot reload: kubelet's updates of the config volume are swapped in; a bad config is rejected and the last good one keeps serving.
   const watcher = new ConfigWatcher(plane).start();
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       plane.logger.info({ signal }, 'stopping');
       watcher.stop();
       void plane.drain().then(resolve);
@@ -67,4 +78,11 @@ export async function serve(argv: readonly string[]): Promise<number> {
     }
   });
   return 0;
+}
+
+function millisecondsFlag(name: string, value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 3_600_000) throw new UsageError(`'--${name}' must be a whole number of milliseconds from 0 to 3600000, found '${String(value)}'`);
+  return n;
 }

@@ -41,13 +41,17 @@ export function writeAccessLine(logger: Logger, r: AccessRecord): void {
   if (r.route !== undefined) line += `,"route":${JSON.stringify(r.route)}`;
   if (r.consumer !== undefined) line += `,"consumer":${JSON.stringify(r.consumer)}`;
   if (r.requestedModel !== undefined) line += `,"requestedModel":${JSON.stringify(r.requestedModel)}`;
+  if (r.modelEntry !== undefined) line += `,"modelEntry":${JSON.stringify(r.modelEntry)}`;
   if (r.servedModel !== undefined) line += `,"servedModel":${JSON.stringify(r.servedModel)}`;
+  if (r.targetModel !== undefined) line += `,"targetModel":${JSON.stringify(r.targetModel)}`;
   if (r.backend !== undefined) line += `,"backend":${JSON.stringify(r.backend)}`;
   if (r.provider !== undefined) line += `,"provider":${JSON.stringify(r.provider)}`;
   if (r.inputTokens !== undefined) line += `,"inputTokens":${num(r.inputTokens)}`;
   if (r.outputTokens !== undefined) line += `,"outputTokens":${num(r.outputTokens)}`;
+  if (r.estimatedTokens !== undefined) line += `,"estimatedTokens":${num(r.estimatedTokens)}`;
   if (r.stream !== undefined) line += `,"stream":${r.stream}`;
   if (r.error !== undefined) line += `,"error":${JSON.stringify(r.error)}`;
+  if (r.errorDetail !== undefined) line += `,"errorDetail":${JSON.stringify(r.errorDetail)}`;
   if (r.aborted !== undefined) line += `,"aborted":${r.aborted}`;
   if (r.retries !== undefined) line += `,"retries":${num(r.retries)}`;
   (internals[streamSym] as DestinationStream).write(`${line},"msg":"access"}\n`);
@@ -68,14 +72,25 @@ export interface AccessRecord {
   ttftMs?: number;
   route?: string;
   consumer?: string;
+  /** The model name the client sent, cut to a bounded length (log-bounds.ts). */
   requestedModel?: string;
+  /** The configured model entry it matched: a metric label, from a set known at config load. */
+  modelEntry?: string;
+  /** The model name sent upstream (bounded like requestedModel: a `*` target sends the client's name). */
   servedModel?: string;
+  /** The configured target model (the entry's name for a `*` target): a metric label. */
+  targetModel?: string;
   backend?: string;
   provider?: string;
   inputTokens?: number;
   outputTokens?: number;
+  /** Tokens charged to the limits from an estimate (prompt and relayed text) when the provider reported no usage. */
+  estimatedTokens?: number;
   stream?: boolean;
+  /** A code from a fixed list (errors.ts and the proxies' own few): it becomes a metric label. */
   error?: string;
+  /** What the error code does not say (an upstream's transport error), bounded; logged, never a label. */
+  errorDetail?: string;
   aborted?: boolean;
   /** Attempts beyond the first on the same backend. */
   retries?: number;

@@ -1,7 +1,7 @@
-import { existsSync, type FSWatcher, readdirSync, realpathSync, statSync, watch } from 'fs';
+import { existsSync, type FSWatcher, lstatSync, readdirSync, realpathSync, statSync, watch } from 'fs';
 import { join } from 'path';
 import type { Logger } from 'pino';
-import { loadConfigDir } from './config-dir';
+import { readConfig } from './config-load';
 import type { ReloadResult } from './server';
 
 /** What the watcher needs of a data plane (a `DataPlane` started from a config directory). */
@@ -11,13 +11,17 @@ export interface Reloadable {
   readonly logger: Logger;
   /** The directory the plane was started from. */
   readonly configDir?: string;
-  /** Reads the directory again and swaps the config in if it is a new, valid, complete set. */
+  /** The mounted Secrets directory the plane reads keys from, if any. */
+  readonly secretsDir?: string;
+  /** Reads the directory again and swaps the config in if it is a new, valid, complete set, or if a Secret it uses changed. */
   reload(): ReloadResult | Promise<ReloadResult>;
 }
 
 export interface ConfigWatcherOptions {
   /** The directory to watch. @default the plane's config directory */
   readonly dir?: string;
+  /** The mounted Secrets directory to watch for key rotations; '' watches none. @default the plane's secrets directory */
+  readonly secretsDir?: string;
   /** The safety-net poll period, for events `fs.watch` misses; 0 turns polling off. @default 2000 */
   readonly pollIntervalMs?: number;
   /** How long to gather a burst of events into one reload. @default 100 */
@@ -26,16 +30,19 @@ export interface ConfigWatcherOptions {
   readonly watch?: boolean;
 }
 
-/** What made the watcher reload: a directory event, the poll, or a change between the plane's first read and `start()`. */
+/** What made the watcher reload: a directory event (config or Secrets), the poll, or a change between the plane's first read and `start()`. */
 export type ReloadCause = 'watch' | 'poll' | 'start';
 
 export type ReloadListener = (outcome: ReloadResult, cause: ReloadCause) => void;
 
 /**
- * Watches a gateway's config directory and calls `plane.reload()` when it may have changed.
+ * Watches a gateway's config directory and its mounted Secrets, and calls `plane.reload()` when
+ * either may have changed (a rotated key is recompiled in even when the config is the same).
  *
  * kubelet updates a projected volume by renaming the `..data` symlink, which is an event in the
- * directory; `fs.watch` sees it, and a periodic poll catches anything it misses. A burst of events
+ * directory; `fs.watch` sees it, and a periodic poll catches anything it misses. The Secrets are
+ * one projected volume (`<dir>/..data`, `<dir>/<secretName>/<key>`) or one volume per Secret
+ * (`<dir>/<secretName>/..data`): both are watched. A burst of events
  * gives one reload, and reloads never overlap. The directory's fingerprint (what `..data` points at,
  * and each file's inode, size and mtime) is compared first, so events that change nothing (kubelet
  * removing the previous generation, the poll) cost a few `stat`s and no reload.
@@ -46,12 +53,14 @@ export type ReloadListener = (outcome: ReloadResult, cause: ReloadCause) => void
  */
 export class ConfigWatcher {
   public readonly dir: string;
+  public readonly secretsDir?: string;
   private readonly pollIntervalMs: number;
   private readonly debounceMs: number;
   private readonly useWatch: boolean;
   private readonly listeners = new Set<ReloadListener>();
   private readonly waiters = new Set<(error?: Error) => void>();
-  private watcher?: FSWatcher;
+  /** One watch per directory: the config's, the Secrets root and each per-Secret volume. */
+  private readonly watchers = new Map<string, FSWatcher>();
   private pollTimer?: NodeJS.Timeout;
   private debounceTimer?: NodeJS.Timeout;
   /** The fingerprint of the directory as the last reload (or the plane's start) read it. */
@@ -68,6 +77,8 @@ export class ConfigWatcher {
     const dir = options.dir ?? plane.configDir;
     if (!dir) throw new Error('ConfigWatcher: the data plane was not started from a config directory, and no dir was given');
     this.dir = dir;
+    const secretsDir = options.secretsDir ?? plane.secretsDir;
+    this.secretsDir = secretsDir === '' ? undefined : secretsDir;
     this.pollIntervalMs = options.pollIntervalMs ?? 2_000;
     this.debounceMs = options.debounceMs ?? 100;
     this.useWatch = options.watch ?? true;
@@ -81,16 +92,16 @@ export class ConfigWatcher {
   public start(): this {
     if (this.active) return this;
     this.active = true;
-    this.seen = fingerprint(this.dir);
-    // The directory may have changed between the plane's first read and now.
-    const loaded = loadConfigDir(this.dir);
+    this.seen = this.fingerprint();
+    // The directory may have changed between the plane's first read and now (readConfig never throws).
+    const loaded = readConfig({ dir: this.dir });
     if (!loaded.ok || loaded.hash !== this.plane.snapshot.hash) this.schedule('start');
     this.openWatch();
     if (this.pollIntervalMs > 0) {
       this.pollTimer = setInterval(() => this.onPoll(), this.pollIntervalMs);
       this.pollTimer.unref();
     }
-    this.plane.logger.info({ dir: this.dir, watch: this.watcher !== undefined, pollIntervalMs: this.pollIntervalMs }, 'watching the config directory');
+    this.plane.logger.info({ dir: this.dir, secretsDir: this.secretsDir, watch: this.watchers.size > 0, pollIntervalMs: this.pollIntervalMs }, 'watching the config directory');
     return this;
   }
 
@@ -131,35 +142,51 @@ export class ConfigWatcher {
     });
   }
 
+  /** The directories to watch: the config's, and the Secrets root with each Secret directory that is not a symlink (a volume of its own). */
+  private watchedDirs(): string[] {
+    return this.secretsDir ? [this.dir, this.secretsDir, ...secretVolumes(this.secretsDir)] : [this.dir];
+  }
+
   private openWatch(): void {
-    if (!this.useWatch || this.watcher || !this.active) return;
-    try {
-      const watcher = watch(this.dir, { persistent: false }, () => this.schedule('watch'));
-      watcher.on('error', (e) => {
-        // E.g. the directory was removed: the poll takes over and watches again when it can.
-        this.plane.logger.warn({ dir: this.dir, err: e.message }, 'config directory watch failed; polling');
-        if (this.watcher === watcher) this.closeWatch();
-      });
-      this.watcher = watcher;
-    } catch (e) {
-      this.plane.logger.warn({ dir: this.dir, err: (e as Error).message }, 'cannot watch the config directory; polling');
+    if (!this.useWatch || !this.active) return;
+    for (const dir of this.watchedDirs()) {
+      // A directory that is not there (no Secrets mounted, keys from the environment) is looked for again at each poll, quietly.
+      if (this.watchers.has(dir) || (dir !== this.dir && !existsSync(dir))) continue;
+      try {
+        const watcher = watch(dir, { persistent: false }, () => this.schedule('watch'));
+        watcher.on('error', (e) => {
+          // E.g. the directory was removed: the poll takes over and watches again when it can.
+          this.plane.logger.warn({ dir, err: e.message }, 'directory watch failed; polling');
+          if (this.watchers.get(dir) === watcher) this.closeWatch(dir);
+        });
+        this.watchers.set(dir, watcher);
+      } catch (e) {
+        this.plane.logger.warn({ dir, err: (e as Error).message }, 'cannot watch the directory; polling');
+      }
     }
   }
 
-  private closeWatch(): void {
-    const watcher = this.watcher;
-    this.watcher = undefined;
-    try {
-      watcher?.close();
-    } catch {
-      // already closed
+  private closeWatch(dir?: string): void {
+    for (const [path, watcher] of [...this.watchers]) {
+      if (dir !== undefined && path !== dir) continue;
+      this.watchers.delete(path);
+      try {
+        watcher.close();
+      } catch {
+        // already closed
+      }
     }
+  }
+
+  /** The config directory's fingerprint, and the Secrets'. */
+  private fingerprint(): string {
+    return this.secretsDir ? `${fingerprint(this.dir)}\n--\n${secretsFingerprint(this.secretsDir)}` : fingerprint(this.dir);
   }
 
   private onPoll(): void {
     if (!this.active) return;
     this.openWatch();
-    if (fingerprint(this.dir) !== this.seen) this.schedule('poll');
+    if (this.fingerprint() !== this.seen) this.schedule('poll');
   }
 
   /** Gathers the events of the next `debounceMs` into one check. */
@@ -183,7 +210,7 @@ export class ConfigWatcher {
       this.pending ??= cause;
       return;
     }
-    const now = fingerprint(this.dir);
+    const now = this.fingerprint();
     // The directory is as the last reload read it: nothing to do (unless the plane may be behind it).
     if (now === this.seen && cause !== 'start') return;
     this.running = true;
@@ -225,6 +252,38 @@ export function fingerprint(dir: string): string {
       if (name.startsWith('..')) continue;
       const s = statSync(join(root, name), { bigint: true });
       parts.push(`${name}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`);
+    }
+    return parts.join('\n');
+  } catch (e) {
+    return `unreadable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+}
+
+/** The Secret directories under `dir` that are volumes of their own (real directories, not symlinks into `..data`). */
+function secretVolumes(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((name) => !name.startsWith('..'))
+      .map((name) => join(dir, name))
+      .filter((path) => lstatSync(path).isDirectory());
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * What changes when a mounted key may have: the Secrets root's fingerprint and each Secret
+ * directory's (through its own `..data`, if it is a volume of its own). Never throws.
+ */
+export function secretsFingerprint(dir: string): string {
+  try {
+    const dataLink = join(dir, '..data');
+    const root = existsSync(dataLink) ? realpathSync(dataLink) : dir;
+    const parts = [fingerprint(dir)];
+    for (const name of readdirSync(root).sort()) {
+      if (name.startsWith('..')) continue;
+      const path = join(root, name);
+      if (statSync(path).isDirectory()) parts.push(`${name}/ ${fingerprint(path)}`);
     }
     return parts.join('\n');
   } catch (e) {

@@ -38,8 +38,8 @@ export const ENDPOINTS: { readonly [E in Endpoint]: EndpointSpec } = {
 /** Longest suffix first: `/chat/completions` before `/completions`. Computed once. */
 const BY_SUFFIX = (Object.keys(ENDPOINTS) as Endpoint[]).sort((a, b) => ENDPOINTS[b].suffix.length - ENDPOINTS[a].suffix.length);
 
-/** Which endpoint a path ends in, `models` for the model list, or undefined. */
+/** Which endpoint a path ends in, `models` for the gateway's model list (`…/v1/models`, on model routes only), or undefined. */
 export function endpointOf(path: string): Endpoint | 'models' | undefined {
   for (const e of BY_SUFFIX) if (path.endsWith(ENDPOINTS[e].suffix)) return e;
-  return path.endsWith('/models') ? 'models' : undefined;
+  return path.endsWith('/v1/models') ? 'models' : undefined;
 }

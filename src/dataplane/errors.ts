@@ -38,6 +38,24 @@ export class GatewayError extends Error {
 export const Errors = {
   badJson: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_json', `The request body is not valid JSON (${detail}). Send a JSON object.`),
   badRequest: (message: string, param: string | null = null) => new GatewayError(400, 'invalid_request_error', 'invalid_request', message, param),
+  // Request bodies: what the client sent, or failed to send (client faults, never the backend's).
+  jsonTooDeep: (limit: number) =>
+    new GatewayError(400, 'invalid_request_error', 'json_too_deep', `The JSON body nests objects and arrays deeper than ${limit} levels (limits.maxJsonDepth). Send a flatter body.`),
+  duplicateKey: (key: string) =>
+    new GatewayError(400, 'invalid_request_error', 'duplicate_key', `The JSON body has the top-level key '${key}' more than once. Send it exactly once.`, key),
+  bodyTimeout: (ms: number) =>
+    new GatewayError(408, 'invalid_request_error', 'request_body_timeout', `The request body stalled: nothing arrived for ${ms} ms (limits.bodyTimeoutMs). Send the body without pauses, or retry.`, null, { connection: 'close' }),
+  bodyTooSlow: (ms: number, setting: string) =>
+    new GatewayError(
+      408,
+      'invalid_request_error',
+      'request_body_timeout',
+      `The request body was still arriving when the attempt's time ran out (${ms} ms, ${setting}): the upload is too slow. Send the body faster, or a smaller one.`,
+      null,
+      { connection: 'close' },
+    ),
+  bodyIncomplete: () =>
+    new GatewayError(400, 'invalid_request_error', 'request_body_incomplete', 'The request body ended before it was complete. Send the whole body.'),
   noKey: () =>
     new GatewayError(401, 'authentication_error', 'missing_api_key', 'No API key provided. Send it as "Authorization: Bearer <key>" or "x-api-key: <key>".'),
   badKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'The API key is not valid for this gateway. Check the key, or ask for one.'),
@@ -52,6 +70,24 @@ export const Errors = {
   tooLarge: (limit: number) =>
     new GatewayError(413, 'invalid_request_error', 'request_too_large', `The request body exceeds ${limit} bytes. Send a smaller request.`),
   methodNotAllowed: (method: string) => new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `Method ${method} is not allowed here. Use POST.`),
+  // The edge and the agent proxy (request line, Host, path).
+  methodRefused: (method: string) =>
+    new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `Method ${method} is not served by this gateway on any route. Use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.`, null, {
+      allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+    }),
+  unsupportedRequestTarget: (target: string, fix: string) =>
+    new GatewayError(400, 'invalid_request_error', 'invalid_request_target', `The request target '${target.slice(0, 200)}' is not accepted: ${fix}.`),
+  duplicateHost: (count: number) =>
+    new GatewayError(400, 'invalid_request_error', 'duplicate_host', `The request carries ${count} Host headers; HTTP/1.1 allows exactly one (RFC 9112 §3.2). Send one Host header.`),
+  upstreamEncoding: (backend: string, encoding: string) =>
+    new GatewayError(
+      502,
+      'api_error',
+      'upstream_encoding_unsupported',
+      `The upstream '${backend}' answered with Content-Encoding '${encoding.slice(0, 50)}', which the gateway cannot read to scrub credentials (it asks for identity and reads gzip, deflate and br). Configure the upstream to honor Accept-Encoding.`,
+    ),
+  pathNotAllowed: (route: string, path: string, reason: string) =>
+    new GatewayError(400, 'invalid_request_error', 'path_not_allowed', `The path '${path.slice(0, 200)}' is refused on agent route '${route}': ${reason}.`),
   /** The client closed the connection before an answer: nobody reads this, it names the outcome in logs and metrics (nginx's 499). */
   clientGone: () => new GatewayError(499, 'api_error', 'client_aborted', 'The client closed the connection before the answer.'),
   upstreamUnreachable: (backend: string, detail: string) =>

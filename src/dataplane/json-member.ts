@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes';
+
 /**
  * The raw text of one top-level member's object value in a JSON document, found by a single
  * scan that skips strings, without building the rest of the document: reading `usage` off a
@@ -35,14 +37,6 @@ export function topLevelObjectMember(json: string, key: string): string | undefi
   }
   return undefined;
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 function skipSpace(s: string, i: number): number {
   for (let c = s.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = s.charCodeAt(++i));

@@ -18,6 +18,8 @@ export class GatewayMetrics {
   public readonly rateLimitDecisions: Counter<'decision'>;
   public readonly rateLimitBackendErrors: Counter<'op'>;
   public readonly configSwapSeconds: Histogram;
+  /** 1 for each field of the config that is set but not served yet (the fixed list in unserved.ts), else 0. */
+  public readonly configUnserved: Gauge<'field'>;
 
   public constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
@@ -69,7 +71,7 @@ export class GatewayMetrics {
     });
     this.rateLimitDecisions = new Counter({
       name: 'aigw_ratelimit_decisions_total',
-      help: 'Rate-limit decisions: allowed, limited, and failOpen/failClosed while Redis is unreachable',
+      help: 'Rate-limit decisions: allowed, limited, and failOpen/failClosed while Redis is unreachable or not answering (decided at once, without asking Redis)',
       labelNames: ['decision'],
       registers,
     });
@@ -83,6 +85,12 @@ export class GatewayMetrics {
       name: 'aigw_config_swap_duration_seconds',
       help: 'Time to read, validate and compile a new config before it is swapped in',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2],
+      registers,
+    });
+    this.configUnserved = new Gauge({
+      name: 'aigw_config_unserved',
+      help: 'Config fields that are set but not served by this data plane version yet (1), by field; 0 when unset',
+      labelNames: ['field'],
       registers,
     });
   }

@@ -1,23 +1,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo, Socket } from 'net';
 import type { Logger } from 'pino';
+import { isLoopbackAddress } from './admin-access';
 import { Cancellation } from './cancellation';
-import { PROBE_PATHS } from '../specs';
+import { DRAIN, PROBE_PATHS } from '../specs';
 import { createLogger, flushLogs } from './access-log';
 import { QpsCeiling, rejectConnection } from './capacity';
-import { closeSnapshot, compileSnapshot, type Snapshot } from './compile/snapshot';
-import { loadConfigDir } from './config-dir';
+import { closeSnapshot, type Snapshot } from './compile/snapshot';
+import { compileConfig, type ConfigSource, readConfig } from './config-load';
 import { Errors, sendError } from './errors';
-import { createRedisStore, type LimitStore, LocalLimitStore, RateLimiter, RedisLimitStore, resolveRedisStoreOptions } from './limits';
+import { Leases } from './leases';
+import { closeLimitBackend, createLimitBackend, type LimitBackend, limitStoreSettings, whenConnected } from './limit-backend';
+import type { RateLimiter } from './limits';
 import { GatewayMetrics } from './metrics';
 import { handleRequest } from './pipeline';
 import type { RequestContext } from './request-context';
-import type { SecretSource } from './secrets';
+import { readRequestTarget, refuseConnect, splitUrl } from './request-target';
+import type { RecordingSecrets, SecretSource } from './secrets';
+import { reportUnserved } from './unserved';
 import type { GatewayConfig } from '../specs';
 
 export interface DataPlaneOptions {
   /** The config to serve: already decoded (in-process use), or read from a shard directory. */
-  readonly config: { readonly config: GatewayConfig; readonly hash: string } | { readonly dir: string };
+  readonly config: ConfigSource;
   readonly secrets: SecretSource;
   /** @default the config's listener port; 0 picks a free one */
   readonly port?: number;
@@ -27,8 +32,13 @@ export interface DataPlaneOptions {
   readonly host?: string;
   /** @default JSON logs on stdout */
   readonly logger?: Logger;
-  /** Longest a drain waits for in-flight requests and streams. @default 30000 */
+  /** Longest a drain waits for in-flight requests and streams. @default DRAIN.timeoutMs */
   readonly drainTimeoutMs?: number;
+  /**
+   * How long the replica stays not-ready but still accepting before it closes its listener: the
+   * preStop hook's wait, or the first phase of a SIGTERM when no hook ran. @default DRAIN.delayMs
+   */
+  readonly drainDelayMs?: number;
 }
 
 export class StartupError extends Error {}
@@ -40,69 +50,66 @@ export type ReloadResult = { result: 'applied'; hash: string; swapMs: number } |
 export class DataPlane {
   /** Loads, validates and compiles the config, then listens. Throws StartupError naming what is wrong. */
   public static async start(options: DataPlaneOptions): Promise<DataPlane> {
-    let decoded: { config: GatewayConfig; hash: string };
-    if ('dir' in options.config) {
-      const result = loadConfigDir(options.config.dir);
-      if (!result.ok) throw new StartupError(`config ${options.config.dir}: ${result.reason}`);
-      decoded = result;
-    } else {
-      decoded = options.config;
-    }
-    let snapshot: Snapshot;
+    const where = 'dir' in options.config ? `config ${options.config.dir}: ` : '';
+    const decoded = readConfig(options.config);
+    if (!decoded.ok) throw new StartupError(`${where}${decoded.reason}`);
+    const compiled = compileConfig(decoded.config, decoded.hash, options.secrets);
+    if (!compiled.ok) throw new StartupError(`${where}${compiled.reason}`);
+    let settings: ReturnType<typeof limitStoreSettings>;
     try {
-      snapshot = compileSnapshot(decoded.config, decoded.hash, options.secrets);
+      settings = limitStoreSettings(decoded.config, compiled.secrets);
     } catch (e) {
-      throw new StartupError((e as Error).message);
+      await closeSnapshot(compiled.snapshot);
+      throw new StartupError(`${where}${(e as Error).message}`);
     }
-    let store: LimitStore;
+    const plane = new DataPlane(compiled.snapshot, compiled.secrets, options, settings);
+    // Not fatal: until Redis answers, each route's onRedisUnavailable policy decides.
+    await whenConnected(plane.limits.current, 3_000, plane.logger, decoded.config.redis?.address);
     try {
-      store = decoded.config.redis ? createRedisStore(resolveRedisStoreOptions(decoded.config.redis, options.secrets)) : new LocalLimitStore();
+      await plane.listen(options.port ?? decoded.config.listeners.port, options.adminPort ?? decoded.config.listeners.adminPort, options.host ?? '0.0.0.0');
     } catch (e) {
-      throw new StartupError((e as Error).message);
+      await plane.close();
+      throw new StartupError(`cannot listen: ${(e as Error).message}`);
     }
-    const plane = new DataPlane(snapshot, options, store);
-    if (store instanceof RedisLimitStore) {
-      // Not fatal: until Redis answers, each route's onRedisUnavailable policy decides.
-      await store.waitUntilReady(3_000).catch(() => plane.logger.warn({ redis: decoded.config.redis?.address }, 'redis not reachable at start; limits follow each route\'s onRedisUnavailable policy'));
-    }
-    await plane.listen(options.port ?? decoded.config.listeners.port, options.adminPort ?? decoded.config.listeners.adminPort, options.host ?? '0.0.0.0');
     return plane;
   }
 
   public readonly metrics: GatewayMetrics;
   public readonly logger: Logger;
-  public readonly limiter: RateLimiter;
-  private current: Snapshot;
-  /** Requests still running on each snapshot: an old one is closed when its last request ends. */
-  private readonly holders = new Map<Snapshot, number>();
+  /** The snapshot new requests get; a replaced one is closed when its last request ends. */
+  private readonly snapshots: Leases<Snapshot>;
+  /** The rate-limit store and limiter new requests get; a replaced one (a reload changed `redis`) is closed when its last request ends. */
+  private readonly limits: Leases<LimitBackend>;
+  /** The secrets the current snapshot was compiled with (digests only), to see a rotation. */
+  private secretsRead: RecordingSecrets;
   private qps: QpsCeiling;
   private readonly traffic: Server;
   private readonly admin: Server;
   private readonly sockets = new Set<Socket>();
   private inFlight = 0;
+  /** Readiness reports 503 (the preStop phase): still accepting and serving. */
+  private notReady = false;
+  /** The listener is closing: requests on kept-alive connections get 503 and `Connection: close`. */
   private draining = false;
+  private preStopPhase?: { done: Promise<void>; timer: NodeJS.Timeout; end: () => void };
   private idleWaiters: (() => void)[] = [];
+  private drained?: Promise<void>;
 
   private constructor(
     snapshot: Snapshot,
+    secretsRead: RecordingSecrets,
     private readonly options: DataPlaneOptions,
-    private readonly store: LimitStore,
+    limitSettings: ReturnType<typeof limitStoreSettings>,
   ) {
-    this.current = snapshot;
-    this.holders.set(snapshot, 0);
+    this.secretsRead = secretsRead;
     this.qps = new QpsCeiling(snapshot.config.limits.maxQps);
     this.logger = options.logger ?? createLogger();
     const config = snapshot.config;
     this.metrics = new GatewayMetrics({ gateway: config.metadata.name, ...config.observability.customLabels });
     if (config.observability.tier === 'full') this.metrics.collectSystemMetrics();
-    this.limiter = new RateLimiter({
-      store,
-      logger: this.logger,
-      hooks: {
-        onDecision: (decision) => this.metrics.rateLimitDecisions.inc({ decision }),
-        onBackendError: (_err, op) => this.metrics.rateLimitBackendErrors.inc({ op }),
-      },
-    });
+    this.snapshots = new Leases(snapshot, (old) => void closeSnapshot(old));
+    this.limits = new Leases(createLimitBackend(limitSettings, this.logger, this.metrics), closeLimitBackend);
+    reportUnserved(config, this.logger, this.metrics.configUnserved);
     this.traffic = createServer(
       {
         keepAlive: true,
@@ -115,9 +122,11 @@ export class DataPlane {
       },
       (req, res) => this.onRequest(req, res),
     );
+    // CONNECT would make the gateway a tunnel: 405, where Node alone would close without an answer.
+    this.traffic.on('connect', (_req: IncomingMessage, socket: Socket) => refuseConnect(socket));
     this.traffic.on('connection', (socket: Socket) => {
       // The replica's share of the spec's client connections: one more gets a clean 503.
-      if (this.sockets.size >= this.current.config.limits.maxClientConnections) {
+      if (this.sockets.size >= this.snapshots.current.config.limits.maxClientConnections) {
         this.metrics.capacityRejections.inc({ reason: 'connections' });
         rejectConnection(socket);
         return;
@@ -134,7 +143,12 @@ export class DataPlane {
 
   /** The snapshot new requests get. */
   public get snapshot(): Snapshot {
-    return this.current;
+    return this.snapshots.current;
+  }
+
+  /** The rate limiter new requests get (a reload that changes `redis` replaces it). */
+  public get limiter(): RateLimiter {
+    return this.limits.current.limiter;
   }
 
   public get url(): string {
@@ -145,8 +159,9 @@ export class DataPlane {
     return `http://127.0.0.1:${(this.admin.address() as AddressInfo).port}`;
   }
 
+  /** What readiness reports: false from the preStop phase (or SIGTERM) on. */
   public get ready(): boolean {
-    return !this.draining;
+    return !this.notReady;
   }
 
   /** The config directory this plane was started from, if any. */
@@ -154,61 +169,117 @@ export class DataPlane {
     return 'dir' in this.options.config ? this.options.config.dir : undefined;
   }
 
+  /** The mounted Secrets directory keys are read from, if any: the watcher watches it for rotations. */
+  public get secretsDir(): string | undefined {
+    return this.options.secrets.dir;
+  }
+
   /**
-   * Reads, validates and compiles the config directory again and, if it is a new complete set,
-   * swaps it in with one reference assignment. Requests in flight finish on the snapshot they
-   * started with. A bad config is rejected and the last good one keeps serving.
+   * Reads, validates and compiles the config directory again and swaps it in if it is a new
+   * complete set, or if a Secret it uses was rotated. Everything a config sets is applied: routes,
+   * keys, limits, header and idle timeouts, and the `redis` block (a new store, connected before
+   * the swap). Requests in flight finish on the snapshot and store they started with. A bad config
+   * is rejected and the last good one keeps serving. Never throws.
    */
-  public reload(): ReloadResult {
+  public async reload(): Promise<ReloadResult> {
     const dir = this.configDir;
     if (!dir) return { result: 'rejected', reason: 'this data plane was not started from a config directory' };
     const started = performance.now();
-    const loaded = loadConfigDir(dir);
+    const loaded = readConfig({ dir });
     if (!loaded.ok) return this.rejected(loaded.reason);
-    if (loaded.hash === this.current.hash) {
-      this.metrics.configReloads.inc({ result: 'unchanged' });
-      return { result: 'unchanged', hash: loaded.hash };
+    let rotated: string[] = [];
+    if (loaded.hash === this.snapshot.hash) {
+      rotated = this.secretsRead.changedIn(this.options.secrets);
+      if (rotated.length === 0) {
+        this.metrics.configReloads.inc({ result: 'unchanged' });
+        return { result: 'unchanged', hash: loaded.hash };
+      }
     }
-    let next: Snapshot;
+    const compiled = compileConfig(loaded.config, loaded.hash, this.options.secrets);
+    if (!compiled.ok) return this.rejected(compiled.reason);
+    let limits = this.limits.current;
     try {
-      next = compileSnapshot(loaded.config, loaded.hash, this.options.secrets);
+      const settings = limitStoreSettings(loaded.config, compiled.secrets);
+      if (settings.identity !== limits.identity) limits = createLimitBackend(settings, this.logger, this.metrics);
     } catch (e) {
+      void closeSnapshot(compiled.snapshot);
       return this.rejected((e as Error).message);
     }
-    this.swap(next);
     const swapMs = performance.now() - started;
+    if (limits !== this.limits.current) await whenConnected(limits, 3_000, this.logger, loaded.config.redis?.address);
+    if (this.draining) {
+      void closeSnapshot(compiled.snapshot);
+      if (limits !== this.limits.current) closeLimitBackend(limits);
+      return { result: 'rejected', reason: 'the gateway is shutting down' };
+    }
+    const previous = this.snapshot.config;
+    const redisChanged = limits !== this.limits.current;
+    this.secretsRead = compiled.secrets;
+    this.snapshots.replace(compiled.snapshot);
+    this.limits.replace(limits);
+    this.applySettings(previous, loaded.config);
     this.metrics.configReloads.inc({ result: 'applied' });
     this.metrics.configSwapSeconds.observe(swapMs / 1000);
-    this.logger.info({ hash: next.hash, swapMs: Number(swapMs.toFixed(3)) }, 'config reloaded');
-    return { result: 'applied', hash: next.hash, swapMs };
+    this.logger.info(
+      { hash: loaded.hash, swapMs: Number(swapMs.toFixed(3)), ...(rotated.length > 0 && { rotatedSecrets: rotated }), ...(redisChanged && { redis: loaded.config.redis?.address ?? 'local' }) },
+      'config reloaded',
+    );
+    reportUnserved(loaded.config, this.logger, this.metrics.configUnserved);
+    return { result: 'applied', hash: loaded.hash, swapMs };
   }
 
-  /** Makes `next` the snapshot new requests get; the old one is released when its last request ends. */
-  public swap(next: Snapshot): void {
-    const old = this.current;
-    this.current = next;
-    this.holders.set(next, this.holders.get(next) ?? 0);
-    if (next.config.limits.maxQps !== old.config.limits.maxQps) this.qps = new QpsCeiling(next.config.limits.maxQps);
-    if ((this.holders.get(old) ?? 0) === 0) this.release(old);
-  }
-
-  private release(snapshot: Snapshot): void {
-    if (snapshot === this.current) return;
-    this.holders.delete(snapshot);
-    void closeSnapshot(snapshot);
+  /** The settings that live outside the snapshot, applied to the running process. */
+  private applySettings(previous: GatewayConfig, next: GatewayConfig): void {
+    if (next.limits.maxQps !== previous.limits.maxQps) this.qps = new QpsCeiling(next.limits.maxQps);
+    // Node reads both per connection check and per response, so open connections get the new values too.
+    this.traffic.headersTimeout = next.limits.headersTimeoutMs;
+    this.traffic.keepAliveTimeout = next.limits.idleTimeoutMs;
+    this.metrics.registry.setDefaultLabels({ gateway: next.metadata.name, ...next.observability.customLabels });
+    if (next.observability.tier === 'full' && previous.observability.tier !== 'full') this.metrics.collectSystemMetrics();
+    const restart: string[] = [];
+    // Process metrics cannot be unregistered from a running process.
+    if (next.observability.tier !== 'full' && previous.observability.tier === 'full') restart.push('observability.tier');
+    // A listener's port is bound once (and the Deployment's container ports change with it, which rolls the pods).
+    if (this.options.port === undefined && next.listeners.port !== previous.listeners.port) restart.push('listeners.port');
+    if (this.options.adminPort === undefined && next.listeners.adminPort !== previous.listeners.adminPort) restart.push('listeners.adminPort');
+    for (const field of restart) this.logger.warn({ field }, 'config setting requires restart; the running process keeps the previous value');
   }
 
   private rejected(reason: string): ReloadResult {
     this.metrics.configReloads.inc({ result: 'rejected' });
-    this.logger.error({ reason, serving: this.current.hash }, 'config rejected; the last good config keeps serving');
+    this.logger.error({ reason, serving: this.snapshot.hash }, 'config rejected; the last good config keeps serving');
     return { result: 'rejected', reason };
   }
 
   /**
-   * Graceful drain: report not-ready, stop accepting, let in-flight requests and streams finish
-   * up to the deadline, then close what is left.
+   * The first phase of a shutdown (the Deployment's preStop hook): readiness reports 503 at once so
+   * endpoints and load balancers stop sending new clients here, while the listener keeps accepting
+   * and serving those still routed to it. Resolves after the drain delay; calling it again gives the
+   * same phase.
    */
-  public async drain(timeoutMs: number = this.options.drainTimeoutMs ?? 30_000): Promise<void> {
+  public preStop(delayMs: number = this.options.drainDelayMs ?? DRAIN.delayMs): Promise<void> {
+    if (this.preStopPhase) return this.preStopPhase.done;
+    this.notReady = true;
+    this.logger.info({ delayMs, inFlight: this.inFlight }, 'not ready: still serving until the drain delay ends');
+    let end = (): void => undefined;
+    const done = new Promise<void>((resolve) => (end = resolve));
+    const timer = setTimeout(end, delayMs);
+    this.preStopPhase = { done, timer, end };
+    return done;
+  }
+
+  /**
+   * Graceful shutdown: the preStop phase if it has not run (not ready, still accepting, for the
+   * drain delay), then stop accepting, let in-flight requests and streams finish up to the drain
+   * timeout, and close what is left.
+   */
+  public drain(timeoutMs: number = this.options.drainTimeoutMs ?? DRAIN.timeoutMs): Promise<void> {
+    this.drained ??= this.runDrain(timeoutMs);
+    return this.drained;
+  }
+
+  private async runDrain(timeoutMs: number): Promise<void> {
+    await this.preStop();
     if (!this.draining) {
       this.draining = true;
       this.logger.info({ inFlight: this.inFlight, timeoutMs }, 'draining');
@@ -225,21 +296,28 @@ export class DataPlane {
     await closed;
     await new Promise<void>((resolve) => this.admin.close(() => resolve()));
     this.admin.closeAllConnections();
-    await closeSnapshot(this.current);
-    await this.store.close().catch(() => undefined);
+    await closeSnapshot(this.snapshot);
+    await this.limits.current.store.close().catch(() => undefined);
     this.logger.info('drained');
     await flushLogs(this.logger);
   }
 
-  /** Stops at once (tests, errors): no waiting for in-flight requests. */
+  /** Stops at once (tests, errors): no drain delay, no waiting for in-flight requests; cuts a drain under way short. */
   public async close(): Promise<void> {
+    void this.preStop(0);
+    clearTimeout(this.preStopPhase?.timer);
+    this.preStopPhase?.end();
+    if (this.drained) {
+      for (const socket of this.sockets) socket.destroy();
+      return this.drained;
+    }
     await this.drain(0);
   }
 
   private async listen(port: number, adminPort: number, host: string): Promise<void> {
     await listenOn(this.traffic, port, host);
     await listenOn(this.admin, adminPort, host);
-    this.logger.info({ url: this.url, admin: this.adminUrl, config: this.current.hash, gateway: this.current.config.metadata.name }, 'listening');
+    this.logger.info({ url: this.url, admin: this.adminUrl, config: this.snapshot.hash, gateway: this.snapshot.config.metadata.name }, 'listening');
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -250,22 +328,23 @@ export class DataPlane {
     }
     if (!this.qps.tryTake()) {
       this.metrics.capacityRejections.inc({ reason: 'qps' });
-      sendError(res, Errors.overQps(this.current.config.limits.maxQps), { 'retry-after': '1' });
+      sendError(res, Errors.overQps(this.snapshot.config.limits.maxQps), { 'retry-after': '1' });
       return;
     }
-    const snapshot = this.current;
+    // Not ready (preStop): served, but the client reconnects for its next request, through the load balancer to another replica.
+    if (this.notReady) res.setHeader('connection', 'close');
+    const [snapshot, releaseSnapshot] = this.snapshots.acquire();
+    const [limits, releaseLimits] = this.limits.acquire();
     this.inFlight++;
-    this.holders.set(snapshot, (this.holders.get(snapshot) ?? 0) + 1);
     res.once('close', () => {
-      const left = (this.holders.get(snapshot) ?? 1) - 1;
-      this.holders.set(snapshot, left);
-      if (left === 0 && snapshot !== this.current) this.release(snapshot);
+      releaseSnapshot();
+      releaseLimits();
       if (--this.inFlight === 0 && this.draining) {
         for (const wake of this.idleWaiters.splice(0)) wake();
       }
     });
-    const [path, query] = splitUrl(req.url ?? '/');
-    const host = hostOf(req.headers.host);
+    // Host, path and query from the request line (absolute-form included); a request the edge refuses still gets logged.
+    const { host, path, query, refusal } = readRequestTarget(req);
     // A client that goes away mid-request or mid-stream cancels the upstream request (see the pipeline's 'close').
     const ctx: RequestContext = {
       req,
@@ -279,14 +358,23 @@ export class DataPlane {
       caller: { kind: 'anonymous' },
       record: { method: req.method ?? '', path, host, status: 0, durationMs: 0 },
     };
-    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: this.limiter });
+    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: limits.limiter }, refusal);
   }
 
   private async onAdmin(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = splitUrl(req.url ?? '/')[0];
+    const path = splitUrl(req.url ?? '/').path;
     if (path === PROBE_PATHS.liveness) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === PROBE_PATHS.readiness) {
       return void res.writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(this.ready ? 'ready\n' : 'draining\n');
+    }
+    if (path === PROBE_PATHS.preStop) {
+      // Only the pod itself (`aigw prestop`, the Deployment's exec hook) may take this replica out of service.
+      if (!isLoopbackAddress(req.socket.remoteAddress)) {
+        return void res.writeHead(403, { 'content-type': 'text/plain' }).end(`${PROBE_PATHS.preStop} is answered on loopback only: run 'aigw prestop' inside the pod\n`);
+      }
+      // The Deployment's preStop hook: kubelet sends SIGTERM once this answers.
+      await this.preStop();
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end('not ready; the drain delay has passed\n');
     }
     if (path === PROBE_PATHS.metrics) {
       const body = await this.metrics.registry.metrics();
@@ -304,18 +392,4 @@ function listenOn(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
-}
-
-function splitUrl(url: string): [string, string] {
-  const q = url.indexOf('?');
-  return q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q)];
-}
-
-/** The Host header, lower-cased, without its port. */
-function hostOf(host: string | undefined): string {
-  if (!host) return '';
-  const h = host.toLowerCase();
-  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
-  const colon = h.indexOf(':');
-  return colon < 0 ? h : h.slice(0, colon);
 }

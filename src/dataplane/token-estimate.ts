@@ -30,3 +30,8 @@ export function estimatePromptTokens(endpoint: Endpoint, body: Record<string, un
   }
   return Math.max(1, Math.ceil(chars / CHARS_PER_TOKEN) + extra);
 }
+
+/** Tokens of generated text, by the same rule as the prompt's: what a stream relayed without a usage report is charged. */
+export function estimateTextTokens(chars: number): number {
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}

@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { BackendConfig } from '../specs';
 import type { ProviderAdapter } from './providers';
 import { CircuitBreaker } from './resilience';
+import { compileScrubber, type Scrubber } from './scrub';
 
 /** One backend, ready to call: a keep-alive pool to its origin, its adapter and its credential headers. */
 export interface Upstream {
@@ -14,8 +15,8 @@ export interface Upstream {
   readonly headers: Readonly<Record<string, string>>;
   /** The adapter's protocol headers, then `headers`: what every request starts from, merged once at config load. */
   readonly requestHeaders: Readonly<Record<string, string>>;
-  /** The credential, to scrub it from anything the upstream echoes back. */
-  readonly secret?: string;
+  /** Removes the credential (in every form scrub.ts knows) from anything the upstream echoes back. */
+  readonly scrubber: Scrubber;
   /** Takes the backend out for a cool-down after consecutive failures. */
   readonly breaker: CircuitBreaker;
 }
@@ -38,7 +39,7 @@ export function createUpstream(config: BackendConfig, adapter: ProviderAdapter, 
     basePath: url.pathname.replace(/\/+$/, ''),
     headers,
     requestHeaders: { ...adapter.headers, ...headers },
-    secret: apiKey,
+    scrubber: compileScrubber(apiKey),
     breaker: new CircuitBreaker(config.circuitBreaker),
   };
 }

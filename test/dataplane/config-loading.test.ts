@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { kubeletDir, plainDir, shardFiles } from './config-files';
@@ -7,6 +7,8 @@ import { Backend } from '../../src';
 import { synthesizedGatewayConfig } from '../../src/constructs/synthesized-config';
 import { FileAndEnvSecrets, loadConfigDir, secretEnvName } from '../../src/dataplane';
 import { compileSnapshot, CompileError } from '../../src/dataplane/compile/snapshot';
+import { readConfig } from '../../src/dataplane/config-load';
+import { MAX_CONFIG_NESTING } from '../../src/specs';
 
 function exampleConfig(routes = 3) {
   const gateway = gatewayStack();
@@ -42,6 +44,24 @@ describe('loading the config directory', () => {
   test('a missing directory or an empty one is a clear failure', () => {
     expect(loadConfigDir('/nonexistent/aigw')).toEqual({ ok: false, reason: expect.stringContaining('cannot read config directory /nonexistent/aigw') });
     expect(loadConfigDir(mkdtempSync(join(tmpdir(), 'aigw-empty-')))).toEqual({ ok: false, reason: 'no shard-NNN.meta.json file found' });
+  });
+});
+
+describe('a bad value never throws out of loading', () => {
+  test('a malformed URL and a value nested 2,000 levels deep are reasons naming the field and the value', () => {
+    const { config } = exampleConfig(1);
+    const badUrl = structuredClone(config);
+    badUrl.backends[0].baseUrl = 'not a url';
+    const deep = structuredClone(config);
+    const nested = JSON.parse(`${'['.repeat(2_000)}${']'.repeat(2_000)}`) as string;
+    deep.extensions = [{ name: 'x', source: 'system', phase: 'default', priority: 0, failPolicy: 'open', enabled: false, config: { nested } }];
+    const dirs = [plainDir(shardFiles(badUrl)), plainDir(shardFiles(deep))];
+    try {
+      expect(readConfig({ dir: dirs[0] })).toEqual({ ok: false, reason: 'invalid config: backends[0].baseUrl: must be an http(s) URL, found "not a url"' });
+      expect(readConfig({ dir: dirs[1] })).toEqual({ ok: false, reason: `invalid config: extensions[0].config.nested[0][0][0][0]…: nested more than ${MAX_CONFIG_NESTING} levels deep` });
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,11 +1,14 @@
 import { createHook } from 'async_hooks';
-import { writeFileSync } from 'fs';
+import { rmSync, writeFileSync } from 'fs';
+import { connect, type Socket } from 'net';
 import { join } from 'path';
 import { Writable } from 'stream';
+import Redis from 'ioredis';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { kubeletDir, plainDir, shardFiles } from './config-files';
 import { gatewayStack, simulatedBackend } from './harness';
+import { mountSecrets } from './secret-files';
 import { Backend } from '../../src';
 import { synthesizedGatewayConfig } from '../../src/constructs/synthesized-config';
 import { createLogger, DataPlane, FileAndEnvSecrets } from '../../src/dataplane';
@@ -14,6 +17,7 @@ import type { ReloadResult } from '../../src/dataplane/server';
 import { decodeConfigShards, type GatewayConfig } from '../../src/specs';
 import { type SimulatorOptions, UpstreamSimulator } from '../../src/testing';
 import { spawnServe, freePort, waitReady } from '../cli/serve-process';
+import { startRedisServer } from '../support/redis-server';
 
 jest.setTimeout(60_000);
 
@@ -80,6 +84,7 @@ async function startWatched(first: Config, options: ConfigWatcherOptions = {}): 
     close: async () => {
       watcher.stop();
       await plane.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -500,6 +505,148 @@ describe('aigw serve', () => {
     } finally {
       serve.child.kill('SIGKILL');
       await upstream.close();
+    }
+  });
+});
+
+/** Polls `check` until it holds; fails after `withinMs` (a generous bound, not a timing claim). */
+async function eventually(check: () => Promise<boolean>, withinMs = 15_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${withinMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('Secrets rotation', () => {
+  let sims: UpstreamSimulator[] = [];
+  afterEach(async () => {
+    await Promise.all(sims.map((s) => s.close()));
+    sims = [];
+  });
+
+  test.each(['per-secret', 'projected'] as const)("a consumer key rotated by kubelet's ..data swap (%s volume): the old key is refused, the new one accepted, on the same config", async (layout) => {
+    const upstream = await UpstreamSimulator.start();
+    sims.push(upstream);
+    const config = chatConfig([{ sim: upstream }]);
+    const mounted = mountSecrets(layout, { 'consumer-keys': { alice: 'sk-alice-before-rotation' } });
+    const { dir } = kubeletDir(shardFiles(config.config));
+    const { logger, logs } = collectingLogger();
+    const plane = await DataPlane.start({ config: { dir }, secrets: new FileAndEnvSecrets(mounted.dir, {}), port: 0, adminPort: 0, host: '127.0.0.1', logger });
+    // No poll: the watch alone must see the swap.
+    const watcher = new ConfigWatcher(plane, { pollIntervalMs: 0 }).start();
+    const status = async (key: string): Promise<number> => (await fetch(`${plane.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status;
+    try {
+      expect(await status('sk-alice-before-rotation')).toBe(200);
+      expect(await status('sk-alice-after-rotation')).toBe(401);
+      mounted.rotate({ 'consumer-keys': { alice: 'sk-alice-after-rotation' } });
+      await eventually(async () => (await status('sk-alice-after-rotation')) === 200);
+      expect(await status('sk-alice-before-rotation')).toBe(401);
+      // The config itself did not change: the rotation alone recompiled it.
+      expect(plane.snapshot.hash).toBe(config.hash);
+      expect(logs).toContainEqual(expect.objectContaining({ msg: 'config reloaded', hash: config.hash, rotatedSecrets: ['consumer-keys/alice'] }));
+      expect(await reloadCounter(plane, 'applied')).toBe(1);
+    } finally {
+      watcher.stop();
+      await plane.close();
+      mounted.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a reload applies every setting', () => {
+  let sims: UpstreamSimulator[] = [];
+  afterEach(async () => {
+    await Promise.all(sims.map((s) => s.close()));
+    sims = [];
+  });
+
+  /** A raw keep-alive connection to `url`'s port. */
+  function rawSocket(url: string): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(url).port), '127.0.0.1', () => resolve(socket));
+      socket.once('error', reject);
+    });
+  }
+
+  test('idleTimeoutMs and headersTimeoutMs: open connections get the new values', async () => {
+    const upstream = await UpstreamSimulator.start();
+    sims.push(upstream);
+    const base = chatConfig([{ sim: upstream }]);
+    // The synthesized defaults are 60 s idle and 10 s for headers: far beyond this test's bounds.
+    expect(base.config.limits.idleTimeoutMs).toBeGreaterThanOrEqual(60_000);
+    const gw = await startWatched(base);
+    try {
+      const shorter = variant(base.config, (c) => {
+        c.limits.idleTimeoutMs = 300;
+        c.limits.headersTimeoutMs = 500;
+      });
+      const next = gw.watcher.nextReload();
+      gw.swap(shorter.files);
+      expect(await next).toMatchObject({ result: 'applied', hash: shorter.hash });
+
+      // A keep-alive connection that answered one request is closed once idle for the new time.
+      const idle = await rawSocket(gw.plane.url);
+      let answer = '';
+      idle.on('data', (d: Buffer) => (answer += d.toString()));
+      let idleClosed = false;
+      idle.once('close', () => (idleClosed = true));
+      idle.write(`GET /v1/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEY}\r\nConnection: keep-alive\r\n\r\n`);
+      await eventually(async () => answer.includes('gpt-4o'));
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
+      await eventually(async () => idleClosed);
+
+      // A client that never finishes its headers is cut off after the new header timeout.
+      const slow = await rawSocket(gw.plane.url);
+      let slowAnswer = '';
+      slow.on('data', (d: Buffer) => (slowAnswer += d.toString()));
+      let slowClosed = false;
+      slow.once('close', () => (slowClosed = true));
+      slow.write('GET /v1/models HTTP/1.1\r\nHost: localhost\r\n');
+      await eventually(async () => slowClosed);
+      expect(slowAnswer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('redis moved to another server: new counters land in the new one, the old store is closed', async () => {
+    const upstream = await UpstreamSimulator.start();
+    sims.push(upstream);
+    const [first, second] = [await startRedisServer(), await startRedisServer()];
+    const clients = [first, second].map((r) => new Redis({ port: r.port, host: '127.0.0.1', lazyConnect: true }));
+    /** The sum of the gateway's counters in one Redis. */
+    const counted = async (client: Redis): Promise<number> => {
+      const keys = await client.keys('aigw:gw:*');
+      const values = keys.length > 0 ? await client.mget(...keys) : [];
+      return values.reduce((n, v) => n + Number(v ?? 0), 0);
+    };
+    const limited = (address: string): Config & { files: Map<string, Buffer> } =>
+      variant(chatConfig([{ sim: upstream }]).config, (c) => {
+        c.modelRoutes[0].policies.rateLimits = [{ name: 'r', kind: 'requests', limit: 1_000, window: 'hour', scope: 'route' }];
+        c.modelRoutes[0].policies.onRedisUnavailable = 'failClosed';
+        c.redis = { address, keyPrefix: 'aigw:gw:' };
+      });
+    const before = limited(first.address);
+    const after = limited(second.address);
+    const gw = await startWatched(before);
+    try {
+      for (let i = 0; i < 2; i++) expect(await chat(gw.client)).toBe('[sim:sim] gpt-4o: hello');
+      expect(await counted(clients[0])).toBe(2);
+      const next = gw.watcher.nextReload();
+      gw.swap(after.files);
+      expect(await next).toMatchObject({ result: 'applied', hash: after.hash });
+      for (let i = 0; i < 3; i++) expect(await chat(gw.client)).toBe('[sim:sim] gpt-4o: hello');
+      expect(await counted(clients[1])).toBe(3);
+      expect(await counted(clients[0])).toBe(2);
+      expect(gw.logs).toContainEqual(expect.objectContaining({ msg: 'config reloaded', redis: second.address }));
+      // The old store's connection is gone: the first server has only our own inspection client.
+      await eventually(async () => String(await clients[0].call('CLIENT', 'LIST')).trim().split('\n').length === 1);
+    } finally {
+      await gw.close();
+      for (const c of clients) c.disconnect();
+      await Promise.all([first.stop(), second.stop()]);
     }
   });
 });

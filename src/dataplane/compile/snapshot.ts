@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import type { AgentRouteConfig, ConsumerConfig, GatewayConfig, ModelEntryConfig, ModelRouteConfig, SecretRef } from '../../specs';
+import { type AgentPaths, compileAgentPaths } from '../agent-path';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
 import { createUpstream, type Upstream } from '../upstream';
@@ -31,6 +32,8 @@ export interface CompiledAgentRoute {
   readonly config: AgentRouteConfig;
   readonly upstream: Upstream;
   readonly maxBodyBytes: number;
+  /** Where a request's path may go upstream (prefix kept, Model Studio app pinned). */
+  readonly paths: AgentPaths;
 }
 
 export type CompiledRoute = CompiledModelRoute | CompiledAgentRoute;
@@ -130,6 +133,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       config: route,
       upstream,
       maxBodyBytes: maxBody(route.policies),
+      paths: compileAgentPaths(route),
     });
   });
 

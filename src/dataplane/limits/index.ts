@@ -5,6 +5,7 @@ export { formatResetDuration, retryAfterSeconds } from './duration';
 export { rateLimitHeaders, type RuleUsage, tightest } from './headers';
 export { type ConsumeEntry, type ConsumeResult, type LimitStore } from './store';
 export { LocalLimitStore, type LocalLimitStoreOptions } from './local-store';
+export { StoreCircuit, StoreCircuitOpenError, type StoreCircuitOptions, type StoreCircuitState } from './store-circuit';
 export {
   createRedisStore,
   type RedisConfig,

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../../specs';
 import type { SecretSource } from '../secrets';
 import { ADJUST_LUA, CONSUME_LUA } from './redis-scripts';
 import { checkEntries, type ConsumeEntry, type ConsumeResult, type LimitStore } from './store';
+import { StoreCircuit, type StoreCircuitState } from './store-circuit';
 
 export type RedisConfig = NonNullable<GatewayConfig['redis']>;
 
@@ -18,6 +19,8 @@ export interface RedisStoreOptions {
   readonly commandTimeoutMs?: number;
   /** Default 2000. */
   readonly connectTimeoutMs?: number;
+  /** While the store's circuit is open, how long between a failed PING and the next. Default 250. */
+  readonly probeIntervalMs?: number;
 }
 
 /** The scripts, as ioredis defineCommand adds them: EVALSHA, falling back to EVAL on NOSCRIPT. */
@@ -59,20 +62,31 @@ function toCount(value: unknown): number {
 /**
  * Counters in Redis, shared by every replica. One Lua script per check makes check-and-charge atomic
  * across replicas. Commands fail at once while Redis is unreachable (no offline queue, no retries),
- * and the client keeps reconnecting in the background.
+ * and the client keeps reconnecting in the background. A Redis that is connected but does not answer
+ * (frozen, overloaded) costs one command timeout: then the store's circuit opens and every command
+ * fails at once until a background PING (or a reconnect) gets an answer.
  */
 export class RedisLimitStore implements LimitStore {
   public readonly kind = 'redis' as const;
   private readonly scripts: ScriptCommands;
   private down = false;
   private closing = false;
+  private readonly circuit: StoreCircuit;
 
   public constructor(
     public readonly client: Redis,
     public readonly keyPrefix: string,
     private readonly logger?: Logger,
     private readonly address: string = `${client.options.host}:${client.options.port}`,
+    probeIntervalMs?: number,
   ) {
+    this.circuit = new StoreCircuit({
+      name: `redis ${address}`,
+      probe: () => client.ping(),
+      probeIntervalMs,
+      onOpen: (err) => this.logger?.warn({ err, redis: this.address }, 'redis did not answer; rate limits follow each route\'s onRedisUnavailable, without waiting for redis, until it answers a probe'),
+      onClose: () => this.logger?.info({ redis: this.address }, 'redis answers again; rate limits are counted in redis'),
+    });
     client.defineCommand('aigwRateLimitConsume', { lua: CONSUME_LUA });
     client.defineCommand('aigwRateLimitAdjust', { numberOfKeys: 1, lua: ADJUST_LUA });
     this.scripts = client as unknown as ScriptCommands;
@@ -90,6 +104,8 @@ export class RedisLimitStore implements LimitStore {
     client.on('ready', () => {
       if (this.down) this.logger?.info({ redis: this.address }, 'redis is reachable again');
       this.down = false;
+      // Connected and through ioredis's ready check (INFO answered): Redis answers.
+      this.circuit.reset();
     });
   }
 
@@ -98,12 +114,22 @@ export class RedisLimitStore implements LimitStore {
     return this.client.status;
   }
 
+  /** `open` while commands fail at once because Redis did not answer the last one. */
+  public get circuitState(): StoreCircuitState {
+    return this.circuit.state;
+  }
+
+  /** Resolves once the circuit is closed (Redis answered). For tests: the limiter never waits. */
+  public whenAnswering(): Promise<void> {
+    return this.circuit.whenClosed();
+  }
+
   public async consume(entries: readonly ConsumeEntry[]): Promise<ConsumeResult> {
     checkEntries(entries);
     if (entries.length === 0) return { admitted: true, counts: [] };
     const keys = entries.map((e) => e.key);
     const args = entries.flatMap((e) => [e.limit, e.amount, e.ttlMs]);
-    const reply = await this.scripts.aigwRateLimitConsume(keys.length, ...keys, ...args);
+    const reply = await this.circuit.run(() => this.scripts.aigwRateLimitConsume(keys.length, ...keys, ...args));
     if (!Array.isArray(reply) || reply.length !== entries.length + 2) throw new Error('unexpected reply from the rate limit script');
     const [admitted, failed, ...rest] = reply.map(toCount);
     if (admitted === 1) return { admitted: true, counts: rest };
@@ -113,7 +139,7 @@ export class RedisLimitStore implements LimitStore {
   public async adjust(key: string, delta: number, ttlMs: number): Promise<void> {
     if (!Number.isSafeInteger(delta)) throw new RangeError(`rate limit adjustment for ${key}: delta ${delta} is not an integer`);
     if (delta === 0) return;
-    await this.scripts.aigwRateLimitAdjust(key, delta, Math.max(1, Math.ceil(ttlMs)));
+    await this.circuit.run(() => this.scripts.aigwRateLimitAdjust(key, delta, Math.max(1, Math.ceil(ttlMs))));
   }
 
   /** Resolves once the client is connected; rejects after `timeoutMs`. For startup and tests: the limiter never waits. */
@@ -135,6 +161,7 @@ export class RedisLimitStore implements LimitStore {
 
   public async close(): Promise<void> {
     this.closing = true;
+    this.circuit.dispose();
     if (this.client.status === 'ready') {
       try {
         await this.client.quit();
@@ -167,5 +194,5 @@ export function createRedisStore(options: RedisStoreOptions, logger?: Logger): R
     // close() on a client whose socket already dropped would otherwise hold the process open for 2 s.
     disconnectTimeout: 200,
   });
-  return new RedisLimitStore(client, options.keyPrefix, logger, options.address);
+  return new RedisLimitStore(client, options.keyPrefix, logger, options.address, options.probeIntervalMs);
 }

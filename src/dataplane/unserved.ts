@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../specs';
+
+/**
+ * Parts of the config contract this data plane does not serve yet ("declared means served": each
+ * is at least refused loudly). When a later issue serves one, it deletes its line here, and its
+ * warning and gauge series go with it.
+ */
+export const UNSERVED_FIELDS = {
+  'mcpServers': {
+    isSet: (c: GatewayConfig) => c.mcpServers.length > 0,
+    effect: 'MCP servers are not served: their paths answer 404 and MCP grants have no effect',
+  },
+  'extensions': {
+    // A disabled extension is served correctly by doing nothing.
+    isSet: (c: GatewayConfig) => c.extensions.some((e) => e.enabled),
+    effect: 'extensions do not run: requests and responses pass through unchanged',
+  },
+  'waf': {
+    isSet: (c: GatewayConfig) => c.waf !== undefined,
+    effect: 'the WAF inspects nothing: no request is blocked or logged by it, whatever its mode',
+  },
+  'domains[].tls': {
+    // A Serverless gateway's domains are published by the fleet's shared Ingress, which terminates their TLS.
+    isSet: (c: GatewayConfig) => c.metadata.edition === 'dedicated' && c.domains.some((d) => d.tls !== undefined),
+    effect: 'TLS is not terminated by the data plane: nothing listens on the TLS port',
+  },
+  'acceleration': {
+    isSet: (c: GatewayConfig) => c.acceleration.tls.enabled || c.acceleration.compression.enabled,
+    effect: 'QAT offload is not used: TLS and compression (if any) run in software',
+  },
+  'limits.bandwidthMbps': {
+    isSet: (c: GatewayConfig) => c.limits.bandwidthMbps > 0,
+    effect: "the data plane does not shape bandwidth: only the pods' kubernetes.io/ingress-bandwidth and egress-bandwidth annotations apply it, where the cluster's CNI chain runs the bandwidth plugin",
+  },
+  'serviceSources[].kubeconfig': {
+    isSet: (c: GatewayConfig) => c.serviceSources.some((s) => s.kind === 'kubeconfig'),
+    effect: 'services are not discovered from another cluster: upstreams are reached by their base URL only',
+  },
+  'services[].addresses': {
+    isSet: (c: GatewayConfig) => c.services.some((s) => s.kind === 'static' && s.addresses.length > 1),
+    effect: 'a static service is reached at its first address only: the others get no traffic',
+  },
+} as const satisfies Record<string, { isSet: (c: GatewayConfig) => boolean; effect: string }>;
+
+export type UnservedField = keyof typeof UNSERVED_FIELDS;
+
+/** The fields of `config` that are set but not served, in the list's order. */
+export function unservedFields(config: GatewayConfig): UnservedField[] {
+  return (Object.keys(UNSERVED_FIELDS) as UnservedField[]).filter((field) => UNSERVED_FIELDS[field].isSet(config));
+}
+
+/** What the gauge needs: `aigw_config_unserved{field}`. */
+export interface UnservedGauge {
+  set(labels: { field: string }, value: number): void;
+}
+
+/**
+ * Says so when a config declares what is not served: one `warn` line per such field, and the gauge
+ * at 1 for it (0 for every other field of the list, so a reload that drops one clears it).
+ * Called once per config at load and on each applied reload, never per request.
+ */
+export function reportUnserved(config: GatewayConfig, logger: Logger, gauge: UnservedGauge): UnservedField[] {
+  const set = unservedFields(config);
+  for (const field of Object.keys(UNSERVED_FIELDS) as UnservedField[]) gauge.set({ field }, set.includes(field) ? 1 : 0);
+  for (const field of set) logger.warn({ field, effect: UNSERVED_FIELDS[field].effect }, 'configured but not served yet');
+  return set;
+}
