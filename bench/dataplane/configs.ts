@@ -16,6 +16,10 @@ import { type CapacitySpec, decodeConfigShards, encodeConfigShards, type Gateway
 export const CONSUMER_KEY = 'sk-aigw-bench-consumer-0123456789abcdef';
 export const CONSUMER_KEY_REF = { secretName: 'consumer-keys', key: 'bench' } as const;
 export const CONSUMER_KEY_ENV = secretEnvName(CONSUMER_KEY_REF);
+/** The backend's key, as every real backend has one: the gateway sends it upstream and scrubs its echoes from every answer. */
+export const UPSTREAM_KEY = 'sk-aigw-bench-upstream-0123456789abcdef';
+export const UPSTREAM_KEY_REF = { secretName: 'llm-keys', key: 'bench' } as const;
+export const UPSTREAM_KEY_ENV = secretEnvName(UPSTREAM_KEY_REF);
 
 /** The per-route request limit: on, checked on every request, far above anything the bench sends. */
 export const RATE_LIMIT = { limit: 1_000_000_000, window: 'minute' } as const;
@@ -57,7 +61,7 @@ export function buildBenchConfig(options: BenchConfigOptions): BenchConfig {
   const gateway = (
     options.edition === 'serverless' ? fleet.addGateway('gw', { edition: 'serverless' }) : fleet.addGateway('gw', { edition: 'dedicated', spec: options.spec ?? 'aigw.large.x4' })
   ) as AiGateway;
-  const backend = new Backend({ provider: 'openai', baseUrl: `${options.upstream}/v1`, backendName: 'sim' });
+  const backend = new Backend({ provider: 'openai', baseUrl: `${options.upstream}/v1`, backendName: 'sim', apiKey: UPSTREAM_KEY_REF });
   for (let i = 0; i < options.routes; i++) {
     gateway.addModelRoute(`r${i}`, {
       pathPrefix: routePrefix(i),

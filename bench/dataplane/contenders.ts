@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { CONSUMER_KEY, CONSUMER_KEY_ENV } from './configs';
+import { CONSUMER_KEY, CONSUMER_KEY_ENV, UPSTREAM_KEY, UPSTREAM_KEY_ENV } from './configs';
 import type { Target } from './loadgen';
 import { freePort, type Proc, rssKiB, start, type StartedProc, stop, waitFor } from './procs';
 import { serveArgv } from '../../src/specs';
@@ -160,10 +160,10 @@ export async function aigw(env: Env, options: AigwOptions): Promise<RunningAigw>
   const adminPort = await freePort();
   const argv = serveArgv({ configDir: options.configDir, secretsDir: join(env.workDir, 'no-secrets-dir'), port, adminPort });
   // argv[0] is the image's `aigw` binary: here, lib/cli/aigw.js. --host keeps it on loopback.
-  const args = [...(options.nodeFlags ?? []), join(env.libDir, 'cli', 'aigw.js'), ...argv.slice(1), '--host', '127.0.0.1'];
+  const args = [...(options.nodeFlags ?? []), join(env.libDir, 'cli', 'aigw.js'), ...argv.slice(1), '--host', '127.0.0.1', '--drain-delay-ms', '0'];
   const proc = start(options.name, process.execPath, args, {
     cpu: CONTENDER_CPU,
-    env: { ...process.env, [CONSUMER_KEY_ENV]: CONSUMER_KEY },
+    env: { ...process.env, [CONSUMER_KEY_ENV]: CONSUMER_KEY, [UPSTREAM_KEY_ENV]: UPSTREAM_KEY },
     logFile: options.logFile,
   });
   const adminUrl = `http://127.0.0.1:${adminPort}`;

@@ -242,6 +242,7 @@ export class DataPlane {
     // A listener's port is bound once (and the Deployment's container ports change with it, which rolls the pods).
     if (this.options.port === undefined && next.listeners.port !== previous.listeners.port) restart.push('listeners.port');
     if (this.options.adminPort === undefined && next.listeners.adminPort !== previous.listeners.adminPort) restart.push('listeners.adminPort');
+    // The synthesized Deployment carries each of these in its pod template, so the same change rolls the pods.
     for (const field of restart) this.logger.warn({ field }, 'config setting requires restart; the running process keeps the previous value');
   }
 

@@ -32,3 +32,14 @@ describe('drain: the Deployment lets a replica leave the endpoints before it sto
     expect(TERMINATION_GRACE_PERIOD_SECONDS * 1000).toBeGreaterThan(DRAIN.delayMs + DRAIN.timeoutMs);
   });
 });
+
+test('a setting the data plane applies only on restart (observability.tier, from systemResources) is in the pod template, so changing it rolls the pods', () => {
+  const tiers = [false, true].map((systemResources) => {
+    const { stack, fleet } = fleetStack();
+    const gw = fleet.addGateway('prod', { edition: 'dedicated', spec: 'aigw.small.x1', observability: { systemResources } });
+    gw.addModelRoute('chat', { models: [{ name: 'gpt-4o', targets: [{ backend: openAi() }] }] });
+    const [deployment] = resourcesOf(synth(stack), 'kubernetes_deployment_v1').filter((d) => d.metadata.labels['app.kubernetes.io/name'] === 'aigw');
+    return deployment.spec.template.metadata.annotations['aigw.dev/observability-tier'];
+  });
+  expect(tiers).toEqual(['business', 'full']);
+});

@@ -85,6 +85,9 @@ export class GatewayResources extends Construct {
               'prometheus.io/scrape': 'true',
               'prometheus.io/port': String(PORTS.admin),
               'prometheus.io/path': PROBE_PATHS.metrics,
+              // The one setting a running data plane cannot take back on reload (process metrics stay
+              // registered): in the pod template, a change of it rolls the pods.
+              'aigw.dev/observability-tier': config.observability.tier,
             },
           },
           spec: {
