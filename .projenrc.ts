@@ -67,10 +67,17 @@ const project = new typescript.TypeScriptProject({
     'fast-check@4.11.0',
     'openai@6.30.1',
     '@anthropic-ai/sdk@1.14.0',
+    // The test environment (test/support/environment.ts) extends jest's node environment: same major as jest.
+    'jest-environment-node@^30',
+    // Unused files, exports and dependencies (the knip task below).
+    'knip@^6.48.0',
     // Validates synthesized Kubernetes objects against the official OpenAPI schema (test/constructs/kubernetes-objects.test.ts).
     // 4.x: 5.x is ESM-only and needs Node 22, and jest here loads CommonJS on Node 20.
     'kubernetes-models@4.5.1',
   ],
+
+  // `npm test` must not rewrite sources: its lint step only reports (developers fix with the eslint:fix task below).
+  eslintOptions: { dirs: ['src'], commandOptions: { fix: false } },
 
   jest: true,
   typecheckTests: true,
@@ -79,7 +86,11 @@ const project = new typescript.TypeScriptProject({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     passWithNoTests: false,
     jestConfig: {
-      testEnvironment: 'node',
+      // A run leaves nothing in the temp directory: each test file gets its own folder (its TMPDIR)
+      // inside one for the run, and the run fails naming whatever a file left there (test/support/temp-root.ts).
+      testEnvironment: '<rootDir>/test/support/environment.ts',
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       collectCoverage: false,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/types/'],
@@ -93,6 +104,20 @@ project.deps.removeDependency('ts-jest');
 project.jest!.config.transform = {
   '^.+\\.tsx?$': new javascript.Transform('@swc/jest'),
 };
+
+// Unused files, exports and dependencies: `npx projen knip`. The package's own entries (main, exports, bin) are
+// knip's defaults; these are the others. The ignored devDependencies are run by projen tasks, which knip does not read.
+project.package.addField('knip', {
+  entry: ['src/simulator/main.ts', 'bench/**/*.ts', 'examples/*/main.ts', 'test/**/*.ts'],
+  project: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
+  paths: { 'cdktf-ai-gateway': ['src/index.ts'], 'cdktf-ai-gateway/testing': ['src/testing/index.ts'] },
+  // An export its own file uses is not dead code.
+  ignoreExportsUsedInFile: true,
+  ignoreDependencies: ['cdktf-cli', 'commit-and-tag-version', 'ts-node'],
+});
+const knip = project.addTask('knip', { description: 'Finds unused files, exports and dependencies (knip)', exec: 'knip' });
+// Part of `npm test`: dead code fails the build, as a type error does.
+project.testTask.spawn(knip);
 
 // Public entry points: the construct library, and the test helpers (in-process data plane, upstream simulator).
 project.package.addField('exports', {
@@ -123,6 +148,11 @@ project.eslint!.addOverride({
       },
     ],
   },
+});
+// The eslint task, which `npm test` runs, only reports; this one runs it with --fix: `npx projen eslint:fix`.
+project.addTask('eslint:fix', {
+  description: 'Runs eslint against the codebase and applies its fixes (the eslint task only reports)',
+  steps: [{ spawn: project.eslint!.eslintTask.name, args: ['--fix'], receiveArgs: true }],
 });
 project.eslint!.addIgnorePattern('examples/**/cdktf.out/');
 project.eslint!.addIgnorePattern('bench/');

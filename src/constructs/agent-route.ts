@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { attachToGateway } from './attach';
 import type { TimeoutProps } from './backend';
+import type { Consumer } from './consumer';
 import type { AiGateway } from './gateway';
+import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type RequestMetricOptions } from './metrics';
 import { toK8sName } from './names';
 import type { RoutePolicyProps } from './policies';
 import type { SecretRef } from './secret-ref';
@@ -59,5 +61,29 @@ export class AgentRoute extends Construct {
 
   public get pathPrefix(): string {
     return this.props.pathPrefix ?? '/';
+  }
+
+  /** Lets these consumers call the route: the twin of `consumer.grantRoute(route)`. */
+  public grantInvoke(...consumers: Consumer[]): this {
+    for (const consumer of consumers) consumer.grantRoute(this);
+    return this;
+  }
+
+  /** Requests per second on this route (`aigw_requests_total`), of every caller or of one consumer. */
+  public metricRequests(options: RequestMetricOptions = {}): PrometheusMetric {
+    return rateMetric('requests', metricScope(this.gateway, { route: this, consumer: options.consumer }), options);
+  }
+
+  /**
+   * Failed requests per second on this route (`aigw_request_errors_total`): answers of status 400 or
+   * more (499 for a client that left before the answer), and streams that broke after their 200.
+   */
+  public metricErrors(options: RequestMetricOptions = {}): PrometheusMetric {
+    return rateMetric('errors', metricScope(this.gateway, { route: this, consumer: options.consumer }), options);
+  }
+
+  /** A quantile of the request duration in seconds on this route (`gen_ai_server_request_duration_seconds`). */
+  public metricLatency(options: LatencyMetricOptions = {}): PrometheusMetric {
+    return quantileMetric('duration', metricScope(this.gateway, { route: this }), options);
   }
 }

@@ -6,22 +6,24 @@ import { type GatewayConfig, sizeGateway } from '../specs';
 import { buildGatewayConfig } from './config-builder';
 import type { AiGatewayFleet } from './fleet';
 import type { AiGateway } from './gateway';
+import { gatewayImageTag } from './image-tag';
 import { type LockEntry, locateLockFile, readLock, writeLock } from './lock-file';
 import type { McpServer } from './mcp-server';
 import { openApiFileToTools, type OpenApiToolsResult } from './openapi-tools';
 import { FleetResources } from './render/fleet-resources';
 import { GatewayResources } from './render/gateway-resources';
-import { FINAL_RULES, type Rule, RULES, type RuleContext } from './rules';
-import { gatewayImageTag } from './rules/image-references';
+import { FINAL_RULES, RULES, type RuleContext } from './rules';
+import { type RuleReport, runRules } from './rules/runner';
 import { serverlessScaling } from './serverless-scaling';
-import { type Violation, violation } from './violation';
+import { recordSuppressions } from './suppressions';
+import type { Violation } from './violation';
 
 const REGISTRIES = new WeakMap<IConstruct, AppRegistry>();
 
 /**
  * The App-wide step that runs once, just before synth: every rule over every fleet of the App,
- * then (only if all pass) rendering and the lock file. Each stack with a fleet reports the App's
- * violations, so the first stack to synthesize fails with all of them at once, each under the
+ * then (only if no error remains) rendering and the lock file. Each stack with a fleet reports the
+ * App's errors, so the first stack to synthesize fails with all of them at once, each under the
  * path of its own stack.
  */
 export class AppRegistry {
@@ -37,7 +39,7 @@ export class AppRegistry {
 
   private readonly fleets: AiGatewayFleet[] = [];
   private readonly hookedStacks = new Set<TerraformStack>();
-  private violations?: Violation[];
+  private errors?: Violation[];
   private prepared = false;
 
   private constructor(private readonly root: IConstruct) {}
@@ -70,11 +72,28 @@ export class AppRegistry {
     return this.prepared;
   }
 
-  /** Runs every rule once per App; renders and writes the lock only when none is violated. */
+  /**
+   * Once per App: collect what the rules look at, run them, and only when no error remains,
+   * render, record what suppressions silenced, and write the lock. Returns the errors.
+   */
   public prepare(): Violation[] {
-    if (this.violations) return this.violations;
+    if (this.errors) return this.errors;
+    const ctx = this.collect();
+    const report = this.check(ctx);
+    const errors = report.violations.filter((v) => v.level === 'error');
+    this.errors = errors;
+    this.prepared = true;
+    this.annotate(report.violations);
+    if (errors.length > 0) return errors;
+    this.render(ctx);
+    recordSuppressions(report.suppressed);
+    this.lock(ctx);
+    return errors;
+  }
+
+  /** What the rules look at: the App's gateways, the lock as read, OpenAPI files as converted, and each config built once. */
+  private collect(): RuleContext {
     const gateways = this.fleets.flatMap((f) => f.gateways);
-    const lock = readLock(locateLockFile(this.root));
     const openApi = new Map<McpServer, OpenApiToolsResult>();
     for (const g of gateways) {
       for (const m of g.children.mcpServers) {
@@ -84,10 +103,10 @@ export class AppRegistry {
       }
     }
     const configs = new Map<AiGateway, { config?: GatewayConfig; error?: string }>();
-    const ctx: RuleContext = {
+    return {
       fleets: this.fleets,
       gateways,
-      lock,
+      lock: readLock(locateLockFile(this.root)),
       openApi,
       fileExists: (p) => typeof p === 'string' && existsSync(resolve(p)),
       configOf: (g) => {
@@ -103,72 +122,56 @@ export class AppRegistry {
         return built;
       },
     };
-    const found = RULES.flatMap((rule) => runRule(rule, ctx));
-    // The config schema judges only gateways nothing else faulted: their config would repeat those errors.
-    const faulted = (g: AiGateway) => found.some((v) => v.path === g.node.path || v.path.startsWith(`${g.node.path}/`));
-    const clean: RuleContext = { ...ctx, gateways: gateways.filter((g) => !faulted(g)) };
-    const violations = [...found, ...FINAL_RULES.flatMap((rule) => runRule(rule, clean))];
-    this.violations = violations;
-    this.prepared = true;
-    if (violations.length > 0) {
-      // Also as error annotations: cdktf aborts on them even when validation is skipped, so a
-      // broken App never synthesizes an empty plan that would delete running gateways.
-      for (const v of violations) Annotations.of(v.construct ?? this.root).addError(`[${v.rule}] ${v.message}`);
-      return violations;
-    }
+  }
 
-    const entries: Record<string, LockEntry> = { ...lock.entries };
+  /** Every rule, then the final ones over the gateways no error touched: their config would only repeat those errors. */
+  private check(ctx: RuleContext): RuleReport {
+    const first = runRules(RULES, ctx);
+    const errorPaths = first.violations.filter((v) => v.level === 'error').map((v) => v.path);
+    const faulted = (g: AiGateway) => errorPaths.some((p) => p === g.node.path || p.startsWith(`${g.node.path}/`));
+    const final = runRules(FINAL_RULES, { ...ctx, gateways: ctx.gateways.filter((g) => !faulted(g)) });
+    return { violations: [...first.violations, ...final.violations], suppressed: [...first.suppressed, ...final.suppressed] };
+  }
+
+  /**
+   * Each finding as an annotation on its construct. Errors too: cdktf aborts on them even when
+   * validation is skipped, so a broken App never synthesizes an empty plan that would delete
+   * running gateways.
+   */
+  private annotate(violations: readonly Violation[]): void {
+    for (const v of violations) {
+      const on = Annotations.of(v.construct ?? this.root);
+      if (v.level === 'error') on.addError(formatViolation(v));
+      else if (v.level === 'warning') on.addWarning(formatViolation(v));
+      // An info is a note, not something to fix or suppress: printed as its message alone.
+      else on.addInfo(v.message);
+    }
+  }
+
+  /** The fleets' shared resources and each gateway's own, from its built config and sizing. */
+  private render(ctx: RuleContext): void {
     const fleetResources = new Map(this.fleets.map((fleet) => [fleet, new FleetResources(fleet, 'Resources', fleet)]));
-    for (const g of gateways) {
-      const imageTag = gatewayImageTag(g, lock.entries[g.node.path]);
+    for (const g of ctx.gateways) {
       new GatewayResources(g, 'Resources', {
         gateway: g,
         config: ctx.configOf(g).config!,
         sizing: sizeGateway(g.edition, g.spec, serverlessScaling(g.fleet)),
-        imageTag,
+        imageTag: gatewayImageTag(g, ctx.lock.entries[g.node.path]),
         fleetNamespaceRef: fleetResources.get(g.fleet)!.namespaceRef,
       });
-      const before = lock.entries[g.node.path];
-      if (before?.edition === 'dedicated' && g.spec && before.spec && before.spec !== g.spec) {
-        Annotations.of(g).addInfo(`Gateway '${g.gatewayName}': spec changes from ${before.spec} to ${g.spec}.`);
-      }
+    }
+  }
+
+  /** Records each gateway's edition, spec and image version: a Dedicated gateway's pinned tag; a Serverless one keeps what was first recorded (its channel floats). */
+  private lock(ctx: RuleContext): void {
+    if (!ctx.lock.path) return;
+    const entries: Record<string, LockEntry> = { ...ctx.lock.entries };
+    for (const g of ctx.gateways) {
+      const before = ctx.lock.entries[g.node.path];
+      const imageTag = gatewayImageTag(g, before);
       entries[g.node.path] = { edition: g.edition, ...(g.spec && { spec: g.spec }), imageVersion: g.edition === 'dedicated' ? imageTag : before?.imageVersion ?? imageTag };
     }
-    if (lock.path) writeLock(lock.path, entries);
-    return violations;
-  }
-}
-
-/**
- * A rule that throws on props it did not expect is a bug in the rule; report it with the others
- * instead of crashing synth. To name where, the rule is run again on each fleet and each gateway
- * alone: what passes alone keeps its violations, and what throws alone is reported at its path.
- */
-function runRule(rule: Rule, ctx: RuleContext): Violation[] {
-  try {
-    return rule.check(ctx);
-  } catch (whole) {
-    const alone: [IConstruct, RuleContext][] = [
-      ...ctx.fleets.map((f): [IConstruct, RuleContext] => [f, { ...ctx, fleets: [f], gateways: [] }]),
-      ...ctx.gateways.map((g): [IConstruct, RuleContext] => [g, { ...ctx, fleets: [], gateways: [g] }]),
-    ];
-    let named = false;
-    const found = alone.flatMap(([construct, one]) => {
-      try {
-        return rule.check(one);
-      } catch (e) {
-        named = true;
-        return [
-          violation(
-            rule.id,
-            construct,
-            `${construct.node.path}: rule '${rule.id}' could not check it (${(e as Error).message}): a prop has a value of an unexpected type. Check its props against their types; report this if it persists.`,
-          ),
-        ];
-      }
-    });
-    if (named) return found;
-    return [...found, { rule: rule.id, path: '', message: `rule '${rule.id}' could not check the App as a whole (${(whole as Error).message}); report this.` }];
+    writeLock(ctx.lock.path, entries);
   }
 }
 

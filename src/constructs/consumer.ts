@@ -56,11 +56,16 @@ export class Consumer extends Construct {
     return this;
   }
 
+  /**
+   * Lets the consumer call these routes; `route.grantInvoke(consumer)` is the twin and lands here.
+   * A route of another gateway is reported at synth (`foreign-references`).
+   */
   public grantRoute(...routes: GrantableRoute[]): this {
     this._routes.push(...routes);
     return this;
   }
 
+  /** Lets the consumer use these MCP servers; `server.grantAccess(consumer)` is the twin and lands here. */
   public grantMcpServer(...servers: McpServer[]): this {
     this._mcpServers.push(...servers);
     return this;

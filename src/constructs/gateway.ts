@@ -1,6 +1,6 @@
-import { Annotations, Aspects } from 'cdktf';
+import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { type CapacitySpec, type Edition, isCapacitySpec } from '../specs';
+import { type CapacitySpec, defaultMetricLabels, type Edition, GATEWAY_METRIC_LABEL, isCapacitySpec } from '../specs';
 import { AgentRoute, type AgentRouteOptions } from './agent-route';
 import { AppRegistry } from './app-registry';
 import { Consumer, type ConsumerOptions } from './consumer';
@@ -8,10 +8,10 @@ import { Domain, type DomainOptions } from './domain';
 import { Extension, type ExtensionOptions } from './extension';
 import type { AiGatewayFleet } from './fleet';
 import { McpServer, type McpServerOptions } from './mcp-server';
+import { type GatewayLatencyMetricOptions, type GatewayRequestMetricOptions, type MetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric } from './metrics';
 import { ModelRoute, type ModelRouteOptions } from './model-route';
 import { toK8sName } from './names';
-import { ServiceSource, type ServiceSourceProps } from './service-source';
-import { unservedFeatureWarnings } from './unserved-features';
+import { ServiceSource, type ServiceSourceOptions, type ServiceSourceProps } from './service-source';
 import { UpstreamService, type UpstreamServiceOptions, type UpstreamServiceProps } from './upstream-service';
 
 export interface HardwareAccelerationProps {
@@ -128,10 +128,6 @@ export interface GatewayChildren {
  * have does not compile. Children may be added at any time before synth; rendering is late.
  */
 export class AiGateway<E extends Edition = Edition> extends Construct {
-  public static isAiGateway(x: unknown): x is AiGateway {
-    return x !== null && typeof x === 'object' && (x as { [GATEWAY_SYMBOL]?: true })[GATEWAY_SYMBOL] === true;
-  }
-
   public readonly edition: E;
   public readonly fleet: AiGatewayFleet;
   public readonly gatewayName: string;
@@ -150,7 +146,6 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
 
   public constructor(fleet: AiGatewayFleet, id: string, props: AiGatewayProps & { readonly edition: E }) {
     super(fleet, id);
-    Object.defineProperty(this, GATEWAY_SYMBOL, { value: true });
     // Plain-JS callers may pass nothing: record it, and let the rules say what is missing.
     props = props ?? ({} as AiGatewayProps & { readonly edition: E });
     this.fleet = fleet;
@@ -158,8 +153,6 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
     this.edition = props.edition;
     this.gatewayName = props.gatewayName ?? toK8sName(id);
     fleet._attachGateway(this as unknown as AiGateway);
-    // At synth, once every child is attached: a warning on each construct that declares what the data plane does not serve yet.
-    Aspects.of(this).add(unservedFeatureWarnings(this as unknown as AiGateway));
   }
 
   /** The capacity spec, for a Dedicated gateway (undefined when the props name none of the catalog's: a rule reports that). */
@@ -204,15 +197,49 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
     return new UpstreamService(this, id, { ...options, gateway: this as unknown as AiGateway } as UpstreamServiceProps);
   }
 
-  public addServiceSource(id: string, options: DistributiveOmit<ServiceSourceProps, 'gateway'>): ServiceSource {
+  public addServiceSource(id: string, options: ServiceSourceOptions): ServiceSource {
     return new ServiceSource(this, id, { ...options, gateway: this as unknown as AiGateway } as ServiceSourceProps);
   }
 
   public addDomain(id: string, options: DomainOptions): Domain {
     return new Domain(this, id, { ...options, gateway: this as unknown as AiGateway });
   }
+
+  /**
+   * Requests per second (`aigw_requests_total`), of the whole gateway or of one route or consumer.
+   * Every answer counts, whatever its status.
+   */
+  public metricRequests(options: GatewayRequestMetricOptions = {}): PrometheusMetric {
+    return rateMetric('requests', metricScope(this as unknown as AiGateway, options), options);
+  }
+
+  /**
+   * Failed requests per second (`aigw_request_errors_total`), of the whole gateway or of one route or
+   * consumer: answers of status 400 or more (499 for a client that left before the answer), and
+   * streams that broke after their 200.
+   */
+  public metricErrors(options: GatewayRequestMetricOptions = {}): PrometheusMetric {
+    return rateMetric('errors', metricScope(this as unknown as AiGateway, options), options);
+  }
+
+  /** Requests per second answered 4xx (the client's faults, 499 `client_aborted` included). */
+  public metricClientErrors(options: MetricOptions = {}): PrometheusMetric {
+    return rateMetric('requests', metricScope(this as unknown as AiGateway, {}), options, ['status=~"4.."']);
+  }
+
+  /** Requests per second answered 5xx (the gateway's or an upstream's failures). */
+  public metricServerErrors(options: MetricOptions = {}): PrometheusMetric {
+    return rateMetric('requests', metricScope(this as unknown as AiGateway, {}), options, ['status=~"5.."']);
+  }
+
+  /** A quantile of the request duration in seconds (`gen_ai_server_request_duration_seconds`), of routed requests. */
+  public metricLatency(options: GatewayLatencyMetricOptions = {}): PrometheusMetric {
+    return quantileMetric('duration', metricScope(this as unknown as AiGateway, { route: options.route }), options);
+  }
+
+  /** @internal The value of the `gateway` label on this gateway's series: its name, unless a custom label named `gateway` replaces it. */
+  public _metricGatewayLabel(): string {
+    const custom = this.props.edition === 'dedicated' ? this.props.observability?.customLabels : undefined;
+    return defaultMetricLabels(this.gatewayName, custom)[GATEWAY_METRIC_LABEL];
+  }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-const GATEWAY_SYMBOL = Symbol.for('cdktf-ai-gateway.AiGateway');
-

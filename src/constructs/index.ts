@@ -13,5 +13,7 @@ export * from './policies';
 export * from './secret-ref';
 export { LOCK_FILE_CONTEXT_KEY, LOCK_FILE_NAME, type LockEntry } from './lock-file';
 export { RULES, FINAL_RULES, QUOTA_COUNTERS, type Rule, type RuleContext } from './rules';
-export type { Violation } from './violation';
+export type { Finding, RuleLevel, Violation } from './violation';
+export { Rules, type Suppression } from './suppressions';
 export { openApiDocumentToTools, openApiFileToTools, type OpenApiToolsResult } from './openapi-tools';
+export type { GatewayLatencyMetricOptions, GatewayRequestMetricOptions, LatencyMetricOptions, MetricOptions, PrometheusMetric, RequestMetricOptions, TokenMetricOptions } from './metrics';

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { attachToGateway } from './attach';
+import type { Consumer } from './consumer';
 import type { AiGateway } from './gateway';
 import { toK8sName } from './names';
 import type { SecretRef } from './secret-ref';
@@ -90,5 +91,11 @@ export class McpServer extends Construct {
 
   public get path(): string {
     return this.props.path ?? `/mcp/${this.serverName}`;
+  }
+
+  /** Lets these consumers use the server: the twin of `consumer.grantMcpServer(server)`. */
+  public grantAccess(...consumers: Consumer[]): this {
+    for (const consumer of consumers) consumer.grantMcpServer(this);
+    return this;
   }
 }

@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { attachToGateway } from './attach';
 import type { Backend } from './backend';
+import type { Consumer } from './consumer';
 import type { AiGateway } from './gateway';
+import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type RequestMetricOptions, type TokenMetricOptions } from './metrics';
 import { toK8sName } from './names';
 import type { RoutePolicyProps } from './policies';
 
@@ -74,5 +76,40 @@ export class ModelRoute extends Construct {
   public addModel(model: ModelProps): this {
     this._models.push(model);
     return this;
+  }
+
+  /** Lets these consumers call the route: the twin of `consumer.grantRoute(route)`. */
+  public grantInvoke(...consumers: Consumer[]): this {
+    for (const consumer of consumers) consumer.grantRoute(this);
+    return this;
+  }
+
+  /** Requests per second on this route (`aigw_requests_total`), of every caller or of one consumer. */
+  public metricRequests(options: RequestMetricOptions = {}): PrometheusMetric {
+    return rateMetric('requests', metricScope(this.gateway, { route: this, consumer: options.consumer }), options);
+  }
+
+  /**
+   * Failed requests per second on this route (`aigw_request_errors_total`): answers of status 400 or
+   * more (499 for a client that left before the answer), and streams that broke after their 200.
+   */
+  public metricErrors(options: RequestMetricOptions = {}): PrometheusMetric {
+    return rateMetric('errors', metricScope(this.gateway, { route: this, consumer: options.consumer }), options);
+  }
+
+  /** A quantile of the request duration in seconds on this route (`gen_ai_server_request_duration_seconds`). */
+  public metricLatency(options: LatencyMetricOptions = {}): PrometheusMetric {
+    return quantileMetric('duration', metricScope(this.gateway, { route: this }), options);
+  }
+
+  /** A quantile of the time to first token in seconds of this route's streamed answers (`gen_ai_server_time_to_first_token_seconds`). */
+  public metricTimeToFirstToken(options: LatencyMetricOptions = {}): PrometheusMetric {
+    return quantileMetric('ttft', metricScope(this.gateway, { route: this }), options);
+  }
+
+  /** Tokens per second on this route as the providers report them (`gen_ai_client_token_usage_total`), input and output or one of them. */
+  public metricTokens(options: TokenMetricOptions = {}): PrometheusMetric {
+    const labels = metricScope(this.gateway, { route: this, consumer: options.consumer });
+    return rateMetric('tokens', options.tokenType ? { ...labels, gen_ai_token_type: options.tokenType } : labels, options);
   }
 }

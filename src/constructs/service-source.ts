@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { attachToGateway } from './attach';
+import type { DistributiveOmit } from './distributive-omit';
 import type { AiGateway } from './gateway';
 import { toK8sName } from './names';
 import type { SecretRef } from './secret-ref';
@@ -14,6 +15,7 @@ export type ServiceSourceProps =
     /** @default - the construct id */
     readonly sourceName?: string;
   };
+export type ServiceSourceOptions = DistributiveOmit<ServiceSourceProps, 'gateway'>;
 
 /** A Kubernetes cluster the gateway discovers services from: its own, or one reached by kubeconfig. */
 export class ServiceSource extends Construct {

@@ -1,4 +1,3 @@
-import { Annotations, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { PORTS } from '../specs';
 import type { AiGateway, DedicatedGatewayProps } from './gateway';
@@ -81,27 +80,18 @@ export const UNSERVED_FEATURES = {
   },
 } satisfies Record<string, UnservedFeature>;
 
-/**
- * An Aspect for one gateway: once, at synth (when every child is attached), a warning on each
- * construct of the gateway that declares an unserved feature, naming it, what does not happen,
- * and what to do instead.
- */
-export function unservedFeatureWarnings(gateway: AiGateway): IAspect {
-  let warned = false;
-  return {
-    visit: (node) => {
-      if (node !== gateway || warned) return;
-      warned = true;
-      for (const [id, feature] of Object.entries(UNSERVED_FEATURES) as [string, UnservedFeature][]) {
-        for (const d of feature.declaredBy(gateway)) {
-          const of = d.construct === gateway ? '' : ` of gateway '${gateway.gatewayName}'`;
-          Annotations.of(d.construct).addWarning(
-            `[unserved:${id}] ${capitalize(d.name)} (${d.construct.node.path})${of} is not served yet: ${feature.effect}. ${feature.instead}`,
-          );
-        }
-      }
-    },
-  };
+/** One finding per construct that declares an unserved feature (see rules/unserved-features.ts). */
+export function unservedFindings(gateway: AiGateway): { construct: IConstruct; id: string; message: string }[] {
+  return (Object.entries(UNSERVED_FEATURES) as [string, UnservedFeature][]).flatMap(([id, feature]) =>
+    feature.declaredBy(gateway).map((d) => {
+      const of = d.construct === gateway ? '' : ` of gateway '${gateway.gatewayName}'`;
+      return {
+        construct: d.construct,
+        id: `unserved:${id}`,
+        message: `${capitalize(d.name)} (${d.construct.node.path})${of} is not served yet: ${feature.effect}. ${feature.instead}`,
+      };
+    }),
+  );
 }
 
 function dedicatedProps(g: AiGateway): DedicatedGatewayProps | undefined {

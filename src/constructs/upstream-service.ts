@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { attachToGateway } from './attach';
+import type { DistributiveOmit } from './distributive-omit';
 import type { AiGateway } from './gateway';
 import { toK8sName } from './names';
 import type { ServiceSource } from './service-source';
@@ -36,7 +37,6 @@ export interface KubernetesUpstreamServiceProps extends UpstreamServiceBaseProps
 
 export type UpstreamServiceProps = StaticUpstreamServiceProps | DnsUpstreamServiceProps | KubernetesUpstreamServiceProps;
 export type UpstreamServiceOptions = DistributiveOmit<UpstreamServiceProps, 'gateway'>;
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** An upstream the gateway's backends, agents or MCP servers run on. Counts toward "associated services". */
 export class UpstreamService extends Construct {

@@ -1,9 +1,30 @@
 import type { IConstruct } from 'constructs';
 
-/** One broken rule: where, and a message naming the value, the limit and the fix. */
+/**
+ * How much a finding matters. `error` fails synth; `warning` and `info` are annotations that
+ * synth prints and goes on.
+ */
+export type RuleLevel = 'error' | 'warning' | 'info';
+
+/**
+ * What a rule returns: where, and a message naming the value, the limit and the fix. The runner
+ * stamps the rule's id and level, so that no rule restates them.
+ */
+export interface Finding {
+  /** The offending construct: the finding is reported, annotated and suppressed there. */
+  readonly construct: IConstruct;
+  readonly message: string;
+  /** Only for a rule that reports a family of ids (see `Rule.findingIds`): which one. */
+  readonly id?: string;
+  /** Only when it differs from the rule's level (no-downgrade's spec-change note is `info`). */
+  readonly level?: RuleLevel;
+}
+
+/** One finding, stamped by the runner: the rule's id and level, and the construct's path. */
 export interface Violation {
-  /** The id of the rule that found it (see RULES). */
+  /** The id of the rule that found it (see RULES), or the member of its family (`quota:routes`). */
   readonly rule: string;
+  readonly level: RuleLevel;
   /** The construct path of the offending construct. */
   readonly path: string;
   readonly message: string;
@@ -16,6 +37,7 @@ export function describe(kind: string, name: string, construct: IConstruct): str
   return `${kind} '${name}' (${construct.node.path})`;
 }
 
-export function violation(rule: string, construct: IConstruct, message: string): Violation {
-  return { rule, path: construct.node.path, message, construct };
+/** A finding of the rule that returns it. */
+export function finding(construct: IConstruct, message: string): Finding {
+  return { construct, message };
 }

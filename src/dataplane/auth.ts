@@ -24,14 +24,28 @@ export function identify(snapshot: Snapshot, headers: IncomingHttpHeaders): Call
   return { kind: 'consumer', consumer };
 }
 
-export function mayUse(consumer: CompiledConsumer, route: CompiledRoute): boolean {
+function mayUse(consumer: CompiledConsumer, route: CompiledRoute): boolean {
   return consumer.all || consumer.routes.has(route.name);
 }
 
-/** Key auth for a route: 401 without a valid key, 403 without a grant. Routes without key auth admit anyone, whatever key they send. */
+/**
+ * Key auth for a route: 401 without a valid key, 403 without a grant. Routes without key auth admit
+ * anyone, whatever key they send. Called by the authorize stage only, for every kind of route.
+ */
 export function authorize(route: CompiledRoute, caller: Caller): void {
   if (!route.config.policies.keyAuth.enabled) return;
   if (caller.kind === 'unknown-key') throw Errors.badKey();
   if (caller.kind === 'anonymous') throw Errors.noKey();
   if (!mayUse(caller.consumer, route)) throw Errors.notGranted(caller.consumer.name, route.name);
+}
+
+/**
+ * Key auth for the model list, which spans the routes under one host and path: a caller sees the
+ * routes without key auth and those it is granted; 401 only when it would see nothing for want of a key.
+ */
+export function visibleRoutes<R extends CompiledRoute>(routes: readonly R[], caller: Caller): readonly R[] {
+  if (caller.kind === 'consumer') return routes.filter((r) => !r.config.policies.keyAuth.enabled || mayUse(caller.consumer, r));
+  const open = routes.filter((r) => !r.config.policies.keyAuth.enabled);
+  if (open.length === 0) throw caller.kind === 'unknown-key' ? Errors.badKey() : Errors.noKey();
+  return open;
 }

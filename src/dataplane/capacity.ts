@@ -1,4 +1,6 @@
+import { STATUS_CODES } from 'http';
 import type { Socket } from 'net';
+import { Errors, type GatewayError } from './errors';
 
 /** Time source of the QPS ceiling; tests inject a fake one. */
 export interface TickSource {
@@ -31,24 +33,22 @@ export class QpsCeiling {
   }
 }
 
-const OVER_CAPACITY_BODY = JSON.stringify({
-  error: {
-    message: "This gateway replica is at its share of the capacity spec's client connections. Retry; another replica may take it, or raise the gateway's spec.",
-    type: 'api_error',
-    param: null,
-    code: 'too_many_connections',
-  },
-});
+/**
+ * The whole answer to an excess connection, written straight to the socket (no request was read, so
+ * there is no response object): built once from the catalog's error.
+ */
+const OVER_CAPACITY = rawErrorResponse(Errors.tooManyConnections());
+
+function rawErrorResponse(error: GatewayError): string {
+  const body = error.body();
+  let head = `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\nContent-Type: application/json\r\nConnection: close\r\n`;
+  for (const [name, value] of Object.entries(error.headers)) head += `${name.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase())}: ${value}\r\n`;
+  return `${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
 
 /** An excess connection gets a clean HTTP 503 and `Connection: close`, before any request is read. */
 export function rejectConnection(socket: Socket): void {
-  socket.end(
-    'HTTP/1.1 503 Service Unavailable\r\n' +
-      'Content-Type: application/json\r\n' +
-      'Connection: close\r\n' +
-      'Retry-After: 1\r\n' +
-      `Content-Length: ${Buffer.byteLength(OVER_CAPACITY_BODY)}\r\n\r\n${OVER_CAPACITY_BODY}`,
-  );
+  socket.end(OVER_CAPACITY);
   // A client that never reads must not hold the socket.
   socket.setTimeout(5_000, () => socket.destroy());
 }

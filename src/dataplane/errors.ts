@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'http';
+import { ENDPOINTS } from './endpoints';
 
 /** The OpenAI error types clients switch on. */
 export type OpenAiErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'api_error' | 'timeout_error';
@@ -35,6 +36,21 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * Codes the access record and the `error_type` metric label carry for outcomes that send no error
+ * body (the answer had started, or nobody is left to read it): named here so that every label
+ * value comes from this file.
+ */
+export const RecordedErrors = {
+  /** The client left before any answer (nginx's 499). */
+  clientAborted: 'client_aborted',
+  /** The upstream failed after the answer's headers were sent: the client sees a cut stream. */
+  upstreamStreamFailed: 'upstream_stream_failed',
+} as const;
+
+/** Every endpoint a model route serves, for the 404 that names them: computed once from ENDPOINTS. */
+const ENDPOINT_LIST = [...Object.values(ENDPOINTS).map((e) => `/v1${e.suffix}`), '/v1/models'].join(', ').replace(/, (?=[^,]*$)/, ' or ');
+
 export const Errors = {
   badJson: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_json', `The request body is not valid JSON (${detail}). Send a JSON object.`),
   badRequest: (message: string, param: string | null = null) => new GatewayError(400, 'invalid_request_error', 'invalid_request', message, param),
@@ -63,8 +79,7 @@ export const Errors = {
     new GatewayError(403, 'permission_error', 'not_granted', `Consumer '${consumer}' has no grant to route '${route}'. Ask the gateway's owner for a grant.`),
   noRoute: (host: string, path: string) =>
     new GatewayError(404, 'not_found_error', 'route_not_found', `No route matches host '${host}' and path '${path}'. Check the base URL.`),
-  noEndpoint: (path: string) =>
-    new GatewayError(404, 'not_found_error', 'endpoint_not_found', `'${path}' is not an endpoint of this gateway. Use /v1/chat/completions, /v1/completions, /v1/embeddings or /v1/models.`),
+  noEndpoint: (path: string) => new GatewayError(404, 'not_found_error', 'endpoint_not_found', `'${path}' is not an endpoint of this gateway. Use ${ENDPOINT_LIST}.`),
   noModel: (model: string, route: string) =>
     new GatewayError(404, 'not_found_error', 'model_not_found', `The model '${model}' does not exist on route '${route}'. List the models with GET /v1/models.`, 'model'),
   tooLarge: (limit: number) =>
@@ -89,10 +104,17 @@ export const Errors = {
   pathNotAllowed: (route: string, path: string, reason: string) =>
     new GatewayError(400, 'invalid_request_error', 'path_not_allowed', `The path '${path.slice(0, 200)}' is refused on agent route '${route}': ${reason}.`),
   /** The client closed the connection before an answer: nobody reads this, it names the outcome in logs and metrics (nginx's 499). */
-  clientGone: () => new GatewayError(499, 'api_error', 'client_aborted', 'The client closed the connection before the answer.'),
+  clientGone: () => new GatewayError(499, 'api_error', RecordedErrors.clientAborted, 'The client closed the connection before the answer.'),
   upstreamUnreachable: (backend: string, detail: string) =>
     new GatewayError(502, 'api_error', 'upstream_unreachable', `The upstream '${backend}' could not be reached (${detail}). Retry later.`),
   upstreamFailed: (backend: string, status: number) => new GatewayError(502, 'api_error', 'upstream_error', `The upstream '${backend}' failed with HTTP ${status}. Retry later.`),
+  /** The upstream is rate limiting: worth another attempt; its message (scrubbed) goes to the client if none succeeds. */
+  upstreamRateLimited: (scrubbedMessage: string) => new GatewayError(429, 'rate_limit_error', 'upstream_rate_limited', scrubbedMessage),
+  /** The upstream refused the client's request (a 4xx other than 401/403/429): its status and its explanation, scrubbed. */
+  upstreamRejected: (status: number, scrubbedMessage: string) => new GatewayError(status, 'invalid_request_error', 'upstream_rejected', scrubbedMessage),
+  upstreamUntranslatable: (detail: string) =>
+    new GatewayError(502, 'api_error', 'upstream_untranslatable', `The upstream's answer could not be translated: ${detail}`),
+  upstreamNotJson: () => new GatewayError(502, 'api_error', 'upstream_untranslatable', 'The upstream answered with something that is not JSON.'),
   upstreamAuth: (backend: string) =>
     new GatewayError(502, 'api_error', 'upstream_auth_failed', `The upstream '${backend}' rejected the gateway's credentials. The gateway's operator must fix the backend's API key.`),
   upstreamTimeout: (backend: string, phase: string, ms: number) =>
@@ -110,6 +132,18 @@ export const Errors = {
     new GatewayError(503, 'api_error', 'rate_limit_unavailable', 'Rate-limit state is unavailable and this route fails closed. Retry shortly.', null, { 'retry-after': '1' }),
   circuitOpen: (model: string) =>
     new GatewayError(503, 'api_error', 'backends_cooling_down', `Every backend of model '${model}' is cooling down after repeated failures. Retry shortly.`),
+  /** A connection over the replica's share of the spec's client connections, refused before any request is read. */
+  tooManyConnections: () =>
+    new GatewayError(
+      503,
+      'api_error',
+      'too_many_connections',
+      "This gateway replica is at its share of the capacity spec's client connections. Retry; another replica may take it, or raise the gateway's spec.",
+      null,
+      { 'retry-after': '1' },
+    ),
+  /** A bug of the gateway's own (logged with its stack): the client gets a generic 500, never the details. */
+  internal: () => new GatewayError(500, 'api_error', 'internal_error', 'The gateway failed to handle the request.'),
   unavailable: () => new GatewayError(503, 'api_error', 'unavailable', 'The gateway is shutting down. Retry on another replica.'),
   overQps: (qps: number) =>
     new GatewayError(503, 'api_error', 'capacity_exceeded', `This gateway replica is at its share of the capacity spec (${qps} QPS). Retry shortly, or raise the gateway's spec.`),

@@ -1,4 +1,4 @@
-import { mayUse } from './auth';
+import { visibleRoutes } from './auth';
 import { pathHasPrefix } from './compile/route-table';
 import type { CompiledModelRoute } from './compile/snapshot';
 import { Errors } from './errors';
@@ -10,10 +10,7 @@ export function listModels(ctx: RequestContext): void {
     .routesForHost(ctx.host)
     .filter((r): r is CompiledModelRoute => r.kind === 'model' && pathHasPrefix(ctx.path, r.match.pathPrefix));
   if (routes.length === 0) throw Errors.noRoute(ctx.host, ctx.path);
-  const open = routes.filter((r) => !r.config.policies.keyAuth.enabled);
-  const caller = ctx.caller;
-  if (caller.kind !== 'consumer' && open.length === 0) throw caller.kind === 'unknown-key' ? Errors.badKey() : Errors.noKey();
-  const visible = caller.kind === 'consumer' ? routes.filter((r) => !r.config.policies.keyAuth.enabled || mayUse(caller.consumer, r)) : open;
+  const visible = visibleRoutes(routes, ctx.caller);
   const seen = new Set<string>();
   const data = visible.flatMap((r) =>
     r.models.listable().flatMap((id) => {

@@ -2,9 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import type { AccessRecord } from './access-log';
 import type { Caller } from './auth';
 import type { Cancellation } from './cancellation';
-import type { Snapshot } from './compile/snapshot';
+import type { CompiledRoute, Snapshot } from './compile/snapshot';
+import type { Endpoint } from './endpoints';
+import type { GatewayError } from './errors';
+import type { Admission } from './limits';
+import type { ModelRequest } from './model-proxy';
 
-/** What one request carries through the stages: its snapshot (kept to the end), timing and the access record. */
+/**
+ * What one request carries through the stages (stages/): its snapshot (kept to the end), timing, the
+ * access record, and what each stage found for the ones after it. Every field is set when the context
+ * is created (undefined until its stage runs), so that all contexts share one shape.
+ */
 export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -15,12 +23,23 @@ export interface RequestContext {
   readonly host: string;
   readonly path: string;
   readonly query: string;
+  /** The edge's refusal of the request line, Host or method (request-target.ts), answered by the accept stage. */
+  readonly refusal: GatewayError | undefined;
   /** Cancelled when the client goes away: ends the upstream request and any backoff wait. */
   readonly cancellation: Cancellation;
   readonly record: AccessRecord;
+  /** The identify stage: who is calling. */
   caller: Caller;
   /** The wire format of error bodies: OpenAI's, or Anthropic's for `/v1/messages`. */
-  errorFormat?: 'openai' | 'anthropic';
+  errorFormat: 'openai' | 'anthropic';
+  /** The route stage: the endpoint the path ends in (`models`: the model list), and the matched route. */
+  endpoint: Endpoint | 'models' | undefined;
+  route: CompiledRoute | undefined;
+  /** The read stage (model routes): the request, read and checked. */
+  request: ModelRequest | undefined;
+  /** The limits stage (model routes): the admission that usage settles, and the prompt tokens it pre-charged. */
+  admission: Admission | undefined;
+  promptTokens: number;
 }
 
 export function elapsedMs(since: bigint): number {

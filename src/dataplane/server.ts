@@ -355,11 +355,18 @@ export class DataPlane {
       host,
       path,
       query,
+      refusal,
       cancellation: new Cancellation(),
       caller: { kind: 'anonymous' },
+      errorFormat: 'openai',
+      endpoint: undefined,
+      route: undefined,
+      request: undefined,
+      admission: undefined,
+      promptTokens: 0,
       record: { method: req.method ?? '', path, host, status: 0, durationMs: 0 },
     };
-    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: limits.limiter }, refusal);
+    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: limits.limiter });
   }
 
   private async onAdmin(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Endpoint } from './endpoints';
-import { Errors, GatewayError } from './errors';
+import { Errors } from './errors';
 import {
   ChatChunksToMessagesStream,
   chatRequestToMessages,
@@ -9,27 +9,10 @@ import {
   messagesResponseToChat,
   TranslationError,
 } from './translate';
-import { type Usage, usageOfJson } from './usage';
-
-/** Relays one stream's SSE events: each raw event in, the frames to send out. */
-export interface StreamRelay {
-  push(event: string): string[];
-  usage(): Usage | undefined;
-  /**
-   * For a relay that passes events through: true when whole events in `chunk` need nothing from it
-   * (no usage to read or strip), so the bytes may go to the client as they are, undecoded.
-   */
-  passesUnchanged?(chunk: Buffer): boolean;
-}
-
-/** Serves a client of one protocol from a backend of another. */
-export interface Translator {
-  /** The backend endpoint that answers the client's. */
-  readonly upstreamEndpoint: Endpoint;
-  request(body: Record<string, unknown>, servedModel: string): Record<string, unknown>;
-  response(text: string, requestedModel: string): { body: string; usage?: Usage };
-  stream(includeUsage: boolean, requestedModel: string): StreamRelay;
-}
+import { upstreamErrorMessage } from './translate/error-message';
+import { identityTranslators } from './translate/identity';
+import type { Protocol, Translator } from './translate/translator';
+import { usageOfJson } from './usage';
 
 /** A translation failure: the client's request (400, naming the field) or the upstream's answer (502). */
 function translated<T>(fn: () => T): T {
@@ -38,7 +21,7 @@ function translated<T>(fn: () => T): T {
   } catch (e) {
     if (!(e instanceof TranslationError)) throw e;
     if (e.source === 'request') throw Errors.badRequest(e.message, e.param);
-    throw new GatewayError(502, 'api_error', 'upstream_untranslatable', `The upstream's answer could not be translated: ${e.message}`);
+    throw Errors.upstreamUntranslatable(e.message);
   }
 }
 
@@ -46,14 +29,15 @@ function parse(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new GatewayError(502, 'api_error', 'upstream_untranslatable', 'The upstream answered with something that is not JSON.');
+    throw Errors.upstreamNotJson();
   }
 }
 
 /** OpenAI chat clients on an Anthropic backend. */
 const openAiChatOnAnthropic: Translator = {
   upstreamEndpoint: 'messages',
-  request: (body, servedModel) => translated(() => chatRequestToMessages(body, servedModel)),
+  payload: (request, servedModel, adapter) =>
+    JSON.stringify({ ...translated(() => chatRequestToMessages(request.body, servedModel)), ...adapter.extraBody }),
   response: (text, requested) => ({
     body: JSON.stringify(translated(() => messagesResponseToChat(parse(text), requested))),
     usage: usageOfJson(text),
@@ -62,12 +46,14 @@ const openAiChatOnAnthropic: Translator = {
     const t = new MessagesStreamToChatChunks(requested, { includeUsage });
     return { push: (event) => translated(() => t.pushEvent(event)), usage: () => t.usage() };
   },
+  responseError: upstreamErrorMessage,
 };
 
 /** Claude-style clients (`/v1/messages`) on an OpenAI-compatible backend. */
 const anthropicMessagesOnOpenAi: Translator = {
   upstreamEndpoint: 'chat',
-  request: (body, servedModel) => translated(() => messagesRequestToChat(body, servedModel)),
+  payload: (request, servedModel, adapter) =>
+    JSON.stringify({ ...translated(() => messagesRequestToChat(request.body, servedModel)), ...adapter.extraBody }),
   response: (text, requested) => ({
     body: JSON.stringify(translated(() => chatResponseToMessages(parse(text), requested))),
     usage: usageOfJson(text),
@@ -76,15 +62,27 @@ const anthropicMessagesOnOpenAi: Translator = {
     const t = new ChatChunksToMessagesStream(requested);
     return { push: (event) => translated(() => t.pushEvent(event)), usage: () => t.usage() };
   },
+  responseError: upstreamErrorMessage,
 };
 
-/** Translation is a property of the (client, backend) protocol pair and the endpoint, not a branch per provider. */
-const TRANSLATORS: Partial<Record<`${'openai' | 'anthropic'}>${'openai' | 'anthropic'}:${Endpoint}`, Translator>> = {
-  'openai>anthropic:chat': openAiChatOnAnthropic,
-  'anthropic>openai:messages': anthropicMessagesOnOpenAi,
+/**
+ * Every (client protocol > backend protocol) pair, then the client's endpoint: translation is a
+ * property of the protocols, not a branch per provider. The identity pairs (`openai>openai`,
+ * `anthropic>anthropic`) are translators too, so every JSON request takes one path. Nested rather
+ * than keyed by a `client>backend:endpoint` string: looking a pair up builds no string per request.
+ */
+const TRANSLATORS: { readonly [C in Protocol]: { readonly [B in Protocol]: { readonly [E in Endpoint]?: Translator } } } = {
+  openai: {
+    openai: identityTranslators('openai'),
+    anthropic: { chat: openAiChatOnAnthropic },
+  },
+  anthropic: {
+    anthropic: identityTranslators('anthropic'),
+    openai: { messages: anthropicMessagesOnOpenAi },
+  },
 };
 
-/** The translator for a (client protocol, backend protocol) pair on an endpoint, if there is one. */
-export function translatorFor(client: 'openai' | 'anthropic', upstream: 'openai' | 'anthropic', endpoint: Endpoint): Translator | undefined {
-  return TRANSLATORS[`${client}>${upstream}:${endpoint}`];
+/** The translator for a (client protocol, backend protocol) pair on an endpoint; undefined when the pair cannot serve it. */
+export function translatorFor(client: Protocol, backend: Protocol, endpoint: Endpoint): Translator | undefined {
+  return TRANSLATORS[client][backend][endpoint];
 }

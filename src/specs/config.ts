@@ -38,12 +38,21 @@ const hostPattern = z
   .regex(/^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/, 'must be a lowercase hostname, "*.domain" or "*"');
 const pathPrefix = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be an absolute URL path starting with "/"');
 
-/** A reference to a key of a Kubernetes Secret. Secrets are never inlined in the config. */
+/**
+ * A key of a Kubernetes Secret. Only references are synthesized, never values: secrets are never
+ * inlined in the config. The constructs take this same type (src/constructs/secret-ref.ts).
+ */
+export interface SecretRef {
+  /** The Secret's name, in the gateway's namespace. */
+  readonly secretName: string;
+  /** The key inside the Secret. */
+  readonly key: string;
+}
+
 export const SecretRefSchema = z.strictObject({
   secretName: k8sName,
   key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid Secret key ([-._a-zA-Z0-9]+)'),
-});
-export type SecretRef = z.infer<typeof SecretRefSchema>;
+}) satisfies z.ZodType<SecretRef>;
 
 // ---------------------------------------------------------------- listeners and limits
 
@@ -382,13 +391,8 @@ export type AgentRouteConfig = GatewayConfig['agentRoutes'][number];
 export type ConsumerConfig = GatewayConfig['consumers'][number];
 export type McpServerConfig = GatewayConfig['mcpServers'][number];
 export type McpToolConfig = Extract<McpServerConfig, { kind: 'http-to-mcp' }>['tools'][number];
-export type ExtensionConfig = GatewayConfig['extensions'][number];
-export type WafConfig = NonNullable<GatewayConfig['waf']>;
 export type PoliciesConfig = ModelRouteConfig['policies'];
 export type RateLimitConfig = PoliciesConfig['rateLimits'][number];
-export type UpstreamServiceConfig = GatewayConfig['services'][number];
-export type ServiceSourceConfig = GatewayConfig['serviceSources'][number];
-export type DomainConfig = GatewayConfig['domains'][number];
 export type TimeoutsConfig = BackendConfig['timeouts'];
 export type RetriesConfig = BackendConfig['retries'];
 

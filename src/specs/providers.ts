@@ -9,19 +9,17 @@ export interface ProviderFacts {
   readonly protocol: 'openai' | 'anthropic';
   /** The public endpoint; undefined where every deployment has its own (Azure, vLLM, Ollama). */
   readonly defaultBaseUrl?: string;
-  /** Whether the provider needs an API key. */
-  readonly needsApiKey: boolean;
 }
 
 export const PROVIDERS: { readonly [P in ProviderType]: ProviderFacts } = {
-  'openai': { protocol: 'openai', defaultBaseUrl: 'https://api.openai.com/v1', needsApiKey: true },
-  'azure-openai': { protocol: 'openai', needsApiKey: true },
-  'dashscope': { protocol: 'openai', defaultBaseUrl: 'https://dashscope.aliyuncs.com/compatible-mode/v1', needsApiKey: true },
-  'deepseek': { protocol: 'openai', defaultBaseUrl: 'https://api.deepseek.com/v1', needsApiKey: true },
-  'vllm': { protocol: 'openai', needsApiKey: false },
-  'ollama': { protocol: 'openai', needsApiKey: false },
-  'anthropic': { protocol: 'anthropic', defaultBaseUrl: 'https://api.anthropic.com/v1', needsApiKey: true },
-  'openai-compatible': { protocol: 'openai', needsApiKey: false },
+  'openai': { protocol: 'openai', defaultBaseUrl: 'https://api.openai.com/v1' },
+  'azure-openai': { protocol: 'openai' },
+  'dashscope': { protocol: 'openai', defaultBaseUrl: 'https://dashscope.aliyuncs.com/compatible-mode/v1' },
+  'deepseek': { protocol: 'openai', defaultBaseUrl: 'https://api.deepseek.com/v1' },
+  'vllm': { protocol: 'openai' },
+  'ollama': { protocol: 'openai' },
+  'anthropic': { protocol: 'anthropic', defaultBaseUrl: 'https://api.anthropic.com/v1' },
+  'openai-compatible': { protocol: 'openai' },
 };
 
 /** Where agent routes go by default. */

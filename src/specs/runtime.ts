@@ -71,9 +71,6 @@ export const QAT_RESOURCES = {
   compression: 'qat.intel.com/dc',
 } as const;
 
-/** Environment variable that points the data plane at secrets for local use (instead of MOUNT_PATHS.secrets). */
-export const SECRETS_DIR_ENV = 'AIGW_SECRETS_DIR';
-
 /** The numeric non-root user the image runs as. */
 export const RUN_AS_USER = 10001;
 

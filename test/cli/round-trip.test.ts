@@ -1,14 +1,15 @@
 import { execFileSync } from 'child_process';
-import { mkdtempSync, readFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { request } from 'undici';
 import { freePort, spawnServe, waitReady } from './serve-process';
 import { synthesizeApp } from '../../src/cli/dev-synth';
 import { kubeletDir } from '../dataplane/config-files';
+import { tempDirs } from '../support/temp-dirs';
 
 jest.setTimeout(180_000);
 const root = join(__dirname, '..', '..');
+const tempDir = tempDirs();
 
 interface ConfigMap {
   metadata: { name: string; labels: Record<string, string> };
@@ -23,7 +24,7 @@ interface ConfigMap {
  */
 test('aigw serve runs on exactly what the example app synthesizes', async () => {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
-  const out = mkdtempSync(join(tmpdir(), 'aigw-roundtrip-'));
+  const out = tempDir('aigw-roundtrip-');
   process.env.CDKTF_CONTEXT_JSON = JSON.stringify({ 'aigw:lockFile': join(out, 'aigw.lock.json') });
   try {
     await synthesizeApp(join(root, 'examples', 'fleet'), out, new AbortController().signal);

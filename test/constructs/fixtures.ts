@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { AiGatewayFleet, type AiGatewayFleetProps, Backend } from '../../src';
 import { decodeConfigShards, type GatewayConfig } from '../../src/specs';
+import { tempDirs } from '../support/temp-dirs';
 
 export const openAi = (): Backend => Backend.openAi({ apiKey: { secretName: 'llm-keys', key: 'openai' } });
 
@@ -37,8 +37,11 @@ export function appSynth(app: App, stackName: string): TerraformJson {
   return JSON.parse(readFileSync(join(app.outdir, 'stacks', stackName, 'cdk.tf.json'), 'utf8')) as TerraformJson;
 }
 
+// The big apps' outdirs: removed after each file that imports these fixtures.
+const tempDir = tempDirs();
+
 export function bigApp(): App {
-  return new App({ outdir: mkdtempSync(join(tmpdir(), 'aigw-test-')), skipValidation: false });
+  return new App({ outdir: tempDir('aigw-test-'), skipValidation: false });
 }
 
 export function appSynthError(app: App): string {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
+import { mkdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
@@ -6,6 +6,9 @@ import { App, TerraformStack, Testing } from 'cdktf';
 import { appSynthError, fleetStack, openAi, resourcesOf, synth, synthError } from './fixtures';
 import { AiGateway, AiGatewayFleet, Backend, LOCK_FILE_CONTEXT_KEY, ModelRoute } from '../../src';
 import { locateLockFile } from '../../src/constructs/lock-file';
+import { tempDirs } from '../support/temp-dirs';
+
+const tempDir = tempDirs();
 
 const model = () => ({ name: 'gpt-4o', targets: [{ backend: openAi() }] });
 const untyped = (x: unknown): any => x;
@@ -73,7 +76,7 @@ describe('Serverless TLS at the shared endpoint', () => {
 
 describe('never an empty plan, never a silent drop', () => {
   test('with validation skipped, a violation still aborts synth (error annotation), instead of synthesizing no gateway', () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'aigw-skip-')), skipValidation: true });
+    const app = new App({ outdir: tempDir('aigw-skip-'), skipValidation: true });
     const { fleet } = fleetStack({}, app);
     fleet.addGateway('sl', { edition: 'serverless', bandwidthMbps: 999 });
     expect(appSynthError(app)).toContain('Serverless bandwidth is at most 400 Mbps, found 999');
@@ -124,7 +127,7 @@ describe('never an empty plan, never a silent drop', () => {
 
 describe('the lock file', () => {
   test('an entry the schema does not know (e.g. a mis-cased edition) fails instead of disabling the downgrade check', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'aigw-lock-')), 'aigw.lock.json');
+    const file = join(tempDir('aigw-lock-'), 'aigw.lock.json');
     writeFileSync(file, JSON.stringify({ gateways: { 'stack0/fleet/g': { edition: 'Dedicated', spec: 'aigw.small.x1', imageVersion: '1' } } }));
     const { stack, fleet } = fleetStack({}, Testing.app({ context: { [LOCK_FILE_CONTEXT_KEY]: file } }));
     fleet.addGateway('g', { edition: 'serverless' });
@@ -132,7 +135,7 @@ describe('the lock file', () => {
   });
 
   test('a Testing app never finds the project lock; a real App walks up to cdktf.json', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-proj-'));
+    const dir = tempDir('aigw-proj-');
     writeFileSync(join(dir, 'cdktf.json'), '{}');
     const nested = join(dir, 'src');
     mkdirSync(nested);

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { AnnotationMetadataEntryType, Testing } from 'cdktf';
 import { fleetStack, openAi, resourcesOf, synth, synthError } from './fixtures';
 import { type AiGatewayProps, LOCK_FILE_CONTEXT_KEY } from '../../src';
+import { tempDirs } from '../support/temp-dirs';
 
 function appWithLock(lockFile: string, props: AiGatewayProps) {
   const app = Testing.app({ context: { [LOCK_FILE_CONTEXT_KEY]: lockFile } });
@@ -16,7 +16,8 @@ function appWithLock(lockFile: string, props: AiGatewayProps) {
 const imageOf = (tf: ReturnType<typeof synth>) => resourcesOf(tf, 'kubernetes_deployment_v1').find((d) => d.metadata.name === 'aigw-prod').spec.template.spec.container[0].image;
 
 describe('aigw.lock.json: no downgrade, pinned versions', () => {
-  const lockFile = () => join(mkdtempSync(join(tmpdir(), 'aigw-lock-')), 'aigw.lock.json');
+  const tempDir = tempDirs();
+  const lockFile = () => join(tempDir('aigw-lock-'), 'aigw.lock.json');
 
   test('the first synth writes each gateway\'s edition, spec and image version', () => {
     const file = lockFile();

@@ -1,9 +1,9 @@
-import { writeFileSync, mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
+import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { appSynth, appSynthError, bigApp, fleetStack, openAi } from './fixtures';
 import { type AiGateway, type AiGatewayProps, type CapacitySpec } from '../../src';
 import { type Quota, QUOTAS, type QuotaTier } from '../../src/specs';
+import { tempDirs } from '../support/temp-dirs';
 
 // Literal limits, as the catalog page states them: a typo in the catalog must not also be in the test.
 const LIMITS: Record<Quota, Record<QuotaTier, number | null>> = {
@@ -25,7 +25,7 @@ const TIERS: Record<QuotaTier, AiGatewayProps> = {
   large: { edition: 'dedicated', spec: 'aigw.large.x1' },
 };
 
-const moduleDir = mkdtempSync(join(tmpdir(), 'aigw-ext-'));
+const moduleDir = tempDirs()('aigw-ext-');
 const modulePath = join(moduleDir, 'ext.js');
 writeFileSync(modulePath, 'module.exports = {};\n');
 

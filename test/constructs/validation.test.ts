@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { Testing } from 'cdktf';
 import { configOf, fleetStack, openAi, synth, synthError } from './fixtures';
 import { type AiGateway, AiGatewayFleet, Backend, Extension, McpServer, ModelRoute } from '../../src';
+import { tempDirs } from '../support/temp-dirs';
+
+const tempDir = tempDirs();
 
 const model = (name = 'gpt-4o') => ({ name, targets: [{ backend: openAi() }] });
 /** Props as a plain-JS caller could pass them: TypeScript is not there to stop them. */
@@ -66,7 +68,7 @@ describe('feature matrix (plain-JS callers, checked with zod)', () => {
   });
 
   test.each(['marketplace', 'custom'] as const)('a %s Extension on a Serverless gateway fails; on Dedicated it passes', (source) => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-ext-'));
+    const dir = tempDir('aigw-ext-');
     writeFileSync(join(dir, 'ext.js'), '');
     const bad = fleetStack();
     const sl = bad.fleet.addGateway('sl', { edition: 'serverless' });
@@ -173,7 +175,7 @@ describe('references and routing', () => {
   });
 
   test('an OpenAPI file is converted at synth to one tool per operation', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-oas-'));
+    const dir = tempDir('aigw-oas-');
     const file = join(dir, 'weather.json');
     writeFileSync(
       file,

@@ -1,7 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { encodeConfigShards, type GatewayConfig } from '../../src/specs';
+import { tempDirs } from '../support/temp-dirs';
+
+// Removed after each file that imports these helpers. Its users stop the servers reading a directory
+// inside the test (finally) or in afterEach, which jest runs before this afterAll.
+const tempDir = tempDirs();
 
 /** The files a gateway's ConfigMap shards project into its config volume. */
 export function shardFiles(config: GatewayConfig, maxShardRawBytes?: number): Map<string, Buffer> {
@@ -19,7 +23,7 @@ export function shardFiles(config: GatewayConfig, maxShardRawBytes?: number): Ma
  * atomically (a rename of the `..data` link), as kubelet does on update.
  */
 export function kubeletDir(files: Map<string, Buffer>): { dir: string; swap: (next: Map<string, Buffer>) => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-config-'));
+  const dir = tempDir('aigw-config-');
   let generation = 0;
   const writeGeneration = (set: Map<string, Buffer>): string => {
     const name = `..2026_11_29_00_00_0${generation++}.000000`;
@@ -41,7 +45,7 @@ export function kubeletDir(files: Map<string, Buffer>): { dir: string; swap: (ne
 }
 
 export function plainDir(files: Map<string, Buffer>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-config-'));
+  const dir = tempDir('aigw-config-');
   for (const [k, v] of files) writeFileSync(join(dir, k), v);
   return dir;
 }

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { mkdirSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { kubeletDir, plainDir, shardFiles } from './config-files';
 import { gatewayStack } from './harness';
@@ -9,6 +8,9 @@ import { FileAndEnvSecrets, loadConfigDir, secretEnvName } from '../../src/datap
 import { compileSnapshot, CompileError } from '../../src/dataplane/compile/snapshot';
 import { readConfig } from '../../src/dataplane/config-load';
 import { MAX_CONFIG_NESTING } from '../../src/specs';
+import { tempDirs } from '../support/temp-dirs';
+
+const tempDir = tempDirs();
 
 function exampleConfig(routes = 3) {
   const gateway = gatewayStack();
@@ -43,7 +45,7 @@ describe('loading the config directory', () => {
 
   test('a missing directory or an empty one is a clear failure', () => {
     expect(loadConfigDir('/nonexistent/aigw')).toEqual({ ok: false, reason: expect.stringContaining('cannot read config directory /nonexistent/aigw') });
-    expect(loadConfigDir(mkdtempSync(join(tmpdir(), 'aigw-empty-')))).toEqual({ ok: false, reason: 'no shard-NNN.meta.json file found' });
+    expect(loadConfigDir(tempDir('aigw-empty-'))).toEqual({ ok: false, reason: 'no shard-NNN.meta.json file found' });
   });
 });
 
@@ -69,7 +71,7 @@ describe('secrets', () => {
   const ref = { secretName: 'consumer-keys', key: 'alice' };
 
   test('are read from the mounted Secret files (trailing newline dropped), or from the environment', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-secrets-'));
+    const dir = tempDir('aigw-secrets-');
     mkdirSync(join(dir, 'consumer-keys'));
     writeFileSync(join(dir, 'consumer-keys', 'alice'), 'from-file\n');
     expect(new FileAndEnvSecrets(dir, {}).read(ref)).toBe('from-file');

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { readdirSync, readFileSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { run } from '../support/run';
+import { tempDirs } from '../support/temp-dirs';
 
 /**
  * A consumer's-eye test: pack the library as npm would publish it, install the tarball into a
@@ -9,6 +9,8 @@ import { run } from '../support/run';
  * published .d.ts files, and synthesize it.
  */
 const root = resolve(__dirname, '..', '..');
+// The tarball and the installed app: about 190 MB.
+const tempDir = tempDirs();
 
 const MAIN_TS = `
 import { App, TerraformStack } from 'cdktf';
@@ -27,7 +29,7 @@ app.synth();
 `;
 
 test('the packed library installs into a fresh cdktf app, type-checks and synthesizes', () => {
-  const work = mkdtempSync(join(tmpdir(), 'aigw-consumer-'));
+  const work = tempDir('aigw-consumer-');
   run('npx', ['tsc', '-p', 'tsconfig.json'], root);
   run('npm', ['pack', '--pack-destination', work, '--silent'], root);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;

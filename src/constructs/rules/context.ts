@@ -4,7 +4,7 @@ import type { AiGateway } from '../gateway';
 import type { LockState } from '../lock-file';
 import type { McpServer } from '../mcp-server';
 import type { OpenApiToolsResult } from '../openapi-tools';
-import type { Violation } from '../violation';
+import type { Finding, RuleLevel } from '../violation';
 
 /** Everything a rule may look at: the App's fleets and gateways, and what was read from disk. */
 export interface RuleContext {
@@ -18,10 +18,23 @@ export interface RuleContext {
   readonly configOf: (gateway: AiGateway) => { config?: GatewayConfig; error?: string };
 }
 
-/** A synth-time rule: a pure function of the App, one file each. */
+/**
+ * A synth-time rule: a pure function of the App, one file each. It returns findings; the runner
+ * stamps its id and level on them and honours suppressions (see suppressions.ts).
+ */
 export interface Rule {
   readonly id: string;
   /** One line for the docs. */
   readonly description: string;
-  readonly check: (ctx: RuleContext) => Violation[];
+  /** The level of its findings, unless a finding states its own. */
+  readonly level: RuleLevel;
+  /**
+   * Whether `Rules.suppress` can silence its errors. Warnings and infos can always be silenced;
+   * an error only when the rule is advisory. Otherwise the reason it cannot: what rejects the
+   * output (Kubernetes, the data plane) or what it breaks, quoted when someone tries.
+   */
+  readonly errors: { readonly suppressible: true } | { readonly suppressible: false; readonly because: string };
+  /** The ids its findings carry when not the rule's own (quotas: `quota:<quota>`); each can be suppressed by name. */
+  readonly findingIds?: readonly string[];
+  readonly check: (ctx: RuleContext) => Finding[];
 }

@@ -1,31 +1,32 @@
 import { FEATURES } from '../../specs';
-import { describe, violation, type Violation } from '../violation';
+import { describe, finding, type Finding } from '../violation';
 import type { Rule, RuleContext } from './context';
 
-function check(ctx: RuleContext): Violation[] {
+function check(ctx: RuleContext): Finding[] {
   return ctx.gateways.flatMap((g) =>
     g.children.extensions.flatMap((e) => {
       const at = describe('Extension', e.props.name, e);
-      const out: Violation[] = [];
+      const out: Finding[] = [];
       const source = e.source as string;
       if (!['system', 'marketplace', 'custom'].includes(source)) {
-        out.push(violation('extensions', e, `${at}: source must be 'system', 'marketplace' or 'custom', found ${JSON.stringify(source)}. Fix source.`));
+        out.push(finding(e, `${at}: source must be 'system', 'marketplace' or 'custom', found ${JSON.stringify(source)}. Fix source.`));
       } else if (g.edition === 'serverless' && source !== 'system') {
         const feature = source === 'custom' ? FEATURES.customExtensions : FEATURES.extensionMarketplace;
         out.push(
-          violation('extensions', e, `${at}: ${feature.feature} are not available on the Serverless edition of gateway '${g.gatewayName}' (catalog: no). Remove it, or use a Dedicated gateway.`),
+          finding(
+            e, `${at}: ${feature.feature} are not available on the Serverless edition of gateway '${g.gatewayName}' (catalog: no). Remove it, or use a Dedicated gateway.`),
         );
       }
       if (source === 'custom' && !e.props.modulePath) {
-        out.push(violation('extensions', e, `${at}: a custom extension needs modulePath, the path to its local module. Set modulePath.`));
+        out.push(finding(e, `${at}: a custom extension needs modulePath, the path to its local module. Set modulePath.`));
       } else if (source === 'custom' && typeof e.props.modulePath !== 'string') {
-        out.push(violation('extensions', e, `${at}: modulePath must be a path, found ${JSON.stringify(e.props.modulePath)}. Set modulePath.`));
+        out.push(finding(e, `${at}: modulePath must be a path, found ${JSON.stringify(e.props.modulePath)}. Set modulePath.`));
       } else if (source === 'custom' && !ctx.fileExists(e.props.modulePath as string)) {
-        out.push(violation('extensions', e, `${at}: modulePath '${e.props.modulePath}' does not exist. Fix the path (relative paths are from the working directory).`));
+        out.push(finding(e, `${at}: modulePath '${e.props.modulePath}' does not exist. Fix the path (relative paths are from the working directory).`));
       }
       const priority = e.props.priority;
       if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 1000)) {
-        out.push(violation('extensions', e, `${at}: priority must be an integer from 0 to 1000, found ${priority}. Fix priority.`));
+        out.push(finding(e, `${at}: priority must be an integer from 0 to 1000, found ${priority}. Fix priority.`));
       }
       return out;
     }),
@@ -35,5 +36,7 @@ function check(ctx: RuleContext): Violation[] {
 export const extensionsRule: Rule = {
   id: 'extensions',
   description: 'Marketplace and custom extensions only on Dedicated gateways; a custom extension names a module that exists.',
+  level: 'error',
+  errors: { suppressible: false, because: "the edition does not offer the extension (the catalog's feature matrix), or its module cannot be loaded" },
   check,
 };

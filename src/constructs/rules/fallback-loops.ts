@@ -1,16 +1,14 @@
 import type { ModelRoute } from '../model-route';
-import { describe, violation, type Violation } from '../violation';
+import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
 
-const R = 'fallback-loops';
-
-function check(route: ModelRoute): Violation[] {
+function check(route: ModelRoute): Finding[] {
   const at = describe('ModelRoute', route.routeName, route);
   const graph = new Map(route.models.map((m) => [m.name, m.fallbacks ?? []]));
-  const out: Violation[] = [];
+  const out: Finding[] = [];
   for (const [name, fallbacks] of graph) {
     for (const f of fallbacks) {
-      if (!graph.has(f)) out.push(violation(R, route, `${at}: model '${name}' falls back to '${f}', which the route does not define. Add model '${f}' or remove the fallback.`));
+      if (!graph.has(f)) out.push(finding(route, `${at}: model '${name}' falls back to '${f}', which the route does not define. Add model '${f}' or remove the fallback.`));
     }
   }
   // Depth-first search; each loop is reported once, from its smallest member.
@@ -22,7 +20,7 @@ function check(route: ModelRoute): Violation[] {
       const key = [...loop].sort().join('|');
       if (!reported.has(key)) {
         reported.add(key);
-        out.push(violation(R, route, `${at}: fallback loop ${[...loop, name].join(' → ')}. Remove one of these fallbacks.`));
+        out.push(finding(route, `${at}: fallback loop ${[...loop, name].join(' → ')}. Remove one of these fallbacks.`));
       }
       return;
     }
@@ -35,5 +33,7 @@ function check(route: ModelRoute): Violation[] {
 export const fallbackLoopsRule: Rule = {
   id: 'fallback-loops',
   description: 'Model fallbacks name models of the same route and never loop.',
+  level: 'error',
+  errors: { suppressible: false, because: 'the data plane rejects a fallback to a model the route does not define, or a loop' },
   check: (ctx) => ctx.gateways.flatMap((g) => g.children.modelRoutes.flatMap(check)),
 };

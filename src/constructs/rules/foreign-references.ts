@@ -1,6 +1,6 @@
 import type { IConstruct } from 'constructs';
 import type { AiGateway } from '../gateway';
-import { describe, violation, type Violation } from '../violation';
+import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
 import { gw } from './labels';
 
@@ -8,47 +8,45 @@ interface Owned extends IConstruct {
   readonly gateway: AiGateway;
 }
 
-function foreign(rule: string, from: Owned, fromLabel: string, what: string, target: Owned): Violation[] {
+function foreign(from: Owned, fromLabel: string, what: string, target: Owned): Finding[] {
   if (target.gateway === from.gateway) return [];
   return [
-    violation(
-      rule,
+    finding(
       from,
       `${fromLabel}: refers to ${what} (${target.node.path}) of ${gw(target.gateway)}, not of its own ${gw(from.gateway)}. Use one of ${from.gateway.gatewayName}'s, or move it to ${target.gateway.gatewayName}.`,
     ),
   ];
 }
 
-function check(g: AiGateway): Violation[] {
+function check(g: AiGateway): Finding[] {
   const c = g.children;
-  const R = 'foreign-references';
   return [
     ...c.consumers.flatMap((consumer) => {
       const at = describe('Consumer', consumer.consumerName, consumer);
       return [
-        ...consumer.grantedRoutes.flatMap((r) => foreign(R, consumer, at, `a grant to route '${r.routeName}'`, r)),
-        ...consumer.grantedMcpServers.flatMap((m) => foreign(R, consumer, at, `a grant to MCP server '${m.serverName}'`, m)),
+        ...consumer.grantedRoutes.flatMap((r) => foreign(consumer, at, `a grant to route '${r.routeName}'`, r)),
+        ...consumer.grantedMcpServers.flatMap((m) => foreign(consumer, at, `a grant to MCP server '${m.serverName}'`, m)),
       ];
     }),
     ...c.modelRoutes.flatMap((route) =>
       route.models.flatMap((m) =>
         (m.targets ?? []).flatMap((t) => {
           const service = t.backend?.props?.service;
-          return service ? foreign(R, route, describe('ModelRoute', route.routeName, route), `service '${service.serviceName}'`, service) : [];
+          return service ? foreign(route, describe('ModelRoute', route.routeName, route), `service '${service.serviceName}'`, service) : [];
         }),
       ),
     ),
     ...c.agentRoutes.flatMap((route) =>
-      route.props.service ? foreign(R, route, describe('AgentRoute', route.routeName, route), `service '${route.props.service.serviceName}'`, route.props.service) : [],
+      route.props.service ? foreign(route, describe('AgentRoute', route.routeName, route), `service '${route.props.service.serviceName}'`, route.props.service) : [],
     ),
     ...c.mcpServers.flatMap((m) =>
       m.props.kind === 'http-to-mcp' && m.props.service
-        ? foreign(R, m, describe('McpServer', m.serverName, m), `service '${m.props.service.serviceName}'`, m.props.service)
+        ? foreign(m, describe('McpServer', m.serverName, m), `service '${m.props.service.serviceName}'`, m.props.service)
         : [],
     ),
     ...c.services.flatMap((s) =>
       s.props.kind === 'kubernetes' && s.props.source
-        ? foreign(R, s, describe('UpstreamService', s.serviceName, s), `service source '${s.props.source.sourceName}'`, s.props.source)
+        ? foreign(s, describe('UpstreamService', s.serviceName, s), `service source '${s.props.source.sourceName}'`, s.props.source)
         : [],
     ),
   ];
@@ -57,5 +55,7 @@ function check(g: AiGateway): Violation[] {
 export const foreignReferencesRule: Rule = {
   id: 'foreign-references',
   description: "Grants, services and service sources belong to the same gateway as what refers to them (no grant to another gateway's route).",
+  level: 'error',
+  errors: { suppressible: false, because: "the gateway's config would refer to what it does not contain, which the data plane rejects" },
   check: (ctx) => ctx.gateways.flatMap(check),
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BANDWIDTH, CAPACITY_SPEC_NAMES, EDITIONS, type Feature, FEATURES } from '../../specs';
 import type { AiGateway } from '../gateway';
-import { violation, type Violation } from '../violation';
+import { finding, type Finding } from '../violation';
 import type { Rule } from './context';
 import { gw } from './labels';
 
@@ -74,13 +74,13 @@ const SERVERLESS_FORBIDDEN: Record<string, Feature> = {
   version: 'versionUpdates',
 };
 
-function check(g: AiGateway): Violation[] {
+function check(g: AiGateway): Finding[] {
   const props = g.props as unknown as Record<string, unknown>;
   const edition = props.edition as string;
   if (!EDITIONS.includes(edition as never)) {
-    return [violation('gateway-props', g, `${gw(g)}: edition must be 'serverless' or 'dedicated', found ${JSON.stringify(edition)}. Set edition.`)];
+    return [finding(g, `${gw(g)}: edition must be 'serverless' or 'dedicated', found ${JSON.stringify(edition)}. Set edition.`)];
   }
-  const out: Violation[] = [];
+  const out: Finding[] = [];
   const schema = edition === 'serverless' ? serverlessSchema : dedicatedSchema;
   const result = schema.safeParse(props);
   for (const issue of result.success ? [] : result.error.issues) {
@@ -88,8 +88,7 @@ function check(g: AiGateway): Violation[] {
       for (const key of issue.keys) {
         const feature = edition === 'serverless' && Object.hasOwn(SERVERLESS_FORBIDDEN, key) ? SERVERLESS_FORBIDDEN[key] : undefined;
         out.push(
-          violation(
-            'gateway-props',
+          finding(
             g,
             feature
               ? `${gw(g)}: '${key}' (${FEATURES[feature].feature}) is not available on the Serverless edition (catalog: ${catalogCell(FEATURES[feature].serverless)}). Remove '${key}', or use edition 'dedicated'.`
@@ -100,13 +99,12 @@ function check(g: AiGateway): Violation[] {
       continue;
     }
     const where = issue.path.join('.');
-    out.push(violation('gateway-props', g, `${gw(g)}: ${where} ${issue.message}, found ${JSON.stringify(valueAt(props, issue.path))}. Fix '${where}'.`));
+    out.push(finding(g, `${gw(g)}: ${where} ${issue.message}, found ${JSON.stringify(valueAt(props, issue.path))}. Fix '${where}'.`));
   }
   const bandwidth = props.bandwidthMbps;
   if (edition === 'serverless' && typeof bandwidth === 'number' && bandwidth > BANDWIDTH.serverlessMaxMbps) {
     out.push(
-      violation(
-        'gateway-props',
+      finding(
         g,
         `${gw(g)}: Serverless bandwidth is at most ${BANDWIDTH.serverlessMaxMbps} Mbps, found ${bandwidth}. Lower bandwidthMbps, or use edition 'dedicated' (default ${BANDWIDTH.dedicatedDefaultMbps} Mbps, adjustable).`,
       ),
@@ -126,5 +124,7 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
 export const gatewayPropsRule: Rule = {
   id: 'gateway-props',
   description: "A gateway's props follow the feature matrix of its edition (checked with zod, for callers TypeScript did not check), and Serverless bandwidth is at most 400 Mbps.",
+  level: 'error',
+  errors: { suppressible: false, because: "the edition does not offer the feature (the catalog's feature matrix), and the data plane rejects a config with props it does not know" },
   check: (ctx) => ctx.gateways.flatMap(check),
 };

@@ -1,20 +1,12 @@
-import { LIBRARY_VERSION } from '../../specs';
 import type { AiGatewayFleet } from '../fleet';
 import type { AiGateway, DedicatedGatewayProps } from '../gateway';
+import { gatewayImageTag } from '../image-tag';
 import type { LockEntry } from '../lock-file';
 import { DNS_LABEL_MAX, IMAGE_REPOSITORY_MAX, IMAGE_TAG_MAX, isImageRepository, isImageTag, isLabelValue } from '../names';
 import { imageChannel } from '../serverless-scaling';
-import { describe, violation, type Violation } from '../violation';
+import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
 import { gw } from './labels';
-
-const R = 'image-references';
-
-/** The image tag a gateway runs. Dedicated: pinned (prop, then lock, then this library's version). Serverless: the fleet's floating channel. */
-export function gatewayImageTag(g: AiGateway, locked: LockEntry | undefined): string {
-  if (g.edition === 'serverless') return imageChannel(g.fleet);
-  return (g.props as DedicatedGatewayProps).version ?? (locked?.edition === 'dedicated' ? locked.imageVersion : undefined) ?? LIBRARY_VERSION;
-}
 
 /**
  * Why a tag cannot be both the image tag and the `app.kubernetes.io/version` label value the
@@ -29,14 +21,13 @@ function tagProblem(tag: unknown): string | undefined {
   return undefined;
 }
 
-function checkFleet(fleet: AiGatewayFleet): Violation[] {
+function checkFleet(fleet: AiGatewayFleet): Finding[] {
   const at = describe('Fleet', fleet.node.id, fleet);
-  const out: Violation[] = [];
+  const out: Finding[] = [];
   const repository: unknown = fleet.imageRepository;
   if (typeof repository !== 'string' || !isImageRepository(repository)) {
     out.push(
-      violation(
-        R,
+      finding(
         fleet,
         `${at}: imageRepository must be an image repository without tag or digest: an optional registry host[:port], then lowercase path components ([a-z0-9] joined by '.', '_' or '-') separated by '/', at most ${IMAGE_REPOSITORY_MAX} characters; found ${JSON.stringify(repository)}. Set imageRepository as the registry has it (e.g. 'registry.example.com/team/aigw'; path components are lowercase).`,
       ),
@@ -47,8 +38,7 @@ function checkFleet(fleet: AiGatewayFleet): Violation[] {
     const problem = tagProblem(imageChannel(fleet));
     if (problem) {
       out.push(
-        violation(
-          R,
+        finding(
           fleet,
           `${at}: serverless.imageChannel ${JSON.stringify(serverless.imageChannel)} is not a valid image tag for its Serverless gateways: ${problem}. Set a tag such as 'stable' or 'release-2025.06'.`,
         ),
@@ -58,7 +48,7 @@ function checkFleet(fleet: AiGatewayFleet): Violation[] {
   return out;
 }
 
-function checkGateway(g: AiGateway, locked: LockEntry | undefined): Violation[] {
+function checkGateway(g: AiGateway, locked: LockEntry | undefined): Finding[] {
   if (g.edition !== 'dedicated') return [];
   const tag = gatewayImageTag(g, locked);
   const problem = tagProblem(tag);
@@ -66,8 +56,7 @@ function checkGateway(g: AiGateway, locked: LockEntry | undefined): Violation[] 
   const fromProp = (g.props as DedicatedGatewayProps).version !== undefined;
   const source = fromProp ? 'version' : 'the version locked in aigw.lock.json';
   return [
-    violation(
-      R,
+    finding(
       g,
       `${gw(g)}: ${source} ${JSON.stringify(tag)} is not a valid image version: ${problem}. Set version to a tag such as '1.4.2' or '1.4.2-rc.1'.`,
     ),
@@ -75,8 +64,10 @@ function checkGateway(g: AiGateway, locked: LockEntry | undefined): Violation[] 
 }
 
 export const imageReferencesRule: Rule = {
-  id: R,
+  id: 'image-references',
   description:
     "The data-plane image reference is pullable and labels well: the fleet's imageRepository is a lowercase repository name, and a Dedicated gateway's version and the fleet's serverless.imageChannel are image tags that are also valid app.kubernetes.io/version label values (at most 63 characters, starting and ending with a letter or digit).",
+  level: 'error',
+  errors: { suppressible: false, because: 'Kubernetes rejects the label, or cannot pull the image, it would produce' },
   check: (ctx) => [...ctx.fleets.flatMap(checkFleet), ...ctx.gateways.flatMap((g) => checkGateway(g, ctx.lock.entries[g.node.path]))],
 };

@@ -19,12 +19,13 @@ import { routeConflictsRule } from './route-conflicts';
 import { secretMountsRule } from './secret-mounts';
 import { serviceAnnotationsRule } from './service-annotations';
 import { uniqueNamesRule } from './unique-names';
+import { unservedFeaturesRule } from './unserved-features';
 import { upstreamUrlsRule } from './upstream-urls';
 
 export type { Rule, RuleContext } from './context';
 export { QUOTA_COUNTERS } from './quotas';
 
-/** Every synth-time rule, in the order they run. All run; every violation is reported. */
+/** Every synth-time rule, in the order they run (rules/runner.ts stamps and judges their findings). All run; every finding is reported. */
 export const RULES: readonly Rule[] = [
   fleetPropsRule,
   gatewayPropsRule,
@@ -46,6 +47,7 @@ export const RULES: readonly Rule[] = [
   secretMountsRule,
   inlineCredentialsRule,
   domainTlsRule,
+  unservedFeaturesRule,
 ];
 
 /** Runs only when every rule above passed: a config built from broken props would only repeat their errors. */

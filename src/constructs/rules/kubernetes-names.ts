@@ -3,11 +3,9 @@ import type { AiGatewayFleet } from '../fleet';
 import type { AiGateway } from '../gateway';
 import { DNS_LABEL_MAX, DNS_SUBDOMAIN_MAX, isDns1035Label, isDnsLabel, isDnsSubdomain, isLabelValue } from '../names';
 import { gatewayLabels, placementOf } from '../placement';
-import { describe, violation, type Violation } from '../violation';
+import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
 import { gw } from './labels';
-
-const R = 'kubernetes-names';
 
 /** A name or label value the render derives from the gateway name, with the rule the API server applies to it. */
 interface DerivedName {
@@ -46,9 +44,9 @@ function derivedNames(g: AiGateway): DerivedName[] {
   return names;
 }
 
-function checkGateway(g: AiGateway): Violation[] {
+function checkGateway(g: AiGateway): Finding[] {
   const name = g.gatewayName;
-  if (typeof name !== 'string') return [violation(R, g, `${gw(g)}: gatewayName must be a string, found ${JSON.stringify(name)}. Set gatewayName.`)];
+  if (typeof name !== 'string') return [finding(g, `${gw(g)}: gatewayName must be a string, found ${JSON.stringify(name)}. Set gatewayName.`)];
   const names = derivedNames(g);
   // The longest gateway name every derived name still fits: the limit minus what the render adds around the name.
   const max = Math.min(...names.filter((n) => n.fromName).map((n) => n.limit - (n.value.length - name.length)));
@@ -63,22 +61,20 @@ function checkGateway(g: AiGateway): Violation[] {
       ? `Set a gatewayName of ${charsOk ? '' : "lowercase letters, digits and '-', "}at most ${max} characters${g.edition === 'dedicated' ? ', or a shorter fleet namespace' : ''}.`
       : `The fleet namespace '${g.fleet.namespace}' leaves no room for a gateway name: set a shorter fleet namespace.`;
   return [
-    violation(
-      R,
+    finding(
       g,
       `${gw(g)}: the gateway name must be a DNS label ([a-z0-9-], starting and ending with a letter or digit) of at most ${Math.max(max, 0)} characters for ${edition}, found '${name}' (${name.length} characters)${over.length > 0 ? `: ${over.join('; ')}` : ''}. ${fix}`,
     ),
   ];
 }
 
-function checkFleet(fleet: AiGatewayFleet): Violation[] {
+function checkFleet(fleet: AiGatewayFleet): Finding[] {
   const at = describe('Fleet', fleet.node.id, fleet);
-  const out: Violation[] = [];
+  const out: Finding[] = [];
   const subdomain = (prop: string, value: unknown, what: string) => {
     if (value === undefined || (typeof value === 'string' && isDnsSubdomain(value))) return;
     out.push(
-      violation(
-        R,
+      finding(
         fleet,
         `${at}: ${prop} must be the name of ${what}, a lowercase RFC 1123 subdomain ([a-z0-9-.], starting and ending with a letter or digit, at most ${DNS_SUBDOMAIN_MAX} characters), found ${JSON.stringify(value)}. Set ${prop} to the name as Kubernetes has it (e.g. '${String(value).toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'nginx'}').`,
       ),
@@ -90,8 +86,10 @@ function checkFleet(fleet: AiGatewayFleet): Violation[] {
 }
 
 export const kubernetesNamesRule: Rule = {
-  id: R,
+  id: 'kubernetes-names',
   description:
     'Every Kubernetes name and label value derived from a gateway name fits the API server\'s rules (a Dedicated gateway\'s Redis Service `aigw-<name>-redis` and namespace `<fleet namespace>-<name>` included: the message states the longest name that fits), and a fleet\'s ingressClassName and redisAclSecretName are RFC 1123 subdomains.',
+  level: 'error',
+  errors: { suppressible: false, because: 'Kubernetes rejects the names and labels it would produce' },
   check: (ctx) => [...ctx.fleets.flatMap(checkFleet), ...ctx.gateways.flatMap(checkGateway)],
 };

@@ -1,10 +1,8 @@
 import type { IConstruct } from 'constructs';
 import type { AiGateway } from '../gateway';
 import { DNS_LABEL_MAX, DNS_SUBDOMAIN_MAX, isDnsSubdomain, isIpAddress } from '../names';
-import { describe, violation, type Violation } from '../violation';
+import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
-
-const R = 'published-hosts';
 
 /** Why a host cannot be an Ingress host (RFC 1123 subdomain, or `*.` and one; never an IP), or undefined when it can. */
 export function ingressHostProblem(host: unknown): string | undefined {
@@ -19,10 +17,10 @@ export function ingressHostProblem(host: unknown): string | undefined {
   return undefined;
 }
 
-function check(g: AiGateway): Violation[] {
-  const out: Violation[] = [];
+function check(g: AiGateway): Finding[] {
+  const out: Finding[] = [];
   const report = (construct: IConstruct, at: string, prop: string, host: unknown, problem: string) =>
-    out.push(violation(R, construct, `${at}: ${prop} ${JSON.stringify(host)} cannot be published: ${problem}. Set ${prop} to a DNS name such as 'ai.example.com' or '*.example.com'.`));
+    out.push(finding(construct, `${at}: ${prop} ${JSON.stringify(host)} cannot be published: ${problem}. Set ${prop} to a DNS name such as 'ai.example.com' or '*.example.com'.`));
   for (const d of g.children.domains) {
     const problem = ingressHostProblem(d.hostname);
     if (problem) report(d, describe('Domain', String(d.hostname), d), 'hostname', d.hostname, problem);
@@ -39,8 +37,10 @@ function check(g: AiGateway): Violation[] {
 }
 
 export const publishedHostsRule: Rule = {
-  id: R,
+  id: 'published-hosts',
   description:
     "A Domain's hostname, and a Serverless gateway's route hosts (hosts of the shared Ingress), are DNS names as Kubernetes Ingress takes them: a lowercase RFC 1123 subdomain or '*.' and one, never an IP address.",
+  level: 'error',
+  errors: { suppressible: false, because: 'Kubernetes rejects the Ingress host it would produce' },
   check: (ctx) => ctx.gateways.flatMap(check),
 };

@@ -1,6 +1,6 @@
 import { QUOTA_NAMES, type Quota, QUOTAS, quotaLimit, quotaTierOf, smallestSpecAdmitting } from '../../specs';
 import type { AiGateway } from '../gateway';
-import { violation, type Violation } from '../violation';
+import type { Finding } from '../violation';
 import type { Rule } from './context';
 import { editionLabel, gw } from './labels';
 
@@ -27,6 +27,9 @@ export const QUOTA_COUNTERS: { readonly [Q in Quota]: (g: AiGateway) => number }
   },
 };
 
+/** Each quota is its own finding id, as the catalog names it: `quota:mcpServers`. */
+const quotaId = (quota: Quota): string => `quota:${quota}`;
+
 function fix(g: AiGateway, quota: Quota, count: number, limit: number): string {
   const spec = smallestSpecAdmitting(quota, count);
   if (spec && g.edition === 'serverless') return `Use a Dedicated gateway with ${spec} or larger, or remove ${count - limit}.`;
@@ -34,7 +37,7 @@ function fix(g: AiGateway, quota: Quota, count: number, limit: number): string {
   return `No spec allows more than ${quotaLimit(quota, 'large')}: remove ${count - limit}, or split them across gateways.`;
 }
 
-function check(g: AiGateway): Violation[] {
+function check(g: AiGateway): Finding[] {
   // A Dedicated gateway without a valid spec has no quota tier: gateway-props reports the spec.
   if (g.edition === 'dedicated' && !g.spec) return [];
   const tier = quotaTierOf(g.edition, g.spec);
@@ -44,12 +47,15 @@ function check(g: AiGateway): Violation[] {
     const limit = quotaLimit(quota, tier);
     const count = QUOTA_COUNTERS[quota](g);
     if (count <= limit) return [];
-    return [violation(`quota:${quota}`, g, `${gw(g)}: ${editionLabel(g)} allows ${limit} ${QUOTAS[quota].noun}, found ${count}. ${fix(g, quota, count, limit)}`)];
+    return [{ construct: g, id: quotaId(quota), message: `${gw(g)}: ${editionLabel(g)} allows ${limit} ${QUOTAS[quota].noun}, found ${count}. ${fix(g, quota, count, limit)}` }];
   });
 }
 
 export const quotasRule: Rule = {
   id: 'quotas',
   description: 'Each of the nine per-instance quotas, counted as the catalog defines, is within the limit of the gateway\'s edition or spec family.',
+  level: 'error',
+  errors: { suppressible: false, because: "the gateway is sized and sold for its quota (the catalog): beyond it, its spec's capacity is not guaranteed" },
+  findingIds: QUOTA_NAMES.map(quotaId),
   check: (ctx) => ctx.gateways.flatMap(check),
 };

@@ -3,18 +3,18 @@ import type { IConstruct } from 'constructs';
 import type { AiGatewayFleet } from '../fleet';
 import type { AiGateway } from '../gateway';
 import { placementOf, RESERVED_GATEWAY_NAMES } from '../placement';
-import { describe, violation, type Violation } from '../violation';
+import { describe, finding, type Finding } from '../violation';
 import type { Rule, RuleContext } from './context';
 import { gw } from './labels';
 
-function duplicates<T extends IConstruct>(kind: string, items: readonly T[], nameOf: (t: T) => string, owner: string): Violation[] {
+function duplicates<T extends IConstruct>(kind: string, items: readonly T[], nameOf: (t: T) => string, owner: string): Finding[] {
   const seen = new Map<string, T>();
-  const out: Violation[] = [];
+  const out: Finding[] = [];
   for (const item of items) {
     const name = nameOf(item);
     const first = seen.get(name);
     if (first) {
-      out.push(violation('unique-names', item, `${describe(kind, name, item)}: the name is already used by ${first.node.path} in ${owner}. Give one of them another id or name.`));
+      out.push(finding(item, `${describe(kind, name, item)}: the name is already used by ${first.node.path} in ${owner}. Give one of them another id or name.`));
     } else {
       seen.set(name, item);
     }
@@ -22,7 +22,7 @@ function duplicates<T extends IConstruct>(kind: string, items: readonly T[], nam
   return out;
 }
 
-function checkGateway(g: AiGateway): Violation[] {
+function checkGateway(g: AiGateway): Finding[] {
   const c = g.children;
   const owner = gw(g);
   const out = [
@@ -36,7 +36,7 @@ function checkGateway(g: AiGateway): Violation[] {
   ];
   // Whether the name makes valid Kubernetes names is the kubernetes-names rule's.
   if ((RESERVED_GATEWAY_NAMES as readonly string[]).includes(g.gatewayName)) {
-    out.push(violation('unique-names', g, `${owner}: '${g.gatewayName}' is reserved for the fleet's shared resources (${RESERVED_GATEWAY_NAMES.join(', ')}). Set another gatewayName.`));
+    out.push(finding(g, `${owner}: '${g.gatewayName}' is reserved for the fleet's shared resources (${RESERVED_GATEWAY_NAMES.join(', ')}). Set another gatewayName.`));
   }
   return out;
 }
@@ -62,10 +62,10 @@ function clusterOf(fleet: AiGatewayFleet, defaults: Map<TerraformStack, IConstru
  * same one in one cluster (one Kubernetes provider). Stacks for other clusters or environments
  * may reuse the same ids and namespaces.
  */
-function namespacesOncePerCluster(ctx: RuleContext): Violation[] {
+function namespacesOncePerCluster(ctx: RuleContext): Finding[] {
   const defaults = new Map<TerraformStack, IConstruct>();
   const owners = new Map<IConstruct, Map<string, IConstruct>>();
-  const out: Violation[] = [];
+  const out: Finding[] = [];
   const claim = (fleet: AiGatewayFleet, namespace: string, by: IConstruct, label: string) => {
     const cluster = clusterOf(fleet, defaults);
     const claimed = owners.get(cluster) ?? new Map<string, IConstruct>();
@@ -73,8 +73,7 @@ function namespacesOncePerCluster(ctx: RuleContext): Violation[] {
     const first = claimed.get(namespace);
     if (first) {
       out.push(
-        violation(
-          'unique-names',
+        finding(
           by,
           `${label}: namespace '${namespace}' is already used by ${first.node.path} in the same cluster (${TerraformProvider.isTerraformProvider(cluster) ? `provider ${cluster.node.path}` : `stack ${cluster.node.path}`}). Set another namespace (fleet) or gatewayName.`,
         ),
@@ -92,6 +91,8 @@ export const uniqueNamesRule: Rule = {
   id: 'unique-names',
   description:
     'Gateway names are not reserved and unique in their fleet; namespaces are unique in their cluster (one Kubernetes provider); route, MCP server (and path), consumer, service, source and extension names are unique in their gateway.',
+  level: 'error',
+  errors: { suppressible: false, because: 'Kubernetes rejects a second object of the same name, and the data plane a config with two of one name' },
   check: (ctx) => [
     ...ctx.fleets.flatMap((f) => duplicates('Gateway', f.gateways, (g) => g.gatewayName, describe('Fleet', f.node.id, f))),
     ...ctx.gateways.flatMap(checkGateway),

@@ -1,9 +1,7 @@
 import type { IConstruct } from 'constructs';
 import type { AiGateway } from '../gateway';
-import { describe, violation, type Violation } from '../violation';
+import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
-
-const R = 'upstream-urls';
 
 /** Why a URL cannot be an upstream's (absolute http(s), no credentials), or undefined when it can. */
 export function upstreamUrlProblem(url: unknown): string | undefined {
@@ -15,10 +13,10 @@ export function upstreamUrlProblem(url: unknown): string | undefined {
   return undefined;
 }
 
-function check(g: AiGateway): Violation[] {
-  const out: Violation[] = [];
+function check(g: AiGateway): Finding[] {
+  const out: Finding[] = [];
   const report = (construct: IConstruct, at: string, what: string, url: unknown, problem: string, fix: string) =>
-    out.push(violation(R, construct, `${at}: ${what} ${JSON.stringify(url)} ${problem}. ${fix}`));
+    out.push(finding(construct, `${at}: ${what} ${JSON.stringify(url)} ${problem}. ${fix}`));
   const credentialsFix = (problem: string, secretProp: string) => (problem.startsWith('carries credentials') ? ` Put the credential in ${secretProp} (a SecretRef) instead.` : '');
 
   for (const route of g.children.modelRoutes) {
@@ -64,7 +62,9 @@ function check(g: AiGateway): Violation[] {
 }
 
 export const upstreamUrlsRule: Rule = {
-  id: R,
+  id: 'upstream-urls',
   description: "Every upstream URL (a Backend's baseUrl, an agent route's baseUrl, an MCP server's url or baseUrl) is an absolute http(s) URL without credentials.",
+  level: 'error',
+  errors: { suppressible: false, because: 'the data plane rejects an upstream URL that is not absolute http(s), and credentials in a URL would sit in plain config' },
   check: (ctx) => ctx.gateways.flatMap(check),
 };

@@ -11,7 +11,6 @@ import { RouteTable } from './route-table';
 export interface CompiledModel {
   readonly entry: ModelEntryConfig;
   readonly targets: readonly { readonly upstream: Upstream; readonly model: string; readonly weight: number }[];
-  readonly totalWeight: number;
   /** Fallback models of the same route, in order. */
   fallbacks: readonly CompiledModel[];
 }
@@ -96,7 +95,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
         if (!upstream) problems.push(`modelRoutes[${r}].models '${entry.name}'.targets[${i}]: backend '${t.backend}' is not defined`);
         return upstream ? [{ upstream, model: t.model, weight: t.weight }] : [];
       });
-      compiled.set(entry.name, { entry, targets, totalWeight: targets.reduce((n, t) => n + t.weight, 0), fallbacks: [] });
+      compiled.set(entry.name, { entry, targets, fallbacks: [] });
     }
     for (const model of compiled.values()) {
       model.fallbacks = model.entry.fallbacks.flatMap((f) => compiled.get(f) ?? []);

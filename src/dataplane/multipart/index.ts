@@ -1,23 +1,12 @@
 export { boundaryOf, isMultipartFormData } from './content-type';
-export { MultipartError, type MultipartErrorCode, MultipartErrors } from './errors';
-export { asBuffer } from './as-buffer';
+export { MultipartError } from './errors';
 export { parseMultipart } from './parse';
 export {
-  DEFAULT_MAX_FIELD_BYTES,
-  DEFAULT_MAX_HEADER_BYTES,
-  DEFAULT_MAX_PARTS,
   isMultipartError,
   type MultipartEvent,
   type MultipartLimits,
   MultipartParser,
 } from './parser';
-export { isFilePart, type PartInfo } from './part-headers';
-export {
-  DEFAULT_MEMORY_THRESHOLD_BYTES,
-  prepareMultipart,
-  type PrepareMultipartOptions,
-  type PreparedMultipart,
-  type RewrittenMultipart,
-} from './prepare';
+export { type PartInfo } from './part-headers';
+export { prepareMultipart, type PrepareMultipartOptions, type PreparedMultipart } from './prepare';
 export { observeBytes } from './progress';
-export { Spool } from './spool';

@@ -1,0 +1,63 @@
+import { completionTextChars } from '../completion-text';
+import { ENDPOINTS } from '../endpoints';
+import { LOG_TEXT_LIMIT } from '../log-bounds';
+import type { RequestContext } from '../request-context';
+import { estimateTextTokens } from '../token-estimate';
+import type { Translator } from '../translate/translator';
+import type { UpstreamResponse } from '../upstream-call';
+import { relayBody } from './relay-body';
+import { relayEvents } from './relay-events';
+import type { Attempt, ModelRequest, ProxyEvents } from './types';
+import { checkStatus } from './upstream-errors';
+
+/** The upstream answered: check its status, then relay its body (SSE, translated JSON, or bytes as they are). */
+export async function relayResponse(
+  ctx: RequestContext,
+  attempt: Attempt,
+  request: ModelRequest,
+  events: ProxyEvents,
+  response: UpstreamResponse,
+  translator: Translator,
+): Promise<void> {
+  const { upstream, servedModel } = attempt;
+  const { endpoint, stream, clientWantsUsage } = request;
+  await checkStatus(response, upstream, translator);
+
+  const contentType = String(response.headers['content-type'] ?? (stream ? 'text/event-stream' : 'application/json'));
+  events.onFirstByte();
+  const out: Record<string, string> = { 'x-aigw-served-model': headerSafe(servedModel) ? servedModel : attempt.targetModel };
+  if (stream && contentType.startsWith('text/event-stream')) {
+    ctx.res.writeHead(200, { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    await relayEvents(ctx, response, translator.stream(clientWantsUsage, request.requested), events, upstream.scrubber.stream());
+  } else if (translator.response) {
+    // A translated answer is one JSON document: read it whole (a non-streamed completion), map it, send it.
+    const translated = translator.response(await response.text(), request.requested);
+    if (translated.usage) events.onUsage(translated.usage);
+    else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(translated.body))));
+    const body = upstream.scrubber.text(translated.body);
+    ctx.res.writeHead(200, { ...out, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    ctx.res.end(body);
+  } else {
+    // The identity translators' answer: the upstream's bytes as they arrive. A JSON answer may echo
+    // the key (a debug field, a prompt that quoted it); an image or audio answer is the model's bytes.
+    const binary = ENDPOINTS[endpoint].binaryResponse === true;
+    const scrubber = binary || !upstream.scrubber.active ? undefined : upstream.scrubber;
+    await relayBody(ctx, response, events, !binary, { ...out, 'content-type': contentType }, contentLengthOf(response.headers['content-length']), scrubber);
+  }
+}
+
+/**
+ * Whether a model name can be a response header value as it is. A `*` target sends the client's own
+ * string, which may be 1 MiB long or hold control characters (Node refuses those in a header): then
+ * the header names the configured entry instead.
+ */
+function headerSafe(name: string): boolean {
+  return name.length <= LOG_TEXT_LIMIT && /^[\x20-\x7e]*$/.test(name);
+}
+
+/** The upstream's declared body length, when it is one number (so the client gets it too, and no chunked framing). */
+function contentLengthOf(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}

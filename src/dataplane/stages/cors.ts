@@ -1,0 +1,11 @@
+import { applyCors } from '../cors';
+import { ANSWERED, type Stage } from './stage';
+
+/**
+ * The route's CORS: a preflight is answered here, before auth and before the endpoint is checked,
+ * because browsers send preflights without credentials; other responses get the allow-origin header.
+ */
+export const cors: Stage = {
+  name: 'cors',
+  run: (ctx) => (applyCors(ctx, ctx.route!.config.policies.cors) ? ANSWERED : undefined),
+};

@@ -1,0 +1,22 @@
+import { Errors } from '../errors';
+import { listModels } from '../models-endpoint';
+import { ANSWERED, type Stage } from './stage';
+
+/**
+ * What a model route is asked for, checked before the caller is: `GET …/v1/models` is answered here
+ * (each caller sees the routes it may use), any other endpoint must be one the gateway serves, by POST.
+ * Agent routes take any path and method (the agent proxy checks them).
+ */
+export const endpoint: Stage = {
+  name: 'endpoint',
+  run: (ctx) => {
+    if (ctx.route!.kind !== 'model') return undefined;
+    if (ctx.endpoint === 'models' && ctx.req.method === 'GET') {
+      listModels(ctx);
+      return ANSWERED;
+    }
+    if (ctx.endpoint === undefined || ctx.endpoint === 'models') throw Errors.noEndpoint(ctx.path);
+    if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
+    return undefined;
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * The metrics contract: every metric the data plane exposes on `/metrics`, with its name, help
+ * text, label names and buckets, stated once. The data plane builds its prom-client metrics from
+ * this table, and the constructs' metric helpers (`gateway.metricRequests()`, `route.metricErrors()`
+ * …) read the same names and labels, so a dashboard built from the helpers names series that exist.
+ *
+ * Names follow the OpenTelemetry GenAI semantic conventions where they fit
+ * (`gen_ai.server.request.duration`, `gen_ai.server.time_to_first_token`, `gen_ai.client.token.usage`),
+ * with the gateway's own dimensions: route and consumer.
+ */
+
+/** One metric as `/metrics` lists it. */
+export interface MetricSpec {
+  /** The metric family's name (a histogram's samples add `_bucket`, `_sum` and `_count`). */
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
+  /** The labels the data plane sets per sample, besides the default labels on every series. */
+  readonly labelNames: readonly string[];
+  /** Upper bounds of a histogram's buckets, in the metric's unit. */
+  readonly buckets?: readonly number[];
+}
+
+/** The data plane's own metrics, in the order `/metrics` lists them. */
+export const METRICS = {
+  requests: {
+    name: 'aigw_requests_total',
+    type: 'counter',
+    help: 'Requests by route, consumer, requested and served model, and HTTP status',
+    labelNames: ['route', 'consumer', 'gen_ai_request_model', 'gen_ai_response_model', 'status'],
+  },
+  errors: {
+    name: 'aigw_request_errors_total',
+    type: 'counter',
+    help: 'Failed requests by route, consumer, requested model and error type (the OpenAI error code)',
+    labelNames: ['route', 'consumer', 'gen_ai_request_model', 'error_type'],
+  },
+  duration: {
+    name: 'gen_ai_server_request_duration_seconds',
+    type: 'histogram',
+    help: 'Time from request received to the last response byte',
+    labelNames: ['route', 'gen_ai_request_model', 'gen_ai_provider_name'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+  },
+  ttft: {
+    name: 'gen_ai_server_time_to_first_token_seconds',
+    type: 'histogram',
+    help: 'Time from request received to the first content chunk of a streamed response',
+    labelNames: ['route', 'gen_ai_request_model', 'gen_ai_provider_name'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+  },
+  tokens: {
+    name: 'gen_ai_client_token_usage_total',
+    type: 'counter',
+    help: 'Tokens by route, consumer, requested model and type (input or output), as the provider reports them',
+    labelNames: ['route', 'consumer', 'gen_ai_request_model', 'gen_ai_token_type'],
+  },
+  connections: {
+    name: 'aigw_client_connections',
+    type: 'gauge',
+    help: 'Open client connections on this replica',
+    labelNames: [],
+  },
+  capacityRejections: {
+    name: 'aigw_capacity_rejections_total',
+    type: 'counter',
+    help: 'Connections and requests refused because the replica is at its share of the spec (reason: connections or qps)',
+    labelNames: ['reason'],
+  },
+  configReloads: {
+    name: 'aigw_config_reloads_total',
+    type: 'counter',
+    help: 'Config reload attempts by result: applied, unchanged or rejected (the last good config keeps serving)',
+    labelNames: ['result'],
+  },
+  rateLimitDecisions: {
+    name: 'aigw_ratelimit_decisions_total',
+    type: 'counter',
+    help: 'Rate-limit decisions: allowed, limited, and failOpen/failClosed while Redis is unreachable or not answering (decided at once, without asking Redis)',
+    labelNames: ['decision'],
+  },
+  rateLimitBackendErrors: {
+    name: 'aigw_ratelimit_backend_errors_total',
+    type: 'counter',
+    help: 'Rate-limit store (Redis) errors by operation (admit, settle)',
+    labelNames: ['op'],
+  },
+  configSwapSeconds: {
+    name: 'aigw_config_swap_duration_seconds',
+    type: 'histogram',
+    help: 'Time to read, validate and compile a new config before it is swapped in',
+    labelNames: [],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2],
+  },
+  configUnserved: {
+    name: 'aigw_config_unserved',
+    type: 'gauge',
+    help: 'Config fields that are set but not served by this data plane version yet (1), by field; 0 when unset',
+    labelNames: ['field'],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** The label names a metric's samples carry (besides the default labels). */
+export type MetricLabelName<K extends MetricKey> = (typeof METRICS)[K]['labelNames'][number];
+
+/** The default label on every series: the gateway's name (`metadata.name` of its config). */
+export const GATEWAY_METRIC_LABEL = 'gateway';
+
+/**
+ * The labels on every series of a gateway: its name, then the custom labels, which win on a clash
+ * (a custom `gateway` label replaces the name).
+ */
+export function defaultMetricLabels(gatewayName: string, customLabels: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { [GATEWAY_METRIC_LABEL]: gatewayName, ...customLabels };
+}
