@@ -61,6 +61,15 @@ export class CircuitBreaker {
     this.trialInFlight = false;
   }
 
+  /**
+   * The attempt ended saying nothing about the backend (the client left, or its own request was at
+   * fault): a half-open trial slot it held is given back, so the next request can be the trial.
+   * Without this, a trial that ends that way would keep the circuit from ever closing.
+   */
+  public abandon(): void {
+    this.trialInFlight = false;
+  }
+
   public failure(): void {
     this.trialInFlight = false;
     this.failures++;

@@ -184,3 +184,33 @@ async function waitFor(condition: () => boolean, describe: () => string = () => 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('a client fault during the half-open trial gives the trial back', () => {
+  test('after a truncated upload was the trial request, the next requests still reach the backend and close the circuit', async () => {
+    const sim = await UpstreamSimulator.start();
+    const gateway = gatewayStack();
+    const backend = simulatedBackend(sim, { provider: 'openai', retries: { attempts: 0 }, circuitBreaker: { failureThreshold: 1, cooldownMs: 300 } });
+    const route = gateway.addModelRoute('audio', { pathPrefix: '/audio', models: [{ name: 'whisper', targets: [{ backend, model: 'whisper-1' }] }] });
+    gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
+    const gw = await start(gateway);
+    try {
+      // One backend failure opens the circuit (threshold 1).
+      sim.failNext({ status: 500 });
+      const chat = () => client(gw, CONSUMER_KEYS.alice, '/audio').chat.completions.create({ model: 'whisper', messages: [{ role: 'user', content: 'hi' }] });
+      await expect(chat()).rejects.toMatchObject({ status: 502 });
+      await new Promise((r) => setTimeout(r, 400));
+      // Half-open: a truncated upload takes the trial slot, and is the client's fault (400).
+      const raw = new RawClient(gw.url);
+      raw.head('/audio/v1/audio/transcriptions', { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Transfer-Encoding': 'chunked' });
+      raw.write(httpChunk(uploadHead()));
+      raw.write(httpChunk(Buffer.alloc(512, 1)));
+      raw.write(Buffer.from('0\r\n\r\n'));
+      expect(await raw.answer()).toEqual({ status: 400, code: 'multipart_malformed' });
+      // The trial slot is free again: the next request is the trial, succeeds, and closes the circuit.
+      for (let i = 0; i < 3; i++) expect((await chat()).choices[0].message.content).toBeTruthy();
+    } finally {
+      await gw.close();
+      await sim.close();
+    }
+  });
+});

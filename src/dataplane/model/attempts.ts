@@ -35,10 +35,14 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
           if (!(e instanceof RetryableFailure)) {
             // The upstream answered (e.g. 400): it is alive, whatever it thought of the request.
             if (e instanceof GatewayError && e.code === 'upstream_rejected') breaker.success();
+            else breaker.abandon();
             throw e;
           }
           // A client that went away says nothing about the backend: its circuit is not charged.
-          if (ctx.cancellation.cancelled) throw e.error;
+          if (ctx.cancellation.cancelled) {
+            breaker.abandon();
+            throw e.error;
+          }
           breaker.failure();
           last = e.error;
           if (retry >= retries || !e.retriesSameBackend(config.retries.onStatus)) break;
