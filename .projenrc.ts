@@ -92,6 +92,9 @@ const project = new typescript.TypeScriptProject({
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       collectCoverage: false,
+      // A hang detector, not a timing claim: files that start gateways and simulators run side by side on a
+      // 2-core CI machine, where a first test that loads cdktf and the SDKs cold took longer than jest's 5 s default.
+      testTimeout: 30_000,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/types/'],
     },
