@@ -1,3 +1,5 @@
+import type { WireProtocol } from '../specs';
+
 /** The client-facing endpoints of the model proxy, and what each one carries. */
 export type Endpoint =
   | 'chat'
@@ -14,7 +16,7 @@ export interface EndpointSpec {
   /** The path's ending, after any route prefix (`/v1/chat/completions`, `/team/v1/messages`). */
   readonly suffix: string;
   /** The API family a client of this endpoint speaks. */
-  readonly protocol: 'openai' | 'anthropic';
+  readonly protocol: WireProtocol;
   /** How the request body arrives. */
   readonly body: 'json' | 'multipart';
   /** Whether `stream: true` asks for SSE. */

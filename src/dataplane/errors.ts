@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'http';
+import type { WireProtocol } from '../specs';
 import { ENDPOINTS } from './endpoints';
 
 /** The OpenAI error types clients switch on. */
@@ -30,7 +31,7 @@ export class GatewayError extends Error {
     super(message);
   }
 
-  public body(format: 'openai' | 'anthropic' = 'openai'): string {
+  public body(format: WireProtocol = 'openai'): string {
     if (format === 'anthropic') return JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPES[this.type], message: this.message } });
     return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });
   }
@@ -149,7 +150,7 @@ export const Errors = {
     new GatewayError(503, 'api_error', 'capacity_exceeded', `This gateway replica is at its share of the capacity spec (${qps} QPS). Retry shortly, or raise the gateway's spec.`),
 };
 
-export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}, format: 'openai' | 'anthropic' = 'openai'): void {
+export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}, format: WireProtocol = 'openai'): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,13 +1,13 @@
-import type { BackendConfig, ProviderType } from '../specs';
+import { type BackendConfig, PROVIDERS, type ProviderFacts, type ProviderType } from '../specs';
 import { ENDPOINTS, type Endpoint } from './endpoints';
 
 /**
- * How to talk to one provider: its API family, where an endpoint lives under the base URL, how the
- * key is sent. Adding a provider is adding an entry; a protocol it does not speak natively is
- * served through a translator (see translators.ts), chosen by protocol, not by provider.
+ * How the data plane talks to one provider: where an endpoint lives under the base URL, how the key
+ * is sent. Its API family (`protocol`) and public endpoint are the catalog's (specs/providers.ts),
+ * stated there once. Adding a provider is an entry there and one here; a protocol it does not speak
+ * natively is served through a translator (see translators.ts), chosen by protocol, not by provider.
  */
-export interface ProviderAdapter {
-  readonly protocol: 'openai' | 'anthropic';
+interface ProviderWire {
   /** The upstream path and query for an endpoint and served model; undefined where the provider has no such endpoint. */
   readonly path: (basePath: string, endpoint: Endpoint, model: string, backend: BackendConfig) => string | undefined;
   /** Headers that carry the credential. */
@@ -20,25 +20,26 @@ export interface ProviderAdapter {
   readonly streamUsage: boolean;
 }
 
+/** A provider as the data plane uses it: the catalog's facts and the wire details. */
+export type ProviderAdapter = ProviderWire & Pick<ProviderFacts, 'protocol'>;
+
 /** Where each OpenAI endpoint lives under an OpenAI-style base URL (`…/v1`). */
 const OPENAI_PATHS: { readonly [E in Endpoint]?: string } = Object.fromEntries(
   (Object.keys(ENDPOINTS) as Endpoint[]).filter((e) => ENDPOINTS[e].protocol === 'openai').map((e) => [e, ENDPOINTS[e].suffix]),
 );
 
 const bearer = (apiKey: string) => ({ authorization: `Bearer ${apiKey}` });
-const openAiStyle: ProviderAdapter = {
-  protocol: 'openai',
+const openAiStyle: ProviderWire = {
   path: (basePath, endpoint) => (OPENAI_PATHS[endpoint] === undefined ? undefined : `${basePath}${OPENAI_PATHS[endpoint]}`),
   authHeaders: bearer,
   streamUsage: true,
 };
 
-export const PROVIDER_ADAPTERS: { readonly [P in ProviderType]?: ProviderAdapter } = {
+const WIRE: { readonly [P in ProviderType]?: ProviderWire } = {
   // https://platform.openai.com/docs/api-reference: base https://api.openai.com/v1
   'openai': openAiStyle,
   // Azure OpenAI: {endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…, key in `api-key`.
   'azure-openai': {
-    protocol: 'openai',
     path: (basePath, endpoint, model, backend) => {
       const suffix = OPENAI_PATHS[endpoint];
       if (suffix === undefined) return undefined;
@@ -59,10 +60,14 @@ export const PROVIDER_ADAPTERS: { readonly [P in ProviderType]?: ProviderAdapter
   'openai-compatible': openAiStyle,
   // Anthropic Messages API: base https://api.anthropic.com/v1, key in `x-api-key`, a version header.
   'anthropic': {
-    protocol: 'anthropic',
     path: (basePath, endpoint) => (endpoint === 'messages' ? `${basePath}/messages` : undefined),
     authHeaders: (apiKey) => ({ 'x-api-key': apiKey }),
     headers: { 'anthropic-version': '2023-06-01' },
     streamUsage: false,
   },
 };
+
+/** Each provider this data plane serves, its protocol from the catalog; a provider without wire details is not served (a load-time error names it). */
+export const PROVIDER_ADAPTERS: { readonly [P in ProviderType]?: ProviderAdapter } = Object.fromEntries(
+  (Object.keys(WIRE) as ProviderType[]).map((p) => [p, { ...WIRE[p]!, protocol: PROVIDERS[p].protocol }]),
+);

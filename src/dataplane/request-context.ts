@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'http';
+import type { WireProtocol } from '../specs';
 import type { AccessRecord } from './access-log';
 import type { Caller } from './auth';
 import type { Cancellation } from './cancellation';
@@ -31,7 +32,7 @@ export interface RequestContext {
   /** The identify stage: who is calling. */
   caller: Caller;
   /** The wire format of error bodies: OpenAI's, or Anthropic's for `/v1/messages`. */
-  errorFormat: 'openai' | 'anthropic';
+  errorFormat: WireProtocol;
   /** The route stage: the endpoint the path ends in (`models`: the model list), and the matched route. */
   endpoint: Endpoint | 'models' | undefined;
   route: CompiledRoute | undefined;

@@ -11,7 +11,8 @@ import {
 } from './translate';
 import { upstreamErrorMessage } from './translate/error-message';
 import { identityTranslators } from './translate/identity';
-import type { Protocol, Translator } from './translate/translator';
+import type { WireProtocol } from '../specs';
+import type { Translator } from './translate/translator';
 import { usageOfJson } from './usage';
 
 /** A translation failure: the client's request (400, naming the field) or the upstream's answer (502). */
@@ -71,7 +72,7 @@ const anthropicMessagesOnOpenAi: Translator = {
  * `anthropic>anthropic`) are translators too, so every JSON request takes one path. Nested rather
  * than keyed by a `client>backend:endpoint` string: looking a pair up builds no string per request.
  */
-const TRANSLATORS: { readonly [C in Protocol]: { readonly [B in Protocol]: { readonly [E in Endpoint]?: Translator } } } = {
+const TRANSLATORS: { readonly [C in WireProtocol]: { readonly [B in WireProtocol]: { readonly [E in Endpoint]?: Translator } } } = {
   openai: {
     openai: identityTranslators('openai'),
     anthropic: { chat: openAiChatOnAnthropic },
@@ -83,6 +84,6 @@ const TRANSLATORS: { readonly [C in Protocol]: { readonly [B in Protocol]: { rea
 };
 
 /** The translator for a (client protocol, backend protocol) pair on an endpoint; undefined when the pair cannot serve it. */
-export function translatorFor(client: Protocol, backend: Protocol, endpoint: Endpoint): Translator | undefined {
+export function translatorFor(client: WireProtocol, backend: WireProtocol, endpoint: Endpoint): Translator | undefined {
   return TRANSLATORS[client][backend][endpoint];
 }

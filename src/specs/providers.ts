@@ -1,12 +1,18 @@
 import type { ProviderType } from './config';
 
 /**
+ * A wire protocol: the API family a client speaks to the gateway, or a backend speaks to it. Errors
+ * are answered in the client's; a translator bridges a client's and a backend's when they differ.
+ */
+export type WireProtocol = 'openai' | 'anthropic';
+
+/**
  * What the constructs need to know of each provider: the wire protocol it speaks and its public
  * endpoint. The data plane's provider table (paths, auth headers, translation) builds on this.
  */
 export interface ProviderFacts {
   /** The API family: OpenAI chat completions, or Anthropic messages. */
-  readonly protocol: 'openai' | 'anthropic';
+  readonly protocol: WireProtocol;
   /** The public endpoint; undefined where every deployment has its own (Azure, vLLM, Ollama). */
   readonly defaultBaseUrl?: string;
 }

@@ -1,6 +1,9 @@
 import { createHash } from 'crypto';
-import type { AgentRouteConfig, ConsumerConfig, GatewayConfig, ModelEntryConfig, ModelRouteConfig, SecretRef } from '../../specs';
+import type { AgentRouteConfig, ConsumerConfig, GatewayConfig, ModelEntryConfig, ModelRouteConfig, PoliciesConfig, SecretRef } from '../../specs';
 import { type AgentPaths, compileAgentPaths } from '../agent-path';
+import { DEFAULT_BODY_TIMEOUT_MS } from '../body';
+import { DEFAULT_MAX_JSON_DEPTH } from '../json-shape';
+import { compileLimitPlan, type LimitPlan } from '../limits/plan';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
 import { createUpstream, type Upstream } from '../upstream';
@@ -15,24 +18,37 @@ export interface CompiledModel {
   fallbacks: readonly CompiledModel[];
 }
 
-export interface CompiledModelRoute {
-  readonly kind: 'model';
+/** A route's rate limits as the limits stage applies them; a route without any has none, and the stage costs it nothing. */
+export interface CompiledLimits {
+  readonly plan: LimitPlan;
+  readonly onRedisUnavailable: PoliciesConfig['onRedisUnavailable'];
+}
+
+interface CompiledRouteBase {
   readonly name: string;
+  readonly maxBodyBytes: number;
+  readonly limits: CompiledLimits | undefined;
+}
+
+export interface CompiledModelRoute extends CompiledRouteBase {
+  readonly kind: 'model';
   readonly match: ModelRouteConfig['match'];
   readonly config: ModelRouteConfig;
   readonly models: ModelMatcher<CompiledModel>;
-  readonly maxBodyBytes: number;
+  /** The route's own first-byte and total timeouts, where it overrides its backends'. */
+  readonly timeouts: PoliciesConfig['timeouts'];
 }
 
-export interface CompiledAgentRoute {
+export interface CompiledAgentRoute extends CompiledRouteBase {
   readonly kind: 'agent';
-  readonly name: string;
   readonly match: AgentRouteConfig['match'];
   readonly config: AgentRouteConfig;
   readonly upstream: Upstream;
-  readonly maxBodyBytes: number;
   /** Where a request's path may go upstream (prefix kept, Model Studio app pinned). */
   readonly paths: AgentPaths;
+  /** The agent's deadlines: the route policy's overrides, else the route's own timeouts. */
+  readonly firstByteMs: number;
+  readonly totalMs: number;
 }
 
 export type CompiledRoute = CompiledModelRoute | CompiledAgentRoute;
@@ -53,6 +69,9 @@ export interface Snapshot {
   /** Consumers by the sha256 of their API key. */
   readonly consumersByDigest: ReadonlyMap<string, CompiledConsumer>;
   readonly upstreams: ReadonlyMap<string, Upstream>;
+  /** `limits.bodyTimeoutMs` and `limits.maxJsonDepth`, their defaults applied. */
+  readonly bodyTimeoutMs: number;
+  readonly maxJsonDepth: number;
 }
 
 export class CompileError extends Error {
@@ -86,6 +105,8 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
   });
 
   const maxBody = (policies: { maxBodyBytes?: number }) => policies.maxBodyBytes ?? config.limits.maxBodyBytes;
+  const limits = (route: string, policies: PoliciesConfig, rules = policies.rateLimits): CompiledLimits | undefined =>
+    rules.length === 0 ? undefined : { plan: compileLimitPlan(route, rules), onRedisUnavailable: policies.onRedisUnavailable };
   const routes: CompiledRoute[] = [];
   config.modelRoutes.forEach((route, r) => {
     const compiled = new Map<string, CompiledModel>();
@@ -107,6 +128,8 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       config: route,
       models: new ModelMatcher([...compiled.values()].map((m) => ({ entry: m.entry, model: m }))),
       maxBodyBytes: maxBody(route.policies),
+      limits: limits(route.name, route.policies),
+      timeouts: route.policies.timeouts,
     });
   });
   config.agentRoutes.forEach((route, r) => {
@@ -132,7 +155,11 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       config: route,
       upstream,
       maxBodyBytes: maxBody(route.policies),
+      // Agents report no token usage: their request limits only.
+      limits: limits(route.name, route.policies, route.policies.rateLimits.filter((r) => r.kind === 'requests')),
       paths: compileAgentPaths(route),
+      firstByteMs: route.policies.timeouts?.firstByteMs ?? route.timeouts.firstByteMs,
+      totalMs: route.policies.timeouts?.totalMs ?? route.timeouts.totalMs,
     });
   });
 
@@ -157,7 +184,15 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     for (const u of upstreams.values()) void u.pool.destroy();
     throw new CompileError(problems);
   }
-  return { config, hash, routes: new RouteTable(routes), consumersByDigest, upstreams };
+  return {
+    config,
+    hash,
+    routes: new RouteTable(routes),
+    consumersByDigest,
+    upstreams,
+    bodyTimeoutMs: config.limits.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+    maxJsonDepth: config.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+  };
 }
 
 /** Releases a snapshot's upstream pools once no request holds it. */

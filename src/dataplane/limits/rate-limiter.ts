@@ -2,18 +2,16 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock';
 import { retryAfterSeconds } from './duration';
 import { rateLimitHeaders, type RuleUsage } from './headers';
-import { counterKeyBase } from './keys';
+import { callerKeyPart, type LimitPlan } from './plan';
 import type { ConsumeEntry, LimitStore } from './store';
 import { windowBounds } from './windows';
 import type { RateLimitConfig } from '../../specs';
 
 export interface RateLimitRequest {
-  /** The matched route's name. */
-  readonly route: string;
+  /** The matched route's rules, compiled with the config (plan.ts). */
+  readonly plan: LimitPlan;
   /** The identified consumer; absent for anonymous callers, who share one budget. */
   readonly consumer?: string;
-  /** The route's rules. */
-  readonly rules: readonly RateLimitConfig[];
   /** Estimated tokens of the request, pre-charged to token rules (at least 1). */
   readonly tokenEstimate: number;
   readonly onRedisUnavailable: 'failOpen' | 'failClosed';
@@ -53,22 +51,9 @@ export interface RateLimiterOptions {
   readonly ttlGraceMs?: number;
 }
 
-/** At most this many (route, caller) counter plans are kept: a few MB. */
-const MAX_CACHED_PLANS = 50_000;
-
-/** A counter a caller's requests on a route check: its key without the window start, and the rules on it. */
-interface CounterPlan {
-  readonly keyBase: string;
-  readonly window: RateLimitConfig['window'];
-  readonly kind: RateLimitConfig['kind'];
-  /** The smallest limit of `rules`. */
-  limit: number;
-  readonly rules: RateLimitConfig[];
-}
-
 /** One counter with the rules that check it (same scope, kind and window); its limit is the smallest. */
 interface Check extends ConsumeEntry {
-  readonly rules: RateLimitConfig[];
+  readonly rules: readonly RateLimitConfig[];
   readonly windowEnd: number;
   readonly kind: RateLimitConfig['kind'];
 }
@@ -89,9 +74,6 @@ export class RateLimiter {
   private readonly logger?: Logger;
   private readonly ttlGraceMs: number;
   private readonly settled = new WeakSet<Admission>();
-  /** Counter plans by rules array (one per route in a config snapshot), then by caller. */
-  private plans = new WeakMap<readonly RateLimitConfig[], Map<string, readonly CounterPlan[]>>();
-  private cachedPlans = 0;
   private failing = false;
 
   public constructor(options: RateLimiterOptions) {
@@ -104,7 +86,7 @@ export class RateLimiter {
 
   /** Never rejects: a store failure becomes the route's onRedisUnavailable policy. */
   public async admit(req: RateLimitRequest): Promise<Admission> {
-    if (req.rules.length === 0) return allowedUncounted();
+    if (req.plan.counters.length === 0) return allowedUncounted();
     const now = this.clock.now();
     const checks = this.checks(req, now);
     let result;
@@ -172,13 +154,15 @@ export class RateLimiter {
 
   private checks(req: RateLimitRequest, now: number): Check[] {
     const tokens = Number.isFinite(req.tokenEstimate) ? Math.max(1, Math.ceil(req.tokenEstimate)) : 1;
-    const plan = this.counterPlan(req);
-    const checks: Check[] = new Array<Check>(plan.length);
-    for (let i = 0; i < plan.length; i++) {
-      const counter = plan[i]!;
+    const counters = req.plan.counters;
+    const prefix = this.store.keyPrefix;
+    const caller = callerKeyPart(req.consumer);
+    const checks: Check[] = new Array<Check>(counters.length);
+    for (let i = 0; i < counters.length; i++) {
+      const counter = counters[i]!;
       const { start, end } = windowBounds(counter.window, now);
       checks[i] = {
-        key: `${counter.keyBase}${start}`,
+        key: counter.perCaller ? `${prefix}${counter.head}${caller}${counter.tail}${start}` : `${prefix}${counter.head}${start}`,
         limit: counter.limit,
         amount: counter.kind === 'requests' ? 1 : tokens,
         ttlMs: Math.ceil(end - now + this.ttlGraceMs),
@@ -190,47 +174,9 @@ export class RateLimiter {
     return checks;
   }
 
-  /**
-   * A route's rules for one caller, grouped into the counters they check (same scope, kind and window
-   * share a counter; its limit is the smallest): worked out on a caller's first request and kept while
-   * the rules (the config snapshot's array) live, so a request only adds its window start.
-   */
-  private counterPlan(req: RateLimitRequest): readonly CounterPlan[] {
-    // Bounded: past MAX_CACHED_PLANS (many consumers on many routes), start over rather than grow.
-    if (this.cachedPlans >= MAX_CACHED_PLANS) {
-      this.plans = new WeakMap();
-      this.cachedPlans = 0;
-    }
-    let byCaller = this.plans.get(req.rules);
-    if (!byCaller) {
-      byCaller = new Map();
-      this.plans.set(req.rules, byCaller);
-    }
-    // The route is part of the cache key too: the same rules array could, in principle, serve two routes.
-    const caller = `${req.route}\u0000${req.consumer ?? ''}`;
-    let plan = byCaller.get(caller);
-    if (!plan) {
-      const byBase = new Map<string, CounterPlan>();
-      for (const rule of req.rules) {
-        const keyBase = counterKeyBase(this.store.keyPrefix, rule, req.route, req.consumer);
-        const existing = byBase.get(keyBase);
-        if (existing) {
-          existing.rules.push(rule);
-          existing.limit = Math.min(existing.limit, rule.limit);
-        } else {
-          byBase.set(keyBase, { keyBase, window: rule.window, kind: rule.kind, limit: rule.limit, rules: [rule] });
-        }
-      }
-      plan = [...byBase.values()];
-      byCaller.set(caller, plan);
-      this.cachedPlans++;
-    }
-    return plan;
-  }
-
   private backendFailed(err: unknown, op: 'admit' | 'settle', req: RateLimitRequest): void {
     this.call(() => this.hooks.onBackendError?.(err, op));
-    const fields = { err, store: this.store.kind, route: req.route, policy: req.onRedisUnavailable };
+    const fields = { err, store: this.store.kind, route: req.plan.route, policy: req.onRedisUnavailable };
     if (!this.failing) {
       this.failing = true;
       this.logger?.warn(fields, 'rate limit store unavailable; applying onRedisUnavailable');

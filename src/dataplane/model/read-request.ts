@@ -1,42 +1,40 @@
 import { tmpdir } from 'os';
-import { DEFAULT_BODY_TIMEOUT_MS, parseJsonObject, readBody } from '../body';
+import { parseJsonObject, readBody } from '../body';
 import { ClientBody } from '../client-body';
 import type { CompiledModel, CompiledModelRoute } from '../compile/snapshot';
 import { ENDPOINTS, type Endpoint } from '../endpoints';
 import { Errors } from '../errors';
-import { DEFAULT_MAX_JSON_DEPTH } from '../json-shape';
 import { boundedForLog } from '../log-bounds';
 import { isMultipartFormData, prepareMultipart } from '../multipart';
 import type { RequestContext } from '../request-context';
 import { wantsStreamUsage } from '../translate';
-import type { ModelRequest } from './types';
 
-/** A JSON model request on a model route: method, body, model (the authorize stage checked the grant). */
-export async function readModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<ModelRequest> {
+/** Reads a JSON model request on a model route into `ctx.request`: method, body, model (the authorize stage checked the grant). */
+export async function readModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<void> {
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
-  const limits = ctx.snapshot.config.limits;
-  const raw = await readBody(ctx.req, route.maxBodyBytes, limits.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
-  const body = parseJsonObject(raw, limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
+  const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs);
+  const body = parseJsonObject(raw, ctx.snapshot.maxJsonDepth);
   const requested = body.model;
   if (typeof requested !== 'string' || requested === '') throw Errors.badRequest("'model' is required: a string naming the model.", 'model');
   const model = matchModel(ctx, route, requested);
   const stream = body.stream === true && ENDPOINTS[endpoint].streams;
   ctx.record.stream = stream;
-  return { endpoint, body, raw, requested, model, stream, clientWantsUsage: wantsStreamUsage(body) };
+  ctx.request = { endpoint, body, raw, requested, model, stream, clientWantsUsage: wantsStreamUsage(body) };
 }
 
 /**
- * A multipart upload (audio, image edits) on a model route: read up to the `model` field, the file
- * before it held in memory or spooled to disk, the rest left streaming in; never the whole upload in memory.
+ * Reads a multipart upload (audio, image edits) on a model route into `ctx.request`: up to the `model`
+ * field, the file before it held in memory or spooled to disk, the rest left streaming in; never the
+ * whole upload in memory.
  */
-export async function readMultipartModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<ModelRequest> {
+export async function readMultipartModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<void> {
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
   const contentType = ctx.req.headers['content-type'] ?? '';
   if (!isMultipartFormData(contentType)) throw Errors.badRequest(`${ENDPOINTS[endpoint].suffix} takes multipart/form-data, found '${contentType}'.`);
   const declared = Number(ctx.req.headers['content-length']);
   // The client's stalls and disconnects surface as its own faults (408, 499), in either phase of the
   // upload: read up to `model` here, streamed upstream later.
-  const clientBody = new ClientBody(ctx.req, ctx.snapshot.config.limits.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+  const clientBody = new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs);
   ctx.res.once('close', () => clientBody.stop());
   const prepared = await prepareMultipart(clientBody, contentType, {
     maxBytes: route.maxBodyBytes,
@@ -47,7 +45,7 @@ export async function readMultipartModelRequest(ctx: RequestContext, route: Comp
   const requested = prepared.model;
   if (!requested) throw Errors.badRequest("'model' is required: a form field naming the model.", 'model');
   const model = matchModel(ctx, route, requested);
-  return { endpoint, body: prepared.fields, multipart: prepared, clientBody, requested, model, stream: false, clientWantsUsage: false };
+  ctx.request = { endpoint, body: prepared.fields, multipart: prepared, clientBody, requested, model, stream: false, clientWantsUsage: false };
 }
 
 /**

@@ -58,8 +58,8 @@ export async function sendAttempt(
   }
 
   // Route timeouts override the backend's; the total covers the whole attempt, stream included.
-  const firstByteMs = route.config.policies.timeouts?.firstByteMs ?? upstream.config.timeouts.firstByteMs;
-  const totalMs = route.config.policies.timeouts?.totalMs ?? upstream.config.timeouts.totalMs;
+  const firstByteMs = route.timeouts?.firstByteMs ?? upstream.config.timeouts.firstByteMs;
+  const totalMs = route.timeouts?.totalMs ?? upstream.config.timeouts.totalMs;
   const fromClient = translator.clientHeaders && pickHeaders(ctx.req.headers, translator.clientHeaders);
   const headers: Record<string, string> = {
     ...(fromClient ? { ...adapter.headers, ...fromClient, ...upstream.headers } : upstream.requestHeaders),
@@ -85,7 +85,7 @@ export async function sendAttempt(
       // Time ran out while the gateway was waiting for the client's next bytes: a slow, steady upload
       // (never silent long enough to stall) is the client's fault, and must not open the backend's circuit for everyone.
       if (!ctx.cancellation.cancelled && request.clientBody?.awaitingClient && isTimeout(e)) {
-        throw Errors.bodyTooSlow(totalMs, route.config.policies.timeouts?.totalMs !== undefined ? `route '${route.name}' timeouts.totalMs` : `backend '${upstream.config.name}' timeouts.totalMs`);
+        throw Errors.bodyTooSlow(totalMs, route.timeouts?.totalMs !== undefined ? `route '${route.name}' timeouts.totalMs` : `backend '${upstream.config.name}' timeouts.totalMs`);
       }
       throw new RetryableFailure(transportError(upstream, e, firstByteMs, totalMs, ctx.cancellation.cancelled));
     }

@@ -1,56 +1,36 @@
-import type { RateLimitConfig } from '../../specs';
-import type { CompiledRoute } from '../compile/snapshot';
+import type { CompiledLimits } from '../compile/snapshot';
 import { Errors } from '../errors';
-import type { Admission, RateLimiter } from '../limits';
+import type { RateLimiter } from '../limits';
 import type { RequestContext } from '../request-context';
 import { estimatePromptTokens } from '../token-estimate';
 import type { Stage } from './stage';
 
 /**
- * The route's rate limits: request counts, and for model requests the prompt's estimated tokens,
- * pre-charged until usage settles them. Admits or throws 429/503.
+ * The route's rate limits (compiled with the config): request counts, and for model requests the
+ * prompt's estimated tokens, pre-charged until usage settles them. Admits or throws 429/503. A route
+ * without limits passes synchronously: no promise, no store call.
  */
 export const limits: Stage = {
   name: 'limits',
-  run: async (ctx, deps) => {
+  run: (ctx, deps) => {
     const route = ctx.route!;
-    if (route.kind === 'agent') {
-      // Agents report no usage: their request limits only, and nothing to settle later.
-      await enforceLimits(ctx, deps.limiter, route, 0);
-      return;
-    }
-    const request = ctx.request!;
-    ctx.promptTokens = estimatePromptTokens(request.endpoint, request.body);
-    ctx.admission = await enforceLimits(ctx, deps.limiter, route, ctx.promptTokens);
+    // Agents report no usage: their request limits only (the plan has no others), and nothing to settle later.
+    if (route.kind === 'model') ctx.promptTokens = estimatePromptTokens(ctx.request!.endpoint, ctx.request!.body);
+    if (route.limits === undefined) return;
+    return admit(ctx, deps.limiter, route.limits, route.kind === 'model' ? ctx.promptTokens : 0);
   },
 };
 
-/** Admits (pre-charging the token estimate) or throws; returns the admission so that usage can settle it. */
-async function enforceLimits(ctx: RequestContext, limiter: RateLimiter, route: CompiledRoute, tokenEstimate: number): Promise<Admission | undefined> {
-  const policies = route.config.policies;
-  // Agent routes report no token usage: only their request limits apply.
-  const rules = route.kind === 'agent' ? requestRulesOf(policies.rateLimits) : policies.rateLimits;
-  if (rules.length === 0) return undefined;
+/** Admits (pre-charging the token estimate, kept on the context so that usage can settle it) or throws. */
+async function admit(ctx: RequestContext, limiter: RateLimiter, limits: CompiledLimits, tokenEstimate: number): Promise<void> {
   const admission = await limiter.admit({
-    route: route.name,
+    plan: limits.plan,
     consumer: ctx.caller.kind === 'consumer' ? ctx.caller.consumer.name : undefined,
-    rules,
     tokenEstimate,
-    onRedisUnavailable: policies.onRedisUnavailable,
+    onRedisUnavailable: limits.onRedisUnavailable,
   });
   if (admission.kind === 'limited') throw Errors.rateLimited(admission.rule, admission.retryAfterSeconds, admission.headers);
   if (admission.kind === 'unavailable') throw Errors.limitsUnavailable();
   for (const k in admission.headers) ctx.res.setHeader(k, admission.headers[k]!);
-  return admission;
-}
-
-/** An agent route's request rules, filtered once per config snapshot (the limiter caches its work per rules array). */
-const requestRules = new WeakMap<readonly RateLimitConfig[], readonly RateLimitConfig[]>();
-function requestRulesOf(rules: readonly RateLimitConfig[]): readonly RateLimitConfig[] {
-  let filtered = requestRules.get(rules);
-  if (!filtered) {
-    filtered = rules.filter((r) => r.kind === 'requests');
-    requestRules.set(rules, filtered);
-  }
-  return filtered;
+  if (ctx.route!.kind === 'model') ctx.admission = admission;
 }

@@ -3,16 +3,16 @@ import { readModelRequest, readMultipartModelRequest } from '../model-proxy';
 import type { Stage } from './stage';
 
 /**
- * A model request's body, read only once the caller is authorized: JSON, or a multipart upload read up
- * to its `model` field. Agent routes stream their bodies through in the attempts.
+ * A model request's body, read into `ctx.request` only once the caller is authorized: JSON, or a
+ * multipart upload read up to its `model` field. Agent routes stream their bodies through in the attempts.
  */
 export const read: Stage = {
   name: 'read',
-  run: async (ctx) => {
+  // Not async: the reader's own promise is the stage's, with no wrapper promise per request.
+  run: (ctx) => {
     const route = ctx.route!;
     // The endpoint stage let only a served endpoint through; the check narrows the type.
     if (route.kind !== 'model' || ctx.endpoint === undefined || ctx.endpoint === 'models') return;
-    ctx.request =
-      ENDPOINTS[ctx.endpoint].body === 'multipart' ? await readMultipartModelRequest(ctx, route, ctx.endpoint) : await readModelRequest(ctx, route, ctx.endpoint);
+    return ENDPOINTS[ctx.endpoint].body === 'multipart' ? readMultipartModelRequest(ctx, route, ctx.endpoint) : readModelRequest(ctx, route, ctx.endpoint);
   },
 };

@@ -4,13 +4,14 @@ import { eventData } from '../sse';
 import { anthropicStreamUsage, openAiStreamUsage } from '../usage';
 import { upstreamErrorMessage } from './error-message';
 import { isObject } from './read';
-import type { PayloadSource, Protocol, StreamRelay, Translator } from './translator';
+import type { WireProtocol } from '../../specs';
+import type { PayloadSource, StreamRelay, Translator } from './translator';
 
 /**
  * Client headers a same-protocol backend must see: Anthropic's API version and beta flags decide
  * what the body means (prompt caching, thinking), so they go through as the client sent them.
  */
-const CLIENT_HEADERS: { readonly [P in Protocol]?: readonly string[] } = {
+const CLIENT_HEADERS: { readonly [P in WireProtocol]?: readonly string[] } = {
   anthropic: ['anthropic-version', 'anthropic-beta'],
 };
 
@@ -33,7 +34,7 @@ function samePayload(request: PayloadSource, servedModel: string, adapter: Provi
  * Same-protocol SSE: events go through as they are; usage is read on the way (OpenAI's usage-only
  * chunk dropped unless asked for).
  */
-function passThroughStream(protocol: Protocol, clientWantsUsage: boolean): StreamRelay {
+function passThroughStream(protocol: WireProtocol, clientWantsUsage: boolean): StreamRelay {
   const reader = protocol === 'anthropic' ? anthropicStreamUsage() : openAiStreamUsage();
   return {
     push: (event) => {
@@ -48,7 +49,7 @@ function passThroughStream(protocol: Protocol, clientWantsUsage: boolean): Strea
 }
 
 /** The identity translator of one endpoint: `openai>openai` or `anthropic>anthropic`. */
-function identityTranslator(protocol: Protocol, endpoint: Endpoint): Translator {
+function identityTranslator(protocol: WireProtocol, endpoint: Endpoint): Translator {
   return {
     upstreamEndpoint: endpoint,
     clientHeaders: CLIENT_HEADERS[protocol],
@@ -60,7 +61,7 @@ function identityTranslator(protocol: Protocol, endpoint: Endpoint): Translator 
 }
 
 /** The identity translators of every endpoint a protocol's clients call, built once at load. */
-export function identityTranslators(protocol: Protocol): { readonly [E in Endpoint]?: Translator } {
+export function identityTranslators(protocol: WireProtocol): { readonly [E in Endpoint]?: Translator } {
   const out: { [E in Endpoint]?: Translator } = {};
   for (const endpoint of Object.keys(ENDPOINTS) as Endpoint[]) {
     if (ENDPOINTS[endpoint].protocol === protocol) out[endpoint] = identityTranslator(protocol, endpoint);

@@ -1,10 +1,7 @@
-import type { Endpoint, EndpointSpec } from '../endpoints';
+import type { Endpoint } from '../endpoints';
 import type { ModelRequest } from '../model/types';
 import type { ProviderAdapter } from '../providers';
 import type { Usage } from '../usage';
-
-/** The API family a client or a backend speaks. */
-export type Protocol = EndpointSpec['protocol'];
 
 /** Relays one stream's SSE events: each raw event in, the frames to send out. */
 export interface StreamRelay {

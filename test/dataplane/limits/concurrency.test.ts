@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { rule } from './fixtures';
-import {
+import { compileLimitPlan,
   type Admission,
   createRedisStore,
   type LimitStore,
@@ -28,7 +28,7 @@ const tpm = rule({ name: 'tpm', kind: 'tokens', limit: LIMIT, window: 'minute', 
 async function burst(limiters: readonly RateLimiter[], n: number, estimate = ESTIMATE): Promise<Admission[]> {
   const pending: Promise<Admission>[] = [];
   for (let i = 0; i < n; i++) {
-    pending.push(limiters[i % limiters.length]!.admit({ route: `route-${i % 3}`, consumer: 'alice', rules: [tpm], tokenEstimate: estimate, onRedisUnavailable: 'failClosed' }));
+    pending.push(limiters[i % limiters.length]!.admit({ consumer: 'alice', plan: compileLimitPlan(`route-${i % 3}`, [tpm]), tokenEstimate: estimate, onRedisUnavailable: 'failClosed' }));
   }
   return Promise.all(pending);
 }
@@ -73,7 +73,7 @@ describe('#680: concurrent token admits never overshoot by more than the in-flig
         const store = new LocalLimitStore({ clock });
         const limiter = new RateLimiter({ store, clock });
         const r = rule({ kind: 'tokens', limit });
-        const admissions = await Promise.all(estimates.map((e) => limiter.admit({ route: 'r', rules: [r], tokenEstimate: e, onRedisUnavailable: 'failClosed' })));
+        const admissions = await Promise.all(estimates.map((e) => limiter.admit({ plan: compileLimitPlan('r', [r]), tokenEstimate: e, onRedisUnavailable: 'failClosed' })));
         const used = charged(admissions);
         expect(used).toBeLessThanOrEqual(limit);
         expect(store.peek(`rl:c:alice:tokens:minute:${T0}`) ?? 0).toBe(0); // consumer undefined → '-'

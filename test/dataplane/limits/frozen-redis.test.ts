@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { captureLogger, recordingHooks, rule } from './fixtures';
-import { createRedisStore, ManualClock, RateLimiter, type RateLimitRequest, type RedisLimitStore, StoreCircuitOpenError } from '../../../src/dataplane/limits';
+import { createRedisStore, compileLimitPlan, ManualClock, RateLimiter, type RateLimitRequest, type RedisLimitStore, StoreCircuitOpenError } from '../../../src/dataplane/limits';
 import { startRedisServer, type TestRedisServer } from '../../support/redis-server';
 
 const T0 = Date.UTC(2025, 6, 1, 12, 0, 30);
@@ -22,7 +22,7 @@ describe('a frozen Redis (SIGSTOP: connected, never answering): one command time
   const { logger, lines } = captureLogger();
   let limiter: RateLimiter;
 
-  const req = (policy: RateLimitRequest['onRedisUnavailable']): RateLimitRequest => ({ route: 'chat', consumer: 'alice', rules: [rpm], tokenEstimate: 1, onRedisUnavailable: policy });
+  const req = (policy: RateLimitRequest['onRedisUnavailable']): RateLimitRequest => ({ consumer: 'alice', plan: compileLimitPlan('chat', [rpm]), tokenEstimate: 1, onRedisUnavailable: policy });
 
   async function counter(): Promise<string | null> {
     const admin = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true });

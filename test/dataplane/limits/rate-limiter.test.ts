@@ -6,6 +6,7 @@ import {
   type LimitStore,
   LocalLimitStore,
   ManualClock,
+  compileLimitPlan,
   RateLimiter,
   type RateLimitRequest,
   retryAfterSeconds,
@@ -21,10 +22,10 @@ function setup() {
   const hooks = recordingHooks();
   const { logger, lines } = captureLogger();
   const limiter = new RateLimiter({ store, clock, hooks, logger });
-  const req = (rules: RateLimitConfig[], extra: Partial<RateLimitRequest> = {}): RateLimitRequest => ({
-    route: 'chat',
+  /** A request on route 'chat' (or `route`) by alice, its rules compiled as a config snapshot compiles them. */
+  const req = (rules: RateLimitConfig[], { route = 'chat', ...extra }: Partial<Omit<RateLimitRequest, 'plan'>> & { route?: string } = {}): RateLimitRequest => ({
+    plan: compileLimitPlan(route, rules),
     consumer: 'alice',
-    rules,
     tokenEstimate: 100,
     onRedisUnavailable: 'failClosed',
     ...extra,
@@ -213,7 +214,7 @@ describe('RateLimiter over the local store', () => {
 
   test('one rules array (as a config snapshot holds it) reused across callers, routes and windows: each gets its own counters', async () => {
     const { limiter, req, store, clock } = setup();
-    // The limiter works out a caller's counters once per rules array; the window start still changes per request.
+    // The plan is compiled once per route with the config; the caller and the window start still change per request.
     const rules = [rule({ kind: 'requests', limit: 1, scope: 'consumer-route', window: 'minute' }), rule({ kind: 'requests', limit: 3, scope: 'consumer-route', window: 'minute' })];
     expect((await limiter.admit(req(rules))).kind).toBe('allowed');
     expect((await limiter.admit(req(rules))).kind).toBe('limited');
@@ -243,7 +244,7 @@ describe('RateLimiter over the local store', () => {
     const clock = new ManualClock(T0 + 0.25);
     const hooks = recordingHooks();
     const limiter = new RateLimiter({ store: new LocalLimitStore({ clock }), clock, hooks });
-    const a = await limiter.admit({ route: 'r', rules: [rule({ kind: 'tokens', limit: 10 })], tokenEstimate: 1, onRedisUnavailable: 'failClosed' });
+    const a = await limiter.admit({ plan: compileLimitPlan('r', [rule({ kind: 'tokens', limit: 10 })]), tokenEstimate: 1, onRedisUnavailable: 'failClosed' });
     expect(a.kind === 'allowed' && a.tokenCharges[0]!.ttlMs).toBe(7_000);
     expect(hooks.errors).toEqual([]);
   });
@@ -268,7 +269,7 @@ describe('RateLimiter over the local store', () => {
         },
       },
     });
-    const a = await limiter.admit({ route: 'r', rules: [rule({ kind: 'requests', limit: 1 })], tokenEstimate: 1, onRedisUnavailable: 'failOpen' });
+    const a = await limiter.admit({ plan: compileLimitPlan('r', [rule({ kind: 'requests', limit: 1 })]), tokenEstimate: 1, onRedisUnavailable: 'failOpen' });
     expect(a.kind).toBe('allowed');
     expect(lines.some((l) => l.msg === 'a rate limiter hook threw')).toBe(true);
   });
@@ -307,22 +308,22 @@ describe('RateLimiter when the store fails', () => {
   test('failOpen admits uncharged, failClosed answers unavailable; both are counted; the outage is logged once', async () => {
     const { store, hooks, lines, limiter } = flaky();
     store.down = true;
-    expect(await limiter.admit({ route: 'r', rules, tokenEstimate: 10, onRedisUnavailable: 'failOpen' })).toEqual({ kind: 'allowed', tokenCharges: [], headers: {} });
-    expect(await limiter.admit({ route: 'r', rules, tokenEstimate: 10, onRedisUnavailable: 'failClosed' })).toEqual({ kind: 'unavailable' });
-    expect(await limiter.admit({ route: 'r', rules, tokenEstimate: 10, onRedisUnavailable: 'failClosed' })).toEqual({ kind: 'unavailable' });
+    expect(await limiter.admit({ plan: compileLimitPlan('r', rules), tokenEstimate: 10, onRedisUnavailable: 'failOpen' })).toEqual({ kind: 'allowed', tokenCharges: [], headers: {} });
+    expect(await limiter.admit({ plan: compileLimitPlan('r', rules), tokenEstimate: 10, onRedisUnavailable: 'failClosed' })).toEqual({ kind: 'unavailable' });
+    expect(await limiter.admit({ plan: compileLimitPlan('r', rules), tokenEstimate: 10, onRedisUnavailable: 'failClosed' })).toEqual({ kind: 'unavailable' });
     expect(hooks.decisions.map((d) => d.decision)).toEqual(['failOpen', 'failClosed', 'failClosed']);
     expect(hooks.errors.map((e) => e.op)).toEqual(['admit', 'admit', 'admit']);
     expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['rate limit store unavailable; applying onRedisUnavailable']);
     expect(lines.filter((l) => l.level === 20)).toHaveLength(2);
 
     store.down = false;
-    expect((await limiter.admit({ route: 'r', rules, tokenEstimate: 10, onRedisUnavailable: 'failClosed' })).kind).toBe('allowed');
+    expect((await limiter.admit({ plan: compileLimitPlan('r', rules), tokenEstimate: 10, onRedisUnavailable: 'failClosed' })).kind).toBe('allowed');
     expect(lines.at(-1)!.msg).toBe('rate limit store available again; limits are enforced');
   });
 
   test('settle never rejects: a failed adjustment is counted and logged', async () => {
     const { store, hooks, lines, limiter } = flaky();
-    const a = await limiter.admit({ route: 'r', rules, tokenEstimate: 10, onRedisUnavailable: 'failOpen' });
+    const a = await limiter.admit({ plan: compileLimitPlan('r', rules), tokenEstimate: 10, onRedisUnavailable: 'failOpen' });
     expect(a.kind === 'allowed' && a.tokenCharges).toHaveLength(1);
     store.down = true;
     await expect(limiter.settle(a, 50)).resolves.toBeUndefined();
@@ -334,7 +335,7 @@ describe('RateLimiter when the store fails', () => {
     const { store, hooks, limiter } = flaky();
     store.down = true;
     await limiter.settle({ kind: 'unavailable' }, 10);
-    await limiter.settle(await limiter.admit({ route: 'r', rules, tokenEstimate: 10, onRedisUnavailable: 'failOpen' }), 10);
+    await limiter.settle(await limiter.admit({ plan: compileLimitPlan('r', rules), tokenEstimate: 10, onRedisUnavailable: 'failOpen' }), 10);
     expect(hooks.errors.map((e) => e.op)).toEqual(['admit']);
   });
 });

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { captureLogger, recordingHooks, rule } from './fixtures';
-import { type Admission, createRedisStore, ManualClock, RateLimiter, type RedisLimitStore, type RateLimitRequest } from '../../../src/dataplane/limits';
+import { type Admission, createRedisStore, compileLimitPlan, ManualClock, RateLimiter, type RedisLimitStore, type RateLimitRequest } from '../../../src/dataplane/limits';
 import { startRedisServer, type TestRedisServer } from '../../support/redis-server';
 
 const T0 = Date.UTC(2025, 6, 1, 12, 0, 30);
@@ -17,9 +17,8 @@ describe('Redis killed mid-test: onRedisUnavailable, then recovery on the same l
   let limiter: RateLimiter;
 
   const req = (policy: RateLimitRequest['onRedisUnavailable']): RateLimitRequest => ({
-    route: 'chat',
     consumer: 'alice',
-    rules: [rpm, tpm],
+    plan: compileLimitPlan('chat', [rpm, tpm]),
     tokenEstimate: 500,
     onRedisUnavailable: policy,
   });
@@ -92,7 +91,7 @@ describe('Redis killed mid-test: onRedisUnavailable, then recovery on the same l
   });
 
   test('and limits hold again: the 101st request of the window is refused', async () => {
-    const results = await Promise.all(Array.from({ length: 120 }, () => limiter.admit({ ...req('failOpen'), rules: [rpm] })));
+    const results = await Promise.all(Array.from({ length: 120 }, () => limiter.admit({ ...req('failOpen'), plan: compileLimitPlan('chat', [rpm]) })));
     expect(results.filter((r) => r.kind === 'allowed')).toHaveLength(99);
     expect(results.filter((r) => r.kind === 'limited')).toHaveLength(21);
   });
