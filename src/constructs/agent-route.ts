@@ -1,11 +1,9 @@
-import { Construct } from 'constructs';
-import { attachToGateway } from './attach';
+import type { Construct } from 'constructs';
+import { AGENT_DEFAULT_BASE_URLS, type AgentRouteConfig, GATEWAY_CONFIG_DEFAULTS } from '../specs';
 import type { TimeoutProps } from './backend';
-import type { Consumer } from './consumer';
 import type { AiGateway } from './gateway';
-import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type RequestMetricOptions } from './metrics';
-import { toK8sName } from './names';
-import type { RoutePolicyProps } from './policies';
+import { policiesConfig, type RoutePolicyProps } from './policies';
+import { RouteBase } from './route-base';
 import type { SecretRef } from './secret-ref';
 import type { UpstreamService } from './upstream-service';
 
@@ -42,48 +40,48 @@ export interface AgentRouteProps extends AgentRouteOptions {
 }
 
 /** An agent API route: Model Studio apps, Dify, or a custom agent. */
-export class AgentRoute extends Construct {
-  public readonly gateway: AiGateway;
-  public readonly routeName: string;
-
-  public constructor(scope: Construct, id: string, public readonly props: AgentRouteProps) {
-    super(scope, id);
-    props = props ?? ({} as typeof props);
-    (this as { props: typeof props }).props = props;
-    this.gateway = props.gateway;
-    this.routeName = props.routeName ?? toK8sName(id);
-    attachToGateway(this, props, 'agentRoutes');
-  }
-
-  public get host(): string {
-    return this.props.host ?? '*';
-  }
-
-  public get pathPrefix(): string {
-    return this.props.pathPrefix ?? '/';
-  }
-
-  /** Lets these consumers call the route: the twin of `consumer.grantRoute(route)`. */
-  public grantInvoke(...consumers: Consumer[]): this {
-    for (const consumer of consumers) consumer.grantRoute(this);
-    return this;
-  }
-
-  /** Requests per second on this route (`aigw_requests_total`), of every caller or of one consumer. */
-  public metricRequests(options: RequestMetricOptions = {}): PrometheusMetric {
-    return rateMetric('requests', metricScope(this.gateway, { route: this, consumer: options.consumer }), options);
-  }
-
+export class AgentRoute extends RouteBase<AgentRouteProps> {
+  /** Model Studio, Dify, or a custom agent HTTP API. */
+  public readonly kind: AgentKind;
   /**
-   * Failed requests per second on this route (`aigw_request_errors_total`): answers of status 400 or
-   * more (499 for a client that left before the answer), and streams that broke after their 200.
+   * The agent API's base URL, as given.
+   * @default - Model Studio's public endpoint for 'model-studio' (when no `service` is given); otherwise none: derived from `service`
    */
-  public metricErrors(options: RequestMetricOptions = {}): PrometheusMetric {
-    return rateMetric('errors', metricScope(this.gateway, { route: this, consumer: options.consumer }), options);
+  public readonly baseUrl?: string;
+  /** The upstream service the agent runs on. @default - none: `baseUrl` is used */
+  public readonly service?: UpstreamService;
+  /** Model Studio application id. @default - none */
+  public readonly appId?: string;
+  /** @default - no credential is sent */
+  public readonly apiKey?: SecretRef;
+  /** Connect, first-byte and total timeouts. @default - GATEWAY_CONFIG_DEFAULTS.timeouts: 5 s connect, 60 s first byte, 600 s total */
+  public readonly timeouts: Required<TimeoutProps>;
+
+  public constructor(scope: Construct, id: string, props: AgentRouteProps) {
+    super(scope, id, props, 'agentRoutes');
+    const p = this.props;
+    this.kind = p.kind;
+    this.baseUrl = p.baseUrl ?? ((p.service === undefined || p.service === null) && p.kind === 'model-studio' ? AGENT_DEFAULT_BASE_URLS['model-studio'] : undefined);
+    this.service = p.service;
+    this.appId = p.appId;
+    this.apiKey = p.apiKey;
+    this.timeouts = { ...GATEWAY_CONFIG_DEFAULTS.timeouts, ...p.timeouts };
   }
 
-  /** A quantile of the request duration in seconds on this route (`gen_ai_server_request_duration_seconds`). */
-  public metricLatency(options: LatencyMetricOptions = {}): PrometheusMetric {
-    return quantileMetric('duration', metricScope(this.gateway, { route: this }), options);
+  /** @internal The route's entry in `agentRoutes`. */
+  public _toConfig(): AgentRouteConfig {
+    return {
+      name: this.routeName,
+      kind: this.kind,
+      match: { host: this.host, pathPrefix: this.pathPrefix },
+      ...(this.appId !== undefined && { appId: this.appId }),
+      upstream: {
+        baseUrl: this.baseUrl ?? this.service?.url() ?? '',
+        ...(this.apiKey && { apiKey: { ...this.apiKey } }),
+        ...(this.service && { service: this.service.serviceName }),
+      },
+      timeouts: { ...this.timeouts },
+      policies: policiesConfig(this.policies),
+    };
   }
 }

@@ -2,8 +2,8 @@ import { existsSync } from 'fs';
 import { resolve } from 'path';
 import { Annotations, Aspects, type IAspect, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
-import { type GatewayConfig, sizeGateway } from '../specs';
-import { buildGatewayConfig } from './config-builder';
+import { sizeGateway } from '../specs';
+import { type BuiltConfig, buildGatewayConfig } from './config-builder';
 import type { AiGatewayFleet } from './fleet';
 import type { AiGateway } from './gateway';
 import { gatewayImageTag } from './image-tag';
@@ -97,12 +97,12 @@ export class AppRegistry {
     const openApi = new Map<McpServer, OpenApiToolsResult>();
     for (const g of gateways) {
       for (const m of g.children.mcpServers) {
-        const file: unknown = m.props.kind === 'http-to-mcp' ? m.props.openApiFile : undefined;
+        const file: unknown = m.kind === 'http-to-mcp' ? m.openApiFile : undefined;
         if (file === undefined) continue;
         openApi.set(m, typeof file === 'string' ? openApiFileToTools(resolve(file)) : { ok: false, reason: `openApiFile must be a path, found ${JSON.stringify(file)}` });
       }
     }
-    const configs = new Map<AiGateway, { config?: GatewayConfig; error?: string }>();
+    const configs = new Map<AiGateway, BuiltConfig>();
     return {
       fleets: this.fleets,
       gateways,
@@ -112,11 +112,7 @@ export class AppRegistry {
       configOf: (g) => {
         let built = configs.get(g);
         if (!built) {
-          try {
-            built = { config: buildGatewayConfig(g, { openApi }) };
-          } catch (e) {
-            built = { error: (e as Error).message };
-          }
+          built = buildGatewayConfig(g, { openApi });
           configs.set(g, built);
         }
         return built;
@@ -124,13 +120,19 @@ export class AppRegistry {
     };
   }
 
-  /** Every rule, then the final ones over the gateways no error touched: their config would only repeat those errors. */
+  /**
+   * Every rule, then the final ones (the config schema's findings on each construct's part) in the
+   * same run: all are reported at once, except a final finding on a construct another rule already
+   * reported an error on, which would only say the same thing again (a bad URL, host or name).
+   */
   private check(ctx: RuleContext): RuleReport {
     const first = runRules(RULES, ctx);
-    const errorPaths = first.violations.filter((v) => v.level === 'error').map((v) => v.path);
-    const faulted = (g: AiGateway) => errorPaths.some((p) => p === g.node.path || p.startsWith(`${g.node.path}/`));
-    const final = runRules(FINAL_RULES, { ...ctx, gateways: ctx.gateways.filter((g) => !faulted(g)) });
-    return { violations: [...first.violations, ...final.violations], suppressed: [...first.suppressed, ...final.suppressed] };
+    const faulted = new Set(first.violations.filter((v) => v.level === 'error').map((v) => v.path));
+    const final = runRules(FINAL_RULES, ctx);
+    return {
+      violations: [...first.violations, ...final.violations.filter((v) => !faulted.has(v.path))],
+      suppressed: [...first.suppressed, ...final.suppressed],
+    };
   }
 
   /**

@@ -1,275 +1,205 @@
-import {
-  AGENT_DEFAULT_BASE_URLS,
-  BANDWIDTH,
-  type BackendConfig,
-  GATEWAY_CONFIG_API_VERSION,
-  type GatewayConfig,
-  type McpServerConfig,
-  type McpToolConfig,
-  type PoliciesConfig,
-  PORTS,
-  PROVIDERS,
-  sizeGateway,
-  type TimeoutsConfig,
-} from '../specs';
-import type { Backend, TimeoutProps } from './backend';
-import type { AiGateway, DedicatedGatewayProps } from './gateway';
-import type { McpServer, McpToolProps } from './mcp-server';
+import type { IConstruct } from 'constructs';
+import type { z } from 'zod';
+import { type BackendConfig, checkGatewayConfig, CONFIG_PART_SCHEMAS, GATEWAY_CONFIG_API_VERSION, type GatewayConfig } from '../specs';
+import type { Backend } from './backend';
+import type { AiGateway } from './gateway';
+import type { McpServer } from './mcp-server';
+import type { ModelRoute } from './model-route';
 import type { OpenApiToolsResult } from './openapi-tools';
-import { fleetName, placementOf, REDIS_PORT } from './placement';
-import type { RoutePolicyProps } from './policies';
-import { serverlessScaling } from './serverless-scaling';
-
-/** Defaults of the config, where props say nothing. */
-export const CONFIG_DEFAULTS = {
-  maxBodyBytes: 10 * 1024 * 1024,
-  headersTimeoutMs: 10_000,
-  idleTimeoutMs: 60_000,
-  timeouts: { connectMs: 5_000, firstByteMs: 60_000, totalMs: 600_000 },
-  retries: { attempts: 2, onStatus: [429, 502, 503, 504], backoffBaseMs: 100 },
-  circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
-} as const;
+import { describe, type Finding } from './violation';
 
 export interface ConfigInputs {
   /** OpenAPI conversions, done once per App before the rules run. */
   readonly openApi: ReadonlyMap<McpServer, OpenApiToolsResult>;
 }
 
-/** The base URL a backend uses: its own, its service's, or the provider's public endpoint. */
-export function backendBaseUrl(backend: Backend): string | undefined {
-  const p = backend?.props;
-  if (!p) return undefined;
-  return p.baseUrl ?? p.service?.url() ?? PROVIDERS[p.provider]?.defaultBaseUrl;
+/** A gateway's config as its constructs render it, and what its parts' schemas found, at the construct and prop that set it. */
+export interface BuiltConfig {
+  /** Undefined when a part could not be rendered at all (its issue says which). */
+  readonly config?: GatewayConfig;
+  readonly issues: readonly Finding[];
 }
 
-function timeouts(t: TimeoutProps | undefined): TimeoutsConfig {
-  return { ...CONFIG_DEFAULTS.timeouts, ...t };
-}
+/**
+ * A config path inside a part, and the prop that sets it where the two differ (the first entry that
+ * is a prefix of the path wins, `[]` standing for any index; a path no entry matches is named as it
+ * is: most config fields are named as their props).
+ */
+type PropNames = readonly (readonly [configPath: string, prop: string])[];
 
-function policies(p: RoutePolicyProps | undefined): PoliciesConfig {
-  return {
-    keyAuth: { enabled: p?.keyAuth ?? true },
-    rateLimits: (p?.rateLimits ?? []).map((r, i) => ({
-      name: `${r.kind ?? 'requests'}-per-${r.window}-${i}`,
-      kind: r.kind ?? 'requests',
-      limit: r.limit,
-      window: r.window,
-      scope: r.scope ?? 'consumer',
-    })),
-    onRedisUnavailable: p?.onRedisUnavailable ?? 'failOpen',
-    ...(p?.maxBodyBytes !== undefined && { maxBodyBytes: p.maxBodyBytes }),
-    ...(p?.timeouts && { timeouts: { ...p.timeouts } }),
-    ...(p?.cors && {
-      cors: {
-        allowOrigins: p.cors.allowOrigins,
-        allowMethods: p.cors.allowMethods ?? ['GET', 'POST', 'OPTIONS'],
-        allowHeaders: p.cors.allowHeaders ?? ['authorization', 'content-type', 'x-api-key'],
-        maxAgeSeconds: p.cors.maxAgeSeconds ?? 600,
-      },
-    }),
-  };
-}
+const ROUTE_PROPS: PropNames = [
+  ['name', 'routeName'],
+  ['match.host', 'host'],
+  ['match.pathPrefix', 'pathPrefix'],
+  ['upstream.baseUrl', 'baseUrl'],
+  ['upstream.apiKey', 'apiKey'],
+  ['upstream.service', 'service'],
+  ['policies.keyAuth.enabled', 'policies.keyAuth'],
+  ['policies.rateLimits[].name', 'policies.rateLimits[] (its kind and window)'],
+];
+const MCP_PROPS: PropNames = [
+  ['name', 'serverName'],
+  ['upstream.url', 'url'],
+  ['upstream.transport', 'transport'],
+  ['upstream.headers', 'headers'],
+  ['upstream.auth', 'auth'],
+  ['upstream.baseUrl', 'baseUrl'],
+  ['upstream.service', 'service'],
+];
+const BACKEND_PROPS: PropNames = [['name', 'backendName']];
+const CONSUMER_PROPS: PropNames = [
+  ['name', 'consumerName'],
+  ['grants.routes', 'grants.routes'],
+];
+const SERVICE_PROPS: PropNames = [
+  ['name', 'serviceName'],
+  ['serviceName', 'name'],
+  ['source', 'source'],
+];
+const SOURCE_PROPS: PropNames = [['name', 'sourceName']];
+const DOMAIN_PROPS: PropNames = [['host', 'hostname']];
+const EXTENSION_PROPS: PropNames = [['module', 'modulePath']];
+const GATEWAY_PROPS: PropNames = [
+  ['metadata.name', 'gatewayName'],
+  ['metadata.fleet', "the fleet's id"],
+  ['metadata.region', "the fleet's region"],
+  ['metadata.spec', 'spec'],
+  ['metadata.edition', 'edition'],
+  ['limits.bandwidthMbps', 'bandwidthMbps'],
+  ['limits.maxClientConnections', 'spec'],
+  ['limits.maxQps', 'spec'],
+  ['observability.tier', 'observability.systemResources'],
+  ['acceleration', 'hardwareAcceleration'],
+  ['redis', "the fleet's namespace and redisAclSecretName"],
+];
 
-function tool(t: McpToolProps): McpToolConfig {
-  return {
-    name: t.name,
-    description: t.description ?? '',
-    inputSchema: (t.inputSchema ?? { type: 'object', properties: {} }) as McpToolConfig['inputSchema'],
-    request: {
-      method: t.request.method,
-      path: t.request.path,
-      query: t.request.query ?? {},
-      headers: t.request.headers ?? {},
-      ...(t.request.bodyArg !== undefined && { bodyArg: t.request.bodyArg }),
-    },
-    response: { format: t.response?.format ?? 'json', ...(t.response?.pointer !== undefined && { pointer: t.response.pointer }) },
-  };
-}
-
-function mcpServer(server: McpServer, inputs: ConfigInputs): McpServerConfig {
-  const p = server.props;
-  if (p.kind === 'proxy') {
-    return {
-      name: server.serverName,
-      kind: 'proxy',
-      path: server.path,
-      upstream: { url: p.url, transport: p.transport ?? 'streamable-http', headers: p.headers ?? {}, ...(p.auth && { auth: { ...p.auth } }) },
-      allowTools: p.allowTools ?? [],
-    };
-  }
-  const converted = inputs.openApi.get(server);
-  const fromFile = converted?.ok ? converted.tools : [];
-  return {
-    name: server.serverName,
-    kind: 'http-to-mcp',
-    path: server.path,
-    upstream: {
-      baseUrl: p.baseUrl ?? p.service?.url() ?? '',
-      ...(p.service && { service: p.service.serviceName }),
-      ...(p.auth && { auth: { header: p.auth.header ?? 'authorization', prefix: p.auth.prefix ?? 'Bearer ', secret: { ...p.auth.secret } } }),
-    },
-    tools: [...(p.tools ?? []).map(tool), ...fromFile],
-  };
-}
-
-/** Fold a gateway and its children into one `GatewayConfig` (not yet validated: the schema does that). */
-export function buildGatewayConfig(gateway: AiGateway, inputs: ConfigInputs): GatewayConfig {
+/**
+ * Folds a gateway and its children into one `GatewayConfig`: each construct renders its own part
+ * (`_toConfig`), and each part is parsed here with its part's schema, so that a bad value is
+ * reported at the construct and prop that set it, with every other finding of the run.
+ */
+export function buildGatewayConfig(gateway: AiGateway, inputs: ConfigInputs): BuiltConfig {
   const c = gateway.children;
-  const placement = placementOf(gateway);
-  const sizing = sizeGateway(gateway.edition, gateway.spec, serverlessScaling(gateway.fleet));
-  const dedicated = gateway.props.edition === 'dedicated' ? (gateway.props as DedicatedGatewayProps) : undefined;
+  const issues: Finding[] = [];
+  let complete = true;
+  const part = <T>(owner: IConstruct, label: string, schema: z.ZodType, props: PropNames, render: () => T): T | undefined => {
+    const rendered = renderPart(owner, label, schema, props, render, issues);
+    if (rendered === undefined) complete = false;
+    return rendered;
+  };
+  const gw = describe('Gateway', gateway.gatewayName, gateway);
 
-  // One backend entry (one upstream pool) per Backend object, however many routes use it.
+  // One backend entry (one upstream pool) per Backend object, however many routes use it; checked
+  // once, and reported at the first route that uses it.
   const backends = new Map<Backend, BackendConfig>();
-  const backendName = (b: Backend): string => {
+  const backendNamer = (route: ModelRoute, at: string) => (b: Backend, model: string): string => {
     let entry = backends.get(b);
     if (!entry) {
-      const p = b.props;
-      entry = {
-        name: p.backendName ?? `${p.provider}-${backends.size + 1}`,
-        provider: p.provider,
-        baseUrl: backendBaseUrl(b) ?? '',
-        ...(p.apiKey && { apiKey: { ...p.apiKey } }),
-        ...(p.service && { service: p.service.serviceName }),
-        ...(p.azure && { azure: { apiVersion: p.azure.apiVersion, deployments: { ...p.azure.deployments } } }),
-        headers: { ...p.headers },
-        timeouts: timeouts(p.timeouts),
-        retries: { ...CONFIG_DEFAULTS.retries, onStatus: [...CONFIG_DEFAULTS.retries.onStatus], ...p.retries },
-        ...(p.circuitBreaker && { circuitBreaker: { ...CONFIG_DEFAULTS.circuitBreaker, ...p.circuitBreaker } }),
-      };
+      const name = b.backendName ?? `${b.provider}-${backends.size + 1}`;
+      entry = part(route, `${at}: the backend '${name}' of model '${model}'`, CONFIG_PART_SCHEMAS.backend, BACKEND_PROPS, () => b._toConfig(name));
+      if (!entry) throw new Error(`its backend '${name}' could not be rendered`);
       backends.set(b, entry);
     }
     return entry.name;
   };
 
-  const modelRoutes = c.modelRoutes.map((route) => ({
-    name: route.routeName,
-    match: { host: route.host, pathPrefix: route.pathPrefix },
-    models: route.models.map((m) => ({
-      name: m.name,
-      aliases: [...(m.aliases ?? [])],
-      targets: (m.targets ?? []).map((t) => ({ backend: backendName(t.backend), model: t.model ?? m.name, weight: t.weight ?? 1 })),
-      fallbacks: [...(m.fallbacks ?? [])],
-    })),
-    policies: policies(route.props.policies),
-  }));
-
-  const agentRoutes = c.agentRoutes.map((route) => {
-    const p = route.props;
-    const baseUrl = p.baseUrl ?? p.service?.url() ?? (p.kind === 'model-studio' ? AGENT_DEFAULT_BASE_URLS['model-studio'] : '');
-    return {
-      name: route.routeName,
-      kind: p.kind,
-      match: { host: route.host, pathPrefix: route.pathPrefix },
-      ...(p.appId !== undefined && { appId: p.appId }),
-      upstream: { baseUrl, ...(p.apiKey && { apiKey: { ...p.apiKey } }), ...(p.service && { service: p.service.serviceName }) },
-      timeouts: timeouts(p.timeouts),
-      policies: policies(p.policies),
-    };
+  const own = part(gateway, gw, CONFIG_PART_SCHEMAS.gatewayOwn, GATEWAY_PROPS, () => gateway._toConfig());
+  const modelRoutes = c.modelRoutes.map((r) => {
+    const at = describe('ModelRoute', r.routeName, r);
+    return part(r, at, CONFIG_PART_SCHEMAS.modelRoute, ROUTE_PROPS, () => r._toConfig({ backendName: backendNamer(r, at) }));
   });
+  const agentRoutes = c.agentRoutes.map((r) => part(r, describe('AgentRoute', r.routeName, r), CONFIG_PART_SCHEMAS.agentRoute, ROUTE_PROPS, () => r._toConfig()));
+  const domains = c.domains.map((d) => part(d, describe('Domain', String(d.hostname), d), CONFIG_PART_SCHEMAS.domain, DOMAIN_PROPS, () => d._toConfig()));
+  const services = c.services.map((s) => part(s, describe('UpstreamService', s.serviceName, s), CONFIG_PART_SCHEMAS.service, SERVICE_PROPS, () => s._toConfig()));
+  const serviceSources = c.serviceSources.map((s) => part(s, describe('ServiceSource', s.sourceName, s), CONFIG_PART_SCHEMAS.serviceSource, SOURCE_PROPS, () => s._toConfig()));
+  const consumers = c.consumers.map((x) => part(x, describe('Consumer', x.consumerName, x), CONFIG_PART_SCHEMAS.consumer, CONSUMER_PROPS, () => x._toConfig()));
+  const mcpServers = c.mcpServers.map((m) => part(m, describe('McpServer', m.serverName, m), CONFIG_PART_SCHEMAS.mcpServer, mcpProps(m, inputs), () => m._toConfig(inputs)));
+  const extensions = c.extensions.map((e) => part(e, describe('Extension', e.name, e), CONFIG_PART_SCHEMAS.extension, EXTENSION_PROPS, () => e._toConfig()));
+  if (!complete || !own) return { issues };
 
-  const waf = dedicated?.waf;
-  const accel = dedicated?.hardwareAcceleration;
-  const fallback = accel?.fallback ?? 'software';
-
-  return {
+  const config: GatewayConfig = {
     apiVersion: GATEWAY_CONFIG_API_VERSION,
     kind: 'GatewayConfig',
-    metadata: {
-      name: gateway.gatewayName,
-      fleet: fleetName(gateway.fleet),
-      constructPath: gateway.node.path,
-      edition: gateway.edition,
-      ...(gateway.spec && { spec: gateway.spec }),
-      region: gateway.fleet.region,
-    },
-    listeners: { port: PORTS.traffic, tlsPort: PORTS.trafficTls, adminPort: PORTS.admin },
-    limits: {
-      maxClientConnections: sizing.perReplicaClientConnections,
-      maxQps: sizing.perReplicaQps,
-      bandwidthMbps: gateway.props.bandwidthMbps ?? (dedicated ? BANDWIDTH.dedicatedDefaultMbps : BANDWIDTH.serverlessMaxMbps),
-      maxBodyBytes: CONFIG_DEFAULTS.maxBodyBytes,
-      headersTimeoutMs: CONFIG_DEFAULTS.headersTimeoutMs,
-      idleTimeoutMs: CONFIG_DEFAULTS.idleTimeoutMs,
-    },
-    domains: c.domains.map((d) => ({
-      host: d.hostname,
-      ...(d.props.tls && { tls: { certificate: { ...d.props.tls.certificate }, privateKey: { ...d.props.tls.privateKey } } }),
-    })),
-    // Filled in by the routes above (Map preserves first-use order).
+    metadata: own.metadata,
+    listeners: own.listeners,
+    limits: own.limits,
+    domains: domains as GatewayConfig['domains'],
+    // Filled in by the model routes above (Map preserves first-use order).
     backends: [...backends.values()],
-    services: c.services.map((s) => {
-      const p = s.props;
-      if (p.kind === 'static') return { name: s.serviceName, kind: 'static' as const, addresses: [...p.addresses] };
-      if (p.kind === 'dns') return { name: s.serviceName, kind: 'dns' as const, host: p.host, port: p.port };
-      return { name: s.serviceName, kind: 'kubernetes' as const, serviceName: p.name, namespace: p.namespace, port: p.port, source: p.source.sourceName };
-    }),
-    serviceSources: c.serviceSources.map((src) =>
-      src.props.kind === 'in-cluster'
-        ? { name: src.sourceName, kind: 'in-cluster' as const }
-        : { name: src.sourceName, kind: 'kubeconfig' as const, kubeconfig: { ...src.props.kubeconfig } },
-    ),
-    modelRoutes,
-    agentRoutes,
-    consumers: c.consumers.map((consumer) => ({
-      name: consumer.consumerName,
-      apiKey: { ...consumer.props.apiKey },
-      grants: {
-        all: consumer.grantsAll,
-        routes: [...new Set(consumer.grantedRoutes.map((r) => r.routeName))],
-        mcpServers: [...new Set(consumer.grantedMcpServers.map((m) => m.serverName))],
-      },
-    })),
-    mcpServers: c.mcpServers.map((m) => mcpServer(m, inputs)),
-    extensions: c.extensions.map((e) => ({
-      name: e.props.name,
-      source: e.source,
-      ...(e.props.version !== undefined && { version: e.props.version }),
-      ...(e.props.modulePath !== undefined && { module: e.props.modulePath }),
-      phase: e.props.phase ?? 'default',
-      priority: e.props.priority ?? 100,
-      failPolicy: e.props.failPolicy ?? 'closed',
-      enabled: e.enabled,
-      config: (e.props.config ?? {}) as GatewayConfig['extensions'][number]['config'],
-    })),
-    ...(waf && {
-      waf: {
-        mode: waf.mode ?? 'block',
-        rules: {
-          sqlInjection: waf.rules?.sqlInjection ?? true,
-          xss: waf.rules?.xss ?? true,
-          pathTraversal: waf.rules?.pathTraversal ?? true,
-          commandInjection: waf.rules?.commandInjection ?? true,
-          promptInjection: waf.rules?.promptInjection ?? true,
-        },
-        customRules: (waf.customRules ?? []).map((r) => ({
-          name: r.name,
-          target: r.target,
-          ...(r.header !== undefined && { header: r.header }),
-          pattern: r.pattern,
-          action: r.action ?? 'block',
-        })),
-      },
-    }),
-    acceleration: {
-      tls: { enabled: accel?.tls ?? false, fallback },
-      compression: { enabled: accel?.compression ?? false, fallback },
-    },
-    observability: {
-      tier: dedicated && dedicated.observability?.systemResources !== false ? 'full' : 'business',
-      customLabels: { ...dedicated?.observability?.customLabels },
-    },
-    redis: {
-      address: `${placement.redisHost}:${REDIS_PORT}`,
-      keyPrefix: placement.redisKeyPrefix,
-      ...(placement.redisUser && {
-        user: placement.redisUser,
-        password: { secretName: redisAclSecretName(gateway), key: placement.redisUser },
-      }),
-    },
+    services: services as GatewayConfig['services'],
+    serviceSources: serviceSources as GatewayConfig['serviceSources'],
+    modelRoutes: modelRoutes as GatewayConfig['modelRoutes'],
+    agentRoutes: agentRoutes as GatewayConfig['agentRoutes'],
+    consumers: consumers as GatewayConfig['consumers'],
+    mcpServers: mcpServers as GatewayConfig['mcpServers'],
+    extensions: extensions as GatewayConfig['extensions'],
+    ...(own.waf && { waf: own.waf }),
+    acceleration: own.acceleration,
+    observability: own.observability,
+    redis: own.redis,
   };
+  if (issues.length === 0) {
+    // What only the whole config could say (the parts passed): the data plane's own load check, as a net under the parts'.
+    const whole = checkGatewayConfig(config);
+    if (!whole.ok) issues.push(...whole.issues.map((issue) => ({ construct: gateway, message: `${gw}: config ${issue}. Fix the prop that sets it.` })));
+  }
+  return { config, issues };
 }
 
-export function redisAclSecretName(gateway: AiGateway): string {
-  return gateway.fleet.props.redisAclSecretName ?? 'aigw-redis-acl';
+/** An HTTP-to-MCP server's tools after its inline ones come from its OpenAPI file. */
+function mcpProps(m: McpServer, inputs: ConfigInputs): PropNames {
+  const inline = m.tools.length;
+  const fromFile = inputs.openApi.get(m);
+  const fileTools = fromFile?.ok ? fromFile.tools.map((_, i): [string, string] => [`tools[${inline + i}]`, `openApiFile (operation ${i + 1})`]) : [];
+  return [...MCP_PROPS, ...fileTools];
+}
+
+/** Renders one part and parses it with its schema; undefined when it cannot be rendered at all. */
+function renderPart<T>(owner: IConstruct, label: string, schema: z.ZodType, props: PropNames, render: () => T, issues: Finding[]): T | undefined {
+  let value: T;
+  try {
+    value = render();
+  } catch (e) {
+    issues.push({ construct: owner, message: `${label}: its config could not be rendered (${(e as Error).message}). Check its props against their types.` });
+    return undefined;
+  }
+  let result: ReturnType<z.ZodType['safeParse']>;
+  try {
+    result = schema.safeParse(value);
+  } catch (e) {
+    issues.push({ construct: owner, message: `${label}: its config could not be checked (${(e as Error).message}). Check its props; report this if it persists.` });
+    return value;
+  }
+  for (const issue of result.success ? [] : result.error.issues) {
+    const path = issue.path as (string | number)[];
+    const prop = propName(formatPath(path), props);
+    issues.push({ construct: owner, message: `${label}: ${prop}: ${issue.message}, found ${shown(valueAt(value, path))}. Fix ${prop}.` });
+  }
+  return value;
+}
+
+function propName(configPath: string, props: PropNames): string {
+  for (const [from, to] of props) {
+    const escaped = from.replace(/[.*+?^${}()|\\]/g, '\\$&').replace(/\[\]/g, '\\[(\\d+)\\]');
+    const match = new RegExp(`^${escaped}(?=$|[.[])`).exec(configPath);
+    if (!match) continue;
+    // The indices the entry's `[]` stood for, in order, into the prop's `[]`.
+    const indices = match.slice(1);
+    return `${to.replace(/\[\]/g, () => `[${indices.shift()}]`)}${configPath.slice(match[0].length)}`;
+  }
+  return configPath || '(the whole part)';
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), input);
+}
+
+/** A value as a message shows it: JSON, cut short so that one huge value cannot swamp a message. */
+function shown(value: unknown): string {
+  const json = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
+  return json.length > 120 ? `${json.slice(0, 117)}...` : json;
 }

@@ -1,7 +1,8 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import type { ConsumerConfig } from '../specs';
 import type { AgentRoute } from './agent-route';
-import { attachToGateway } from './attach';
 import type { AiGateway } from './gateway';
+import { GatewayChild } from './gateway-child';
 import type { McpServer } from './mcp-server';
 import type { ModelRoute } from './model-route';
 import { toK8sName } from './names';
@@ -30,24 +31,23 @@ export interface ConsumerProps extends ConsumerOptions {
 }
 
 /** A caller of the gateway, identified by API key, with grants to routes and MCP servers. */
-export class Consumer extends Construct {
-  public readonly gateway: AiGateway;
+export class Consumer extends GatewayChild<ConsumerProps> {
+  /** The consumer's name in the config and metrics. @default - the construct id */
   public readonly consumerName: string;
+  /** The consumer's API key. */
+  public readonly apiKey: SecretRef;
   private _all: boolean;
   private readonly _routes: GrantableRoute[];
   private readonly _mcpServers: McpServer[];
 
-  public constructor(scope: Construct, id: string, public readonly props: ConsumerProps) {
-    super(scope, id);
-    props = props ?? ({} as typeof props);
-    (this as { props: typeof props }).props = props;
-    this.gateway = props.gateway;
-    this.consumerName = props.consumerName ?? toK8sName(id);
-    const grants = props.grants;
+  public constructor(scope: Construct, id: string, props: ConsumerProps) {
+    super(scope, id, props, 'consumers');
+    this.consumerName = this.props.consumerName ?? toK8sName(id);
+    this.apiKey = this.props.apiKey;
+    const grants = this.props.grants;
     this._all = grants === 'all';
     this._routes = grants && grants !== 'all' ? [...(grants.routes ?? [])] : [];
     this._mcpServers = grants && grants !== 'all' ? [...(grants.mcpServers ?? [])] : [];
-    attachToGateway(this, props, 'consumers');
   }
 
   /** Grants every route and MCP server of the gateway, present and future. */
@@ -81,5 +81,18 @@ export class Consumer extends Construct {
 
   public get grantedMcpServers(): readonly McpServer[] {
     return this._mcpServers;
+  }
+
+  /** @internal The consumer's entry in `consumers`: each grant named once. */
+  public _toConfig(): ConsumerConfig {
+    return {
+      name: this.consumerName,
+      apiKey: { ...this.apiKey },
+      grants: {
+        all: this._all,
+        routes: [...new Set(this._routes.map((r) => r.routeName))],
+        mcpServers: [...new Set(this._mcpServers.map((m) => m.serverName))],
+      },
+    };
   }
 }

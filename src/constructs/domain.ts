@@ -1,6 +1,7 @@
-import { Construct } from 'constructs';
-import { attachToGateway } from './attach';
+import type { Construct } from 'constructs';
+import type { GatewayConfig } from '../specs';
 import type { AiGateway } from './gateway';
+import { GatewayChild } from './gateway-child';
 import type { SecretRef } from './secret-ref';
 
 export interface DomainProps {
@@ -13,18 +14,23 @@ export interface DomainProps {
 export type DomainOptions = Omit<DomainProps, 'gateway'>;
 
 /** A hostname the gateway publishes. Counts toward "published domain names". */
-export class Domain extends Construct {
-  public readonly gateway: AiGateway;
+export class Domain extends GatewayChild<DomainProps> {
+  /** The published hostname. */
+  public readonly hostname: string;
+  /** A `kubernetes.io/tls` Secret's certificate and key. @default - plain HTTP only */
+  public readonly tls?: { readonly certificate: SecretRef; readonly privateKey: SecretRef };
 
-  public constructor(scope: Construct, id: string, public readonly props: DomainProps) {
-    super(scope, id);
-    props = props ?? ({} as typeof props);
-    (this as { props: typeof props }).props = props;
-    this.gateway = props.gateway;
-    attachToGateway(this, props, 'domains');
+  public constructor(scope: Construct, id: string, props: DomainProps) {
+    super(scope, id, props, 'domains');
+    this.hostname = this.props.hostname;
+    this.tls = this.props.tls;
   }
 
-  public get hostname(): string {
-    return this.props.hostname;
+  /** @internal The domain's entry in `domains`. */
+  public _toConfig(): GatewayConfig['domains'][number] {
+    return {
+      host: this.hostname,
+      ...(this.tls && { tls: { certificate: { ...this.tls.certificate }, privateKey: { ...this.tls.privateKey } } }),
+    };
   }
 }

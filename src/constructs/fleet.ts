@@ -1,6 +1,6 @@
 import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import { type Edition, IMAGE_REPOSITORY } from '../specs';
+import { DEFAULT_SERVERLESS_SCALING, type Edition, IMAGE_REPOSITORY } from '../specs';
 import { AppRegistry } from './app-registry';
 import { AiGateway, type AiGatewayProps } from './gateway';
 import { toK8sName } from './names';
@@ -53,26 +53,43 @@ export interface AiGatewayFleetProps {
 
 /** A fleet of AI gateways in one region, sharing a namespace, an endpoint and middleware for its Serverless gateways. */
 export class AiGatewayFleet extends Construct {
+  /** The region the fleet's gateways count against. */
   public readonly region: string;
+  /** The fleet's namespace. @default - `aigw-<id>` */
   public readonly namespace: string;
-  public readonly props: AiGatewayFleetProps;
+  /** Autoscaling and image channel of the fleet's Serverless gateways. @default - see ServerlessDefaultsProps */
+  public readonly serverless: Required<ServerlessDefaultsProps>;
+  /** The data-plane image repository, without tag. @default 'ghcr.io/cdktf-ai-gateway/aigw' */
+  public readonly imageRepository: string;
+  /** The IngressClass of the shared endpoint for Serverless gateways. @default - the cluster default */
+  public readonly ingressClassName?: string;
+  /** The Secret with the Redis ACL passwords of the Serverless gateways. @default 'aigw-redis-acl' */
+  public readonly redisAclSecretName: string;
+  /** The Kubernetes provider resources are created with. @default - the stack's default provider */
+  public readonly provider?: TerraformProvider;
   private readonly _gateways: AiGateway[] = [];
 
   public constructor(scope: Construct, id: string, props: AiGatewayFleetProps) {
     super(scope, id);
-    props = props ?? ({} as AiGatewayFleetProps);
-    this.props = props;
-    this.region = props.region;
-    this.namespace = props.namespace ?? `aigw-${toK8sName(id)}`;
+    // Plain-JS callers may pass nothing: record it, and let the rules say what is missing.
+    const p = props ?? ({} as AiGatewayFleetProps);
+    this.region = p.region;
+    this.namespace = p.namespace ?? `aigw-${toK8sName(id)}`;
+    this.serverless = {
+      minReplicas: p.serverless?.minReplicas ?? DEFAULT_SERVERLESS_SCALING.minReplicas,
+      maxReplicas: p.serverless?.maxReplicas ?? DEFAULT_SERVERLESS_SCALING.maxReplicas,
+      targetCpuUtilizationPercent: p.serverless?.targetCpuUtilizationPercent ?? DEFAULT_SERVERLESS_SCALING.targetCpuUtilizationPercent,
+      imageChannel: p.serverless?.imageChannel ?? 'stable',
+    };
+    this.imageRepository = p.imageRepository ?? IMAGE_REPOSITORY;
+    this.ingressClassName = p.ingressClassName;
+    this.redisAclSecretName = p.redisAclSecretName ?? 'aigw-redis-acl';
+    this.provider = p.provider;
     AppRegistry.of(this).registerFleet(this);
   }
 
   public get gateways(): readonly AiGateway[] {
     return this._gateways;
-  }
-
-  public get imageRepository(): string {
-    return this.props.imageRepository ?? IMAGE_REPOSITORY;
   }
 
   public addGateway<E extends Edition>(id: string, props: AiGatewayProps & { readonly edition: E }): AiGateway<E> {

@@ -1,6 +1,6 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { type CapacitySpec, defaultMetricLabels, type Edition, GATEWAY_METRIC_LABEL, isCapacitySpec } from '../specs';
+import { BANDWIDTH, type CapacitySpec, defaultMetricLabels, type Edition, GATEWAY_CONFIG_DEFAULTS, GATEWAY_METRIC_LABEL, type GatewayConfig, isCapacitySpec, PORTS, sizeGateway } from '../specs';
 import { AgentRoute, type AgentRouteOptions } from './agent-route';
 import { AppRegistry } from './app-registry';
 import { Consumer, type ConsumerOptions } from './consumer';
@@ -11,6 +11,9 @@ import { McpServer, type McpServerOptions } from './mcp-server';
 import { type GatewayLatencyMetricOptions, type GatewayRequestMetricOptions, type MetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric } from './metrics';
 import { ModelRoute, type ModelRouteOptions } from './model-route';
 import { toK8sName } from './names';
+import { fleetName, placementOf, REDIS_PORT } from './placement';
+import { listOf } from './props-input';
+import { serverlessScaling } from './serverless-scaling';
 import { ServiceSource, type ServiceSourceOptions, type ServiceSourceProps } from './service-source';
 import { UpstreamService, type UpstreamServiceOptions, type UpstreamServiceProps } from './upstream-service';
 
@@ -123,6 +126,16 @@ export interface GatewayChildren {
   readonly domains: Domain[];
 }
 
+/** A Dedicated gateway's WAF with the defaults of WafProps and WafCustomRuleProps filled in. */
+export interface ResolvedWaf {
+  readonly mode: 'detect' | 'block';
+  readonly rules: Required<NonNullable<WafProps['rules']>>;
+  readonly customRules: readonly WafCustomRuleProps[];
+}
+
+/** The parts of `GatewayConfig` a gateway renders itself; its children render the rest. */
+type GatewayOwnConfig = Pick<GatewayConfig, 'metadata' | 'listeners' | 'limits' | 'waf' | 'acceleration' | 'observability' | 'redis'>;
+
 /**
  * One AI gateway of a fleet. Generic over its edition, so that what a Serverless gateway cannot
  * have does not compile. Children may be added at any time before synth; rendering is late.
@@ -130,8 +143,26 @@ export interface GatewayChildren {
 export class AiGateway<E extends Edition = Edition> extends Construct {
   public readonly edition: E;
   public readonly fleet: AiGatewayFleet;
+  /** The gateway's name in Kubernetes and in messages. @default - the construct id, lowercased */
   public readonly gatewayName: string;
-  public readonly props: AiGatewayProps;
+  /** Inbound bandwidth in Mbps. @default 4000 for Dedicated (BANDWIDTH.dedicatedDefaultMbps), 400 for Serverless (its maximum) */
+  public readonly bandwidthMbps: number;
+  /** Dedicated: QAT offload. @default - no acceleration: tls and compression false, fallback 'software' */
+  public readonly hardwareAcceleration: Required<HardwareAccelerationProps>;
+  /** Dedicated: the WAF, defaults filled in: mode 'block', every rule set on, custom rules' action 'block'. @default - no WAF */
+  public readonly waf?: ResolvedWaf;
+  /** Dedicated: the LoadBalancer Service's fixed IP and annotations. @default - a cloud-assigned IP, no annotations */
+  public readonly endpoint?: DedicatedEndpointProps;
+  /** What the gateway's metrics carry. @default - Dedicated: system resources on, no custom labels; Serverless: business metrics only */
+  public readonly observability: Required<ObservabilityProps>;
+  /** Dedicated: the data-plane image version. @default - the version in aigw.lock.json, else this library's version */
+  public readonly version?: string;
+  /**
+   * @internal The props exactly as given (a plain-JS caller may pass anything): for the rules that
+   * check the input itself (gateway-props' schema of the edition's props) and what was declared
+   * rather than defaulted (unserved-features: a declared bandwidth).
+   */
+  public readonly _input: Readonly<Record<string, unknown>>;
   /** @internal */
   public readonly _children: GatewayChildren = {
     modelRoutes: [],
@@ -147,17 +178,29 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   public constructor(fleet: AiGatewayFleet, id: string, props: AiGatewayProps & { readonly edition: E }) {
     super(fleet, id);
     // Plain-JS callers may pass nothing: record it, and let the rules say what is missing.
-    props = props ?? ({} as AiGatewayProps & { readonly edition: E });
+    const p = props ?? ({} as AiGatewayProps & { readonly edition: E });
+    this._input = p as unknown as Readonly<Record<string, unknown>>;
     this.fleet = fleet;
-    this.props = props;
-    this.edition = props.edition;
-    this.gatewayName = props.gatewayName ?? toK8sName(id);
+    this.edition = p.edition;
+    this.gatewayName = p.gatewayName ?? toK8sName(id);
+    // The Dedicated-only props count only on a Dedicated gateway (gateway-props reports them on a Serverless one).
+    const d = p.edition === 'dedicated' ? (p as DedicatedGatewayProps) : undefined;
+    this.bandwidthMbps = p.bandwidthMbps ?? (d ? BANDWIDTH.dedicatedDefaultMbps : BANDWIDTH.serverlessMaxMbps);
+    const accel = d?.hardwareAcceleration;
+    this.hardwareAcceleration = { tls: accel?.tls ?? false, compression: accel?.compression ?? false, fallback: accel?.fallback ?? 'software' };
+    this.waf = d?.waf ? resolveWaf(d.waf) : undefined;
+    this.endpoint = d ? { fixedIp: d.endpoint?.fixedIp, serviceAnnotations: d.endpoint?.serviceAnnotations ?? {} } : undefined;
+    this.observability = {
+      systemResources: d ? d.observability?.systemResources ?? true : false,
+      customLabels: { ...d?.observability?.customLabels },
+    };
+    this.version = d?.version;
     fleet._attachGateway(this as unknown as AiGateway);
   }
 
   /** The capacity spec, for a Dedicated gateway (undefined when the props name none of the catalog's: a rule reports that). */
   public get spec(): CapacitySpec | undefined {
-    return this.props.edition === 'dedicated' && isCapacitySpec(this.props.spec) ? this.props.spec : undefined;
+    return this.edition === 'dedicated' && isCapacitySpec(this._input.spec) ? this._input.spec : undefined;
   }
 
   public get children(): Readonly<GatewayChildren> {
@@ -239,7 +282,77 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
 
   /** @internal The value of the `gateway` label on this gateway's series: its name, unless a custom label named `gateway` replaces it. */
   public _metricGatewayLabel(): string {
-    const custom = this.props.edition === 'dedicated' ? this.props.observability?.customLabels : undefined;
-    return defaultMetricLabels(this.gatewayName, custom)[GATEWAY_METRIC_LABEL];
+    return defaultMetricLabels(this.gatewayName, this.observability.customLabels)[GATEWAY_METRIC_LABEL];
   }
+
+  /** @internal The gateway's own parts of its config: metadata, listeners, limits, WAF, acceleration, observability and Redis. */
+  public _toConfig(): GatewayOwnConfig {
+    const gateway = this as unknown as AiGateway;
+    const placement = placementOf(gateway);
+    const sizing = sizeGateway(this.edition, this.spec, serverlessScaling(this.fleet));
+    const accel = this.hardwareAcceleration;
+    return {
+      metadata: {
+        name: this.gatewayName,
+        fleet: fleetName(this.fleet),
+        constructPath: this.node.path,
+        edition: this.edition,
+        ...(this.spec && { spec: this.spec }),
+        region: this.fleet.region,
+      },
+      listeners: { port: PORTS.traffic, tlsPort: PORTS.trafficTls, adminPort: PORTS.admin },
+      limits: {
+        maxClientConnections: sizing.perReplicaClientConnections,
+        maxQps: sizing.perReplicaQps,
+        bandwidthMbps: this.bandwidthMbps,
+        maxBodyBytes: GATEWAY_CONFIG_DEFAULTS.limits.maxBodyBytes,
+        headersTimeoutMs: GATEWAY_CONFIG_DEFAULTS.limits.headersTimeoutMs,
+        idleTimeoutMs: GATEWAY_CONFIG_DEFAULTS.limits.idleTimeoutMs,
+      },
+      ...(this.waf && {
+        waf: {
+          mode: this.waf.mode,
+          rules: { ...this.waf.rules },
+          customRules: this.waf.customRules.map((r) => ({ ...r }) as NonNullable<GatewayConfig['waf']>['customRules'][number]),
+        },
+      }),
+      acceleration: {
+        tls: { enabled: accel.tls, fallback: accel.fallback },
+        compression: { enabled: accel.compression, fallback: accel.fallback },
+      },
+      observability: {
+        tier: this.edition === 'dedicated' && this.observability.systemResources !== false ? 'full' : 'business',
+        customLabels: { ...this.observability.customLabels },
+      },
+      redis: {
+        address: `${placement.redisHost}:${REDIS_PORT}`,
+        keyPrefix: placement.redisKeyPrefix,
+        ...(placement.redisUser && {
+          user: placement.redisUser,
+          password: { secretName: this.fleet.redisAclSecretName, key: placement.redisUser },
+        }),
+      },
+    };
+  }
+}
+
+/** The defaults of WafProps and WafCustomRuleProps (a plain-JS value of the wrong type is kept for the rules to report). */
+function resolveWaf(waf: WafProps): ResolvedWaf {
+  return {
+    mode: waf.mode ?? 'block',
+    rules: {
+      sqlInjection: waf.rules?.sqlInjection ?? true,
+      xss: waf.rules?.xss ?? true,
+      pathTraversal: waf.rules?.pathTraversal ?? true,
+      commandInjection: waf.rules?.commandInjection ?? true,
+      promptInjection: waf.rules?.promptInjection ?? true,
+    },
+    customRules: listOf(waf.customRules, (r) => ({
+      name: r?.name,
+      target: r?.target,
+      ...(r?.header !== undefined && { header: r.header }),
+      pattern: r?.pattern,
+      action: r?.action ?? 'block',
+    })),
+  };
 }

@@ -1,8 +1,10 @@
-import { Construct } from 'constructs';
-import { attachToGateway } from './attach';
+import type { Construct } from 'constructs';
+import type { McpServerConfig, McpToolConfig } from '../specs';
 import type { Consumer } from './consumer';
 import type { AiGateway } from './gateway';
+import { GatewayChild } from './gateway-child';
 import { toK8sName } from './names';
+import type { OpenApiToolsResult } from './openapi-tools';
 import type { SecretRef } from './secret-ref';
 import type { UpstreamService } from './upstream-service';
 
@@ -75,22 +77,57 @@ export interface HttpToMcpOptions extends McpServerBaseOptions {
 export type McpServerOptions = McpProxyOptions | HttpToMcpOptions;
 export type McpServerProps = McpServerOptions & { readonly gateway: AiGateway };
 
+/** @internal What an MCP server's render needs: its OpenAPI file as converted (once per App, before the rules run). */
+export interface McpServerRenderContext {
+  readonly openApi: ReadonlyMap<McpServer, OpenApiToolsResult>;
+}
+
 /** An MCP server published by the gateway. Counts toward "MCP servers". */
-export class McpServer extends Construct {
-  public readonly gateway: AiGateway;
+export class McpServer extends GatewayChild<McpServerProps> {
+  /** Proxy an MCP server, or turn an HTTP API into one. */
+  public readonly kind: McpServerOptions['kind'];
+  /** The server's name in the config. @default - the construct id */
   public readonly serverName: string;
+  /** The path it is published at. @default - `/mcp/<serverName>` */
+  public readonly path: string;
+  /** Proxy: the upstream MCP endpoint. */
+  public readonly url?: string;
+  /** Proxy: the upstream transport. @default 'streamable-http' (undefined for HTTP-to-MCP) */
+  public readonly transport?: 'streamable-http' | 'sse';
+  /** Proxy: extra headers sent upstream. @default {} */
+  public readonly headers: Record<string, string>;
+  /** Proxy: the tools clients may see and call; empty is all. @default [] */
+  public readonly allowTools: readonly string[];
+  /** HTTP-to-MCP: the HTTP API's base URL, as given. @default - derived from `service` */
+  public readonly baseUrl?: string;
+  /** HTTP-to-MCP: the upstream service the API runs on. @default - none */
+  public readonly service?: UpstreamService;
+  /** Proxy: the bearer token's SecretRef. HTTP-to-MCP: how calls authenticate, header and prefix filled in. @default - none */
+  public readonly auth?: SecretRef | Required<HttpToMcpAuthProps>;
+  /** HTTP-to-MCP: the inline tools (each tool's defaults, see McpToolProps, are filled in by the render). @default [] */
+  public readonly tools: readonly McpToolProps[];
+  /** HTTP-to-MCP: the OpenAPI 3 file converted at synth. @default - none */
+  public readonly openApiFile?: string;
 
-  public constructor(scope: Construct, id: string, public readonly props: McpServerProps) {
-    super(scope, id);
-    props = props ?? ({} as typeof props);
-    (this as { props: typeof props }).props = props;
-    this.gateway = props.gateway;
-    this.serverName = props.serverName ?? toK8sName(id);
-    attachToGateway(this, props, 'mcpServers');
-  }
-
-  public get path(): string {
-    return this.props.path ?? `/mcp/${this.serverName}`;
+  public constructor(scope: Construct, id: string, props: McpServerProps) {
+    super(scope, id, props, 'mcpServers');
+    const p = this.props as Partial<McpProxyOptions> & Partial<Omit<HttpToMcpOptions, 'auth' | 'kind'>> & { readonly kind?: McpServerOptions['kind']; readonly auth?: unknown };
+    this.kind = p.kind as McpServerOptions['kind'];
+    this.serverName = p.serverName ?? toK8sName(id);
+    this.path = p.path ?? `/mcp/${this.serverName}`;
+    this.url = p.url;
+    this.transport = this.kind === 'proxy' ? p.transport ?? 'streamable-http' : p.transport;
+    this.headers = p.headers ?? {};
+    this.allowTools = p.allowTools ?? [];
+    this.baseUrl = p.baseUrl;
+    this.service = p.service;
+    const auth = p.auth as Partial<HttpToMcpAuthProps> | undefined;
+    this.auth =
+      this.kind === 'http-to-mcp' && auth
+        ? { header: auth.header ?? 'authorization', prefix: auth.prefix ?? 'Bearer ', secret: auth.secret as SecretRef }
+        : (auth as SecretRef | undefined);
+    this.tools = p.tools ?? [];
+    this.openApiFile = p.openApiFile;
   }
 
   /** Lets these consumers use the server: the twin of `consumer.grantMcpServer(server)`. */
@@ -98,4 +135,53 @@ export class McpServer extends Construct {
     for (const consumer of consumers) consumer.grantMcpServer(this);
     return this;
   }
+
+  /** @internal The server's entry in `mcpServers`: inline tools first, then the OpenAPI file's. */
+  public _toConfig(ctx: McpServerRenderContext): McpServerConfig {
+    if (this.kind === 'proxy') {
+      return {
+        name: this.serverName,
+        kind: 'proxy',
+        path: this.path,
+        upstream: {
+          url: this.url as string,
+          transport: this.transport!,
+          headers: this.headers,
+          ...(this.auth && { auth: { ...(this.auth as SecretRef) } }),
+        },
+        allowTools: this.allowTools as string[],
+      };
+    }
+    const converted = ctx.openApi.get(this);
+    const fromFile = converted?.ok ? converted.tools : [];
+    const auth = this.auth as Required<HttpToMcpAuthProps> | undefined;
+    return {
+      name: this.serverName,
+      kind: 'http-to-mcp',
+      path: this.path,
+      upstream: {
+        baseUrl: this.baseUrl ?? this.service?.url() ?? '',
+        ...(this.service && { service: this.service.serviceName }),
+        ...(auth && { auth: { header: auth.header, prefix: auth.prefix, secret: { ...auth.secret } } }),
+      },
+      tools: [...this.tools.map(toolConfig), ...fromFile],
+    };
+  }
+}
+
+/** A tool's entry, with the defaults of McpToolProps. */
+function toolConfig(t: McpToolProps): McpToolConfig {
+  return {
+    name: t.name,
+    description: t.description ?? '',
+    inputSchema: (t.inputSchema ?? { type: 'object', properties: {} }) as McpToolConfig['inputSchema'],
+    request: {
+      method: t.request.method,
+      path: t.request.path,
+      query: t.request.query ?? {},
+      headers: t.request.headers ?? {},
+      ...(t.request.bodyArg !== undefined && { bodyArg: t.request.bodyArg }),
+    },
+    response: { format: t.response?.format ?? 'json', ...(t.response?.pointer !== undefined && { pointer: t.response.pointer }) },
+  };
 }

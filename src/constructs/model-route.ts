@@ -1,11 +1,11 @@
-import { Construct } from 'constructs';
-import { attachToGateway } from './attach';
+import type { Construct } from 'constructs';
+import type { ModelRouteConfig } from '../specs';
 import type { Backend } from './backend';
-import type { Consumer } from './consumer';
 import type { AiGateway } from './gateway';
-import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type RequestMetricOptions, type TokenMetricOptions } from './metrics';
-import { toK8sName } from './names';
-import type { RoutePolicyProps } from './policies';
+import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type TokenMetricOptions } from './metrics';
+import { policiesConfig, type RoutePolicyProps } from './policies';
+import { listOf } from './props-input';
+import { RouteBase } from './route-base';
 
 /** One upstream a model is served from. */
 export interface ModelTargetProps {
@@ -45,61 +45,28 @@ export interface ModelRouteProps extends ModelRouteOptions {
   readonly gateway: AiGateway;
 }
 
+/** @internal What a model route's render needs from its gateway's: the config name of each Backend (one entry per Backend object). */
+export interface ModelRouteRenderContext {
+  readonly backendName: (backend: Backend, model: string) => string;
+}
+
 /** An OpenAI-compatible model API route: host and path, models mapped to backends, policies. */
-export class ModelRoute extends Construct {
-  public readonly gateway: AiGateway;
-  public readonly routeName: string;
+export class ModelRoute extends RouteBase<ModelRouteProps> {
   private readonly _models: ModelProps[];
 
-  public constructor(scope: Construct, id: string, public readonly props: ModelRouteProps) {
-    super(scope, id);
-    props = props ?? ({} as typeof props);
-    (this as { props: typeof props }).props = props;
-    this.gateway = props.gateway;
-    this.routeName = props.routeName ?? toK8sName(id);
-    this._models = [...(props.models ?? [])];
-    attachToGateway(this, props, 'modelRoutes');
+  public constructor(scope: Construct, id: string, props: ModelRouteProps) {
+    super(scope, id, props, 'modelRoutes');
+    this._models = listOf(this.props.models, (m) => m);
   }
 
+  /** The route's models, as given (each model's and target's defaults are filled in by its render: models may be added until synth). */
   public get models(): readonly ModelProps[] {
     return this._models;
-  }
-
-  public get host(): string {
-    return this.props.host ?? '*';
-  }
-
-  public get pathPrefix(): string {
-    return this.props.pathPrefix ?? '/';
   }
 
   public addModel(model: ModelProps): this {
     this._models.push(model);
     return this;
-  }
-
-  /** Lets these consumers call the route: the twin of `consumer.grantRoute(route)`. */
-  public grantInvoke(...consumers: Consumer[]): this {
-    for (const consumer of consumers) consumer.grantRoute(this);
-    return this;
-  }
-
-  /** Requests per second on this route (`aigw_requests_total`), of every caller or of one consumer. */
-  public metricRequests(options: RequestMetricOptions = {}): PrometheusMetric {
-    return rateMetric('requests', metricScope(this.gateway, { route: this, consumer: options.consumer }), options);
-  }
-
-  /**
-   * Failed requests per second on this route (`aigw_request_errors_total`): answers of status 400 or
-   * more (499 for a client that left before the answer), and streams that broke after their 200.
-   */
-  public metricErrors(options: RequestMetricOptions = {}): PrometheusMetric {
-    return rateMetric('errors', metricScope(this.gateway, { route: this, consumer: options.consumer }), options);
-  }
-
-  /** A quantile of the request duration in seconds on this route (`gen_ai_server_request_duration_seconds`). */
-  public metricLatency(options: LatencyMetricOptions = {}): PrometheusMetric {
-    return quantileMetric('duration', metricScope(this.gateway, { route: this }), options);
   }
 
   /** A quantile of the time to first token in seconds of this route's streamed answers (`gen_ai_server_time_to_first_token_seconds`). */
@@ -111,5 +78,20 @@ export class ModelRoute extends Construct {
   public metricTokens(options: TokenMetricOptions = {}): PrometheusMetric {
     const labels = metricScope(this.gateway, { route: this, consumer: options.consumer });
     return rateMetric('tokens', options.tokenType ? { ...labels, gen_ai_token_type: options.tokenType } : labels, options);
+  }
+
+  /** @internal The route's entry in `modelRoutes`, with the defaults of ModelProps and ModelTargetProps. */
+  public _toConfig(ctx: ModelRouteRenderContext): ModelRouteConfig {
+    return {
+      name: this.routeName,
+      match: { host: this.host, pathPrefix: this.pathPrefix },
+      models: this._models.map((m) => ({
+        name: m.name,
+        aliases: [...(m.aliases ?? [])],
+        targets: (m.targets ?? []).map((t) => ({ backend: ctx.backendName(t.backend, m.name), model: t.model ?? m.name, weight: t.weight ?? 1 })),
+        fallbacks: [...(m.fallbacks ?? [])],
+      })),
+      policies: policiesConfig(this.policies),
+    };
   }
 }

@@ -69,3 +69,15 @@ export function gatewayLabels(gateway: AiGateway, version: string): Record<strin
 export function gatewaySelector(gateway: AiGateway): Record<string, string> {
   return { 'app.kubernetes.io/name': 'aigw', 'app.kubernetes.io/instance': gateway.gatewayName };
 }
+
+/**
+ * The hosts a Serverless gateway claims on the fleet's shared endpoint: its domains and route
+ * hosts, else any host ('*') if it serves anything. A gateway with no routes and no domains yet
+ * claims no host, so that two new gateways of a fleet do not conflict over '*'.
+ */
+export function publishedHosts(g: AiGateway): string[] {
+  const c = g.children;
+  const hosts = new Set([...c.domains.map((d) => d.hostname), ...[...c.modelRoutes, ...c.agentRoutes].map((r) => r.host).filter((h) => h !== '*')]);
+  if (hosts.size > 0) return [...hosts].sort();
+  return c.modelRoutes.length + c.agentRoutes.length + c.mcpServers.length > 0 ? ['*'] : [];
+}

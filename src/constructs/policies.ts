@@ -1,4 +1,5 @@
-import type { RATE_LIMIT_SCOPES, RATE_LIMIT_WINDOWS } from '../specs';
+import type { PoliciesConfig, RATE_LIMIT_SCOPES, RATE_LIMIT_WINDOWS } from '../specs';
+import { listOf } from './props-input';
 
 export interface RateLimitProps {
   /** What is counted. @default 'requests' */
@@ -34,4 +35,45 @@ export interface RoutePolicyProps {
   readonly cors?: CorsProps;
   /** Overrides the backends' first-byte and total timeouts on this route. @default - the backends' */
   readonly timeouts?: { readonly firstByteMs?: number; readonly totalMs?: number };
+}
+
+/** A route's policies with the defaults above filled in. */
+export interface ResolvedRoutePolicies {
+  readonly keyAuth: boolean;
+  readonly rateLimits: readonly Required<RateLimitProps>[];
+  readonly onRedisUnavailable: 'failOpen' | 'failClosed';
+  readonly maxBodyBytes?: number;
+  readonly cors?: Required<CorsProps>;
+  readonly timeouts?: { readonly firstByteMs?: number; readonly totalMs?: number };
+}
+
+/** The defaults of RoutePolicyProps, RateLimitProps and CorsProps (a plain-JS value of the wrong type is kept for the config schema to report). */
+export function resolvePolicies(p: RoutePolicyProps | undefined): ResolvedRoutePolicies {
+  return {
+    keyAuth: p?.keyAuth ?? true,
+    rateLimits: listOf(p?.rateLimits, (r) => ({ kind: r?.kind ?? 'requests', limit: r?.limit, window: r?.window, scope: r?.scope ?? 'consumer' })),
+    onRedisUnavailable: p?.onRedisUnavailable ?? 'failOpen',
+    maxBodyBytes: p?.maxBodyBytes,
+    timeouts: p?.timeouts ? { ...p.timeouts } : undefined,
+    cors: p?.cors
+      ? {
+        allowOrigins: p.cors.allowOrigins,
+        allowMethods: p.cors.allowMethods ?? ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: p.cors.allowHeaders ?? ['authorization', 'content-type', 'x-api-key'],
+        maxAgeSeconds: p.cors.maxAgeSeconds ?? 600,
+      }
+      : undefined,
+  };
+}
+
+/** The `policies` part of a route's config. */
+export function policiesConfig(p: ResolvedRoutePolicies): PoliciesConfig {
+  return {
+    keyAuth: { enabled: p.keyAuth },
+    rateLimits: listOf(p.rateLimits, (r, i) => ({ name: `${r?.kind}-per-${r?.window}-${i}`, kind: r?.kind, limit: r?.limit, window: r?.window, scope: r?.scope })),
+    onRedisUnavailable: p.onRedisUnavailable,
+    ...(p.maxBodyBytes !== undefined && { maxBodyBytes: p.maxBodyBytes }),
+    ...(p.timeouts && { timeouts: { ...p.timeouts } }),
+    ...(p.cors && { cors: { ...p.cors } }),
+  };
 }

@@ -1,6 +1,6 @@
 import type { IConstruct } from 'constructs';
 import { PORTS } from '../specs';
-import type { AiGateway, DedicatedGatewayProps } from './gateway';
+import type { AiGateway } from './gateway';
 
 /** A construct that declares an unserved feature, and how messages call it. */
 interface Declaration {
@@ -32,48 +32,48 @@ export const UNSERVED_FEATURES = {
   },
   extension: {
     // A disabled extension is served correctly by doing nothing.
-    declaredBy: (g) => g.children.extensions.filter((e) => e.enabled).map((e) => ({ construct: e, name: `extension '${e.props.name}'` })),
+    declaredBy: (g) => g.children.extensions.filter((e) => e.enabled).map((e) => ({ construct: e, name: `extension '${e.name}'` })),
     effect: 'extensions do not run: requests and responses pass through unchanged, whatever its failPolicy',
     instead: 'Do its work in front of or behind the gateway for now, or set enabled: false to silence this warning.',
   },
   waf: {
-    declaredBy: (g) => (dedicatedProps(g)?.waf ? [{ construct: g, name: `the WAF of gateway '${g.gatewayName}'` }] : []),
+    declaredBy: (g) => (g.waf ? [{ construct: g, name: `the WAF of gateway '${g.gatewayName}'` }] : []),
     effect: 'it inspects nothing: no request is blocked or logged by it, whatever its mode',
     instead: "Put a WAF in front of the gateway's endpoint (e.g. your cloud load balancer's) for now, or remove waf to silence this warning.",
   },
   domainTls: {
     // Serverless domains are served: the fleet's shared Ingress terminates their TLS.
     declaredBy: (g) =>
-      g.edition === 'dedicated' ? g.children.domains.filter((d) => d.props.tls).map((d) => ({ construct: d, name: `the TLS of domain '${d.hostname}'` })) : [],
+      g.edition === 'dedicated' ? g.children.domains.filter((d) => d.tls).map((d) => ({ construct: d, name: `the TLS of domain '${d.hostname}'` })) : [],
     effect: `the data plane does not terminate TLS: nothing listens on port ${PORTS.trafficTls}, where the LoadBalancer's port 443 forwards`,
     instead:
       'Terminate TLS in front of the gateway for now (e.g. a TLS listener on your cloud load balancer, set with endpoint.serviceAnnotations, forwarding to port 80), or remove tls to silence this warning.',
   },
   hardwareAcceleration: {
     declaredBy: (g) => {
-      const accel = dedicatedProps(g)?.hardwareAcceleration;
-      return accel?.tls || accel?.compression ? [{ construct: g, name: `hardware acceleration of gateway '${g.gatewayName}'` }] : [];
+      const accel = g.hardwareAcceleration;
+      return accel.tls || accel.compression ? [{ construct: g, name: `hardware acceleration of gateway '${g.gatewayName}'` }] : [];
     },
     effect: 'QAT offload is not used: TLS and compression run in software, yet the pods still request QAT devices and schedule only on nodes that have them',
     instead: 'Remove hardwareAcceleration to schedule on any node.',
   },
   bandwidthMbps: {
     // Only when declared: the default is a cap nobody asked for.
-    declaredBy: (g) => (g.props.bandwidthMbps !== undefined ? [{ construct: g, name: `the bandwidth limit of gateway '${g.gatewayName}' (bandwidthMbps: ${g.props.bandwidthMbps})` }] : []),
+    declaredBy: (g) => (g._input.bandwidthMbps !== undefined ? [{ construct: g, name: `the bandwidth limit of gateway '${g.gatewayName}' (bandwidthMbps: ${g._input.bandwidthMbps})` }] : []),
     effect:
       'the data plane does not shape bandwidth: each pod carries its share as kubernetes.io/ingress-bandwidth and kubernetes.io/egress-bandwidth annotations, which only a cluster whose CNI chain includes the bandwidth plugin enforces',
     instead: 'Enable the CNI bandwidth plugin, or cap bandwidth at the load balancer or EIP; remove bandwidthMbps to silence this warning.',
   },
   kubeconfigServiceSource: {
     declaredBy: (g) =>
-      g.children.serviceSources.filter((s) => s.props.kind === 'kubeconfig').map((s) => ({ construct: s, name: `service source '${s.sourceName}'` })),
+      g.children.serviceSources.filter((s) => s.kind === 'kubeconfig').map((s) => ({ construct: s, name: `service source '${s.sourceName}'` })),
     effect: "services are not discovered from another cluster: its services are addressed as <name>.<namespace>.svc in the gateway's own cluster",
     instead: "Use a 'dns' or 'static' UpstreamService with an address the gateway's cluster can reach.",
   },
   staticServiceAddresses: {
     declaredBy: (g) =>
       g.children.services
-        .filter((s) => s.props.kind === 'static' && s.nodeCount > 1)
+        .filter((s) => s.kind === 'static' && s.nodeCount > 1)
         .map((s) => ({ construct: s, name: `static service '${s.serviceName}' with ${s.nodeCount} addresses` })),
     effect: 'only the first address gets traffic: the data plane does not balance over them',
     instead: 'Put the addresses behind one load-balanced address (a Kubernetes Service or a DNS name) for now.',
@@ -92,10 +92,6 @@ export function unservedFindings(gateway: AiGateway): { construct: IConstruct; i
       };
     }),
   );
-}
-
-function dedicatedProps(g: AiGateway): DedicatedGatewayProps | undefined {
-  return g.props.edition === 'dedicated' ? (g.props as DedicatedGatewayProps) : undefined;
 }
 
 function capitalize(s: string): string {

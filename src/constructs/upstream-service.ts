@@ -1,7 +1,8 @@
-import { Construct } from 'constructs';
-import { attachToGateway } from './attach';
+import type { Construct } from 'constructs';
+import type { GatewayConfig } from '../specs';
 import type { DistributiveOmit } from './distributive-omit';
 import type { AiGateway } from './gateway';
+import { GatewayChild } from './gateway-child';
 import { toK8sName } from './names';
 import type { ServiceSource } from './service-source';
 
@@ -38,30 +39,56 @@ export interface KubernetesUpstreamServiceProps extends UpstreamServiceBaseProps
 export type UpstreamServiceProps = StaticUpstreamServiceProps | DnsUpstreamServiceProps | KubernetesUpstreamServiceProps;
 export type UpstreamServiceOptions = DistributiveOmit<UpstreamServiceProps, 'gateway'>;
 
-/** An upstream the gateway's backends, agents or MCP servers run on. Counts toward "associated services". */
-export class UpstreamService extends Construct {
-  public readonly gateway: AiGateway;
-  public readonly serviceName: string;
+type AnyServiceProps = Partial<Omit<StaticUpstreamServiceProps, 'kind'> & Omit<DnsUpstreamServiceProps, 'kind'> & Omit<KubernetesUpstreamServiceProps, 'kind'>> & { readonly kind?: UpstreamServiceProps['kind'] };
 
-  public constructor(scope: Construct, id: string, public readonly props: UpstreamServiceProps) {
-    super(scope, id);
-    props = props ?? ({} as typeof props);
-    (this as { props: typeof props }).props = props;
-    this.gateway = props.gateway;
-    this.serviceName = props.serviceName ?? toK8sName(id);
-    attachToGateway(this, props, 'services');
+/** An upstream the gateway's backends, agents or MCP servers run on. Counts toward "associated services". */
+export class UpstreamService extends GatewayChild<UpstreamServiceProps> {
+  /** Fixed addresses, a DNS name, or a Kubernetes Service. */
+  public readonly kind: UpstreamServiceProps['kind'];
+  /** The service's name in the config. @default - the construct id */
+  public readonly serviceName: string;
+  /** Static: the `host:port` addresses. */
+  public readonly addresses?: readonly string[];
+  /** DNS: the host name. */
+  public readonly host?: string;
+  /** DNS and Kubernetes: the port. */
+  public readonly port?: number;
+  /** Kubernetes: the service source it is discovered from. */
+  public readonly source?: ServiceSource;
+  /** Kubernetes: the Service's name. */
+  public readonly name?: string;
+  /** Kubernetes: the Service's namespace. */
+  public readonly namespace?: string;
+
+  public constructor(scope: Construct, id: string, props: UpstreamServiceProps) {
+    super(scope, id, props, 'services');
+    const p = this.props as AnyServiceProps;
+    this.kind = p.kind as UpstreamServiceProps['kind'];
+    this.serviceName = p.serviceName ?? toK8sName(id);
+    this.addresses = p.addresses;
+    this.host = p.host;
+    this.port = p.port;
+    this.source = p.source;
+    this.name = p.name;
+    this.namespace = p.namespace;
   }
 
   /** Service nodes this service counts for (see the "service nodes" quota). */
   public get nodeCount(): number {
-    return this.props.kind === 'static' ? (Array.isArray(this.props.addresses) ? this.props.addresses.length : 1) : 1;
+    return this.kind === 'static' ? (Array.isArray(this.addresses) ? this.addresses.length : 1) : 1;
   }
 
   /** The base URL a backend on this service uses. */
   public url(scheme: 'http' | 'https' = 'http', basePath = ''): string {
-    const p = this.props;
     const authority =
-      p.kind === 'static' ? (p.addresses ?? [])[0] ?? 'invalid:0' : p.kind === 'dns' ? `${p.host}:${p.port}` : `${p.name}.${p.namespace}.svc:${p.port}`;
+      this.kind === 'static' ? (this.addresses ?? [])[0] ?? 'invalid:0' : this.kind === 'dns' ? `${this.host}:${this.port}` : `${this.name}.${this.namespace}.svc:${this.port}`;
     return `${scheme}://${authority}${basePath}`;
+  }
+
+  /** @internal The service's entry in `services`. */
+  public _toConfig(): GatewayConfig['services'][number] {
+    if (this.kind === 'static') return { name: this.serviceName, kind: 'static', addresses: [...(this.addresses as string[])] };
+    if (this.kind === 'dns') return { name: this.serviceName, kind: 'dns', host: this.host as string, port: this.port as number };
+    return { name: this.serviceName, kind: 'kubernetes', serviceName: this.name as string, namespace: this.namespace as string, port: this.port as number, source: this.source!.sourceName };
   }
 }

@@ -293,14 +293,14 @@ describe('a malformed URL is a clear error with its path and value', () => {
     expect(message).toContain(`McpServer 'h' (${h.node.path}): baseUrl "https://user:pw@api.example.com" carries credentials (user:password@); they would sit in plain config. Set baseUrl to an http(s) URL, e.g. 'https://api.example.com'. Put the credential in auth (a SecretRef) instead.`);
   });
 
-  test('config-schema messages carry the value, and one gateway\'s bad value does not hide another\'s', () => {
+  test('config-schema messages carry the value and the prop, and one gateway\'s bad value does not hide another\'s', () => {
     const { stack, fleet } = fleetStack();
     const a = fleet.addGateway('a', { edition: 'dedicated', spec: 'aigw.small.x1' });
-    a.addModelRoute('r', { host: 'Not A Host', models: [model()] });
+    const ra = a.addModelRoute('r', { host: 'Not A Host', models: [model()] });
     const b = fleet.addGateway('b', { edition: 'dedicated', spec: 'aigw.small.x1' });
-    b.addModelRoute('r', { pathPrefix: 'no-slash', models: [model()] });
+    const rb = b.addModelRoute('r', { pathPrefix: 'no-slash', models: [model()] });
     const message = synthError(stack);
-    expect(message).toContain(`Gateway 'a' (${a.node.path}): config modelRoutes[0].match.host: must be a lowercase hostname, "*.domain" or "*", found "Not A Host". Fix the prop that sets it.`);
-    expect(message).toContain(`Gateway 'b' (${b.node.path}): config modelRoutes[0].match.pathPrefix: must be an absolute URL path starting with "/", found "no-slash".`);
+    expect(message).toContain(`[config-schema] ModelRoute 'r' (${ra.node.path}): host: must be a lowercase hostname, "*.domain" or "*", found "Not A Host". Fix host.`);
+    expect(message).toContain(`[config-schema] ModelRoute 'r' (${rb.node.path}): pathPrefix: must be an absolute URL path starting with "/", found "no-slash". Fix pathPrefix.`);
   });
 });

@@ -55,10 +55,8 @@ const MUTATIONS: ((g: AiGateway, routes: ModelRoute[]) => IConstruct)[] = [
   (g, routes) => g.addModelRoute('dup', { host: routes[0].host, pathPrefix: routes[0].pathPrefix, models: [{ name: 'x', targets: [{ backend: Backend.openAi() }] }] }),
   (g) => g.addAgentRoute('agent', { kind: 'dify', pathPrefix: '/agent' }),
   (g) => g.addMcpServer('bad-openapi', { kind: 'http-to-mcp', baseUrl: 'https://x.example.com', openApiFile: '/nonexistent.json' }),
-  (g) => {
-    (g.props as { bandwidthMbps?: number }).bandwidthMbps = g.edition === 'serverless' ? 401 : -1;
-    return g;
-  },
+  // A second gateway of the fleet with a bandwidth its edition does not allow (props are read once, by the constructor).
+  (g) => g.fleet.addGateway('bw', g.edition === 'serverless' ? { edition: 'serverless', bandwidthMbps: 401 } : { edition: 'dedicated', spec: 'aigw.small.x1', bandwidthMbps: -1 }),
 ];
 
 describe('properties', () => {

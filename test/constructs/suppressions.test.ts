@@ -8,7 +8,14 @@ import { runRules } from '../../src/constructs/rules/runner';
 
 /** What the rules of one fleet look at, with nothing read from disk. */
 function contextOf(fleet: AiGatewayFleet): RuleContext {
-  return { fleets: [fleet], gateways: fleet.gateways, lock: { entries: {} }, openApi: new Map(), fileExists: () => false, configOf: () => ({}) };
+  return {
+    fleets: [fleet],
+    gateways: fleet.gateways,
+    lock: { entries: {} },
+    openApi: new Map(),
+    fileExists: () => false,
+    configOf: () => ({ issues: [] }),
+  };
 }
 
 /**

@@ -271,12 +271,12 @@ describe('the App is validated as a whole', () => {
     expect(message).toContain('serverless.minReplicas (5) exceeds maxReplicas (2)');
   });
 
-  test('bad values the other rules do not name are caught by the config schema', () => {
+  test('bad values the other rules do not name are caught by the config schema, at the construct and prop', () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
-    g.addModelRoute('r', { host: 'Not A Host', models: [{ name: 'm', targets: [{ backend: Backend.openAiCompatible({ baseUrl: 'https://llm.example.com/v1' }) }] }] });
+    const r = g.addModelRoute('r', { host: 'Not A Host', models: [{ name: 'm', targets: [{ backend: Backend.openAiCompatible({ baseUrl: 'https://llm.example.com/v1' }) }] }] });
     const message = synthError(stack);
-    expect(message).toContain(`Gateway 'g' (${g.node.path}): config modelRoutes[0].match.host: must be a lowercase hostname, "*.domain" or "*", found "Not A Host"`);
+    expect(message).toContain(`[config-schema] ModelRoute 'r' (${r.node.path}): host: must be a lowercase hostname, "*.domain" or "*", found "Not A Host". Fix host.`);
   });
 
   test('a malformed URL is named by the upstream-urls rule at its route, with the value', () => {
@@ -284,5 +284,52 @@ describe('the App is validated as a whole', () => {
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
     const r = g.addModelRoute('r', { models: [{ name: 'm', targets: [{ backend: Backend.openAiCompatible({ baseUrl: 'ftp://x' }) }] }] });
     expect(synthError(stack)).toContain(`[upstream-urls] ModelRoute 'r' (${r.node.path}): model 'm' goes to a backend whose baseUrl "ftp://x" has scheme 'ftp', not http or https.`);
+  });
+});
+
+describe("the config schema's findings come with every other rule's, named by construct and prop", () => {
+  test('one synth reports a bad rate limit and an unrelated rule error of the same gateway at once', () => {
+    const { stack, fleet } = fleetStack();
+    const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    const loop = g.addModelRoute('loop', { pathPrefix: '/loop', models: [{ ...model('a'), fallbacks: ['a'] }] });
+    const chat = g.addModelRoute('chat', { pathPrefix: '/chat', models: [model()], policies: untyped({ rateLimits: [{ limit: -5, window: 'fortnight' }] }) });
+    const message = synthError(stack);
+    expect(message).toContain(`[fallback-loops] ModelRoute 'loop' (${loop.node.path}): fallback loop a → a.`);
+    expect(message).toContain(`[config-schema] ModelRoute 'chat' (${chat.node.path}): policies.rateLimits[0].limit: Too small: expected number to be >=1, found -5. Fix policies.rateLimits[0].limit.`);
+    expect(message).toContain(`[config-schema] ModelRoute 'chat' (${chat.node.path}): policies.rateLimits[0].window: Invalid option: expected one of`);
+    expect(message).toContain('found "fortnight". Fix policies.rateLimits[0].window.');
+    // Named by construct and prop, not by the gateway and its config path.
+    expect(message).not.toContain('modelRoutes[');
+  });
+
+  test("a gateway-props error and the schema's findings on the gateway's children come in one run", () => {
+    const { stack, fleet } = fleetStack();
+    const g = fleet.addGateway('sl', { edition: 'serverless', bandwidthMbps: 401 });
+    const ext = g.addExtension('auth', { name: 'key-auth', source: 'system', priority: 5, phase: 'sometimes' as 'default' });
+    const alice = g.addConsumer('alice', { apiKey: untyped({ secretName: 'Consumer Keys', key: 'alice' }) });
+    const message = synthError(stack);
+    expect(message).toContain(`[gateway-props] Gateway 'sl' (${g.node.path}): Serverless bandwidth is at most 400 Mbps, found 401.`);
+    expect(message).toContain(`[config-schema] Extension 'key-auth' (${ext.node.path}): phase: Invalid option: expected one of`);
+    expect(message).toContain(`[config-schema] Consumer 'alice' (${alice.node.path}): apiKey.secretName: must be a lowercase RFC 1123 name`);
+  });
+
+  test("a backend's bad value is reported at the first route that uses it, naming the backend and the prop", () => {
+    const { stack, fleet } = fleetStack();
+    const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    const shared = Backend.openAi({ retries: { attempts: 99 }, backendName: 'primary' });
+    const first = g.addModelRoute('first', { pathPrefix: '/a', models: [{ name: 'm', targets: [{ backend: shared }] }] });
+    g.addModelRoute('second', { pathPrefix: '/b', models: [{ name: 'm', targets: [{ backend: shared }] }] });
+    const message = synthError(stack);
+    expect(message).toContain(`[config-schema] ModelRoute 'first' (${first.node.path}): the backend 'primary' of model 'm': retries.attempts: Too big: expected number to be <=10, found 99. Fix retries.attempts.`);
+    expect(message.match(/retries\.attempts/g)).toHaveLength(2); // once in the message, once in its fix: one finding
+  });
+
+  test('a value another rule already reports at its construct is not reported again by the schema', () => {
+    const { stack, fleet } = fleetStack();
+    const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    g.addAgentRoute('a', { kind: 'dify', baseUrl: 'ftp://agent.example.com' });
+    const message = synthError(stack);
+    expect(message).toContain("[upstream-urls] AgentRoute 'a'");
+    expect(message).not.toContain('[config-schema]');
   });
 });

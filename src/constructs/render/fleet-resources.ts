@@ -1,11 +1,9 @@
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { Construct } from 'constructs';
-import { redisAclSecretName } from '../config-builder';
 import type { AiGatewayFleet } from '../fleet';
-import { fleetName, placementOf, sharedRedisName } from '../placement';
+import { fleetName, placementOf, publishedHosts, sharedRedisName } from '../placement';
 import { Redis } from './redis';
-import { publishedHosts } from '../rules/route-conflicts';
 
 /** What a fleet shares: its namespace and, for its Serverless gateways, one Redis and one endpoint. */
 export class FleetResources extends Construct {
@@ -14,7 +12,7 @@ export class FleetResources extends Construct {
 
   public constructor(scope: Construct, id: string, fleet: AiGatewayFleet) {
     super(scope, id);
-    const provider = fleet.props.provider;
+    const provider = fleet.provider;
     const labels = { 'app.kubernetes.io/part-of': fleetName(fleet), 'app.kubernetes.io/managed-by': 'cdktf-ai-gateway' };
     const namespace = new NamespaceV1(this, 'Namespace', { provider, metadata: { name: fleet.namespace, labels } });
     this.namespaceRef = namespace.metadata.name;
@@ -26,7 +24,7 @@ export class FleetResources extends Construct {
       namespace: this.namespaceRef,
       name: sharedRedisName(fleet),
       labels,
-      aclSecretName: redisAclSecretName(serverless[0]),
+      aclSecretName: fleet.redisAclSecretName,
       aclUsers: serverless.map((g) => ({ user: placementOf(g).redisUser!, keyPrefix: placementOf(g).redisKeyPrefix })),
     });
     // Kubernetes refuses an Ingress with neither rules nor a default backend: none until a gateway claims a host.
@@ -35,10 +33,10 @@ export class FleetResources extends Construct {
       provider,
       metadata: { name: 'aigw-shared-endpoint', namespace: this.namespaceRef, labels },
       spec: {
-        ...(fleet.props.ingressClassName && { ingressClassName: fleet.props.ingressClassName }),
+        ...(fleet.ingressClassName && { ingressClassName: fleet.ingressClassName }),
         // Serverless TLS terminates at the shared endpoint: each Domain's kubernetes.io/tls Secret.
         tls: serverless.flatMap((g) =>
-          g.children.domains.flatMap((d) => (d.props.tls ? [{ hosts: [d.hostname], secretName: d.props.tls.certificate.secretName }] : [])),
+          g.children.domains.flatMap((d) => (d.tls ? [{ hosts: [d.hostname], secretName: d.tls.certificate.secretName }] : [])),
         ),
         rule: serverless.flatMap((g) =>
           publishedHosts(g).map((host) => ({

@@ -17,7 +17,7 @@ import {
   type Sizing,
   TERMINATION_GRACE_PERIOD_SECONDS,
 } from '../../specs';
-import type { AiGateway, DedicatedGatewayProps } from '../gateway';
+import type { AiGateway } from '../gateway';
 import { gatewayLabels, gatewaySelector, placementOf } from '../placement';
 import { distinctSecrets } from '../secret-mounts';
 import { ConfigShards } from './config-maps';
@@ -41,11 +41,11 @@ export class GatewayResources extends Construct {
   public constructor(scope: Construct, id: string, props: GatewayResourcesProps) {
     super(scope, id);
     const { gateway, config, sizing } = props;
-    const provider = gateway.fleet.props.provider;
+    const provider = gateway.fleet.provider;
     const placement = placementOf(gateway);
     const labels = gatewayLabels(gateway, props.imageTag);
     const selector = gatewaySelector(gateway);
-    const dedicated = gateway.props.edition === 'dedicated' ? (gateway.props as DedicatedGatewayProps) : undefined;
+    const dedicated = gateway.edition === 'dedicated' ? gateway : undefined;
     // Referenced, not named: Terraform then creates the namespace before what lives in it.
     const namespace = dedicated
       ? new NamespaceV1(this, 'Namespace', { provider, metadata: { name: placement.namespace, labels } }).metadata.name

@@ -1,26 +1,11 @@
-import { checkGatewayConfig } from '../../specs';
-import type { AiGateway } from '../gateway';
-import { finding, type Finding } from '../violation';
-import type { Rule, RuleContext } from './context';
-import { gw } from './labels';
-
-/** One gateway at a time, each in its own try: one bad value never hides the other gateways' results, nor loses its path. */
-function check(ctx: RuleContext, g: AiGateway): Finding[] {
-  try {
-    const { config, error } = ctx.configOf(g);
-    if (error) return [finding(g, `${gw(g)}: its config could not be built: ${error}. Check the props of its children.`)];
-    // The data plane's own check: each issue names the field, the reason and the value found.
-    const checked = checkGatewayConfig(config);
-    return checked.ok ? [] : checked.issues.map((issue) => finding(g, `${gw(g)}: config ${issue}. Fix the prop that sets it.`));
-  } catch (e) {
-    return [finding(g, `${gw(g)}: its config could not be checked (${(e as Error).message}). Check the props of its children; report this if it persists.`)];
-  }
-}
+import type { Rule } from './context';
 
 export const configSchemaRule: Rule = {
   id: 'config-schema',
-  description: "The gateway's rendered config parses strictly with GatewayConfig, the schema the data plane loads (catches bad values the other rules do not name, e.g. a malformed host).",
+  description:
+    "Each construct's part of the gateway's config parses strictly with its part of GatewayConfig, the schema the data plane loads, reported at the construct and prop (catches bad values the other rules do not name, e.g. a malformed host or a negative rate limit).",
   level: 'error',
   errors: { suppressible: false, because: 'the data plane rejects the config' },
-  check: (ctx) => ctx.gateways.flatMap((g) => check(ctx, g)),
+  // Each part is parsed where it is rendered (config-builder.ts); each gateway's in its own try there.
+  check: (ctx) => ctx.gateways.flatMap((g) => ctx.configOf(g).issues),
 };

@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../../specs';
+import type { BuiltConfig } from '../config-builder';
 import type { AiGatewayFleet } from '../fleet';
 import type { AiGateway } from '../gateway';
 import type { LockState } from '../lock-file';
@@ -14,8 +14,8 @@ export interface RuleContext {
   readonly openApi: ReadonlyMap<McpServer, OpenApiToolsResult>;
   /** Whether a local file exists (custom extension modules). */
   readonly fileExists: (path: string) => boolean;
-  /** The gateway's built config, or why it could not be built. Memoized. */
-  readonly configOf: (gateway: AiGateway) => { config?: GatewayConfig; error?: string };
+  /** The gateway's config as its constructs render it, and what each part's schema found. Memoized. */
+  readonly configOf: (gateway: AiGateway) => BuiltConfig;
 }
 
 /**

@@ -11,7 +11,7 @@ export const domainTlsRule: Rule = {
       .filter((g) => g.edition === 'serverless')
       .flatMap((g) =>
         g.children.domains.flatMap((d) => {
-          const tls = d.props.tls;
+          const tls = d.tls;
           if (!tls || tls.certificate?.secretName === tls.privateKey?.secretName) return [];
           return [
             finding(

@@ -5,7 +5,7 @@ import type { Rule, RuleContext } from './context';
 function check(ctx: RuleContext): Finding[] {
   return ctx.gateways.flatMap((g) =>
     g.children.extensions.flatMap((e) => {
-      const at = describe('Extension', e.props.name, e);
+      const at = describe('Extension', e.name, e);
       const out: Finding[] = [];
       const source = e.source as string;
       if (!['system', 'marketplace', 'custom'].includes(source)) {
@@ -17,15 +17,15 @@ function check(ctx: RuleContext): Finding[] {
             e, `${at}: ${feature.feature} are not available on the Serverless edition of gateway '${g.gatewayName}' (catalog: no). Remove it, or use a Dedicated gateway.`),
         );
       }
-      if (source === 'custom' && !e.props.modulePath) {
+      if (source === 'custom' && !e.modulePath) {
         out.push(finding(e, `${at}: a custom extension needs modulePath, the path to its local module. Set modulePath.`));
-      } else if (source === 'custom' && typeof e.props.modulePath !== 'string') {
-        out.push(finding(e, `${at}: modulePath must be a path, found ${JSON.stringify(e.props.modulePath)}. Set modulePath.`));
-      } else if (source === 'custom' && !ctx.fileExists(e.props.modulePath as string)) {
-        out.push(finding(e, `${at}: modulePath '${e.props.modulePath}' does not exist. Fix the path (relative paths are from the working directory).`));
+      } else if (source === 'custom' && typeof e.modulePath !== 'string') {
+        out.push(finding(e, `${at}: modulePath must be a path, found ${JSON.stringify(e.modulePath)}. Set modulePath.`));
+      } else if (source === 'custom' && !ctx.fileExists(e.modulePath as string)) {
+        out.push(finding(e, `${at}: modulePath '${e.modulePath}' does not exist. Fix the path (relative paths are from the working directory).`));
       }
-      const priority = e.props.priority;
-      if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 1000)) {
+      const priority = e.priority;
+      if (!Number.isInteger(priority) || priority < 0 || priority > 1000) {
         out.push(finding(e, `${at}: priority must be an integer from 0 to 1000, found ${priority}. Fix priority.`));
       }
       return out;

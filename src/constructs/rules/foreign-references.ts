@@ -31,22 +31,22 @@ function check(g: AiGateway): Finding[] {
     ...c.modelRoutes.flatMap((route) =>
       route.models.flatMap((m) =>
         (m.targets ?? []).flatMap((t) => {
-          const service = t.backend?.props?.service;
+          const service = t.backend?.service;
           return service ? foreign(route, describe('ModelRoute', route.routeName, route), `service '${service.serviceName}'`, service) : [];
         }),
       ),
     ),
     ...c.agentRoutes.flatMap((route) =>
-      route.props.service ? foreign(route, describe('AgentRoute', route.routeName, route), `service '${route.props.service.serviceName}'`, route.props.service) : [],
+      route.service ? foreign(route, describe('AgentRoute', route.routeName, route), `service '${route.service.serviceName}'`, route.service) : [],
     ),
     ...c.mcpServers.flatMap((m) =>
-      m.props.kind === 'http-to-mcp' && m.props.service
-        ? foreign(m, describe('McpServer', m.serverName, m), `service '${m.props.service.serviceName}'`, m.props.service)
+      m.kind === 'http-to-mcp' && m.service
+        ? foreign(m, describe('McpServer', m.serverName, m), `service '${m.service.serviceName}'`, m.service)
         : [],
     ),
     ...c.services.flatMap((s) =>
-      s.props.kind === 'kubernetes' && s.props.source
-        ? foreign(s, describe('UpstreamService', s.serviceName, s), `service source '${s.props.source.sourceName}'`, s.props.source)
+      s.kind === 'kubernetes' && s.source
+        ? foreign(s, describe('UpstreamService', s.serviceName, s), `service source '${s.source.sourceName}'`, s.source)
         : [],
     ),
   ];

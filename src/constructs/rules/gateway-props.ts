@@ -75,7 +75,7 @@ const SERVERLESS_FORBIDDEN: Record<string, Feature> = {
 };
 
 function check(g: AiGateway): Finding[] {
-  const props = g.props as unknown as Record<string, unknown>;
+  const props = g._input;
   const edition = props.edition as string;
   if (!EDITIONS.includes(edition as never)) {
     return [finding(g, `${gw(g)}: edition must be 'serverless' or 'dedicated', found ${JSON.stringify(edition)}. Set edition.`)];

@@ -1,9 +1,8 @@
 import type { AiGatewayFleet } from '../fleet';
-import type { AiGateway, DedicatedGatewayProps } from '../gateway';
+import type { AiGateway } from '../gateway';
 import { gatewayImageTag } from '../image-tag';
 import type { LockEntry } from '../lock-file';
 import { DNS_LABEL_MAX, IMAGE_REPOSITORY_MAX, IMAGE_TAG_MAX, isImageRepository, isImageTag, isLabelValue } from '../names';
-import { imageChannel } from '../serverless-scaling';
 import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
 import { gw } from './labels';
@@ -33,17 +32,15 @@ function checkFleet(fleet: AiGatewayFleet): Finding[] {
       ),
     );
   }
-  const serverless = fleet.props.serverless;
-  if (serverless?.imageChannel !== undefined) {
-    const problem = tagProblem(imageChannel(fleet));
-    if (problem) {
-      out.push(
-        finding(
-          fleet,
-          `${at}: serverless.imageChannel ${JSON.stringify(serverless.imageChannel)} is not a valid image tag for its Serverless gateways: ${problem}. Set a tag such as 'stable' or 'release-2025.06'.`,
-        ),
-      );
-    }
+  // The default channel ('stable') is a valid tag: only a channel that was set can fail.
+  const channelProblem = tagProblem(fleet.serverless.imageChannel);
+  if (channelProblem) {
+    out.push(
+      finding(
+        fleet,
+        `${at}: serverless.imageChannel ${JSON.stringify(fleet.serverless.imageChannel)} is not a valid image tag for its Serverless gateways: ${channelProblem}. Set a tag such as 'stable' or 'release-2025.06'.`,
+      ),
+    );
   }
   return out;
 }
@@ -53,7 +50,7 @@ function checkGateway(g: AiGateway, locked: LockEntry | undefined): Finding[] {
   const tag = gatewayImageTag(g, locked);
   const problem = tagProblem(tag);
   if (!problem) return [];
-  const fromProp = (g.props as DedicatedGatewayProps).version !== undefined;
+  const fromProp = g.version !== undefined;
   const source = fromProp ? 'version' : 'the version locked in aigw.lock.json';
   return [
     finding(

@@ -21,14 +21,14 @@ export const inlineCredentialsRule: Rule = {
       ...g.children.modelRoutes.flatMap((r) =>
         r.models.flatMap((m) =>
           (m.targets ?? []).flatMap((t) =>
-            check(r, describe('ModelRoute', r.routeName, r), `the backend of model '${m.name}'`, t.backend?.props?.headers, 'Use the Backend\'s apiKey (a SecretRef).'),
+            check(r, describe('ModelRoute', r.routeName, r), `the backend of model '${m.name}'`, t.backend?.headers, 'Use the Backend\'s apiKey (a SecretRef).'),
           ),
         ),
       ),
       ...g.children.mcpServers.flatMap((m) => {
         const at = describe('McpServer', m.serverName, m);
-        if (m.props.kind === 'proxy') return check(m, at, 'headers', m.props.headers, 'Use auth (a SecretRef).');
-        return (m.props.tools ?? []).flatMap((t) => check(m, at, `tool '${t.name}'`, t.request?.headers, 'Use the server\'s auth (a SecretRef).'));
+        if (m.kind === 'proxy') return check(m, at, 'headers', m.headers, 'Use auth (a SecretRef).');
+        return m.tools.flatMap((t) => check(m, at, `tool '${t.name}'`, t.request?.headers, 'Use the server\'s auth (a SecretRef).'));
       }),
     ]),
 };

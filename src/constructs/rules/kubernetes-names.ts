@@ -80,8 +80,8 @@ function checkFleet(fleet: AiGatewayFleet): Finding[] {
       ),
     );
   };
-  subdomain('ingressClassName', fleet.props.ingressClassName, 'an IngressClass');
-  subdomain('redisAclSecretName', fleet.props.redisAclSecretName, 'a Secret');
+  subdomain('ingressClassName', fleet.ingressClassName, 'an IngressClass');
+  subdomain('redisAclSecretName', fleet.redisAclSecretName, 'a Secret');
   return out;
 }
 

@@ -14,7 +14,7 @@ export const QUOTA_COUNTERS: { readonly [Q in Quota]: (g: AiGateway) => number }
   serviceSources: (g) =>
     new Set([
       ...g.children.serviceSources.map((s) => s.clusterKey),
-      ...g.children.services.flatMap((s) => (s.props.kind === 'kubernetes' && s.props.source ? [s.props.source.clusterKey] : [])),
+      ...g.children.services.flatMap((s) => (s.kind === 'kubernetes' && s.source ? [s.source.clusterKey] : [])),
     ]).size,
   installedExtensions: (g) => g.children.extensions.filter((e) => e.enabled && e.source !== 'system').length,
   uploadedExtensions: (g) => g.children.extensions.filter((e) => e.source === 'custom').length,

@@ -1,5 +1,4 @@
 import { PROVIDERS } from '../../specs';
-import { backendBaseUrl } from '../config-builder';
 import type { AiGateway } from '../gateway';
 import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
@@ -17,12 +16,12 @@ function check(g: AiGateway): Finding[] {
         out.push(finding(route, `${at}: model '${model.name}' has no targets, so no backend. Add a target { backend } to it.`));
       }
       for (const target of model.targets ?? []) {
-        const b = target.backend?.props;
-        if (!b || !(b.provider in PROVIDERS)) {
+        const b = target.backend;
+        if (!b || typeof b._baseUrl !== 'function' || !(b.provider in PROVIDERS)) {
           out.push(finding(route, `${at}: model '${model.name}' has a target whose backend provider is ${JSON.stringify(b?.provider)}. Use one of ${Object.keys(PROVIDERS).join(', ')}.`));
           continue;
         }
-        if (!backendBaseUrl(target.backend)) {
+        if (!b._baseUrl()) {
           out.push(finding(route, `${at}: model '${model.name}' goes to a ${b.provider} backend with no baseUrl. Set baseUrl or service on the Backend.`));
         }
         if (b.provider === 'azure-openai' && !b.azure?.apiVersion) {
@@ -33,7 +32,7 @@ function check(g: AiGateway): Finding[] {
   }
   for (const route of c.agentRoutes) {
     const at = describe('AgentRoute', route.routeName, route);
-    const p = route.props;
+    const p = route;
     if (p.kind !== 'model-studio' && !p.baseUrl && !p.service) {
       out.push(finding(route, `${at}: a '${p.kind}' agent route has no baseUrl or service, so no backend. Set baseUrl (the agent's API) or service.`));
     }
@@ -43,11 +42,11 @@ function check(g: AiGateway): Finding[] {
   }
   for (const server of c.mcpServers) {
     const at = describe('McpServer', server.serverName, server);
-    const p = server.props;
+    const p = server;
     if (p.kind === 'proxy' && !p.url) out.push(finding(server, `${at}: a proxy MCP server has no url. Set url to the upstream MCP endpoint.`));
     if (p.kind === 'http-to-mcp') {
       if (!p.baseUrl && !p.service) out.push(finding(server, `${at}: an HTTP-to-MCP server has no baseUrl or service. Set baseUrl (the HTTP API) or service.`));
-      if ((p.tools ?? []).length === 0 && !p.openApiFile) out.push(finding(server, `${at}: an HTTP-to-MCP server has no tools. Set tools, or openApiFile to convert an OpenAPI 3 file.`));
+      if (p.tools.length === 0 && !p.openApiFile) out.push(finding(server, `${at}: an HTTP-to-MCP server has no tools. Set tools, or openApiFile to convert an OpenAPI 3 file.`));
     }
   }
   return out;

@@ -1,4 +1,5 @@
 import type { AiGateway } from '../gateway';
+import { publishedHosts } from '../placement';
 import { describe, finding, type Finding } from '../violation';
 import type { Rule } from './context';
 import { gw } from './labels';
@@ -21,18 +22,6 @@ function withinGateway(g: AiGateway): Finding[] {
     }
   }
   return out;
-}
-
-/**
- * The hosts a Serverless gateway claims on the fleet's shared endpoint: its domains and route
- * hosts, else any host ('*') if it serves anything. A gateway with no routes and no domains yet
- * claims no host, so that two new gateways of a fleet do not conflict over '*'.
- */
-export function publishedHosts(g: AiGateway): string[] {
-  const c = g.children;
-  const hosts = new Set([...c.domains.map((d) => d.hostname), ...[...c.modelRoutes, ...c.agentRoutes].map((r) => r.host).filter((h) => h !== '*')]);
-  if (hosts.size > 0) return [...hosts].sort();
-  return c.modelRoutes.length + c.agentRoutes.length + c.mcpServers.length > 0 ? ['*'] : [];
 }
 
 function onSharedEndpoint(gateways: readonly AiGateway[]): Finding[] {

@@ -1,4 +1,4 @@
-import type { AiGateway, DedicatedGatewayProps } from '../gateway';
+import type { AiGateway } from '../gateway';
 import { ANNOTATIONS_TOTAL_MAX_BYTES, DNS_LABEL_MAX, DNS_SUBDOMAIN_MAX, isQualifiedName } from '../names';
 import { finding, type Finding } from '../violation';
 import type { Rule } from './context';
@@ -9,7 +9,7 @@ const OWN_ANNOTATION_ALLOWANCE_BYTES = 'aigw.dev/bandwidth-mbps'.length + 16;
 
 function check(g: AiGateway): Finding[] {
   if (g.edition !== 'dedicated') return [];
-  const annotations: unknown = (g.props as DedicatedGatewayProps).endpoint?.serviceAnnotations;
+  const annotations: unknown = g.endpoint?.serviceAnnotations;
   if (annotations === undefined || annotations === null || typeof annotations !== 'object') return []; // gateway-props reports a wrong type
   const out: Finding[] = [];
   let bytes = OWN_ANNOTATION_ALLOWANCE_BYTES;

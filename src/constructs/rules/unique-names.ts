@@ -32,7 +32,7 @@ function checkGateway(g: AiGateway): Finding[] {
     ...duplicates('Consumer', c.consumers, (x) => x.consumerName, owner),
     ...duplicates('UpstreamService', c.services, (s) => s.serviceName, owner),
     ...duplicates('ServiceSource', c.serviceSources, (s) => s.sourceName, owner),
-    ...duplicates('Extension', c.extensions, (e) => e.props.name, owner),
+    ...duplicates('Extension', c.extensions, (e) => e.name, owner),
   ];
   // Whether the name makes valid Kubernetes names is the kubernetes-names rule's.
   if ((RESERVED_GATEWAY_NAMES as readonly string[]).includes(g.gatewayName)) {
@@ -47,7 +47,7 @@ function checkGateway(g: AiGateway): Finding[] {
  * is its own cluster: nothing it creates can meet another stack's resources by name.
  */
 function clusterOf(fleet: AiGatewayFleet, defaults: Map<TerraformStack, IConstruct>): IConstruct {
-  if (fleet.props.provider) return fleet.props.provider;
+  if (fleet.provider) return fleet.provider;
   const stack = TerraformStack.of(fleet);
   let found = defaults.get(stack);
   if (!found) {

@@ -25,7 +25,7 @@ function check(g: AiGateway): Finding[] {
     const seen = new Set<unknown>();
     for (const model of route.models) {
       for (const target of model.targets ?? []) {
-        const baseUrl: unknown = target.backend?.props?.baseUrl;
+        const baseUrl: unknown = target.backend?.baseUrl;
         if (baseUrl === undefined || baseUrl === '' || seen.has(target.backend)) continue; // a missing URL is route-backends' to report
         seen.add(target.backend);
         const problem = upstreamUrlProblem(baseUrl);
@@ -36,14 +36,14 @@ function check(g: AiGateway): Finding[] {
     }
   }
   for (const route of g.children.agentRoutes) {
-    const baseUrl: unknown = route.props.baseUrl;
+    const baseUrl: unknown = route.baseUrl;
     const problem = baseUrl === undefined || baseUrl === '' ? undefined : upstreamUrlProblem(baseUrl);
     if (problem) {
       report(route, describe('AgentRoute', route.routeName, route), 'baseUrl', baseUrl, problem, `Set baseUrl to the agent API's http(s) URL, e.g. 'https://agent.example.com/v1'.${credentialsFix(problem, 'apiKey')}`);
     }
   }
   for (const server of g.children.mcpServers) {
-    const p = server.props;
+    const p = server;
     const [prop, url]: [string, unknown] = p.kind === 'proxy' ? ['url', p.url] : ['baseUrl', p.kind === 'http-to-mcp' ? p.baseUrl : undefined];
     // A missing URL is route-backends' to report.
     const problem = url === undefined || url === '' ? undefined : upstreamUrlProblem(url);
