@@ -1,15 +1,17 @@
 import type { IncomingHttpHeaders } from 'http';
-import { pipeline, Readable, type Transform } from 'stream';
+import { Readable, type Transform } from 'stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'zlib';
 import type { Dispatcher } from 'undici';
 import { drained } from './backpressure';
-import { DEFAULT_BODY_TIMEOUT_MS } from './body';
+import { callWithDeadlines, isTimeout, transportError } from './bounded-call';
 import { ClientBody } from './client-body';
 import type { CompiledAgentRoute } from './compile/snapshot';
 import { Errors, GatewayError } from './errors';
+import { failMidStream } from './model/mid-stream';
 import type { ProxyEvents } from './model-proxy';
 import type { RequestContext } from './request-context';
 import type { Scrubber } from './scrub';
+import type { UpstreamResponse } from './upstream-call';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and what the gateway sets itself: never copied in either direction. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length'];
@@ -21,24 +23,34 @@ const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'authorization', 'x-api-key', 'api
 /** Dropped from the agent's answer: the body may be scrubbed (its length changes) or decoded. */
 const NOT_RELAYED = new Set([...HOP_BY_HOP, 'content-encoding']);
 const DECODERS: Record<string, () => Transform> = { 'gzip': createGunzip, 'x-gzip': createGunzip, 'deflate': createInflate, 'br': createBrotliDecompress };
+/** What the agent's breaker counts as its failure when the agent answers: as for model backends, 429 and 5xx. */
+const failed = (status: number) => status === 429 || status >= 500;
 
 /** How far the client's body got: a fault there (413, 408, 499, 400) is the client's, never the agent's. */
 interface BodyProgress {
   bytes: number;
   fault?: GatewayError;
+  /** The client's body, while the agent waits on it (a deadline that passes then is the client's). */
+  source?: ClientBody;
 }
 
-/** An agent route: the request streams through to the agent's API, body and response unbuffered. */
+/**
+ * An agent route: the request streams through to the agent's API, body and answer unbuffered, on the
+ * same upstream call, deadlines and breaker as a model attempt. One attempt: a streamed body cannot
+ * be sent twice, so an agent is never retried.
+ */
 export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgentRoute, events: ProxyEvents): Promise<void> {
   const declared = declaredLength(ctx.req.headers);
   if (declared !== undefined && declared > route.maxBodyBytes) throw Errors.tooLarge(route.maxBodyBytes);
   // Built from the route's base URL and the checked path only: nothing of the request line names the upstream.
   const path = `${route.upstream.basePath}${route.paths.upstreamPath(ctx.path)}${ctx.query}`;
   ctx.record.backend = route.upstream.config.name;
+  const breaker = route.upstream.breaker;
+  if (!breaker.allow()) throw Errors.agentCircuitOpen(route.name);
 
-  const progress: BodyProgress = { bytes: 0 };
-  const method = ctx.req.method ?? 'GET';
-  const source = method === 'GET' || method === 'HEAD' ? undefined : new ClientBody(ctx.req, ctx.snapshot.config.limits.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+  const method = (ctx.req.method ?? 'GET') as Dispatcher.HttpMethod;
+  const source = method === 'GET' || method === 'HEAD' ? undefined : new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs);
+  const progress: BodyProgress = { bytes: 0, source };
   const body = source && Readable.from(limitedBody(ctx, source, route.maxBodyBytes, progress));
   try {
     await exchange(ctx, route, path, method, body, progress, events);
@@ -48,75 +60,124 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
   }
 }
 
-/** Sends the request to the agent and relays its answer. */
+/** Sends the request to the agent, tells its breaker the outcome, and relays the answer. */
 async function exchange(
   ctx: RequestContext,
   route: CompiledAgentRoute,
   path: string,
-  method: string,
+  method: Dispatcher.HttpMethod,
   body: Readable | undefined,
   progress: BodyProgress,
   events: ProxyEvents,
 ): Promise<void> {
   const upstream = route.upstream;
-  let response: Dispatcher.ResponseData;
+  const breaker = upstream.breaker;
+  const headers = { ...forwardedHeaders(ctx.req.headers), ...upstream.headers, 'accept-encoding': 'identity' };
   events.onDispatch();
+  const options = { path, method, headers, body, headersTimeoutMs: route.firstByteMs, bodyTimeoutMs: route.totalMs };
+  const call = callWithDeadlines(ctx, upstream.pool, options, route.totalMs);
   try {
-    response = await upstream.pool.request({
-      path,
-      method: method as Dispatcher.HttpMethod,
-      headers: { ...forwardedHeaders(ctx.req.headers), ...upstream.headers, 'accept-encoding': 'identity' },
-      body,
-      signal: ctx.cancellation.signal,
-    });
-  } catch (e) {
-    // Agent routes have no circuit breaker, so nothing shared is charged; a client fault is named as the client's.
-    throw clientFault(ctx, progress) ?? transportError(upstream.config.name, e, upstream.config.timeouts.firstByteMs);
+    let response: UpstreamResponse;
+    try {
+      response = await call.response;
+    } catch (e) {
+      // The client's doing (its body's fault, or gone) says nothing about the agent: its circuit is not charged.
+      const fault = clientFault(ctx, progress, e, route);
+      if (fault) {
+        breaker.abandon();
+        throw fault;
+      }
+      breaker.failure();
+      throw transportError(upstream, e, route.firstByteMs, route.totalMs, false);
+    }
+    if (failed(response.statusCode) || response.statusCode === 401 || response.statusCode === 403) breaker.failure();
+    else breaker.success();
+    if (response.statusCode === 401 || response.statusCode === 403) {
+      await response.text().catch(() => '');
+      throw Errors.upstreamAuth(upstream.config.name);
+    }
+    // HEAD, 204 and 304 have no body whatever their Content-Encoding says: nothing to decode (a decoder
+    // would fail on the empty stream and break the client's connection).
+    const bodiless = method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
+    const encoding = bodiless ? 'identity' : String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const decoder = encoding === 'identity' || encoding === '' ? undefined : DECODERS[encoding];
+    if (encoding !== 'identity' && encoding !== '' && !decoder) {
+      await response.text().catch(() => '');
+      throw Errors.upstreamEncoding(upstream.config.name, encoding);
+    }
+    events.onFirstByte();
+    ctx.res.writeHead(response.statusCode, relayedHeaders(response.headers, upstream.scrubber));
+    await relay(ctx, response, decoder?.(), upstream.scrubber, events);
+  } finally {
+    call.end();
   }
-  if (response.statusCode === 401 || response.statusCode === 403) {
-    await response.body.dump();
-    throw Errors.upstreamAuth(upstream.config.name);
-  }
-  // HEAD, 204 and 304 have no body whatever their Content-Encoding says: nothing to decode (a decoder
-  // would fail on the empty stream and break the client's connection).
-  const bodiless = method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
-  const encoding = bodiless ? 'identity' : String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  const decoder = encoding === 'identity' || encoding === '' ? undefined : DECODERS[encoding];
-  if (encoding !== 'identity' && encoding !== '' && !decoder) {
-    await response.body.dump();
-    throw Errors.upstreamEncoding(upstream.config.name, encoding);
-  }
-  events.onFirstByte();
-  ctx.res.writeHead(response.statusCode, relayedHeaders(response.headers, route.upstream.scrubber));
-  await relay(ctx, decoder ? decoded(response.body, decoder()) : response.body, route.upstream.scrubber, events);
 }
 
-/** The agent's answer, scrubbed of its key, streamed as it arrives. */
-async function relay(ctx: RequestContext, source: AsyncIterable<Buffer>, scrubber: Scrubber, events: ProxyEvents): Promise<void> {
+/**
+ * The agent's answer, decoded if compressed, scrubbed of its key, streamed as it arrives with the
+ * client's backpressure. A break after the head went out is recorded and breaks the connection.
+ */
+async function relay(
+  ctx: RequestContext,
+  response: UpstreamResponse,
+  decoder: Transform | undefined,
+  scrubber: Scrubber,
+  events: ProxyEvents,
+): Promise<void> {
   const scrub = scrubber.stream();
   let first = true;
-  const send = async (bytes: Buffer) => {
-    if (bytes.length === 0) return;
+  const send = (bytes: Buffer): void | Promise<void> => {
+    if (bytes.length === 0) return undefined;
     if (first) {
       first = false;
       events.onFirstToken();
     }
-    if (!ctx.res.write(bytes)) await drained(ctx);
+    return ctx.res.write(bytes) ? undefined : drained(ctx);
   };
   try {
-    for await (const chunk of source) await send(scrub.push(chunk));
+    if (decoder) await relayDecoded(response, decoder, (chunk) => send(scrub.push(chunk)));
+    else await response.forEachChunk((chunk) => send(scrub.push(chunk)));
     await send(scrub.flush());
     ctx.res.end();
-  } catch {
-    // Headers are out: breaking the connection is the only honest signal left.
-    ctx.res.destroy();
+  } catch (e) {
+    failMidStream(ctx, e);
   }
 }
 
-/** A compressed answer, decoded so it can be scrubbed; an error on either side ends the iteration. */
-function decoded(body: Readable, decoder: Transform): AsyncIterable<Buffer> {
-  pipeline(body, decoder, () => undefined);
-  return decoder;
+/** A compressed answer: the upstream's chunks into the decoder, its output to `sink`, backpressure both ways. */
+async function relayDecoded(response: UpstreamResponse, decoder: Transform, sink: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+  const fed = response
+    .forEachChunk((chunk) => {
+      // A decoder that failed takes no more: stop reading the upstream (forEachChunk aborts it).
+      if (decoder.destroyed) throw new Error('the decoder stopped');
+      return decoder.write(chunk) ? undefined : writable(decoder);
+    })
+    .then(
+      () => void decoder.end(),
+      (e: Error) => void decoder.destroy(e),
+    );
+  try {
+    for await (const chunk of decoder as AsyncIterable<Buffer>) await sink(chunk);
+  } catch (e) {
+    // A corrupt stream (or a client gone): stop reading the upstream too.
+    response.abort(e as Error);
+    throw e;
+  } finally {
+    await fed;
+  }
+}
+
+/** Resolves when the decoder takes more, or when it is gone (then the next chunk stops the reading). */
+function writable(decoder: Transform): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      decoder.off('drain', done);
+      decoder.off('close', done);
+      resolve();
+    };
+    decoder.once('drain', done);
+    decoder.once('close', done);
+  });
 }
 
 /** The client's headers an agent may see: no hop-by-hop headers, none the Connection header names, no credentials. */
@@ -154,22 +215,20 @@ async function* limitedBody(ctx: RequestContext, source: ClientBody, limit: numb
   }
 }
 
-/** A failed upstream call that was the client's doing: its body's fault, or the client gone. */
-function clientFault(ctx: RequestContext, progress: BodyProgress): GatewayError | undefined {
+/**
+ * A failed upstream call that was the client's doing: its body's fault, the client gone, or the total
+ * time running out while the agent was still waiting for the client's next bytes (a slow, steady upload).
+ */
+function clientFault(ctx: RequestContext, progress: BodyProgress, e: unknown, route: CompiledAgentRoute): GatewayError | undefined {
   const gone = ctx.cancellation.cancelled || ctx.res.destroyed || ctx.req.socket.destroyed;
   // Nobody is left to read a 413 or 400: the outcome is the client's leaving.
   if (gone && progress.fault?.status !== 413 && progress.fault?.status !== 408) return Errors.clientGone();
-  return progress.fault;
-}
-
-function transportError(backend: string, e: unknown, firstByteMs: number): GatewayError {
-  const code = (e as { code?: string }).code ?? 'error';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return Errors.upstreamTimeout(backend, 'first byte', firstByteMs);
-  return Errors.upstreamUnreachable(backend, code);
+  if (progress.fault) return progress.fault;
+  if (progress.source?.awaitingClient && isTimeout(e)) return Errors.bodyTooSlow(route.totalMs, `agent route '${route.name}' timeouts.totalMs`);
+  return undefined;
 }
 
 function declaredLength(headers: IncomingHttpHeaders): number | undefined {
   const n = Number(headers['content-length']);
   return headers['content-length'] !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
-

@@ -3,9 +3,6 @@ import { Errors } from './errors';
 import { checkJsonShape } from './json-shape';
 import { StallWatch } from './stall-watch';
 
-/** The body-read timeout when the config names none (limits.bodyTimeoutMs). */
-export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
-
 /**
  * Reads a request body up to `limit` bytes; 413 beyond it (checked against Content-Length first).
  * A body that grows past the limit without declaring it gets its 413 as soon as it crosses it; the
@@ -14,7 +11,7 @@ export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
  * Listeners, not async iteration: this runs once per request, and the iterator's promises were
  * measurable garbage.
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(Errors.tooLarge(limit));
   return new Promise<Buffer>((resolve, reject) => {

@@ -133,6 +133,8 @@ export const Errors = {
     new GatewayError(503, 'api_error', 'rate_limit_unavailable', 'Rate-limit state is unavailable and this route fails closed. Retry shortly.', null, { 'retry-after': '1' }),
   circuitOpen: (model: string) =>
     new GatewayError(503, 'api_error', 'backends_cooling_down', `Every backend of model '${model}' is cooling down after repeated failures. Retry shortly.`),
+  agentCircuitOpen: (route: string) =>
+    new GatewayError(503, 'api_error', 'backends_cooling_down', `The agent of route '${route}' is cooling down after repeated failures. Retry shortly.`),
   /** A connection over the replica's share of the spec's client connections, refused before any request is read. */
   tooManyConnections: () =>
     new GatewayError(

@@ -83,6 +83,3 @@ function keyEquals(s: Buffer, open: number, close: number, key: string): boolean
     return false;
   }
 }
-
-/** The nesting limit when the config names none (limits.maxJsonDepth). */
-export const DEFAULT_MAX_JSON_DEPTH = 128;

@@ -1,3 +1,5 @@
+import { GATEWAY_CONFIG_DEFAULTS } from '../specs';
+
 /** Exponential backoff with full jitter: a random delay in [0, base · 2^attempt), capped. */
 export function backoffDelayMs(attempt: number, baseMs: number, random: () => number = Math.random, capMs = 5_000): number {
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
@@ -24,7 +26,6 @@ export interface BreakerSettings {
   readonly cooldownMs: number;
 }
 
-export const DEFAULT_BREAKER: BreakerSettings = { failureThreshold: 5, cooldownMs: 10_000 };
 
 /**
  * Takes a failing backend out for a cool-down: closed → open after `failureThreshold` consecutive
@@ -37,7 +38,8 @@ export class CircuitBreaker {
   private trialInFlight = false;
 
   public constructor(
-    private readonly settings: BreakerSettings = DEFAULT_BREAKER,
+    // The contract's default: a config without `circuitBreaker` (agents, backends that set none) gets the constructs' default.
+    private readonly settings: BreakerSettings = GATEWAY_CONFIG_DEFAULTS.circuitBreaker,
     private readonly clock: { now(): number } = Date,
   ) {}
 

@@ -9,9 +9,9 @@ import {
   messagesResponseToChat,
   TranslationError,
 } from './translate';
+import type { WireProtocol } from '../specs';
 import { upstreamErrorMessage } from './translate/error-message';
 import { identityTranslators } from './translate/identity';
-import type { WireProtocol } from '../specs';
 import type { Translator } from './translate/translator';
 import { usageOfJson } from './usage';
 

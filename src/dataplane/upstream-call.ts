@@ -12,9 +12,10 @@ import type { Dispatcher } from 'undici';
  */
 export interface UpstreamCallOptions {
   readonly path: string;
-  readonly method: 'POST' | 'GET';
+  readonly method: Dispatcher.HttpMethod;
   readonly headers: Record<string, string>;
-  readonly body: string | Buffer | Readable;
+  /** None for GET and HEAD. */
+  readonly body: string | Buffer | Readable | undefined;
   /** Time to the response headers (undici's headersTimeout). */
   readonly headersTimeoutMs: number;
   /** Longest silence between body chunks (undici's bodyTimeout). */
@@ -164,7 +165,7 @@ export function callUpstream(pool: Dispatcher, options: UpstreamCallOptions): Up
         path: options.path,
         method: options.method,
         headers: options.headers,
-        body: options.body,
+        body: options.body ?? null,
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
       },

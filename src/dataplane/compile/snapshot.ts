@@ -1,8 +1,6 @@
 import { createHash } from 'crypto';
-import type { AgentRouteConfig, ConsumerConfig, GatewayConfig, ModelEntryConfig, ModelRouteConfig, PoliciesConfig, SecretRef } from '../../specs';
+import { type AgentRouteConfig, type ConsumerConfig, GATEWAY_CONFIG_DEFAULTS, type GatewayConfig, type ModelEntryConfig, type ModelRouteConfig, type PoliciesConfig, type SecretRef } from '../../specs';
 import { type AgentPaths, compileAgentPaths } from '../agent-path';
-import { DEFAULT_BODY_TIMEOUT_MS } from '../body';
-import { DEFAULT_MAX_JSON_DEPTH } from '../json-shape';
 import { compileLimitPlan, type LimitPlan } from '../limits/plan';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
@@ -156,7 +154,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       upstream,
       maxBodyBytes: maxBody(route.policies),
       // Agents report no token usage: their request limits only.
-      limits: limits(route.name, route.policies, route.policies.rateLimits.filter((r) => r.kind === 'requests')),
+      limits: limits(route.name, route.policies, route.policies.rateLimits.filter((rule) => rule.kind === 'requests')),
       paths: compileAgentPaths(route),
       firstByteMs: route.policies.timeouts?.firstByteMs ?? route.timeouts.firstByteMs,
       totalMs: route.policies.timeouts?.totalMs ?? route.timeouts.totalMs,
@@ -190,8 +188,8 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     routes: new RouteTable(routes),
     consumersByDigest,
     upstreams,
-    bodyTimeoutMs: config.limits.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
-    maxJsonDepth: config.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+    bodyTimeoutMs: config.limits.bodyTimeoutMs ?? GATEWAY_CONFIG_DEFAULTS.limits.bodyTimeoutMs,
+    maxJsonDepth: config.limits.maxJsonDepth ?? GATEWAY_CONFIG_DEFAULTS.limits.maxJsonDepth,
   };
 }
 

@@ -1,7 +1,7 @@
 export { ManualClock } from './clock';
 export { windowBounds } from './windows';
 export { ANONYMOUS_CONSUMER, counterKey } from './keys';
-export { compileLimitPlan, type LimitPlan } from './plan';
+export { compileLimitPlan } from './plan';
 export { formatResetDuration, retryAfterSeconds } from './duration';
 export { type ConsumeEntry, type ConsumeResult, type LimitStore } from './store';
 export { LocalLimitStore } from './local-store';

@@ -1,15 +1,16 @@
 import type { IncomingHttpHeaders } from 'http';
 import { Readable } from 'stream';
+import { callWithDeadlines, isTimeout, transportError } from '../bounded-call';
 import type { CompiledModelRoute } from '../compile/snapshot';
 import { ENDPOINTS } from '../endpoints';
 import { Errors } from '../errors';
 import { boundedForLog } from '../log-bounds';
 import type { RequestContext } from '../request-context';
 import { translatorFor } from '../translators';
-import { callUpstream, type UpstreamResponse } from '../upstream-call';
+import type { UpstreamResponse } from '../upstream-call';
 import { relayResponse } from './relay';
 import type { Attempt, ModelRequest, ProxyEvents } from './types';
-import { clientGoneError, isTimeout, RetryableFailure, totalTimeoutError, transportError } from './upstream-errors';
+import { RetryableFailure } from './upstream-errors';
 
 /**
  * One attempt on one backend: the translator for the protocol pair builds the body (the client's
@@ -70,11 +71,8 @@ export async function sendAttempt(
   // A client already gone (during the limits check or a backoff) gets no upstream request at all.
   if (ctx.cancellation.cancelled) throw new RetryableFailure(Errors.clientGone());
   events.onDispatch();
-  const call = callUpstream(upstream.pool, { path, method: 'POST', headers, body: payload, headersTimeoutMs: firstByteMs, bodyTimeoutMs: totalMs });
-  // The attempt ends when the client goes away or its total time is up, whichever comes first; the
-  // timer is cleared with the attempt (a timer left for the whole totalMs per request was garbage the GC paid for).
-  const stopListening = ctx.cancellation.onCancel(() => call.abort(clientGoneError()));
-  const timer = setTimeout(() => call.abort(totalTimeoutError(totalMs)), totalMs);
+  // The attempt ends when the client goes away or its total time is up, whichever comes first.
+  const call = callWithDeadlines(ctx, upstream.pool, { path, method: 'POST', headers, body: payload, headersTimeoutMs: firstByteMs, bodyTimeoutMs: totalMs }, totalMs);
   try {
     let response: UpstreamResponse;
     try {
@@ -91,10 +89,7 @@ export async function sendAttempt(
     }
     await relayResponse(ctx, attempt, request, events, response, translator);
   } finally {
-    clearTimeout(timer);
-    stopListening();
-    // A body nobody read (an exception on the way) must not keep the upstream connection busy.
-    call.release();
+    call.end();
   }
 }
 

@@ -37,33 +37,3 @@ export async function checkStatus(response: UpstreamResponse, upstream: Upstream
   const message = upstream.scrubber.text(translator.responseError(text) ?? `The upstream rejected the request with HTTP ${status}.`);
   throw Errors.upstreamRejected(status, message);
 }
-
-/** A transport failure (no answer at all) as the gateway's error: which deadline passed, or why it could not connect. */
-export function transportError(upstream: Upstream, e: unknown, firstByteMs: number, totalMs: number, clientGone: boolean): GatewayError {
-  const err = e as { code?: string; message?: string; name?: string };
-  const name = upstream.config.name;
-  if (err.code === 'UND_ERR_CONNECT_TIMEOUT') return Errors.upstreamTimeout(name, 'connect', upstream.config.timeouts.connectMs);
-  if (err.code === 'UND_ERR_HEADERS_TIMEOUT') return Errors.upstreamTimeout(name, 'first byte', firstByteMs);
-  if (err.code === 'UND_ERR_BODY_TIMEOUT' || (!clientGone && (err.name === 'TimeoutError' || err.name === 'AbortError'))) return Errors.upstreamTimeout(name, 'total', totalMs);
-  return Errors.upstreamUnreachable(name, err.code ?? err.name ?? 'error');
-}
-
-/** The attempt's own deadlines (total, first byte, body silence), as opposed to the connection failing. */
-export function isTimeout(e: unknown): boolean {
-  const err = e as { code?: string; name?: string };
-  return err.name === 'TimeoutError' || err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT';
-}
-
-/** Why an attempt was aborted: the client left (never charged to the backend). */
-export function clientGoneError(): Error {
-  const e = new Error('the client went away');
-  e.name = 'AbortError';
-  return e;
-}
-
-/** Why an attempt was aborted: its total time ran out. */
-export function totalTimeoutError(totalMs: number): Error {
-  const e = new Error(`total timeout of ${totalMs} ms`);
-  e.name = 'TimeoutError';
-  return e;
-}

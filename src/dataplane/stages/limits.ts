@@ -22,12 +22,12 @@ export const limits: Stage = {
 };
 
 /** Admits (pre-charging the token estimate, kept on the context so that usage can settle it) or throws. */
-async function admit(ctx: RequestContext, limiter: RateLimiter, limits: CompiledLimits, tokenEstimate: number): Promise<void> {
+async function admit(ctx: RequestContext, limiter: RateLimiter, compiled: CompiledLimits, tokenEstimate: number): Promise<void> {
   const admission = await limiter.admit({
-    plan: limits.plan,
+    plan: compiled.plan,
     consumer: ctx.caller.kind === 'consumer' ? ctx.caller.consumer.name : undefined,
     tokenEstimate,
-    onRedisUnavailable: limits.onRedisUnavailable,
+    onRedisUnavailable: compiled.onRedisUnavailable,
   });
   if (admission.kind === 'limited') throw Errors.rateLimited(admission.rule, admission.retryAfterSeconds, admission.headers);
   if (admission.kind === 'unavailable') throw Errors.limitsUnavailable();

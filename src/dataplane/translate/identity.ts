@@ -4,8 +4,8 @@ import { eventData } from '../sse';
 import { anthropicStreamUsage, openAiStreamUsage } from '../usage';
 import { upstreamErrorMessage } from './error-message';
 import { isObject } from './read';
-import type { WireProtocol } from '../../specs';
 import type { PayloadSource, StreamRelay, Translator } from './translator';
+import type { WireProtocol } from '../../specs';
 
 /**
  * Client headers a same-protocol backend must see: Anthropic's API version and beta flags decide
