@@ -47,6 +47,8 @@ export const RecordedErrors = {
   clientAborted: 'client_aborted',
   /** The upstream failed after the answer's headers were sent: the client sees a cut stream. */
   upstreamStreamFailed: 'upstream_stream_failed',
+  /** An agent answered with an error status of its own, relayed as it is (its status is `aigw_requests_total`'s `status` label). */
+  upstreamErrorStatus: 'upstream_error_status',
 } as const;
 
 /** Every endpoint a model route serves, for the 404 that names them: computed once from ENDPOINTS. */

@@ -26,6 +26,10 @@ const behaviours: Record<string, (res: ServerResponse) => void> = {
     res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
     res.end(Buffer.from('this is not gzip at all, not even close'));
   },
+  missing: (res) => {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"error":"no such conversation"}');
+  },
   failing: (res) => {
     res.writeHead(503, { 'content-type': 'application/json' });
     res.end('{"error":"agent overloaded"}');
@@ -108,6 +112,17 @@ describe('agent routes: deadlines', () => {
       clearInterval(timer);
     }
     expect(breakerOf('timed').state).toBe('closed');
+  });
+});
+
+describe('agent routes: metrics', () => {
+  test("an agent's own error status is relayed, and its error_type label is a catalog code, not the status", async () => {
+    const res = await call('/timed/missing');
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain('no such conversation');
+    const metrics = await fetch(`${gw.adminUrl}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/aigw_request_errors_total\{[^}]*route="timed"[^}]*error_type="upstream_error_status"[^}]*\} 1/);
+    expect(metrics).not.toMatch(/error_type="\d+"/);
   });
 });
 

@@ -31,9 +31,9 @@ export const account = {
     const consumer = r.consumer ?? 'anonymous';
     const model = r.modelEntry ?? UNKNOWN_MODEL;
     deps.metrics.requests.inc({ route, consumer, gen_ai_request_model: model, gen_ai_response_model: r.targetModel ?? '', status: String(r.status) });
-    // error_type: a catalog code (errors.ts); an answer relayed with an error status of its own (an agent's 404): that status.
+    // error_type: always a catalog code (errors.ts), an agent's relayed error status included.
     if (r.error || r.status >= 400) {
-      deps.metrics.errors.inc({ route, consumer, gen_ai_request_model: model, error_type: r.error ?? String(r.status) });
+      deps.metrics.errors.inc({ route, consumer, gen_ai_request_model: model, error_type: r.error ?? RecordedErrors.upstreamErrorStatus });
     }
     if (r.route) {
       const labels = { route, gen_ai_request_model: model, gen_ai_provider_name: r.provider ?? '' };
