@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { McpToolConfig } from '../specs/config';
+import { isObject, type JsonObject as ParsedObject } from '../specs/json';
 
 /**
  * OpenAPI 3.x → the tools of an `http-to-mcp` MCP server: one tool per operation, its arguments
@@ -10,7 +11,7 @@ export type OpenApiToolsResult = { ok: true; tools: McpToolConfig[] } | { ok: fa
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
-type Obj = Record<string, unknown>;
+type Obj = ParsedObject;
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head']);
 const PARAMETER_LOCATIONS = new Set(['path', 'query', 'header']);
@@ -266,10 +267,6 @@ class RefResolver {
     }
     return node;
   }
-}
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isJsonObject(value: Json): value is JsonObject {

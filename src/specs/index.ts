@@ -7,5 +7,6 @@ export * from './metrics';
 export * from './shards';
 export { LIBRARY_VERSION } from './version';
 export * from './providers';
+export * from './json';
 export { GATEWAY_CONFIG_DEFAULTS } from './defaults';
 export { CONFIG_PART_SCHEMAS } from './config-parts';

@@ -1,14 +1,13 @@
 import { badRequest, badResponse, TranslationError } from './errors';
+import { isObject, type JsonObject } from '../../specs';
 
 /** A parsed JSON object. */
-export type Json = { [key: string]: unknown };
+export type Json = JsonObject;
 
 /** Whose body is being read: a client's request (400 on error) or an upstream's response (502). */
 export type Side = 'request' | 'response';
 
-export function isObject(x: unknown): x is Json {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
+export { isObject };
 
 export function fail(side: Side, param: string, problem: string, fix: string): TranslationError {
   return side === 'request' ? badRequest(param, problem, fix) : badResponse(param, problem);
