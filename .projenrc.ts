@@ -67,6 +67,9 @@ const project = new typescript.TypeScriptProject({
     'fast-check@4.11.0',
     'openai@6.30.1',
     '@anthropic-ai/sdk@1.14.0',
+    // MCP: the official SDK's Client (and Server classes for upstreams) in tests; the reference server as a real third-party upstream.
+    '@modelcontextprotocol/sdk@1.32.2',
+    '@modelcontextprotocol/server-everything@2026.8.31',
     // The test environment (test/support/environment.ts) extends jest's node environment: same major as jest.
     'jest-environment-node@^30',
     // Unused files, exports and dependencies (the knip task below).

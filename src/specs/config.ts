@@ -240,6 +240,12 @@ const Consumer = z.strictObject({
     all: z.boolean(),
     routes: z.array(refName),
     mcpServers: z.array(refName),
+    /**
+     * Tool-level grants: for each MCP server named here, the only tools the consumer may list and call
+     * (intersected with the server's own `allowTools`). Naming a server here grants it. A server of
+     * `mcpServers` (or `all`) not named here: every tool the server exposes.
+     */
+    mcpTools: z.record(refName, z.array(z.string().min(1).max(128))).optional(),
   }),
 });
 
@@ -296,6 +302,15 @@ const McpServer = z.discriminatedUnion('kind', [
     tools: z.array(McpTool).min(1),
   }),
 ]);
+
+/** Gateway-wide MCP settings. */
+const Mcp = z.strictObject({
+  /**
+   * The key that seals MCP session ids (they carry the server, the consumer and the upstream session),
+   * so that every replica given the same Secret serves every session. At least 32 bytes.
+   */
+  sessionKey: SecretRefSchema,
+});
 
 // ---------------------------------------------------------------- extensions, WAF, acceleration
 
@@ -376,6 +391,8 @@ export const GatewayConfigSchema = z.strictObject({
   agentRoutes: z.array(AgentRoute),
   consumers: z.array(Consumer),
   mcpServers: z.array(McpServer),
+  /** @default - none: each replica seals sessions with a key of its own (a load-time warning says so) */
+  mcp: Mcp.optional(),
   extensions: z.array(Extension),
   waf: Waf.optional(),
   acceleration: Acceleration,
