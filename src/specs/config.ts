@@ -258,6 +258,8 @@ const McpTool = z.strictObject({
   description: z.string(),
   /** JSON Schema (type: object) of the tool's arguments. */
   inputSchema: JsonObject,
+  /** JSON Schema of the tool's structured result (from the OpenAPI response schema), when known: results then carry `structuredContent`. */
+  outputSchema: JsonObject.optional(),
   /** How a call becomes an HTTP request: `{{args.name}}` placeholders are filled from the arguments. */
   request: z.strictObject({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
@@ -300,6 +302,8 @@ const McpServer = z.discriminatedUnion('kind', [
       auth: z.strictObject({ header: headerName, prefix: z.string(), secret: SecretRefSchema }).optional(),
     }),
     tools: z.array(McpTool).min(1),
+    /** The largest upstream response a tool result carries; longer ones are truncated with a note. @default 1 MiB */
+    maxResponseBytes: z.int().min(1).max(64 * 1024 * 1024).optional(),
   }),
 ]);
 

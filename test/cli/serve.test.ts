@@ -1,5 +1,4 @@
 import { rmSync } from 'fs';
-import { request } from 'http';
 import OpenAI from 'openai';
 import { freePort, spawnServe, waitReady } from './serve-process';
 import { Backend } from '../../src';
@@ -8,6 +7,8 @@ import { type GatewayConfig, MAX_CONFIG_NESTING } from '../../src/specs';
 import { UpstreamSimulator } from '../../src/testing';
 import { kubeletDir, shardFiles } from '../dataplane/config-files';
 import { gatewayStack } from '../dataplane/harness';
+import { eventually } from '../support/eventually';
+import { freshGet } from '../support/fresh-get';
 
 jest.setTimeout(60_000);
 
@@ -24,27 +25,6 @@ type JsonValue = GatewayConfig['extensions'][number]['config'][string];
 function deeplyNested(): GatewayConfig['extensions'][number] {
   const deep = JSON.parse(`${'['.repeat(2_000)}${']'.repeat(2_000)}`) as JsonValue;
   return { name: 'deep', source: 'system', phase: 'default', priority: 0, failPolicy: 'open', enabled: false, config: { deep } };
-}
-
-/** A GET on a connection of its own (no keep-alive pool): its status, or the connection error. */
-function freshGet(port: number, path: string, key: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { authorization: `Bearer ${key}` } }, (res) => {
-      res.resume();
-      res.once('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}
-
-/** Polls `check` until it holds; fails after `withinMs` (a generous bound, not a timing claim). */
-async function eventually(check: () => Promise<boolean>, withinMs = 15_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('aigw serve, as a process', () => {
@@ -156,9 +136,9 @@ describe('aigw serve, as a process', () => {
           // Readiness flips first...
           await eventually(async () => (readyAfterSignal = (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status) === 503);
           // ...while a new connection is still accepted and served.
-          duringDelay = await freshGet(port, '/v1/models', 'alice-key');
+          duringDelay = (await freshGet(`http://127.0.0.1:${port}`, '/v1/models', 'alice-key')).status;
           // After the delay the listener is closed: a new connection is refused.
-          await eventually(async () => (afterDelay = await freshGet(port, '/v1/models', 'alice-key').catch((e: NodeJS.ErrnoException) => e.code)) === 'ECONNREFUSED');
+          await eventually(async () => (afterDelay = await freshGet(`http://127.0.0.1:${port}`, '/v1/models', 'alice-key').catch((e: NodeJS.ErrnoException) => e.code)) === 'ECONNREFUSED');
         }
       }
       expect(readyAfterSignal).toBe(503);

@@ -1,4 +1,3 @@
-import { request } from 'http';
 import OpenAI from 'openai';
 import { gatewayStack, simulatedBackend } from './harness';
 import { prestop } from '../../src/cli/prestop';
@@ -7,31 +6,12 @@ import { createLogger, DataPlane, FileAndEnvSecrets } from '../../src/dataplane'
 import { isLoopbackAddress } from '../../src/dataplane/admin-access';
 import { PROBE_PATHS } from '../../src/specs';
 import { UpstreamSimulator } from '../../src/testing';
+import { eventually } from '../support/eventually';
+import { freshGet } from '../support/fresh-get';
 
 jest.setTimeout(60_000);
 
 const KEY = 'sk-alice-drain-test';
-
-/** A GET on a connection of its own (no keep-alive pool): its status and Connection header, or the connection error. */
-function freshGet(url: string, path: string): Promise<{ status: number; connection?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { agent: false, headers: { authorization: `Bearer ${KEY}` } }, (res) => {
-      res.resume();
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}
-
-/** Polls `check` until it holds; fails after `withinMs` (a generous bound, not a timing claim). */
-async function eventually(check: () => Promise<boolean>, withinMs = 15_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('drain in two phases', () => {
   test('the preStop hook: readiness 503 at once, new connections still served (told to reconnect) until the delay ends; then drain: no new connections, the in-flight stream completes', async () => {
@@ -49,7 +29,7 @@ describe('drain in two phases', () => {
       drainDelayMs: 1_500,
     });
     try {
-      expect((await freshGet(plane.adminUrl, PROBE_PATHS.readiness)).status).toBe(200);
+      expect((await freshGet(plane.adminUrl, PROBE_PATHS.readiness, KEY)).status).toBe(200);
       const client = new OpenAI({ baseURL: `${plane.url}/v1`, apiKey: KEY, maxRetries: 0 });
       const stream = await client.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'a long answer' }] });
       const chunks: string[] = [];
@@ -61,12 +41,12 @@ describe('drain in two phases', () => {
         if (preStop || chunks.length !== 2) continue;
         // kubelet runs the preStop hook (`aigw prestop`, inside the pod) and waits for it to exit.
         preStop = prestop(['--admin-port', new URL(plane.adminUrl).port]);
-        await eventually(async () => (await freshGet(plane.adminUrl, PROBE_PATHS.readiness)).status === 503);
-        seen.duringDelay = await freshGet(plane.url, '/v1/models');
+        await eventually(async () => (await freshGet(plane.adminUrl, PROBE_PATHS.readiness, KEY)).status === 503);
+        seen.duringDelay = await freshGet(plane.url, '/v1/models', KEY);
         seen.preStop = await preStop;
         // Then SIGTERM: the delay has passed, so the listener closes at once.
         drained = plane.drain();
-        await eventually(async () => (seen.afterDelay = await freshGet(plane.url, '/v1/models').catch((e: NodeJS.ErrnoException) => e.code)) === 'ECONNREFUSED');
+        await eventually(async () => (seen.afterDelay = await freshGet(plane.url, '/v1/models', KEY).catch((e: NodeJS.ErrnoException) => e.code)) === 'ECONNREFUSED');
       }
       expect(seen.duringDelay).toEqual({ status: 200, connection: 'close' });
       expect(seen.preStop).toBe(0);

@@ -1,6 +1,9 @@
-import { connect, type Socket } from 'net';
 import { client, CONSUMER_KEYS, gatewayStack, simulatedBackend, start } from './harness';
+import { RawClient } from './raw-http';
+import { httpChunk, startUpload, uploadHead } from './raw-upload';
+import { bobChats, startUploadGateway } from './upload-gateway';
 import { type TestGateway, UpstreamSimulator } from '../../src/testing';
+import { eventually } from '../support/eventually';
 
 // Real servers on a loaded 2-core machine: generous, not a performance bound.
 jest.setTimeout(60_000);
@@ -9,126 +12,62 @@ const BOUNDARY = 'aigw-test-boundary';
 const MAX_BODY = 64 * 1024;
 const BODY_TIMEOUT_MS = 300;
 
-/** The start of an upload: the `model` field first, then the head of a file part. */
-function uploadHead(): Buffer {
-  return Buffer.from(
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper\r\n` +
-      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n`,
-  );
-}
-
-/** One HTTP/1.1 chunk of chunked transfer encoding. */
-function httpChunk(data: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
-}
-
-/** A raw connection to the gateway: what is written is exactly what the client sends. */
-class RawClient {
-  private received = Buffer.alloc(0);
-  private closed: Promise<void>;
-  public readonly socket: Socket;
-
-  public constructor(url: string) {
-    const { hostname, port } = new URL(url);
-    this.socket = connect(Number(port), hostname);
-    this.socket.on('data', (d: Buffer) => (this.received = Buffer.concat([this.received, d])));
-    this.socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
-  }
-
-  public head(path: string, headers: Record<string, string>): void {
-    const lines = [`POST ${path} HTTP/1.1`, 'Host: localhost', 'Connection: close', `Authorization: Bearer ${CONSUMER_KEYS.alice}`];
-    for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
-    this.socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-  }
-
-  public write(data: Buffer): void {
-    this.socket.write(data);
-  }
-
-  /** The status and JSON error code the gateway answered with (it closes the connection after). */
-  public async answer(): Promise<{ status: number; code: string | undefined }> {
-    await this.closed;
-    const text = this.received.toString('utf8');
-    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-    const body = text.slice(text.indexOf('\r\n\r\n') + 4);
-    const code = /"code":"([^"]+)"/.exec(body)?.[1];
-    return { status, code };
-  }
-}
-
 describe('client faults are the client’s: 4xx for them, and the backend’s circuit never hears of them', () => {
-  let sim: UpstreamSimulator;
   let gw: TestGateway;
   beforeAll(async () => {
-    sim = await UpstreamSimulator.start();
-    const gateway = gatewayStack();
-    // One backend, shared by alice's uploads and bob's chat.
-    const backend = simulatedBackend(sim, { provider: 'openai' });
-    const audio = gateway.addModelRoute('audio', { pathPrefix: '/audio', models: [{ name: 'whisper', targets: [{ backend }] }], policies: { maxBodyBytes: MAX_BODY } });
-    const chat = gateway.addModelRoute('chat', { pathPrefix: '/chat', models: [{ name: 'gpt-4o', targets: [{ backend }] }] });
-    gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [audio, chat] } });
-    gateway.addConsumer('bob', { apiKey: { secretName: 'consumer-keys', key: 'bob' }, grants: { routes: [chat] } });
-    gw = await start(gateway, (c) => ({ ...c, limits: { ...c.limits, bodyTimeoutMs: BODY_TIMEOUT_MS } }));
+    gw = await startUploadGateway({ bodyTimeoutMs: BODY_TIMEOUT_MS, maxBodyBytes: MAX_BODY });
   });
   afterAll(async () => {
     await gw.close();
-    await sim.close();
   });
 
-  const upload = (raw: RawClient) => raw.head('/audio/v1/audio/transcriptions', { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Transfer-Encoding': 'chunked' });
+  const upload = () => startUpload(gw.url, '/audio/v1/audio/transcriptions', BOUNDARY);
   /** More faults of each kind than the breaker's threshold (5). */
   const REPEATS = 6;
 
-  const bobChats = () => client(gw, CONSUMER_KEYS.bob, '/chat').chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
-
   test('a truncated upload (the body ends before its closing boundary) is 400', async () => {
     for (let i = 0; i < REPEATS; i++) {
-      const raw = new RawClient(gw.url);
-      upload(raw);
-      raw.write(httpChunk(Buffer.concat([uploadHead(), Buffer.alloc(1000, 1)])));
+      const raw = upload();
+      raw.write(httpChunk(Buffer.concat([uploadHead(BOUNDARY), Buffer.alloc(1000, 1)])));
       raw.write(Buffer.from('0\r\n\r\n'));
       expect(await raw.answer()).toEqual({ status: 400, code: 'multipart_malformed' });
     }
-    await expect(bobChats()).resolves.toMatchObject({ object: 'chat.completion' });
+    await expect(bobChats(gw)).resolves.toMatchObject({ object: 'chat.completion' });
   });
 
   test('an upload that grows past the body limit after its model field is 413', async () => {
     for (let i = 0; i < REPEATS; i++) {
-      const raw = new RawClient(gw.url);
-      upload(raw);
-      raw.write(httpChunk(uploadHead()));
+      const raw = upload();
+      raw.write(httpChunk(uploadHead(BOUNDARY)));
       for (let sent = 0; sent <= MAX_BODY; sent += 16 * 1024) raw.write(httpChunk(Buffer.alloc(16 * 1024, 2)));
       expect(await raw.answer()).toEqual({ status: 413, code: 'request_too_large' });
     }
-    await expect(bobChats()).resolves.toMatchObject({ object: 'chat.completion' });
+    await expect(bobChats(gw)).resolves.toMatchObject({ object: 'chat.completion' });
   });
 
   test('an upload that stalls past limits.bodyTimeoutMs is 408', async () => {
     const stalls = Array.from({ length: REPEATS }, () => {
-      const raw = new RawClient(gw.url);
-      upload(raw);
+      const raw = upload();
       // The model field and part of the file, then nothing: the client keeps the connection open.
-      raw.write(httpChunk(Buffer.concat([uploadHead(), Buffer.alloc(1000, 3)])));
+      raw.write(httpChunk(Buffer.concat([uploadHead(BOUNDARY), Buffer.alloc(1000, 3)])));
       return raw.answer();
     });
     for (const answer of await Promise.all(stalls)) expect(answer).toEqual({ status: 408, code: 'request_body_timeout' });
-    await expect(bobChats()).resolves.toMatchObject({ object: 'chat.completion' });
+    await expect(bobChats(gw)).resolves.toMatchObject({ object: 'chat.completion' });
   });
 
   test('a client that aborts mid-upload is logged at info as 499 client_aborted, never charged to the backend', async () => {
     const earlier = accessLines(gw, '/audio/v1/audio/transcriptions').length;
     for (let i = 0; i < REPEATS; i++) {
-      const raw = new RawClient(gw.url);
-      upload(raw);
-      raw.write(httpChunk(Buffer.concat([uploadHead(), Buffer.alloc(1000, 4)])));
+      const raw = upload();
+      raw.write(httpChunk(Buffer.concat([uploadHead(BOUNDARY), Buffer.alloc(1000, 4)])));
       // Let the gateway read the model field and open the upstream request before the client goes.
       await new Promise((resolve) => setTimeout(resolve, 50));
       raw.socket.destroy();
     }
     await waitFor(() => accessLines(gw, '/audio/v1/audio/transcriptions').length >= earlier + REPEATS, () => JSON.stringify(accessLines(gw, '/audio/v1/audio/transcriptions').slice(-REPEATS)));
     expect(accessLines(gw, '/audio/v1/audio/transcriptions').slice(-REPEATS)).toEqual(Array(REPEATS).fill(expect.objectContaining({ level: 30, status: 499, error: 'client_aborted' })));
-    await expect(bobChats()).resolves.toMatchObject({ object: 'chat.completion' });
+    await expect(bobChats(gw)).resolves.toMatchObject({ object: 'chat.completion' });
     expect(gw.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
   });
 });
@@ -177,12 +116,9 @@ function accessLines(gw: TestGateway, path: string): Record<string, unknown>[] {
   return gw.logs.filter((l) => l.msg === 'access' && l.path === path);
 }
 
-async function waitFor(condition: () => boolean, describe: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in time ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** `eventually`, at the 20 s bound and 20 ms poll these tests have always waited with. */
+function waitFor(condition: () => boolean, describe?: () => string): Promise<void> {
+  return eventually(condition, 20_000, { everyMs: 20, describe });
 }
 
 describe('a client fault during the half-open trial gives the trial back', () => {
@@ -200,9 +136,8 @@ describe('a client fault during the half-open trial gives the trial back', () =>
       await expect(chat()).rejects.toMatchObject({ status: 502 });
       await new Promise((r) => setTimeout(r, 400));
       // Half-open: a truncated upload takes the trial slot, and is the client's fault (400).
-      const raw = new RawClient(gw.url);
-      raw.head('/audio/v1/audio/transcriptions', { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Transfer-Encoding': 'chunked' });
-      raw.write(httpChunk(uploadHead()));
+      const raw = startUpload(gw.url, '/audio/v1/audio/transcriptions', BOUNDARY);
+      raw.write(httpChunk(uploadHead(BOUNDARY)));
       raw.write(httpChunk(Buffer.alloc(512, 1)));
       raw.write(Buffer.from('0\r\n\r\n'));
       expect(await raw.answer()).toEqual({ status: 400, code: 'multipart_malformed' });

@@ -17,6 +17,7 @@ import type { ReloadResult } from '../../src/dataplane/server';
 import { decodeConfigShards, type GatewayConfig } from '../../src/specs';
 import { type SimulatorOptions, UpstreamSimulator } from '../../src/testing';
 import { spawnServe, freePort, waitReady } from '../cli/serve-process';
+import { eventually } from '../support/eventually';
 import { startRedisServer } from '../support/redis-server';
 
 jest.setTimeout(60_000);
@@ -509,14 +510,8 @@ describe('aigw serve', () => {
   });
 });
 
-/** Polls `check` until it holds; fails after `withinMs` (a generous bound, not a timing claim). */
-async function eventually(check: () => Promise<boolean>, withinMs = 15_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** `eventually`, at the 50 ms poll this file has always used (the shared default is 25 ms). */
+const poll = (check: () => boolean | Promise<boolean>): Promise<void> => eventually(check, 15_000, { everyMs: 50 });
 
 describe('Secrets rotation', () => {
   let sims: UpstreamSimulator[] = [];
@@ -540,7 +535,7 @@ describe('Secrets rotation', () => {
       expect(await status('sk-alice-before-rotation')).toBe(200);
       expect(await status('sk-alice-after-rotation')).toBe(401);
       mounted.rotate({ 'consumer-keys': { alice: 'sk-alice-after-rotation' } });
-      await eventually(async () => (await status('sk-alice-after-rotation')) === 200);
+      await poll(async () => (await status('sk-alice-after-rotation')) === 200);
       expect(await status('sk-alice-before-rotation')).toBe(401);
       // The config itself did not change: the rotation alone recompiled it.
       expect(plane.snapshot.hash).toBe(config.hash);
@@ -593,9 +588,9 @@ describe('a reload applies every setting', () => {
       let idleClosed = false;
       idle.once('close', () => (idleClosed = true));
       idle.write(`GET /v1/models HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEY}\r\nConnection: keep-alive\r\n\r\n`);
-      await eventually(async () => answer.includes('gpt-4o'));
+      await poll(async () => answer.includes('gpt-4o'));
       expect(answer).toMatch(/^HTTP\/1\.1 200/);
-      await eventually(async () => idleClosed);
+      await poll(async () => idleClosed);
 
       // A client that never finishes its headers is cut off after the new header timeout.
       const slow = await rawSocket(gw.plane.url);
@@ -604,7 +599,7 @@ describe('a reload applies every setting', () => {
       let slowClosed = false;
       slow.once('close', () => (slowClosed = true));
       slow.write('GET /v1/models HTTP/1.1\r\nHost: localhost\r\n');
-      await eventually(async () => slowClosed);
+      await poll(async () => slowClosed);
       expect(slowAnswer).toMatch(/^HTTP\/1\.1 408/);
     } finally {
       await gw.close();
@@ -642,7 +637,7 @@ describe('a reload applies every setting', () => {
       expect(await counted(clients[0])).toBe(2);
       expect(gw.logs).toContainEqual(expect.objectContaining({ msg: 'config reloaded', redis: second.address }));
       // The old store's connection is gone: the first server has only our own inspection client.
-      await eventually(async () => String(await clients[0].call('CLIENT', 'LIST')).trim().split('\n').length === 1);
+      await poll(async () => String(await clients[0].call('CLIENT', 'LIST')).trim().split('\n').length === 1);
     } finally {
       await gw.close();
       for (const c of clients) c.disconnect();
