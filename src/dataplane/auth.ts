@@ -25,25 +25,28 @@ export function identify(snapshot: Snapshot, headers: IncomingHttpHeaders): Call
 }
 
 function mayUse(consumer: CompiledConsumer, route: CompiledRoute): boolean {
+  // A server named in the tool-level grants is granted, limited to those tools (mcp/tools.ts applies the limit).
+  if (route.kind === 'mcp') return consumer.all || consumer.mcpServers.has(route.name) || consumer.mcpTools.has(route.name);
   return consumer.all || consumer.routes.has(route.name);
 }
 
 /**
  * Key auth for a route: 401 without a valid key, 403 without a grant. Routes without key auth admit
- * anyone, whatever key they send. Called by the authorize stage only, for every kind of route.
+ * anyone, whatever key they send; MCP servers always need a key (their grants decide which tools a
+ * caller sees). Called by the authorize stage only, for every kind of route.
  */
 export function authorize(route: CompiledRoute, caller: Caller): void {
-  if (!route.config.policies.keyAuth.enabled) return;
+  if (route.kind !== 'mcp' && !route.config.policies.keyAuth.enabled) return;
   if (caller.kind === 'unknown-key') throw Errors.badKey();
   if (caller.kind === 'anonymous') throw Errors.noKey();
-  if (!mayUse(caller.consumer, route)) throw Errors.notGranted(caller.consumer.name, route.name);
+  if (!mayUse(caller.consumer, route)) throw route.kind === 'mcp' ? Errors.mcpNotGranted(caller.consumer.name, route.name) : Errors.notGranted(caller.consumer.name, route.name);
 }
 
 /**
  * Key auth for the model list, which spans the routes under one host and path: a caller sees the
  * routes without key auth and those it is granted; 401 only when it would see nothing for want of a key.
  */
-export function visibleRoutes<R extends CompiledRoute>(routes: readonly R[], caller: Caller): readonly R[] {
+export function visibleRoutes<R extends Exclude<CompiledRoute, { kind: 'mcp' }>>(routes: readonly R[], caller: Caller): readonly R[] {
   if (caller.kind === 'consumer') return routes.filter((r) => !r.config.policies.keyAuth.enabled || mayUse(caller.consumer, r));
   const open = routes.filter((r) => !r.config.policies.keyAuth.enabled);
   if (open.length === 0) throw caller.kind === 'unknown-key' ? Errors.badKey() : Errors.noKey();

@@ -80,6 +80,49 @@ export const Errors = {
   badKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'The API key is not valid for this gateway. Check the key, or ask for one.'),
   notGranted: (consumer: string, route: string) =>
     new GatewayError(403, 'permission_error', 'not_granted', `Consumer '${consumer}' has no grant to route '${route}'. Ask the gateway's owner for a grant.`),
+  // MCP servers (src/dataplane/mcp): HTTP-level refusals, answered with a JSON-RPC error body (mcp/answer.ts).
+  mcpNotGranted: (consumer: string, server: string) =>
+    new GatewayError(403, 'permission_error', 'not_granted', `Consumer '${consumer}' has no grant to MCP server '${server}'. Ask the gateway's owner for a grant.`),
+  mcpOriginRefused: (origin: string, host: string) =>
+    new GatewayError(
+      403,
+      'permission_error',
+      'origin_not_allowed',
+      `The Origin '${origin.slice(0, 200)}' is not this gateway's own host '${host.slice(0, 200)}': MCP servers refuse calls from other sites' pages (DNS-rebinding guard). Call from a client that sends no Origin, or from the gateway's own origin.`,
+    ),
+  mcpNotAcceptable: (accept: string, needs: string) =>
+    new GatewayError(406, 'invalid_request_error', 'not_acceptable', `Not Acceptable: the Accept header must list ${needs} (found '${accept.slice(0, 200)}'). Send the Accept header the MCP Streamable HTTP transport requires.`),
+  mcpUnsupportedMediaType: (contentType: string) =>
+    new GatewayError(415, 'invalid_request_error', 'unsupported_media_type', `Unsupported Media Type: an MCP message is sent as application/json (found '${contentType.slice(0, 200)}').`),
+  mcpProtocolVersion: (found: string, supported: readonly string[]) =>
+    new GatewayError(
+      400,
+      'invalid_request_error',
+      'unsupported_protocol_version',
+      `Bad Request: MCP-Protocol-Version '${found.slice(0, 64)}' is not supported; this gateway speaks ${supported.join(', ')}. Send the version negotiated at initialize.`,
+    ),
+  mcpInvalidMessage: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_request', `Invalid Request: ${detail}`),
+  mcpBatchRefused: (version: string) =>
+    new GatewayError(400, 'invalid_request_error', 'batch_not_supported', `Invalid Request: JSON-RPC batches are not part of MCP ${version} (only 2025-03-26 allows them). Send one message per POST.`),
+  mcpSessionRequired: () =>
+    new GatewayError(400, 'invalid_request_error', 'session_required', 'Bad Request: the Mcp-Session-Id header is required after initialize. Send the id the initialize answer carried.'),
+  mcpSessionNotFound: (server: string) =>
+    new GatewayError(
+      404,
+      'not_found_error',
+      'session_not_found',
+      `Session not found on MCP server '${server}': the id was issued for another server or consumer, or by a gateway with another session key, or is not a session id. Initialize a new session.`,
+    ),
+  mcpMethodNotAllowed: (method: string, allow: string) =>
+    new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `Method ${method} is not allowed on an MCP endpoint. Use ${allow}.`, null, { allow }),
+  mcpNoServerStream: (server: string) =>
+    new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `MCP server '${server}' offers no server-to-client stream (GET). Its answers come on each POST.`, null, { allow: 'POST, DELETE' }),
+  mcpNotServed: (server: string, what: string, fix: string) =>
+    new GatewayError(501, 'api_error', 'mcp_not_served', `MCP server '${server}': ${what} is not served by this data plane version. ${fix}`),
+  mcpUpstreamBadAnswer: (server: string, detail: string) =>
+    new GatewayError(502, 'api_error', 'upstream_bad_answer', `The upstream of MCP server '${server}' answered with something the MCP transport does not allow (${detail.slice(0, 200)}). Retry later.`),
+  mcpCircuitOpen: (server: string) =>
+    new GatewayError(503, 'api_error', 'backends_cooling_down', `The upstream of MCP server '${server}' is cooling down after repeated failures. Retry shortly.`),
   noRoute: (host: string, path: string) =>
     new GatewayError(404, 'not_found_error', 'route_not_found', `No route matches host '${host}' and path '${path}'. Check the base URL.`),
   noEndpoint: (path: string) => new GatewayError(404, 'not_found_error', 'endpoint_not_found', `'${path}' is not an endpoint of this gateway. Use ${ENDPOINT_LIST}.`),

@@ -20,6 +20,10 @@ export class GatewayMetrics {
   public readonly configSwapSeconds: Histogram<MetricLabelName<'configSwapSeconds'>>;
   /** 1 for each field of the config that is set but not served yet (the fixed list in unserved.ts), else 0. */
   public readonly configUnserved: Gauge<MetricLabelName<'configUnserved'>>;
+  public readonly mcpRequests: Counter<MetricLabelName<'mcpRequests'>>;
+  public readonly mcpToolCalls: Counter<MetricLabelName<'mcpToolCalls'>>;
+  public readonly mcpToolCallDuration: Histogram<MetricLabelName<'mcpToolCallDuration'>>;
+  public readonly mcpSessionsActive: Gauge<MetricLabelName<'mcpSessionsActive'>>;
 
   /** @param labels the default labels on every series (`defaultMetricLabels` of the config). */
   public constructor(labels: Record<string, string> = {}) {
@@ -38,6 +42,10 @@ export class GatewayMetrics {
     this.rateLimitBackendErrors = new Counter({ ...spec('rateLimitBackendErrors'), registers });
     this.configSwapSeconds = new Histogram({ ...spec('configSwapSeconds'), buckets: [...METRICS.configSwapSeconds.buckets], registers });
     this.configUnserved = new Gauge({ ...spec('configUnserved'), registers });
+    this.mcpRequests = new Counter({ ...spec('mcpRequests'), registers });
+    this.mcpToolCalls = new Counter({ ...spec('mcpToolCalls'), registers });
+    this.mcpToolCallDuration = new Histogram({ ...spec('mcpToolCallDuration'), buckets: [...METRICS.mcpToolCallDuration.buckets], registers });
+    this.mcpSessionsActive = new Gauge({ ...spec('mcpSessionsActive'), registers });
   }
 
   /** Process metrics (CPU, memory, event loop): the "system resources" tier. */

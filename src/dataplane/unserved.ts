@@ -8,8 +8,20 @@ import type { GatewayConfig } from '../specs';
  */
 export const UNSERVED_FIELDS = {
   'mcpServers': {
+    // Streamable HTTP sessions are served by every replica; the legacy transport's streams are each replica's own.
     isSet: (c: GatewayConfig) => c.mcpServers.length > 0,
-    effect: 'MCP servers are not served: their paths answer 404 and MCP grants have no effect',
+    effect:
+      "the legacy HTTP+SSE transport (<path>/sse) is served per replica: a message POSTed to another replica than the one holding its stream gets 404; clients behind a load balancer without affinity use Streamable HTTP at the server's path",
+  },
+  'mcpServers[].upstream.transport': {
+    isSet: (c: GatewayConfig) => c.mcpServers.some((m) => m.kind === 'proxy' && m.upstream.transport === 'sse'),
+    effect: "an MCP proxy whose upstream speaks the legacy HTTP+SSE transport (transport: 'sse') is not served: its path answers 501; point it at the upstream's Streamable HTTP endpoint",
+  },
+  'mcp.sessionKey': {
+    // Not a field that is set: one that is missing while MCP servers exist, which changes what they do.
+    isSet: (c: GatewayConfig) => c.mcpServers.length > 0 && c.mcp === undefined,
+    effect:
+      'MCP session ids are sealed with a random key of this replica alone: another replica (or this one after a restart) answers 404 to them and the client must initialize again; set mcp.sessionKey to a Secret every replica reads',
   },
   'extensions': {
     // A disabled extension is served correctly by doing nothing.

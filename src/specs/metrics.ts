@@ -98,6 +98,31 @@ export const METRICS = {
     help: 'Config fields that are set but not served by this data plane version yet (1), by field; 0 when unset',
     labelNames: ['field'],
   },
+  mcpRequests: {
+    name: 'aigw_mcp_requests_total',
+    type: 'counter',
+    help: 'MCP JSON-RPC messages from clients by server, method (the MCP method names, else other) and result',
+    labelNames: ['server', 'method', 'result'],
+  },
+  mcpToolCalls: {
+    name: 'aigw_mcp_tool_calls_total',
+    type: 'counter',
+    help: 'MCP tools/call requests by server, tool (a tool the config declares, else other) and result',
+    labelNames: ['server', 'tool', 'result'],
+  },
+  mcpToolCallDuration: {
+    name: 'aigw_mcp_tool_call_duration_seconds',
+    type: 'histogram',
+    help: 'Time from an MCP tools/call request received to its answer, by server and tool (a tool the config declares, else other)',
+    labelNames: ['server', 'tool'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  },
+  mcpSessionsActive: {
+    name: 'aigw_mcp_sessions_active',
+    type: 'gauge',
+    help: 'MCP sessions initialized on this replica minus those deleted on it (sessions survive replicas: summed over replicas it is the sessions open; one replica alone may read below zero)',
+    labelNames: ['server'],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

@@ -18,11 +18,11 @@ async function unservedGauge(adminUrl: string): Promise<Record<string, number>> 
 }
 
 /** The fixed list of fields the data plane does not serve yet: each has a series, 0 when the config does not set it. */
-const FIELDS = ['mcpServers', 'extensions', 'waf', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps', 'serviceSources[].kubeconfig', 'services[].addresses'];
+const FIELDS = ['mcpServers', 'mcpServers[].upstream.transport', 'mcp.sessionKey', 'extensions', 'waf', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps', 'serviceSources[].kubeconfig', 'services[].addresses'];
 const ALL_ZERO = Object.fromEntries(FIELDS.map((f) => [f, 0]));
 
 describe('configured but not served', () => {
-  test('a gateway declaring a WAF, an MCP server, Domain TLS and QAT: one warn line per unserved field, and the gauge at 1 for each', async () => {
+  test('a gateway declaring a WAF, an MCP server (without mcp.sessionKey), Domain TLS and QAT: one warn line per unserved field, and the gauge at 1 for each', async () => {
     const gateway = gatewayStack({ edition: 'dedicated', spec: 'aigw.small.x1', waf: { mode: 'block' }, hardwareAcceleration: { tls: true, fallback: 'software' } });
     const route = gateway.addModelRoute('chat', { models: [{ name: 'gpt-4o', targets: [{ backend: Backend.vllm({ baseUrl: 'http://vllm:8000/v1' }) }] }] });
     const weather = gateway.addMcpServer('weather', { kind: 'proxy', url: 'https://mcp.example.com/mcp' });
@@ -31,9 +31,9 @@ describe('configured but not served', () => {
     const gw = await start(gateway);
     try {
       const warned = gw.logs.filter((l) => l.msg === 'configured but not served yet');
-      expect(warned.map((l) => l.field)).toEqual(['mcpServers', 'waf', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps']);
+      expect(warned.map((l) => l.field)).toEqual(['mcpServers', 'mcp.sessionKey', 'waf', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps']);
       for (const line of warned) expect(line).toMatchObject({ level: 40, effect: expect.any(String) });
-      expect(await unservedGauge(gw.adminUrl)).toEqual({ ...ALL_ZERO, 'mcpServers': 1, 'waf': 1, 'domains[].tls': 1, 'acceleration': 1, 'limits.bandwidthMbps': 1 });
+      expect(await unservedGauge(gw.adminUrl)).toEqual({ ...ALL_ZERO, 'mcpServers': 1, 'mcp.sessionKey': 1, 'waf': 1, 'domains[].tls': 1, 'acceleration': 1, 'limits.bandwidthMbps': 1 });
     } finally {
       await gw.close();
     }

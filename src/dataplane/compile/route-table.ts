@@ -63,13 +63,22 @@ function segmentsOf(prefix: string): string[] {
 /**
  * Host and longest-path-prefix matching, compiled once per config: an exact-host map, then
  * `*.domain` suffixes (longest first), then routes for any host; each a prefix trie.
+ *
+ * Path-only routes (MCP servers, served at the gateway's URL + their path whatever the Host header)
+ * sit in a trie of their own, looked up beside the host match: the longer prefix wins, and on equal
+ * length the path-only route does. So a `/` model route on a host never shadows `/mcp/x`, while a
+ * route with a longer prefix under an MCP path still gets its own paths.
  */
 export class RouteTable<R extends Matchable> {
   private readonly exact = new Map<string, PrefixTrie<R>>();
   private readonly wildcard: { suffix: string; routes: PrefixTrie<R> }[] = [];
   private readonly any = new PrefixTrie<R>();
+  private readonly byPath = new PrefixTrie<R>();
+  private readonly hasByPath: boolean;
 
-  public constructor(routes: readonly R[]) {
+  public constructor(routes: readonly R[], pathOnly: readonly R[] = []) {
+    for (const route of pathOnly) this.byPath.add(route.match.pathPrefix, route);
+    this.hasByPath = pathOnly.length > 0;
     const wild = new Map<string, PrefixTrie<R>>();
     for (const route of routes) {
       const host = route.match.host;
@@ -82,6 +91,14 @@ export class RouteTable<R extends Matchable> {
 
   /** The route for a host (lower-case, no port) and path, or undefined. */
   public match(host: string, path: string): R | undefined {
+    const hosted = this.matchHost(host, path);
+    if (!this.hasByPath) return hosted;
+    const byPath = this.byPath.match(path);
+    if (!byPath) return hosted;
+    return hosted && depth(hosted.match.pathPrefix) > depth(byPath.match.pathPrefix) ? hosted : byPath;
+  }
+
+  private matchHost(host: string, path: string): R | undefined {
     const exact = this.exact.get(host)?.match(path);
     if (exact) return exact;
     for (const { suffix, routes } of this.wildcard) {
@@ -101,6 +118,11 @@ export class RouteTable<R extends Matchable> {
       ...this.any.all(),
     ];
   }
+}
+
+/** A prefix's length in segments, as the tries count it. */
+function depth(prefix: string): number {
+  return segmentsOf(prefix).length;
 }
 
 function getOrAdd<R>(map: Map<string, PrefixTrie<R>>, key: string): PrefixTrie<R> {

@@ -2,6 +2,8 @@ import { createHash } from 'crypto';
 import { type AgentRouteConfig, type ConsumerConfig, GATEWAY_CONFIG_DEFAULTS, type GatewayConfig, type ModelEntryConfig, type ModelRouteConfig, type PoliciesConfig, type SecretRef } from '../../specs';
 import { type AgentPaths, compileAgentPaths } from '../agent-path';
 import { compileLimitPlan, type LimitPlan } from '../limits/plan';
+import { closeMcpServers, type CompiledMcpRoute, compileMcpServers } from '../mcp/compile';
+import { MIN_SESSION_KEY_BYTES, SessionSealer } from '../mcp/session';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
 import { createUpstream, type Upstream } from '../upstream';
@@ -49,7 +51,7 @@ export interface CompiledAgentRoute extends CompiledRouteBase {
   readonly totalMs: number;
 }
 
-export type CompiledRoute = CompiledModelRoute | CompiledAgentRoute;
+export type CompiledRoute = CompiledModelRoute | CompiledAgentRoute | CompiledMcpRoute;
 
 export interface CompiledConsumer {
   readonly name: string;
@@ -57,6 +59,8 @@ export interface CompiledConsumer {
   readonly all: boolean;
   readonly routes: ReadonlySet<string>;
   readonly mcpServers: ReadonlySet<string>;
+  /** Tool-level grants: for each MCP server named, the only tools the consumer may list and call. */
+  readonly mcpTools: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** Everything a request needs, computed once per config and never mutated: a request keeps the one it started with. */
@@ -64,6 +68,9 @@ export interface Snapshot {
   readonly config: GatewayConfig;
   readonly hash: string;
   readonly routes: RouteTable<CompiledRoute>;
+  readonly mcpServers: readonly CompiledMcpRoute[];
+  /** Seals and opens MCP session ids: the key from `mcp.sessionKey`, else this process's own. */
+  readonly mcpSessions: SessionSealer;
   /** Consumers by the sha256 of their API key. */
   readonly consumersByDigest: ReadonlyMap<string, CompiledConsumer>;
   readonly upstreams: ReadonlyMap<string, Upstream>;
@@ -161,6 +168,17 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     });
   });
 
+  const mcpServers = compileMcpServers(config.mcpServers, config.limits.maxBodyBytes, secret);
+  const sessionKey = secret(config.mcp?.sessionKey, 'mcp.sessionKey');
+  if (sessionKey !== undefined && sessionKey !== '' && Buffer.byteLength(sessionKey, 'utf8') < MIN_SESSION_KEY_BYTES) {
+    const ref = config.mcp!.sessionKey;
+    problems.push(
+      `mcp.sessionKey: secret ${ref.secretName}/${ref.key} is ${Buffer.byteLength(sessionKey, 'utf8')} bytes; at least ${MIN_SESSION_KEY_BYTES} are needed (a random key: \`openssl rand -base64 32\`)`,
+    );
+  }
+  // Derived once per config (HKDF: microseconds), never per session; the same Secret gives every replica the same key.
+  const mcpSessions = sessionKey ? SessionSealer.fromSecret(sessionKey) : SessionSealer.processLocal();
+
   const consumersByDigest = new Map<string, CompiledConsumer>();
   config.consumers.forEach((c: ConsumerConfig, i) => {
     const key = secret(c.apiKey, `consumers[${i}] (${c.name}).apiKey`);
@@ -175,17 +193,21 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       all: c.grants.all,
       routes: new Set(c.grants.routes),
       mcpServers: new Set(c.grants.mcpServers),
+      mcpTools: new Map(Object.entries(c.grants.mcpTools ?? {}).map(([server, tools]) => [server, new Set(tools)])),
     });
   });
 
   if (problems.length > 0) {
     for (const u of upstreams.values()) void u.pool.destroy();
+    void closeMcpServers(mcpServers);
     throw new CompileError(problems);
   }
   return {
     config,
     hash,
-    routes: new RouteTable(routes),
+    routes: new RouteTable<CompiledRoute>(routes, mcpServers),
+    mcpServers,
+    mcpSessions,
     consumersByDigest,
     upstreams,
     bodyTimeoutMs: config.limits.bodyTimeoutMs ?? GATEWAY_CONFIG_DEFAULTS.limits.bodyTimeoutMs,
@@ -195,5 +217,5 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
 
 /** Releases a snapshot's upstream pools once no request holds it. */
 export async function closeSnapshot(snapshot: Snapshot): Promise<void> {
-  await Promise.all([...snapshot.upstreams.values()].map((u) => u.pool.close().catch(() => undefined)));
+  await Promise.all([...[...snapshot.upstreams.values()].map((u) => u.pool.close().catch(() => undefined)), closeMcpServers(snapshot.mcpServers)]);
 }

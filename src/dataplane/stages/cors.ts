@@ -7,5 +7,10 @@ import { ANSWERED, type Stage } from './stage';
  */
 export const cors: Stage = {
   name: 'cors',
-  run: (ctx) => (applyCors(ctx, ctx.route!.config.policies.cors) ? ANSWERED : undefined),
+  run: (ctx) => {
+    const route = ctx.route!;
+    // MCP servers declare no CORS: a browser page of another site is refused by their Origin check instead.
+    if (route.kind === 'mcp') return undefined;
+    return applyCors(ctx, route.config.policies.cors) ? ANSWERED : undefined;
+  },
 };

@@ -1,0 +1,216 @@
+import { readBody } from '../body';
+import type { CompiledConsumer } from '../compile/snapshot';
+import { Errors, GatewayError } from '../errors';
+import { checkJsonShape } from '../json-shape';
+import type { RequestContext } from '../request-context';
+import { sendJson, sendRpcError } from './answer';
+import { CallLog } from './calls';
+import type { CompiledMcpRoute } from './compile';
+import { checkMessage, errorResponse, type JsonRpcMessage, RpcErrors } from './jsonrpc';
+import { legacyMessage, openLegacyStream } from './legacy-sse';
+import { serveLocal } from './local';
+import { batchesAllowed, checkAccept, checkContentType, checkOrigin, headerVersion } from './protocol';
+import { proxyDelete, proxyInitialize, proxyMessages, proxyStream } from './proxy';
+import { endSession, isEnded, type McpSession } from './session';
+import { type ToolFilter, toolFilter } from './tools';
+import type { PipelineDeps } from '../stages/stage';
+
+/**
+ * The MCP front: an MCP server's path, for every kind of server. Checks what the Streamable HTTP
+ * transport requires (Origin, Accept, Content-Type, MCP-Protocol-Version), reads and bounds each
+ * message, opens the session the client presents, applies tool-level grants, then hands the messages
+ * to the proxy (proxy.ts) or answers them itself (local.ts, HTTP-to-MCP). Every refusal is a JSON-RPC
+ * error body with the right HTTP status; a malformed message never ends the session.
+ */
+export async function serveMcp(ctx: RequestContext, route: CompiledMcpRoute, deps: PipelineDeps): Promise<void> {
+  // The authorize stage let only a granted consumer through.
+  if (ctx.caller.kind !== 'consumer') throw Errors.noKey();
+  const x: Exchange = { ctx, route, deps, consumer: ctx.caller.consumer, may: toolFilter(route, ctx.caller.consumer) };
+  try {
+    await dispatch(x);
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    sendRpcError(ctx, e);
+  }
+}
+
+/** One HTTP exchange with an MCP server, and who it is for. */
+export interface Exchange {
+  readonly ctx: RequestContext;
+  readonly route: CompiledMcpRoute;
+  readonly deps: PipelineDeps;
+  readonly consumer: CompiledConsumer;
+  /** The tools this caller may list and call. */
+  readonly may: ToolFilter;
+}
+
+/** A session's exchange: the session the client presented, and the revision its requests speak. */
+export interface SessionExchange extends Exchange {
+  readonly session: McpSession;
+  readonly version: string;
+}
+
+async function dispatch(x: Exchange): Promise<void> {
+  const { ctx, route } = x;
+  const origin = checkOrigin(ctx.req);
+  if (origin) throw origin;
+  const below = ctx.path.slice(route.match.pathPrefix.replace(/\/+$/, '').length);
+  if (route.server === 'proxy' && route.config.upstream.transport === 'sse') {
+    throw Errors.mcpNotServed(route.name, "an upstream speaking the legacy HTTP+SSE transport (upstream.transport: 'sse')", "Point upstream.url at the server's Streamable HTTP endpoint.");
+  }
+  if (below !== '' && below !== '/') {
+    // The legacy HTTP+SSE transport's two endpoints (legacy-sse.ts); nothing else lies below a server's path.
+    if (below === '/sse') {
+      if (ctx.req.method !== 'GET') throw Errors.mcpMethodNotAllowed(ctx.req.method ?? '', 'GET');
+      return openLegacyStream(x);
+    }
+    if (below === '/message') {
+      if (ctx.req.method !== 'POST') throw Errors.mcpMethodNotAllowed(ctx.req.method ?? '', 'POST');
+      return legacyMessage(x);
+    }
+    throw Errors.noRoute(ctx.host, ctx.path);
+  }
+  switch (ctx.req.method) {
+    case 'POST':
+      return post(x);
+    case 'GET':
+      return get(x);
+    case 'DELETE':
+      return remove(x);
+    default:
+      throw Errors.mcpMethodNotAllowed(ctx.req.method ?? '', 'GET, POST, DELETE');
+  }
+}
+
+/** One message (or a 2025-03-26 batch): checked, bounded, each request accounted; tool calls the caller may not make are answered here. */
+async function post(x: Exchange): Promise<void> {
+  const { ctx, route, deps } = x;
+  const refusal = checkAccept(ctx.req) ?? checkContentType(ctx.req);
+  if (refusal) throw refusal;
+  const claimed = headerVersion(ctx.req);
+  const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs);
+  const calls = new CallLog(ctx, route, x.consumer.name, deps);
+  let parsed: unknown;
+  try {
+    parsed = parseBody(raw, ctx.snapshot.maxJsonDepth);
+  } catch (e) {
+    calls.done('invalid', 'invalid');
+    throw e;
+  }
+  const batch = Array.isArray(parsed);
+  const values: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  if (values.length === 0) throw Errors.mcpInvalidMessage('an empty batch carries no message');
+  const checked = values.map(checkMessage);
+  const first = checked[0]!;
+  if (!batch && !first.ok) {
+    calls.done(methodOf(values[0]), 'invalid');
+    return sendRpcError(ctx, Errors.mcpInvalidMessage(first.detail), first.id);
+  }
+  const initialize = checked.some((c) => c.ok && c.message.kind === 'request' && c.message.method === 'initialize');
+  if (initialize) {
+    if (batch) throw Errors.mcpInvalidMessage('initialize must be sent alone, not in a batch');
+    const message = (first as { message: Extract<JsonRpcMessage, { kind: 'request' }> }).message;
+    calls.request(message.id, 'initialize');
+    return route.server === 'proxy' ? proxyInitialize(x, message, calls) : serveLocal.initialize(x, message, calls);
+  }
+  const session = openSession(x);
+  const version = claimed ?? session.version;
+  if (batch && !batchesAllowed(version)) throw Errors.mcpBatchRefused(version);
+  const s: SessionExchange = { ...x, session, version };
+
+  // What goes on (to the upstream or the local tools), and what the gateway answers itself.
+  const forward: JsonRpcMessage[] = [];
+  const answered: Record<string, unknown>[] = [];
+  checked.forEach((c, i) => {
+    if (!c.ok) {
+      calls.done(methodOf(values[i]), 'invalid');
+      answered.push(errorResponse(c.id, RpcErrors.invalidRequest(c.detail)));
+      return;
+    }
+    const m = c.message;
+    if (m.kind === 'request' && m.method === 'tools/call') {
+      const tool = m.params?.name;
+      if (typeof tool !== 'string') {
+        calls.done('tools/call', 'invalid');
+        answered.push(errorResponse(m.id, RpcErrors.invalidParams("'params.name' must be the name of the tool to call")));
+        return;
+      }
+      // Never forwarded: a tool the caller may not use is answered here, as if it did not exist.
+      if (!x.may(tool) || (route.server === 'local' && !route.toolLabels.has(tool))) {
+        const error = RpcErrors.toolNotAvailable(tool, route.name, x.consumer.name);
+        calls.done('tools/call', 'denied', tool, error.code);
+        answered.push(errorResponse(m.id, error));
+        return;
+      }
+      calls.request(m.id, m.method, tool);
+    } else if (m.kind === 'request') {
+      calls.request(m.id, m.method);
+    }
+    forward.push(m);
+  });
+  if (forward.length === 0) {
+    // Everything was answered here: nothing reaches the upstream.
+    return sendJson(ctx, 200, batch ? answered : answered[0], sessionHeader(s));
+  }
+  return route.server === 'proxy' ? proxyMessages(s, forward, answered, batch, calls) : serveLocal.messages(s, forward, answered, batch, calls);
+}
+
+/** The server-to-client stream. */
+async function get(x: Exchange): Promise<void> {
+  const refusal = checkAccept(x.ctx.req);
+  if (refusal) throw refusal;
+  const claimed = headerVersion(x.ctx.req);
+  const session = openSession(x);
+  if (x.route.server === 'local') throw Errors.mcpNoServerStream(x.route.name);
+  return proxyStream({ ...x, session, version: claimed ?? session.version });
+}
+
+/** The session's end. */
+async function remove(x: Exchange): Promise<void> {
+  const claimed = headerVersion(x.ctx.req);
+  const session = openSession(x);
+  const s = { ...x, session, version: claimed ?? session.version };
+  endSession(String(x.ctx.req.headers['mcp-session-id']));
+  if (x.route.server === 'local' || session.upstream === undefined) {
+    x.deps.metrics.mcpSessionsActive.dec({ server: x.route.name });
+    x.ctx.res.writeHead(200).end();
+    return;
+  }
+  return proxyDelete(s);
+}
+
+/**
+ * The session the client presents. A token that does not open with this gateway's key, or that was
+ * issued for another server or another consumer, is "not found" (404, as the spec says for an unknown
+ * session), and is never forwarded anywhere.
+ */
+function openSession(x: Exchange): McpSession {
+  const id = x.ctx.req.headers['mcp-session-id'];
+  if (id === undefined || id === '') throw Errors.mcpSessionRequired();
+  const session = isEnded(String(id)) ? undefined : x.ctx.snapshot.mcpSessions.open(String(id));
+  if (!session || session.server !== x.route.name || session.consumer !== x.consumer.name) throw Errors.mcpSessionNotFound(x.route.name);
+  return session;
+}
+
+/** The session id header every answer of a session carries (the client keeps whatever id it last saw: always the gateway's). */
+export function sessionHeader(s: SessionExchange): Record<string, string> {
+  return { 'mcp-session-id': String(s.ctx.req.headers['mcp-session-id']) };
+}
+
+/** The body as JSON: 400 (-32700) when it is not, or nests deeper than `limits.maxJsonDepth`, or gives `method` twice. */
+export function parseBody(raw: Buffer, maxDepth: number): unknown {
+  const shape = checkJsonShape(raw, maxDepth, 'method');
+  if (shape === 'too_deep') throw Errors.jsonTooDeep(maxDepth);
+  if (shape === 'duplicate_key') throw Errors.duplicateKey('method');
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw Errors.badJson((e as Error).message);
+  }
+}
+
+/** A message's method for accounting, when it has a string one. */
+function methodOf(value: unknown): string {
+  const method = (value as { method?: unknown } | null)?.method;
+  return typeof method === 'string' ? method : 'invalid';
+}

@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'http';
+import { Errors, type GatewayError } from '../errors';
+
+/**
+ * The MCP revisions the gateway speaks and the Streamable HTTP transport's header rules
+ * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports): what every request
+ * is checked for before its body is read.
+ */
+export const PROTOCOL_VERSIONS = ['2025-03-26', '2025-06-18', '2025-11-25'] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+export const LATEST_PROTOCOL_VERSION: ProtocolVersion = '2025-11-25';
+
+export function isSupportedVersion(v: unknown): v is ProtocolVersion {
+  return typeof v === 'string' && (PROTOCOL_VERSIONS as readonly string[]).includes(v);
+}
+
+/** initialize: the client's version when the gateway speaks it, else the latest (the client then decides). */
+export function negotiate(requested: unknown): ProtocolVersion {
+  return isSupportedVersion(requested) ? requested : LATEST_PROTOCOL_VERSION;
+}
+
+/** JSON-RPC batches were removed in 2025-06-18. */
+export function batchesAllowed(version: string): boolean {
+  return version === '2025-03-26';
+}
+
+/**
+ * The DNS-rebinding guard: a browser page of another site that reaches the gateway (through a name
+ * resolving to it) sends its own Origin; the gateway's own pages, and non-browser clients, send this
+ * host or no Origin at all. `null` (sandboxed frames, file://) is another site too.
+ */
+export function checkOrigin(req: IncomingMessage): GatewayError | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  const host = (req.headers.host ?? '').toLowerCase();
+  let originHost: string | undefined;
+  try {
+    originHost = new URL(origin).host.toLowerCase();
+  } catch {
+    originHost = undefined;
+  }
+  return originHost !== undefined && originHost !== '' && originHost === host ? undefined : Errors.mcpOriginRefused(origin, host);
+}
+
+/** POST must accept both JSON and SSE answers, GET an SSE stream (406 otherwise, as the SDK server answers). */
+export function checkAccept(req: IncomingMessage): GatewayError | undefined {
+  const accept = req.headers.accept ?? '';
+  if (req.method === 'POST') {
+    return accept.includes('application/json') && accept.includes('text/event-stream') ? undefined : Errors.mcpNotAcceptable(accept, 'both application/json and text/event-stream');
+  }
+  if (req.method === 'GET') return accept.includes('text/event-stream') ? undefined : Errors.mcpNotAcceptable(accept, 'text/event-stream');
+  return undefined;
+}
+
+export function checkContentType(req: IncomingMessage): GatewayError | undefined {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' ? undefined : Errors.mcpUnsupportedMediaType(req.headers['content-type'] ?? '');
+}
+
+/**
+ * The MCP-Protocol-Version header: undefined when absent, 400 when it names a revision the gateway does
+ * not speak. Absent, a request speaks the revision its session negotiated (the spec's "other way to
+ * identify the version"; 2025-03-26 is only for a server that has none).
+ */
+export function headerVersion(req: IncomingMessage): ProtocolVersion | undefined {
+  const v = req.headers['mcp-protocol-version'];
+  if (v === undefined) return undefined;
+  if (!isSupportedVersion(v)) throw Errors.mcpProtocolVersion(String(v), PROTOCOL_VERSIONS);
+  return v;
+}
