@@ -24,6 +24,8 @@ class AiPlatformStack extends TerraformStack {
       endpoint: { fixedIp: '203.0.113.10' },
       waf: { mode: 'block' },
       hardwareAcceleration: { tls: true, fallback: 'software' },
+      // Its replicas share one key for MCP session ids, so that any of them serves any session.
+      mcpSessionKey: { secretName: 'aigw-mcp', key: 'session-key' },
     });
     prod.addDomain('api', { hostname: 'ai.example.com', tls: { certificate: { secretName: 'ai-example-tls', key: 'tls.crt' }, privateKey: { secretName: 'ai-example-tls', key: 'tls.key' } } });
     const chat = prod.addModelRoute('chat', {

@@ -1,4 +1,13 @@
-import type { GatewayConfig, ModelRouteConfig } from '../specs';
+import type { ConsumerConfig, GatewayConfig, ModelRouteConfig } from '../specs';
+
+/** Where a client reaches one MCP server of a running gateway. */
+export interface McpEndpoint {
+  readonly name: string;
+  /** Streamable HTTP: the gateway's base URL + the server's path (the SDK's `StreamableHTTPClientTransport` URL). */
+  readonly url: string;
+  /** Legacy HTTP+SSE: `url` + `/sse` (the SDK's `SSEClientTransport` URL). */
+  readonly sseUrl: string;
+}
 
 /** What `aigw dev --json` prints for one running gateway: one JSON line, these keys. */
 export interface GatewayEndpoint {
@@ -16,6 +25,8 @@ export interface GatewayEndpoint {
   readonly model: string | null;
   /** The first model route's path prefix as configured; see `apiBasePath` for the OpenAI base path. */
   readonly pathPrefix: string | null;
+  /** Every MCP server of the gateway; `apiKey` is the Bearer token (its consumer is chosen to reach them where one can). */
+  readonly mcpServers: readonly McpEndpoint[];
 }
 
 /** The endpoint line of a running gateway, and the consumer whose key it shows. */
@@ -25,9 +36,15 @@ export function describeGateway(
   urls: { baseUrl: string; adminUrl: string },
 ): { endpoint: GatewayEndpoint; consumer?: string } {
   const route = config.modelRoutes[0] as ModelRouteConfig | undefined;
-  // An all-routes consumer can try everything; else one that may use the route the curl targets.
-  const consumer =
-    config.consumers.find((c) => c.grants.all) ?? config.consumers.find((c) => route && c.grants.routes.includes(route.name)) ?? config.consumers[0];
+  const mcpNames = config.mcpServers.map((m) => m.name);
+  // How much of what is printed (the curl's route, the MCP servers) a consumer's key reaches.
+  const reach = (c: ConsumerConfig): number => {
+    if (c.grants.all) return Infinity;
+    const servers = mcpNames.filter((n) => c.grants.mcpServers.includes(n) || Object.hasOwn(c.grants.mcpTools ?? {}, n));
+    return (route && c.grants.routes.includes(route.name) ? 1 : 0) + servers.length;
+  };
+  // The one that reaches the most (an all-routes consumer reaches everything), the first of equals.
+  const consumer = config.consumers.reduce<ConsumerConfig | undefined>((best, c) => (!best || reach(c) > reach(best) ? c : best), undefined);
   return {
     consumer: consumer?.name,
     endpoint: {
@@ -38,8 +55,26 @@ export function describeGateway(
       host: route ? requestHost(route.match.host) : null,
       model: route ? sampleModel(route) : null,
       pathPrefix: route?.match.pathPrefix ?? null,
+      mcpServers: config.mcpServers.map((m) => mcpEndpoint(urls.baseUrl, m.name, m.path)),
     },
   };
+}
+
+/** An MCP server at the gateway's base URL + its path, whatever the Host header (so no host is printed). */
+export function mcpEndpoint(baseUrl: string, name: string, path: string): McpEndpoint {
+  const url = `${baseUrl.replace(/\/$/, '')}${path}`;
+  return { name, url, sseUrl: `${url.replace(/\/$/, '')}/sse` };
+}
+
+/**
+ * A ready MCP Inspector command listing the server's tools (its CLI mode: `--cli URL --transport http`,
+ * `--header "Name: value"`, `--method`).
+ */
+export function inspectorCommand(server: McpEndpoint, apiKey: string | null): string {
+  const parts = ['npx', '@modelcontextprotocol/inspector', '--cli', server.url, '--transport', 'http'];
+  if (apiKey !== null) parts.push('--header', `Authorization: Bearer ${apiKey}`);
+  parts.push('--method', 'tools/list');
+  return parts.map(shellQuote).join(' ');
 }
 
 /** A Host header value that a route's host pattern matches: `*` needs none, `*.d` takes `x.d`. */
@@ -86,6 +121,11 @@ export function formatGateway(e: GatewayEndpoint, consumer: string | undefined):
     `  admin URL  ${e.adminUrl}  (/healthz /readyz /metrics)`,
     e.apiKey !== null ? `  API key    ${e.apiKey}  (consumer ${consumer})` : '  API key    (no consumers)',
     ...(curl ? ['  try:', `    ${curl}`] : ['  (no model route to try)']),
+    ...e.mcpServers.flatMap((m) => [
+      `  MCP server ${m.name}`,
+      `    URL      ${m.url}  (Streamable HTTP; legacy SSE: ${m.sseUrl})`,
+      `    inspect  ${inspectorCommand(m, e.apiKey)}`,
+    ]),
     '',
   ].join('\n');
 }

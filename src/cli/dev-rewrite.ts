@@ -3,14 +3,18 @@ import { type GatewayConfig, parseGatewayConfig, type SecretRef } from '../specs
 
 /** What `aigw dev` decided for one gateway's local run. */
 export interface LocalRunOptions {
-  /** The bundled upstream simulator, e.g. `http://127.0.0.1:40001` (no trailing slash). */
+  /** The bundled upstream simulator, e.g. `http://127.0.0.1:40001` (no trailing slash): backends, agents, HTTP-to-MCP APIs. */
   readonly simulatorUrl: string;
+  /** The bundled demo MCP server (src/simulator/mcp-demo.ts): MCP proxy upstreams. */
+  readonly mcpDemoUrl: string;
   /** Free loopback ports for the listeners. */
   readonly ports: { readonly port: number; readonly tlsPort: number; readonly adminPort: number };
   /** `host:port` of a local redis-server, when one runs. */
   readonly redisAddress?: string;
   /** A fresh consumer API key per call (injected so that tests are deterministic). */
   readonly newApiKey: () => string;
+  /** A fresh MCP session key (at least 32 random bytes), for a config that names one. */
+  readonly newSessionKey: () => string;
 }
 
 export interface LocalConfig {
@@ -23,7 +27,7 @@ export interface LocalConfig {
 
 /**
  * Rewrites a synthesized config so that it runs on a laptop with no keys and no cluster: every
- * upstream is the simulator (keeping the original URL's path, so provider path shapes such as
+ * upstream is the simulator, or the demo MCP server for MCP proxies (keeping the original URL's path, so provider path shapes such as
  * DashScope's `/compatible-mode/v1` are exercised), consumers get session keys, other secrets get
  * dummy values, and listeners use the given ports. Pure: the same inputs give the same output.
  */
@@ -43,7 +47,8 @@ export function rewriteForLocal(original: GatewayConfig, options: LocalRunOption
     return { ...r, upstream: { ...upstream, baseUrl: local(upstream.baseUrl) } };
   });
   c.mcpServers = c.mcpServers.map((m) => {
-    if (m.kind === 'proxy') return { ...m, upstream: { ...m.upstream, url: local(m.upstream.url) } };
+    // The demo server speaks Streamable HTTP only: a proxy of a legacy SSE server reaches it that way.
+    if (m.kind === 'proxy') return { ...m, upstream: { ...m.upstream, url: simulated(options.mcpDemoUrl, m.upstream.url), transport: 'streamable-http' } };
     const { service: _service, ...upstream } = m.upstream;
     return { ...m, upstream: { ...upstream, baseUrl: local(upstream.baseUrl) } };
   });
@@ -62,6 +67,8 @@ export function rewriteForLocal(original: GatewayConfig, options: LocalRunOption
     env[name] ??= options.newApiKey();
     consumerKeys.set(consumer.name, env[name]);
   }
+  // A dummy would be too short for a session key; locally each gateway is one process, so any fresh key serves.
+  if (c.mcp) env[secretEnvName(c.mcp.sessionKey)] ??= options.newSessionKey();
   for (const ref of secretRefsIn(c)) {
     env[secretEnvName(ref)] ??= `dev-dummy-${ref.secretName}-${ref.key}`;
   }

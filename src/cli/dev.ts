@@ -9,6 +9,7 @@ import { DevError, freePorts, type ManagedProcess, onPath } from './dev-processe
 import { rewriteForLocal } from './dev-rewrite';
 import { startRedis, startServe, writeConfigDir } from './dev-services';
 import { readSynthesizedGateways, synthesizeApp, type SynthesizedGateway } from './dev-synth';
+import { McpDemoServer } from '../simulator/mcp-demo';
 
 export const DEV_USAGE = 'aigw dev [--app DIR] [--json]     (default app: examples/fleet)';
 
@@ -21,7 +22,7 @@ const AIGW_ENTRY = require.resolve('./aigw');
 
 /**
  * `aigw dev`: synthesizes a cdktf app, rewrites each gateway's config for this machine (upstreams
- * on a bundled simulator, session keys, free ports) and serves every gateway until Ctrl-C/SIGTERM.
+ * on a bundled simulator and demo MCP server, session keys, free ports) and serves every gateway until Ctrl-C/SIGTERM.
  * Returns 0 after a signal, 1 when something fails or a gateway dies.
  */
 export async function dev(argv: readonly string[]): Promise<number> {
@@ -61,14 +62,23 @@ async function run(session: Session, appDir: string, json: boolean, signal: Abor
   const gateways = readSynthesizedGateways(outdir);
   if (gateways.length === 0) throw new DevError(`the app in ${appDir} synthesized no gateway`);
 
-  session.simulator = await UpstreamSimulator.start({ name: 'dev' });
+  // restEcho: HTTP-to-MCP tools call REST APIs the simulator does not know; it answers them with what it received.
+  session.simulator = await UpstreamSimulator.start({ name: 'dev', restEcho: true });
+  session.mcpDemo = await McpDemoServer.start();
   const redisAddress = await maybeStartRedis(session, gateways, signal);
 
   const ports = await freePorts(gateways.length * 3);
   const started = await Promise.allSettled(
     gateways.map(async ({ config }, i) => {
       const [port, tlsPort, adminPort] = ports.slice(i * 3, i * 3 + 3);
-      const local = rewriteForLocal(config, { simulatorUrl: session.simulator!.url, ports: { port, tlsPort, adminPort }, redisAddress, newApiKey });
+      const local = rewriteForLocal(config, {
+        simulatorUrl: session.simulator!.url,
+        mcpDemoUrl: session.mcpDemo!.url,
+        ports: { port, tlsPort, adminPort },
+        redisAddress,
+        newApiKey,
+        newSessionKey,
+      });
       const configDir = join(session.root, 'gateways', `${i}-${config.metadata.name}`);
       writeConfigDir(configDir, local.config);
       const label = `gateway ${config.metadata.name}`;
@@ -86,7 +96,9 @@ async function run(session: Session, appDir: string, json: boolean, signal: Abor
   if (json) {
     for (const { endpoint } of described) process.stdout.write(`${JSON.stringify(endpoint)}\n`);
   } else {
-    process.stdout.write(`\n${described.length} gateway(s) running; upstreams answered by the simulator at ${session.simulator.url}. Ctrl-C stops everything.\n\n`);
+    process.stdout.write(
+      `\n${described.length} gateway(s) running; upstreams answered by the simulator at ${session.simulator.url} (MCP proxies: the demo MCP server at ${session.mcpDemo.url}). Ctrl-C stops everything.\n\n`,
+    );
     for (const { endpoint, consumer } of described) process.stdout.write(`${formatGateway(endpoint, consumer)}\n`);
   }
 
@@ -116,6 +128,7 @@ class Session {
   public readonly root = mkdtempSync(join(tmpdir(), 'aigw-dev-'));
   public readonly processes: ManagedProcess[] = [];
   public simulator?: UpstreamSimulator;
+  public mcpDemo?: McpDemoServer;
   public redis?: ManagedProcess;
 
   /** Resolves undefined on a stop signal, or with the first started process that exits by itself. */
@@ -132,12 +145,18 @@ class Session {
     await Promise.all(this.processes.map((p) => p.stop()));
     await this.redis?.stop();
     await this.simulator?.close();
+    await this.mcpDemo?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 }
 
 function newApiKey(): string {
   return `aigw-dev-${randomBytes(12).toString('hex')}`;
+}
+
+/** 32 random bytes, hex: at least 32 bytes however the data plane reads the value. */
+function newSessionKey(): string {
+  return randomBytes(32).toString('hex');
 }
 
 function notice(line: string): void {

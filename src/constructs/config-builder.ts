@@ -1,6 +1,6 @@
 import type { IConstruct } from 'constructs';
 import type { z } from 'zod';
-import { type BackendConfig, checkGatewayConfig, CONFIG_PART_SCHEMAS, GATEWAY_CONFIG_API_VERSION, type GatewayConfig } from '../specs';
+import { type BackendConfig, checkGatewayConfig, CONFIG_PART_SCHEMAS, GATEWAY_CONFIG_API_VERSION, type GatewayConfig, GatewayConfigSchema } from '../specs';
 import type { Backend } from './backend';
 import type { AiGateway } from './gateway';
 import type { McpServer } from './mcp-server';
@@ -59,6 +59,9 @@ const SERVICE_PROPS: PropNames = [
 const SOURCE_PROPS: PropNames = [['name', 'sourceName']];
 const DOMAIN_PROPS: PropNames = [['host', 'hostname']];
 const EXTENSION_PROPS: PropNames = [['module', 'modulePath']];
+const MCP_SETTINGS_PROPS: PropNames = [['sessionKey', 'mcpSessionKey']];
+/** `mcp` is not among the parts CONFIG_PART_SCHEMAS picks for the gateway: its own schema, from the one whole schema. */
+const MCP_SETTINGS_SCHEMA = GatewayConfigSchema.shape.mcp.unwrap();
 const GATEWAY_PROPS: PropNames = [
   ['metadata.name', 'gatewayName'],
   ['metadata.fleet', "the fleet's id"],
@@ -104,6 +107,8 @@ export function buildGatewayConfig(gateway: AiGateway, inputs: ConfigInputs): Bu
   };
 
   const own = part(gateway, gw, CONFIG_PART_SCHEMAS.gatewayOwn, GATEWAY_PROPS, () => gateway._toConfig());
+  // Only when set, so that a config without it stays as it was.
+  const mcp = gateway.mcpSessionKey && part(gateway, gw, MCP_SETTINGS_SCHEMA, MCP_SETTINGS_PROPS, () => gateway._mcpConfig());
   const modelRoutes = c.modelRoutes.map((r) => {
     const at = describe('ModelRoute', r.routeName, r);
     return part(r, at, CONFIG_PART_SCHEMAS.modelRoute, ROUTE_PROPS, () => r._toConfig({ backendName: backendNamer(r, at) }));
@@ -132,6 +137,7 @@ export function buildGatewayConfig(gateway: AiGateway, inputs: ConfigInputs): Bu
     agentRoutes: agentRoutes as GatewayConfig['agentRoutes'],
     consumers: consumers as GatewayConfig['consumers'],
     mcpServers: mcpServers as GatewayConfig['mcpServers'],
+    ...(mcp && { mcp }),
     extensions: extensions as GatewayConfig['extensions'],
     ...(own.waf && { waf: own.waf }),
     acceleration: own.acceleration,

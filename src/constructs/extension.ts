@@ -63,7 +63,8 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
     this.version = p.version;
     this.modulePath = p.modulePath;
     this.phase = p.phase ?? 'default';
-    this.priority = p.priority ?? 100;
+    // Only an absent priority takes the default: a plain-JS `null` stays, for the extensions rule to report.
+    this.priority = p.priority === undefined ? 100 : p.priority;
     this.failPolicy = p.failPolicy ?? 'closed';
     this.config = p.config ?? {};
     this.enabled = p.enabled ?? true;

@@ -13,6 +13,7 @@ import { ModelRoute, type ModelRouteOptions } from './model-route';
 import { toK8sName } from './names';
 import { fleetName, placementOf, REDIS_PORT } from './placement';
 import { listOf } from './props-input';
+import type { SecretRef } from './secret-ref';
 import { serverlessScaling } from './serverless-scaling';
 import { ServiceSource, type ServiceSourceOptions, type ServiceSourceProps } from './service-source';
 import { UpstreamService, type UpstreamServiceOptions, type UpstreamServiceProps } from './upstream-service';
@@ -74,6 +75,13 @@ interface GatewayBaseProps {
    * @default - the construct id, lowercased
    */
   readonly gatewayName?: string;
+  /**
+   * The key that seals the gateway's MCP session ids: a Secret key holding at least 32 random bytes
+   * (e.g. `openssl rand -base64 32`), mounted in every replica, so that any replica serves any session.
+   * @default - none: each replica seals sessions with a random key of its own, so an MCP session
+   * breaks when one of its requests lands on another replica (synth warns: `mcp-session-key`)
+   */
+  readonly mcpSessionKey?: SecretRef;
 }
 
 /** A Serverless gateway: elastic, shared endpoint and middleware, automatic updates. */
@@ -134,6 +142,8 @@ export interface ResolvedWaf {
 }
 
 /** The parts of `GatewayConfig` a gateway renders itself; its children render the rest. */
+type McpConfig = NonNullable<GatewayConfig['mcp']>;
+
 type GatewayOwnConfig = Pick<GatewayConfig, 'metadata' | 'listeners' | 'limits' | 'waf' | 'acceleration' | 'observability' | 'redis'>;
 
 /**
@@ -157,6 +167,8 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   public readonly observability: Required<ObservabilityProps>;
   /** Dedicated: the data-plane image version. @default - the version in aigw.lock.json, else this library's version */
   public readonly version?: string;
+  /** The Secret key that seals MCP session ids. @default - none: each replica uses a key of its own */
+  public readonly mcpSessionKey?: SecretRef;
   /**
    * @internal The props exactly as given (a plain-JS caller may pass anything): for the rules that
    * check the input itself (gateway-props' schema of the edition's props) and what was declared
@@ -195,6 +207,7 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
       customLabels: { ...d?.observability?.customLabels },
     };
     this.version = d?.version;
+    this.mcpSessionKey = p.mcpSessionKey;
     fleet._attachGateway(this as unknown as AiGateway);
   }
 
@@ -283,6 +296,11 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   /** @internal The value of the `gateway` label on this gateway's series: its name, unless a custom label named `gateway` replaces it. */
   public _metricGatewayLabel(): string {
     return defaultMetricLabels(this.gatewayName, this.observability.customLabels)[GATEWAY_METRIC_LABEL];
+  }
+
+  /** @internal The gateway-wide MCP settings, when there are any (`mcp` is absent from the config otherwise). */
+  public _mcpConfig(): McpConfig | undefined {
+    return this.mcpSessionKey === undefined ? undefined : { sessionKey: { ...this.mcpSessionKey } };
   }
 
   /** @internal The gateway's own parts of its config: metadata, listeners, limits, WAF, acceleration, observability and Redis. */

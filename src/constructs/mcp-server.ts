@@ -37,6 +37,8 @@ export interface McpToolProps {
   readonly description?: string;
   /** JSON Schema of the arguments. @default { type: 'object', properties: {} } */
   readonly inputSchema?: Record<string, unknown>;
+  /** JSON Schema (`type: 'object'`) of the tool's JSON result: results then carry it as `structuredContent`. @default - none */
+  readonly outputSchema?: Record<string, unknown>;
   readonly request: {
     readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
     readonly path: string;
@@ -136,6 +138,16 @@ export class McpServer extends GatewayChild<McpServerProps> {
     return this;
   }
 
+  /**
+   * Lets the consumer list and call only these tools of the server (and grants it the server):
+   * the twin of `consumer.grantMcpTools(server, tools)`. A tool the server does not declare is
+   * reported at synth, where its tools are known (`mcp-tool-grants`).
+   */
+  public grantTools(consumer: Consumer, tools: string[]): this {
+    consumer.grantMcpTools(this, tools);
+    return this;
+  }
+
   /** @internal The server's entry in `mcpServers`: inline tools first, then the OpenAPI file's. */
   public _toConfig(ctx: McpServerRenderContext): McpServerConfig {
     if (this.kind === 'proxy') {
@@ -175,6 +187,7 @@ function toolConfig(t: McpToolProps): McpToolConfig {
     name: t.name,
     description: t.description ?? '',
     inputSchema: (t.inputSchema ?? { type: 'object', properties: {} }) as McpToolConfig['inputSchema'],
+    ...(t.outputSchema !== undefined && { outputSchema: t.outputSchema as NonNullable<McpToolConfig['outputSchema']> }),
     request: {
       method: t.request.method,
       path: t.request.path,

@@ -5,19 +5,24 @@ import { isObject, type JsonObject as ParsedObject } from '../specs/json';
 
 /**
  * OpenAPI 3.x → the tools of an `http-to-mcp` MCP server: one tool per operation, its arguments
- * being the operation's path, query and header parameters plus the JSON request body.
+ * being the operation's path, query and header parameters plus the JSON request body, and its
+ * `outputSchema` the 2xx JSON response's object schema. `notes` name what the document declares
+ * that no tool can send (cookie parameters): the `openapi-files` rule warns about each.
  */
-export type OpenApiToolsResult = { ok: true; tools: McpToolConfig[] } | { ok: false; reason: string };
+export type OpenApiToolsResult = { ok: true; tools: McpToolConfig[]; notes: string[] } | { ok: false; reason: string };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 type Obj = ParsedObject;
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head']);
+// Where a tool's request template can put an argument: the path, `query` and `headers` (the body is `bodyArg`).
 const PARAMETER_LOCATIONS = new Set(['path', 'query', 'header']);
 // OpenAPI says header parameters with these names are ignored: the HTTP layer owns them.
 const RESERVED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
 const SUCCESS_RESPONSES = ['200', '201', '2XX', 'default'];
+// The response whose schema is the tool's outputSchema: 200, 201, any other 2xx in order, then 2XX.
+const OUTPUT_RESPONSE = /^2(\d\d|XX)$/i;
 // Cycles through `$ref` are cut by name; this only stops a cyclic in-memory object.
 const MAX_SCHEMA_DEPTH = 64;
 
@@ -46,13 +51,14 @@ export function openApiFileToTools(filePath: string): OpenApiToolsResult {
 /** Convert an already-parsed document. Never throws. */
 export function openApiDocumentToTools(doc: unknown): OpenApiToolsResult {
   try {
-    return { ok: true, tools: convert(doc) };
+    const notes: string[] = [];
+    return { ok: true, tools: convert(doc, notes), notes };
   } catch (e) {
     return { ok: false, reason: e instanceof OpenApiError ? e.message : `unexpected error converting the OpenAPI document: ${messageOf(e)}` };
   }
 }
 
-function convert(doc: unknown): McpToolConfig[] {
+function convert(doc: unknown, notes: string[]): McpToolConfig[] {
   if (!isObject(doc)) throw new OpenApiError(`the OpenAPI document must be an object, got ${describe(doc)}`);
   if (doc.swagger !== undefined) {
     throw new OpenApiError(`the document is Swagger ${String(doc.swagger)}; convert it to OpenAPI 3 (e.g. with https://converter.swagger.io)`);
@@ -71,8 +77,9 @@ function convert(doc: unknown): McpToolConfig[] {
       if (!METHODS.has(method)) continue;
       const label = `${method.toUpperCase()} ${path}`;
       let tool: McpToolConfig;
+      const unsent: string[] = [];
       try {
-        tool = toTool(refs, path, method, item, refs.deref(operation, 'the operation'));
+        tool = toTool(refs, path, method, item, refs.deref(operation, 'the operation'), unsent);
       } catch (e) {
         throw e instanceof OpenApiError ? new OpenApiError(`${label}: ${e.message}`) : e;
       }
@@ -80,13 +87,15 @@ function convert(doc: unknown): McpToolConfig[] {
       if (owner) throw new OpenApiError(`${owner} and ${label} both map to tool name "${tool.name}"; give them distinct operationIds`);
       owners.set(tool.name, label);
       tools.push(tool);
+      notes.push(...unsent.map((note) => `${label} (tool "${tool.name}"): ${note}`));
     }
   }
   if (tools.length === 0) throw new OpenApiError('the document defines no operations (no get/put/post/delete/patch/head under "paths"); add at least one');
   return tools;
 }
 
-function toTool(refs: RefResolver, path: string, method: string, item: Obj, operation: Obj): McpToolConfig {
+/** One operation's tool; what it cannot send is added to `unsent`. */
+function toTool(refs: RefResolver, path: string, method: string, item: Obj, operation: Obj, unsent: string[]): McpToolConfig {
   const properties: JsonObject = {};
   const required: string[] = [];
   const origins = new Map<string, string>();
@@ -100,7 +109,9 @@ function toTool(refs: RefResolver, path: string, method: string, item: Obj, oper
 
   const query: Record<string, string> = {};
   const headers: Record<string, string> = {};
-  for (const param of parameters(refs, item, operation)) {
+  const { sent, skipped } = parameters(refs, item, operation);
+  unsent.push(...skipped.map(unsentParameter));
+  for (const param of sent) {
     const name = param.name as string;
     const origin = `${param.in} parameter "${name}"`;
     const schema = withDescription(parameterSchema(refs, param, origin), param.description);
@@ -126,10 +137,14 @@ function toTool(refs: RefResolver, path: string, method: string, item: Obj, oper
 
   const inputSchema: JsonObject = { type: 'object', properties };
   if (required.length > 0) inputSchema.required = required;
+  const format = responseFormat(refs, operation.responses);
+  // Structured results need a JSON body: a text tool has none to give.
+  const output = format === 'json' ? outputSchema(refs, operation.responses) : undefined;
   return {
     name: toolName(operation.operationId, method, path),
     description: describeOperation(operation, method, path),
     inputSchema,
+    ...(output && { outputSchema: output }),
     request: {
       method: method.toUpperCase() as McpToolConfig['request']['method'],
       path: path.replace(/\{([^}]+)\}/g, (_, name: string) => placeholder(name)),
@@ -137,12 +152,26 @@ function toTool(refs: RefResolver, path: string, method: string, item: Obj, oper
       headers,
       ...(bodyArg ? { bodyArg } : {}),
     },
-    response: { format: responseFormat(refs, operation.responses) },
+    response: { format },
   };
 }
 
-/** Path-level parameters, overridden by operation-level ones with the same name and location. */
-function parameters(refs: RefResolver, item: Obj, operation: Obj): Obj[] {
+/** Why a parameter outside the path, query and headers is not an argument, and what to do. */
+function unsentParameter(param: Obj): string {
+  const name = JSON.stringify(param.name);
+  const required = param.required === true ? ' It is required, so the API will likely refuse every call of this tool.' : '';
+  if (param.in === 'cookie') {
+    return `cookie parameter ${name} is not sent: a tool sends path, query, header and body arguments only, and the gateway never sends cookies upstream.${required} Declare it as a header parameter if the API accepts one, or serve the API through a service that sets the cookie.`;
+  }
+  return `parameter ${name} has "in": ${JSON.stringify(param.in)}, which OpenAPI 3 does not define (path, query, header, cookie), so it is not sent.${required} Fix its "in".`;
+}
+
+/**
+ * Path-level parameters, overridden by operation-level ones with the same name and location: those a
+ * tool sends, and those it cannot (cookies, unknown locations). Reserved headers are neither:
+ * OpenAPI says they are ignored, the HTTP layer owning them.
+ */
+function parameters(refs: RefResolver, item: Obj, operation: Obj): { sent: Obj[]; skipped: Obj[] } {
   const byKey = new Map<string, Obj>();
   for (const [where, list] of [['path item', item.parameters], ['operation', operation.parameters]] as const) {
     if (list === undefined) continue;
@@ -155,7 +184,8 @@ function parameters(refs: RefResolver, item: Obj, operation: Obj): Obj[] {
       byKey.set(`${param.in}:${param.name}`, param);
     }
   }
-  return [...byKey.values()].filter((p) => PARAMETER_LOCATIONS.has(p.in as string) && !(p.in === 'header' && RESERVED_HEADERS.has((p.name as string).toLowerCase())));
+  const all = [...byKey.values()].filter((p) => !(p.in === 'header' && RESERVED_HEADERS.has((p.name as string).toLowerCase())));
+  return { sent: all.filter((p) => PARAMETER_LOCATIONS.has(p.in as string)), skipped: all.filter((p) => !PARAMETER_LOCATIONS.has(p.in as string)) };
 }
 
 function parameterSchema(refs: RefResolver, param: Obj, origin: string): Json {
@@ -185,6 +215,32 @@ function responseFormat(refs: RefResolver, responses: unknown): 'json' | 'text' 
   if (types.length === 0 || types.some((t) => t === 'application/json' || t.endsWith('+json'))) return 'json';
   // Anything else (text/*, XML, binary) is not JSON, so it is passed through as is.
   return 'text';
+}
+
+/**
+ * The 2xx JSON response's schema, refs inlined as the input schema's are, when it is an object
+ * schema (MCP's outputSchema must be one; a result's structuredContent then follows it).
+ */
+function outputSchema(refs: RefResolver, responses: unknown): JsonObject | undefined {
+  if (!isObject(responses)) return undefined;
+  const key = Object.keys(responses)
+    .filter((k) => OUTPUT_RESPONSE.test(k))
+    .sort((a, b) => rank(a) - rank(b))[0];
+  if (key === undefined) return undefined;
+  const content = refs.deref(responses[key], `response ${key}`).content;
+  if (!isObject(content)) return undefined;
+  const json = Object.keys(content).find((t) => mediaType(t) === 'application/json') ?? Object.keys(content).find((t) => mediaType(t).endsWith('+json'));
+  const media = json === undefined ? undefined : content[json];
+  if (!isObject(media) || media.schema === undefined) return undefined;
+  const schema = refs.inline(media.schema, `response ${key} schema`);
+  return isJsonObject(schema) && schema.type === 'object' ? schema : undefined;
+}
+
+/** 200 and 201 first (as responseFormat picks them), then the other 2xx codes in order, then 2XX. */
+function rank(code: string): number {
+  if (code === '200') return 0;
+  if (code === '201') return 1;
+  return code.toUpperCase() === '2XX' ? 1000 : Number(code);
 }
 
 function toolName(operationId: unknown, method: string, path: string): string {

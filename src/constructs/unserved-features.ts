@@ -26,9 +26,19 @@ interface UnservedFeature {
  */
 export const UNSERVED_FEATURES = {
   mcpServer: {
-    declaredBy: (g) => g.children.mcpServers.map((m) => ({ construct: m, name: `MCP server '${m.serverName}' at ${m.path}` })),
-    effect: 'requests to its path get 404 and MCP grants have no effect',
-    instead: 'Point MCP clients at the MCP server itself for now, or remove it to silence this warning.',
+    // Streamable HTTP sessions are served by every replica; the legacy transport's streams are each replica's own (src/dataplane/unserved.ts, `mcpServers`).
+    declaredBy: (g) =>
+      g.children.mcpServers.map((m) => ({ construct: m, name: `the legacy HTTP+SSE transport of MCP server '${m.serverName}' (${m.path.replace(/\/$/, '')}/sse)` })),
+    effect: 'its streams are each replica\'s own: a message POSTed to another replica than the one holding its stream gets 404',
+    instead: "Give MCP clients behind a load balancer without session affinity the server's path as a Streamable HTTP URL (the SDKs' default), which every replica serves.",
+  },
+  mcpSseUpstream: {
+    declaredBy: (g) =>
+      g.children.mcpServers
+        .filter((m) => m.kind === 'proxy' && m.transport === 'sse')
+        .map((m) => ({ construct: m, name: `the legacy HTTP+SSE upstream (transport: 'sse') of MCP proxy '${m.serverName}'` })),
+    effect: 'the gateway does not connect to an upstream over that transport: the proxy\'s path answers 501',
+    instead: "Point url at the upstream's Streamable HTTP endpoint and set transport: 'streamable-http'.",
   },
   extension: {
     // A disabled extension is served correctly by doing nothing.

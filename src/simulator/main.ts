@@ -5,10 +5,10 @@ import { UpstreamSimulator } from './simulator';
 import type { SimulatorOptions } from './types';
 
 export const SIMULATOR_CLI_USAGE = [
-  'Usage: simulator [--port N] [--host H] [--name NAME] [--latency-ms N] [--chunk-delay-ms N] [--stream-chunks N]',
+  'Usage: simulator [--port N] [--host H] [--name NAME] [--latency-ms N] [--chunk-delay-ms N] [--stream-chunks N] [--rest-echo]',
   '',
   'Starts an upstream simulator (OpenAI-compatible chat, completions, embeddings, images and audio; Anthropic Messages)',
-  'and prints its URL (default port 0: a free port).',
+  'and prints its URL (default port 0: a free port). --rest-echo answers any other request with a JSON echo of it.',
 ].join('\n');
 
 /**
@@ -36,6 +36,10 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorOptions | 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') return undefined;
+    if (arg === '--rest-echo') {
+      options.restEcho = true;
+      continue;
+    }
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     if (!match) throw new Error(`Unexpected argument '${arg}'.\n${SIMULATOR_CLI_USAGE}`);
     const flag = match[1];

@@ -15,6 +15,7 @@ import { chat, completions, embeddings } from './openai-handlers';
 import { readRequestBody } from './request-body';
 import { Responder } from './responder';
 import { apiError, faultError, isRecord, modelList, modelObject } from './responses';
+import { restEcho } from './rest-echo';
 import { isAnthropic, MODEL_BY_ID, MULTIPART_OPERATIONS, type Operation, route } from './routes';
 import type { Fault, RecordedRequest, SimulatorOptions } from './types';
 
@@ -47,6 +48,7 @@ export class UpstreamSimulator {
   private readonly name: string;
   private readonly latencyMs: number;
   private readonly streamChunks: number;
+  private readonly restEcho: boolean;
   private readonly responder: Responder;
   private seq = 0;
   private baseUrl = '';
@@ -55,6 +57,7 @@ export class UpstreamSimulator {
     this.name = options.name ?? DEFAULT_NAME;
     this.latencyMs = Math.max(0, options.latencyMs ?? 0);
     this.streamChunks = Math.max(1, Math.floor(options.streamChunks ?? DEFAULT_STREAM_CHUNKS));
+    this.restEcho = options.restEcho === true;
     this.responder = new Responder({
       name: this.name,
       chunkDelayMs: Math.max(0, options.chunkDelayMs ?? 0),
@@ -159,6 +162,10 @@ export class UpstreamSimulator {
     };
     if (fault?.status !== undefined) {
       this.sendFault({ ...exchange, dropAfterChunks: undefined }, fault, isAnthropic(operation));
+      return;
+    }
+    if (operation === undefined && this.restEcho) {
+      this.responder.json(exchange, 200, restEcho(req, url, body));
       return;
     }
     await this.dispatch(exchange, operation);

@@ -55,4 +55,10 @@ export interface SimulatorOptions {
   readonly streamChunks?: number;
   /** Echoed in every generated reply (`[sim:NAME] ...`) and in the `x-simulator-name` header. Default `sim`. */
   readonly name?: string;
+  /**
+   * Answer a request that is none of the simulated APIs' with 200 and a JSON echo of it (method, path,
+   * query, headers without credentials, body), as a stand-in for any REST API (HTTP-to-MCP upstreams
+   * in `aigw dev`). Default false: such a request gets OpenAI's 404.
+   */
+  readonly restEcho?: boolean;
 }

@@ -4,9 +4,14 @@ import { connect } from 'net';
 import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import { promisify } from 'util';
+/* eslint-disable import/no-unresolved -- the SDK's "./*" export gives types as "*.js.d.ts"; tsc and jest resolve these */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+/* eslint-enable import/no-unresolved */
 import OpenAI from 'openai';
 import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
-import { apiBasePath, curlCommand, describeGateway, type GatewayEndpoint, requestHost, sampleModel, shellQuote } from '../../src/cli/dev-print';
+import { apiBasePath, curlCommand, describeGateway, formatGateway, type GatewayEndpoint, inspectorCommand, requestHost, sampleModel, shellQuote } from '../../src/cli/dev-print';
 import { onPath } from '../../src/cli/dev-processes';
 import { rewriteForLocal, secretRefsIn, simulated } from '../../src/cli/dev-rewrite';
 import { nodeFlags } from '../../src/cli/dev-services';
@@ -75,6 +80,7 @@ function fixture(): GatewayConfig {
     ],
     mcpServers: [
       { name: 'proxied', kind: 'proxy', path: '/mcp/proxied', upstream: { url: 'https://mcp.example.com/mcp', transport: 'streamable-http', headers: {} }, allowTools: [] },
+      { name: 'legacy', kind: 'proxy', path: '/tools/legacy/', upstream: { url: 'https://old.example.com/sse', transport: 'sse', headers: {} }, allowTools: [] },
       {
         name: 'weather',
         kind: 'http-to-mcp',
@@ -91,6 +97,7 @@ function fixture(): GatewayConfig {
         ],
       },
     ],
+    mcp: { sessionKey: { secretName: 'aigw-mcp', key: 'session-key' } },
     extensions: [],
     acceleration: { tls: { enabled: true, fallback: 'fail' }, compression: { enabled: false, fallback: 'software' } },
     observability: { tier: 'full', customLabels: {} },
@@ -101,19 +108,27 @@ function fixture(): GatewayConfig {
 }
 
 const SIM = 'http://127.0.0.1:40000';
+const DEMO = 'http://127.0.0.1:40100';
 const PORTS = { port: 41000, tlsPort: 41001, adminPort: 41002 };
 function keys(): () => string {
   let n = 0;
   return () => `aigw-dev-${String(++n).padStart(24, '0')}`;
 }
+const SESSION_KEY = 'f'.repeat(64);
+/** The rewrite's options, deterministic. */
+function options() {
+  return { simulatorUrl: SIM, mcpDemoUrl: DEMO, ports: PORTS, newApiKey: keys(), newSessionKey: () => SESSION_KEY };
+}
 
 describe('rewriteForLocal', () => {
   test('points every upstream at the simulator, keeping the original path', () => {
-    const { config } = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    const { config } = rewriteForLocal(fixture(), options());
     expect(config.backends.map((b) => b.baseUrl)).toEqual([`${SIM}/compatible-mode/v1`, `${SIM}/v1`]);
     expect(config.agentRoutes[0].upstream.baseUrl).toBe(`${SIM}/v1`);
-    const [proxied, weather] = config.mcpServers;
-    expect(proxied.kind === 'proxy' && proxied.upstream.url).toBe(`${SIM}/mcp`);
+    const [proxied, legacy, weather] = config.mcpServers;
+    // MCP proxies: the demo MCP server, which speaks Streamable HTTP only.
+    expect(proxied.kind === 'proxy' && proxied.upstream.url).toBe(`${DEMO}/mcp`);
+    expect(legacy.kind === 'proxy' && [legacy.upstream.url, legacy.upstream.transport]).toEqual([`${DEMO}/sse`, 'streamable-http']);
     expect(weather.kind === 'http-to-mcp' && weather.upstream.baseUrl).toBe(SIM);
     // Service discovery would bypass the simulator.
     expect(config.services).toEqual([]);
@@ -122,14 +137,14 @@ describe('rewriteForLocal', () => {
   });
 
   test('uses the given ports, plain HTTP and no accelerator', () => {
-    const { config } = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    const { config } = rewriteForLocal(fixture(), options());
     expect(config.listeners).toEqual(PORTS);
     expect(config.domains).toEqual([{ host: 'ai.example.com' }]);
     expect(config.acceleration.tls.enabled).toBe(false);
   });
 
   test('generates a key per consumer Secret key and a dummy for every other SecretRef', () => {
-    const { config, env, consumerKeys } = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    const { config, env, consumerKeys } = rewriteForLocal(fixture(), options());
     expect(consumerKeys.get('team-a')).toBe('aigw-dev-000000000000000000000001');
     // Two consumers on one Secret key share it, as in the cluster.
     expect(consumerKeys.get('team-a-bis')).toBe(consumerKeys.get('team-a'));
@@ -138,6 +153,9 @@ describe('rewriteForLocal', () => {
     expect(env.AIGW_SECRET_LLM_KEYS_DASHSCOPE).toMatch(/^dev-dummy-/);
     expect(env.AIGW_SECRET_AGENTS_DIFY).toMatch(/^dev-dummy-/);
     expect(env.AIGW_SECRET_UPSTREAM_TOKENS_WEATHER).toMatch(/^dev-dummy-/);
+    // The MCP session key: a fresh one of 32 bytes or more, not a dummy.
+    expect(config.mcp).toEqual({ sessionKey: { secretName: 'aigw-mcp', key: 'session-key' } });
+    expect(env.AIGW_SECRET_AIGW_MCP_SESSION_KEY).toBe(SESSION_KEY);
     // Without a local Redis, its password stays a reference and gets a value too.
     expect(config.redis?.password).toEqual({ secretName: 'redis-acl', key: 'prod' });
     expect(env.AIGW_SECRET_REDIS_ACL_PROD).toBeDefined();
@@ -146,14 +164,14 @@ describe('rewriteForLocal', () => {
   });
 
   test('points Redis at the local server as the default user', () => {
-    const { config } = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, redisAddress: '127.0.0.1:6390', newApiKey: keys() });
+    const { config } = rewriteForLocal(fixture(), { ...options(), redisAddress: '127.0.0.1:6390' });
     expect(config.redis).toEqual({ address: '127.0.0.1:6390', keyPrefix: 'aigw:prod:' });
   });
 
   test('leaves the input alone and returns a valid config', () => {
     const original = fixture();
     const before = JSON.stringify(original);
-    const { config } = rewriteForLocal(original, { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    const { config } = rewriteForLocal(original, options());
     expect(JSON.stringify(original)).toBe(before);
     expect(parseGatewayConfig(config).ok).toBe(true);
   });
@@ -183,7 +201,7 @@ describe('dev printing', () => {
   });
 
   test('describes a gateway with an all-routes consumer and a runnable curl', () => {
-    const local = rewriteForLocal(fixture(), { simulatorUrl: SIM, ports: PORTS, newApiKey: keys() });
+    const local = rewriteForLocal(fixture(), options());
     const { endpoint, consumer } = describeGateway(local.config, local.consumerKeys, { baseUrl: 'http://127.0.0.1:1', adminUrl: 'http://127.0.0.1:2' });
     expect(consumer).toBe('admin');
     expect(endpoint).toEqual({
@@ -195,12 +213,37 @@ describe('dev printing', () => {
       host: 'x.example.com',
       model: 'qwen-dev',
       pathPrefix: '/team',
+      mcpServers: [
+        { name: 'proxied', url: 'http://127.0.0.1:1/mcp/proxied', sseUrl: 'http://127.0.0.1:1/mcp/proxied/sse' },
+        { name: 'legacy', url: 'http://127.0.0.1:1/tools/legacy/', sseUrl: 'http://127.0.0.1:1/tools/legacy/sse' },
+        { name: 'weather', url: 'http://127.0.0.1:1/mcp/weather', sseUrl: 'http://127.0.0.1:1/mcp/weather/sse' },
+      ],
     });
     expect(curlCommand(endpoint)).toBe(
       `curl -s http://127.0.0.1:1/team/v1/chat/completions -H 'authorization: Bearer ${endpoint.apiKey}' -H 'content-type: application/json' -H 'host: x.example.com' ` +
         '-d \'{"model":"qwen-dev","messages":[{"role":"user","content":"Hello from aigw dev"}]}\'',
     );
     expect(shellQuote('it\'s')).toBe('\'it\'\\\'\'s\'');
+    expect(inspectorCommand(endpoint.mcpServers[0], endpoint.apiKey)).toBe(
+      `npx @modelcontextprotocol/inspector --cli http://127.0.0.1:1/mcp/proxied --transport http --header 'Authorization: Bearer ${endpoint.apiKey}' --method tools/list`,
+    );
+    expect(inspectorCommand(endpoint.mcpServers[0], null)).toBe('npx @modelcontextprotocol/inspector --cli http://127.0.0.1:1/mcp/proxied --transport http --method tools/list');
+    const human = formatGateway(endpoint, consumer);
+    expect(human).toContain('  MCP server weather\n    URL      http://127.0.0.1:1/mcp/weather  (Streamable HTTP; legacy SSE: http://127.0.0.1:1/mcp/weather/sse)\n');
+    expect(human).toContain(`    inspect  ${inspectorCommand(endpoint.mcpServers[2], endpoint.apiKey)}\n`);
+  });
+
+  test('without an all-routes consumer, the key shown is the one that reaches the most of what is printed', () => {
+    const config = fixture();
+    const byName = (name: string) => config.consumers.find((c) => c.name === name)!;
+    config.consumers = [
+      { ...byName('team-a'), grants: { all: false, routes: ['chat'], mcpServers: [] } },
+      { ...byName('admin'), name: 'tools', grants: { all: false, routes: ['chat'], mcpServers: ['proxied'], mcpTools: { weather: ['forecast'] } } },
+    ];
+    const built = rewriteForLocal(config, options());
+    const { consumer, endpoint } = describeGateway(built.config, built.consumerKeys, { baseUrl: 'http://127.0.0.1:1', adminUrl: 'http://127.0.0.1:2' });
+    expect(consumer).toBe('tools');
+    expect(endpoint.apiKey).toBe(built.consumerKeys.get('tools'));
   });
 
   test('children get the loader flags but not the inspector', () => {
@@ -309,7 +352,7 @@ describe('aigw dev', () => {
       const gws = await endpoints(run, 2);
       expect(gws.map((g) => [g.name, g.edition]).sort()).toEqual([['lab', 'serverless'], ['prod', 'dedicated']]);
       for (const g of gws) {
-        expect(Object.keys(g).sort()).toEqual(['adminUrl', 'apiKey', 'baseUrl', 'edition', 'host', 'model', 'name', 'pathPrefix']);
+        expect(Object.keys(g).sort()).toEqual(['adminUrl', 'apiKey', 'baseUrl', 'edition', 'host', 'mcpServers', 'model', 'name', 'pathPrefix']);
         expect(g.apiKey).toMatch(/^aigw-dev-[0-9a-f]{24}$/);
         const res = await openai(g).chat.completions.create({ model: g.model!, messages: [{ role: 'user', content: `hello ${g.name}` }] });
         expect(res.choices[0].message.content).toMatch(new RegExp(`^\\[sim:[^\\]]+\\] ${g.model}: hello ${g.name}$`));
@@ -349,6 +392,88 @@ describe('aigw dev', () => {
       }
     } finally {
       run.proc.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  /**
+   * MCP end to end: the official SDK client on the printed `url` (Streamable HTTP) and `sseUrl`
+   * (legacy HTTP+SSE) with the printed `apiKey`, listing and calling the example's HTTP-to-MCP tools,
+   * which the simulator answers with its REST echo. This needs the data plane's MCP front (#12,
+   * src/dataplane/mcp): until it serves MCP paths, the gateway answers 404 and this test fails.
+   */
+  test('MCP: the printed url and apiKey work with the official SDK client', async () => {
+    const run = runDev(['--json']);
+    const clients: Client[] = [];
+    try {
+      const gws = await endpoints(run, 2);
+      expect(gws.find((g) => g.name === 'lab')!.mcpServers).toEqual([]);
+      const prod = gws.find((g) => g.name === 'prod')!;
+      expect(prod.mcpServers).toEqual([{ name: 'weather', url: `${prod.baseUrl}/mcp/weather`, sseUrl: `${prod.baseUrl}/mcp/weather/sse` }]);
+      const [weather] = prod.mcpServers;
+      const requestInit = { headers: { Authorization: `Bearer ${prod.apiKey}` } };
+      const transports = [
+        new StreamableHTTPClientTransport(new URL(weather.url), { requestInit }),
+        new SSEClientTransport(new URL(weather.sseUrl), { requestInit }),
+      ];
+      for (const transport of transports) {
+        const client = new Client({ name: 'aigw-dev-test', version: '1.0.0' });
+        clients.push(client);
+        await client.connect(transport);
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name).sort()).toEqual(['getForecast', 'subscribeAlerts']);
+        type TextResult = { content: { type: string; text: string }[]; isError?: boolean };
+        const result = (await client.callTool({ name: 'getForecast', arguments: { city: 'paris', days: 3 } })) as TextResult;
+        expect(result.isError).toBeFalsy();
+        // The simulator's echo of the REST call the gateway made: the declared path and query, no credentials.
+        const echo = JSON.parse(result.content[0].text) as { method: string; path: string; query: object; headers: object };
+        expect(echo).toMatchObject({ method: 'GET', path: '/v1/forecast/paris', query: { days: '3' } });
+        expect(echo.headers).not.toHaveProperty('authorization');
+      }
+    } finally {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      run.proc.kill('SIGINT');
+      await run.exit;
+    }
+  }, 180_000);
+
+  /**
+   * An MCP proxy in `aigw dev`: its upstream is the bundled demo MCP server, reached through the
+   * gateway (allowTools filtering what it lists) with a session key `aigw dev` generated. Like the
+   * test above, this needs the data plane's MCP front (#12).
+   */
+  test('MCP: a proxy reaches the bundled demo MCP server', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'aigw-dev-mcp-app-'));
+    const lib = (m: string) => JSON.stringify(join(root, m));
+    writeFileSync(join(app, 'cdktf.json'), JSON.stringify({ app: 'node main.js' }));
+    writeFileSync(
+      join(app, 'main.js'),
+      [
+        `const { App, TerraformStack } = require(${lib('node_modules/cdktf')});`,
+        `const { KubernetesProvider } = require(${lib('node_modules/@cdktf/provider-kubernetes/lib/provider')});`,
+        `const { AiGatewayFleet } = require(${lib('lib')});`,
+        'const app = new App();',
+        "const stack = new TerraformStack(app, 'mcp');",
+        "new KubernetesProvider(stack, 'k8s', {});",
+        "const gw = new AiGatewayFleet(stack, 'ai', { region: 'cn-hangzhou' }).addGateway('tools', { edition: 'serverless', mcpSessionKey: { secretName: 'aigw-mcp', key: 'session-key' } });",
+        "const search = gw.addMcpServer('search', { kind: 'proxy', url: 'https://mcp.example.com/v1/mcp', allowTools: ['echo', 'add'] });",
+        "gw.addConsumer('agent', { apiKey: { secretName: 'consumer-keys', key: 'agent' }, grants: { mcpServers: [search] } });",
+        'app.synth();',
+        '',
+      ].join('\n'),
+    );
+    const run = runDev(['--json', '--app', app]);
+    const client = new Client({ name: 'aigw-dev-test', version: '1.0.0' });
+    try {
+      const [gw] = await endpoints(run, 1);
+      expect(gw.mcpServers).toEqual([{ name: 'search', url: `${gw.baseUrl}/mcp/search`, sseUrl: `${gw.baseUrl}/mcp/search/sse` }]);
+      await client.connect(new StreamableHTTPClientTransport(new URL(gw.mcpServers[0].url), { requestInit: { headers: { Authorization: `Bearer ${gw.apiKey}` } } }));
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo', 'add']);
+      expect(await client.callTool({ name: 'add', arguments: { a: 2, b: 40 } })).toEqual({ content: [{ type: 'text', text: '42' }], structuredContent: { sum: 42 } });
+    } finally {
+      await client.close().catch(() => undefined);
+      run.proc.kill('SIGINT');
+      await run.exit;
+      rmSync(app, { recursive: true, force: true });
     }
   }, 180_000);
 

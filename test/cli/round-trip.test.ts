@@ -50,6 +50,9 @@ test('aigw serve runs on exactly what the example app synthesizes', async () => 
     AIGW_SECRET_CONSUMER_KEYS_PLATFORM_ADMIN: keys.admin,
     AIGW_SECRET_LLM_KEYS_OPENAI: 'unused',
     AIGW_SECRET_LLM_KEYS_DASHSCOPE: 'unused',
+    AIGW_SECRET_UPSTREAM_TOKENS_WEATHER: 'unused',
+    // The example's mcpSessionKey: at least 32 bytes.
+    AIGW_SECRET_AIGW_MCP_SESSION_KEY: 'roundtrip-session-key-0123456789abcdef',
   });
   try {
     await waitReady(`http://127.0.0.1:${adminPort}`, 60_000, serve.exited);

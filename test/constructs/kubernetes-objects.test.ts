@@ -29,7 +29,7 @@ function addChildren(g: AiGateway, host: string, dedicated: boolean): void {
   const agent = g.addAgentRoute('support', { kind: 'dify', host, pathPrefix: '/agents/support', service: dns, apiKey: { secretName: 'agent-keys', key: 'dify' } });
   g.addAgentRoute('studio', { kind: 'model-studio', host, pathPrefix: '/studio', appId: 'app-123', apiKey: { secretName: 'agent-keys', key: 'studio' } });
   const proxy = g.addMcpServer('search', { kind: 'proxy', url: 'https://mcp.example.com/mcp', auth: { secretName: 'mcp-tokens', key: 'search' }, allowTools: ['search'] });
-  g.addMcpServer('weather', { kind: 'http-to-mcp', baseUrl: 'https://weather.example.com', openApiFile: WEATHER_OPENAPI, auth: { secret: { secretName: 'mcp-tokens', key: 'weather' } } });
+  const weather = g.addMcpServer('weather', { kind: 'http-to-mcp', baseUrl: 'https://weather.example.com', openApiFile: WEATHER_OPENAPI, auth: { secret: { secretName: 'mcp-tokens', key: 'weather' } } });
   g.addExtension('key-auth', { name: 'key-auth', source: 'system' });
   if (dedicated) {
     (g as AiGateway<'dedicated'>).addExtension('audit', { name: 'audit-log', source: 'marketplace', version: '1.2.0', phase: 'stats', failPolicy: 'open' });
@@ -37,6 +37,7 @@ function addChildren(g: AiGateway, host: string, dedicated: boolean): void {
   }
   g.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: `${g.gatewayName}-alice` }, grants: { routes: [chat, agent], mcpServers: [proxy] } });
   g.addConsumer('admin', { apiKey: { secretName: 'consumer-keys', key: `${g.gatewayName}-admin` }, grants: 'all' });
+  g.addConsumer('bob', { apiKey: { secretName: 'consumer-keys', key: `${g.gatewayName}-bob` }, grants: { mcpTools: [{ server: weather, tools: ['getForecast'] }, { server: proxy, tools: ['search'] }] } });
   g.addDomain('api', { hostname: host, tls: tls(`${g.gatewayName}-tls`) });
 }
 
@@ -72,6 +73,7 @@ function everythingStack(): TerraformStack {
         bandwidthMbps: 2000,
         observability: { systemResources: false, customLabels: { team: 'ai' } },
         version: '1.4.2',
+        mcpSessionKey: { secretName: 'aigw-mcp', key: 'session-key' },
       })
       : fleet.addGateway(name, {
         edition: 'dedicated',
@@ -83,7 +85,7 @@ function everythingStack(): TerraformStack {
     addChildren(g, `${name}.ai.example.com`, true);
   });
   for (const name of ['lab', 'staging']) {
-    const g = fleet.addGateway(name, { edition: 'serverless', bandwidthMbps: 200 });
+    const g = fleet.addGateway(name, { edition: 'serverless', bandwidthMbps: 200, ...(name === 'lab' && { mcpSessionKey: { secretName: 'aigw-mcp', key: 'lab-session-key' } }) });
     addChildren(g, `${name}.ai.example.com`, false);
   }
 

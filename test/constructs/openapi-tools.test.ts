@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AnnotationMetadataEntryType } from 'cdktf';
+import { fleetStack, synth } from './fixtures';
 import { openApiDocumentToTools, openApiFileToTools, OpenApiToolsResult } from '../../src/constructs/openapi-tools';
 import { GatewayConfigSchema, McpToolConfig } from '../../src/specs/config';
 
@@ -259,6 +261,98 @@ describe('openApiFileToTools failures name the file', () => {
   test('invalid YAML is a failure naming the file', () => {
     const file = writeFile('broken.yml', 'openapi: [3.0\n  paths: {');
     expect(reason(openApiFileToTools(file))).toMatch(/is not valid YAML/);
+  });
+});
+
+describe('outputSchema: the 2xx JSON response schema, when it is an object', () => {
+  const doc = (operation: object, extra: object = {}) => ({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths: { '/a': { get: operation } }, ...extra });
+  const json = (schema: object) => ({ description: 'ok', content: { 'application/json': { schema } } });
+  const output = (operation: object, extra?: object) => tools(openApiDocumentToTools(doc(operation, extra)))[0].outputSchema;
+
+  test("the example fleet's forecast: its $ref resolved as the input schema's are", () => {
+    const weather = tools(openApiFileToTools(path.join(__dirname, '..', '..', 'examples', 'fleet', 'weather-api.yaml')));
+    expect(weather[0].outputSchema).toEqual({
+      type: 'object',
+      properties: {
+        city: { type: 'string' },
+        days: { type: 'array', items: { type: 'object', properties: { date: { type: 'string', format: 'date' }, highC: { type: 'number' }, lowC: { type: 'number' } } } },
+      },
+    });
+    // 201 with no content: no schema to give.
+    expect(weather[1]).not.toHaveProperty('outputSchema');
+  });
+
+  test('200 first, then 201, the other 2xx codes in order, then 2XX; never default or an error status', () => {
+    const a = { type: 'object', properties: { a: { type: 'string' } } };
+    const b = { type: 'object', properties: { b: { type: 'string' } } };
+    expect(output({ responses: { 202: json(b), 200: json(a) } })).toEqual(a);
+    expect(output({ responses: { '2XX': json(b), '203': json(a) } })).toEqual(a);
+    expect(output({ responses: { '2XX': json(b) } })).toEqual(b);
+    expect(output({ responses: { default: json(a), 400: json(a) } })).toBeUndefined();
+  });
+
+  test('only object schemas of JSON responses: arrays, scalars and text have none', () => {
+    expect(output({ responses: { 200: json({ type: 'array', items: {} }) } })).toBeUndefined();
+    expect(output({ responses: { 200: json({ type: 'string' }) } })).toBeUndefined();
+    expect(output({ responses: { 200: { description: 'csv', content: { 'text/csv': { schema: { type: 'object' } } } } } })).toBeUndefined();
+    expect(output({ responses: { 200: { description: 'ok', content: { 'application/problem+json': { schema: { type: 'object' } } } } } })).toEqual({ type: 'object' });
+    expect(output({ responses: { 200: { $ref: '#/components/responses/R' } } }, { components: { responses: { R: json({ $ref: '#/components/schemas/S' }) }, schemas: { S: { type: 'object' } } } })).toEqual({ type: 'object' });
+  });
+});
+
+describe('each parameter goes where its "in" says', () => {
+  test('path into the path template, query into query, header into headers, the request body into bodyArg', () => {
+    const [tool] = tools(
+      openApiDocumentToTools({
+        openapi: '3.0.3',
+        paths: {
+          '/users/{userId}/posts': {
+            post: {
+              operationId: 'createPost',
+              parameters: [
+                { name: 'userId', in: 'path', required: true, schema: { type: 'string' } },
+                { name: 'draft', in: 'query', schema: { type: 'boolean' } },
+                { name: 'X-Trace', in: 'header', schema: { type: 'string' } },
+              ],
+              requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+            },
+          },
+        },
+      }),
+    );
+    expect(tool.request).toEqual({
+      method: 'POST',
+      path: '/users/{{args.userId}}/posts',
+      query: { draft: '{{args.draft}}' },
+      headers: { 'X-Trace': '{{args.X-Trace}}' },
+      bodyArg: 'body',
+    });
+    expect(Object.keys(tool.inputSchema.properties as object)).toEqual(['userId', 'draft', 'X-Trace', 'body']);
+  });
+
+  test('a cookie parameter (or an unknown location) is no argument, and a note says so', () => {
+    const result = openApiDocumentToTools({
+      openapi: '3.0.3',
+      paths: { '/me': { get: { operationId: 'me', parameters: [{ name: 'session', in: 'cookie', required: true }, { name: 'x', in: 'body' }, { name: 'q', in: 'query' }] } } },
+    });
+    expect(tools(result)[0].inputSchema.properties).toEqual({ q: { type: 'string' } });
+    expect(result.ok && result.notes).toEqual([
+      'GET /me (tool "me"): cookie parameter "session" is not sent: a tool sends path, query, header and body arguments only, and the gateway never sends cookies upstream. It is required, so the API will likely refuse every call of this tool. Declare it as a header parameter if the API accepts one, or serve the API through a service that sets the cookie.',
+      'GET /me (tool "me"): parameter "x" has "in": "body", which OpenAPI 3 does not define (path, query, header, cookie), so it is not sent. Fix its "in".',
+    ]);
+    const petstoreNotes = openApiDocumentToTools(petstore);
+    expect(petstoreNotes.ok && petstoreNotes.notes).toEqual([expect.stringMatching(/^GET \/pets \(tool "listPets"\): cookie parameter "session" is not sent/)]);
+  });
+
+  test('at synth, each note is a warning of openapi-files on the server, not silence', () => {
+    const file = writeFile('cookie.json', JSON.stringify({ openapi: '3.0.3', paths: { '/me': { get: { operationId: 'me', parameters: [{ name: 'session', in: 'cookie' }] } } } }));
+    const { stack, fleet } = fleetStack();
+    const server = fleet.addGateway('g', { edition: 'serverless', mcpSessionKey: { secretName: 'aigw-mcp', key: 'k' } }).addMcpServer('me', { kind: 'http-to-mcp', baseUrl: 'https://api.example.com', openApiFile: file });
+    synth(stack);
+    const warnings = server.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    expect(warnings.filter((w) => w.startsWith('[openapi-files]'))).toEqual([
+      `[openapi-files] McpServer 'me' (${server.node.path}): OpenAPI file ${JSON.stringify(file)}, GET /me (tool "me"): cookie parameter "session" is not sent: a tool sends path, query, header and body arguments only, and the gateway never sends cookies upstream. Declare it as a header parameter if the API accepts one, or serve the API through a service that sets the cookie.`,
+    ]);
   });
 });
 

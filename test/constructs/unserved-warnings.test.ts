@@ -20,6 +20,7 @@ function exampleLikeFleet() {
     endpoint: { fixedIp: '203.0.113.10' },
     waf: { mode: 'block' },
     hardwareAcceleration: { tls: true, fallback: 'software' },
+    mcpSessionKey: { secretName: 'aigw-mcp', key: 'session-key' },
   });
   const tls = { certificate: { secretName: 'ai-example-tls', key: 'tls.crt' }, privateKey: { secretName: 'ai-example-tls', key: 'tls.key' } };
   prod.addDomain('api', { hostname: 'ai.example.com', tls });
@@ -52,7 +53,9 @@ describe('a construct that declares what the data plane does not serve yet gets 
     const at = (suffix: string) => warnings.filter((w) => w.path.endsWith(suffix)).map((w) => w.message);
 
     expect(at('/fleet/prod/weather')).toEqual([
-      expect.stringMatching(/^\[unserved:mcpServer\] MCP server 'weather' at \/mcp\/weather \(stack\d+\/fleet\/prod\/weather\) of gateway 'prod' is not served yet: requests to its path get 404/),
+      expect.stringMatching(
+        /^\[unserved:mcpServer\] The legacy HTTP\+SSE transport of MCP server 'weather' \(\/mcp\/weather\/sse\) \(stack\d+\/fleet\/prod\/weather\) of gateway 'prod' is not served yet: its streams are each replica's own: a message POSTed to another replica .* gets 404\. Give MCP clients behind a load balancer/,
+      ),
     ]);
     expect(at('/fleet/prod/audit')).toEqual([expect.stringContaining("[unserved:extension] Extension 'audit-log'")]);
     // A disabled extension does nothing, which is what it asks for.
@@ -70,6 +73,17 @@ describe('a construct that declares what the data plane does not serve yet gets 
     // The Serverless domain's TLS is terminated by the shared Ingress: served, no warning.
     expect(at('/fleet/lab/lab')).toEqual([]);
     expect(warnings).toHaveLength(8);
+  });
+
+  test('an MCP proxy of a legacy HTTP+SSE upstream: a warning of its own', () => {
+    const { stack, fleet } = fleetStack();
+    const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1', mcpSessionKey: { secretName: 'aigw-mcp', key: 'k' } });
+    const old = g.addMcpServer('old', { kind: 'proxy', url: 'https://mcp.example.com/sse', transport: 'sse' });
+    synth(stack);
+    expect(warningsOf(stack).filter((w) => w.path === old.node.path).map((w) => w.message)).toEqual([
+      expect.stringContaining('[unserved:mcpServer] The legacy HTTP+SSE transport of MCP server \'old\' (/mcp/old/sse)'),
+      `[unserved:mcpSseUpstream] The legacy HTTP+SSE upstream (transport: 'sse') of MCP proxy 'old' (${old.node.path}) of gateway 'g' is not served yet: the gateway does not connect to an upstream over that transport: the proxy's path answers 501. Point url at the upstream's Streamable HTTP endpoint and set transport: 'streamable-http'.`,
+    ]);
   });
 
   test('synthesizing twice does not repeat a warning', () => {

@@ -7,7 +7,7 @@ import { App, TerraformStack } from 'cdktf';
 import { AiGatewayFleet } from 'cdktf-ai-gateway';
 
 const stack = new TerraformStack(new App(), 'types');
-const gateway = new AiGatewayFleet(stack, 'fleet', { region: 'cn-hangzhou' }).addGateway('gw', { edition: 'serverless' });
+const gateway = new AiGatewayFleet(stack, 'fleet', { region: 'cn-hangzhou' }).addGateway('gw', { edition: 'serverless', mcpSessionKey: { secretName: 'aigw-mcp', key: 'session-key' } });
 const chat = gateway.addModelRoute('chat');
 const agent = gateway.addAgentRoute('agent', { kind: 'dify', baseUrl: 'https://dify.internal/v1' });
 const tools = gateway.addMcpServer('tools', { kind: 'proxy', url: 'https://mcp.example.com/mcp' });
@@ -21,6 +21,26 @@ tools.grantAccess(alice);
 chat.grantInvoke(agent);
 // @ts-expect-error an MCP server is granted with grantAccess, not grantInvoke
 tools.grantInvoke(alice);
+
+// Tool grants: a server and tool names, from either side, or in the consumer's props.
+tools.grantTools(alice, ['search']).grantAccess(alice);
+alice.grantMcpTools(tools, ['search', 'fetch']).grantMcpServer(tools);
+gateway.addConsumer('bob', { apiKey: { secretName: 'keys', key: 'bob' }, grants: { mcpServers: [tools], mcpTools: [{ server: tools, tools: ['search'] }] } });
+export const granted: readonly string[] = alice.grantedMcpTools[0].tools;
+// @ts-expect-error tools are a list of names, not one name
+tools.grantTools(alice, 'search');
+// @ts-expect-error a route has no tools to grant
+alice.grantMcpTools(chat, ['search']);
+// @ts-expect-error tools are granted to a consumer, not to a route
+tools.grantTools(chat, ['search']);
+// @ts-expect-error a tool grant names its server
+gateway.addConsumer('carol', { apiKey: { secretName: 'keys', key: 'carol' }, grants: { mcpTools: [{ tools: ['search'] }] } });
+
+// The MCP session key is a Secret reference on both editions, never a value.
+new AiGatewayFleet(stack, 'keyed', { region: 'cn-hangzhou' }).addGateway('d', { edition: 'dedicated', spec: 'aigw.small.x1', mcpSessionKey: { secretName: 'aigw-mcp', key: 'session-key' } });
+export const sessionKey: string | undefined = gateway.mcpSessionKey?.secretName;
+// @ts-expect-error a SecretRef, not the key itself
+new AiGatewayFleet(stack, 'raw', { region: 'cn-hangzhou' }).addGateway('s', { edition: 'serverless', mcpSessionKey: 'k3y' });
 
 // Time to first token and tokens are measured on model routes only.
 export const ttft: string = chat.metricTimeToFirstToken({ quantile: 0.9 }).promql;

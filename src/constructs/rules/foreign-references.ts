@@ -26,6 +26,8 @@ function check(g: AiGateway): Finding[] {
       return [
         ...consumer.grantedRoutes.flatMap((r) => foreign(consumer, at, `a grant to route '${r.routeName}'`, r)),
         ...consumer.grantedMcpServers.flatMap((m) => foreign(consumer, at, `a grant to MCP server '${m.serverName}'`, m)),
+        // A malformed tool grant (no server) is reported by the config schema, at the consumer.
+        ...consumer.grantedMcpTools.flatMap(({ server }) => (server?.gateway ? foreign(consumer, at, `a grant of tools of MCP server '${server.serverName}'`, server) : [])),
       ];
     }),
     ...c.modelRoutes.flatMap((route) =>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BANDWIDTH, CAPACITY_SPEC_NAMES, EDITIONS, type Feature, FEATURES } from '../../specs';
+import { BANDWIDTH, CAPACITY_SPEC_NAMES, EDITIONS, type Feature, FEATURES, SecretRefSchema } from '../../specs';
 import type { AiGateway } from '../gateway';
 import { finding, type Finding } from '../violation';
 import type { Rule } from './context';
@@ -10,6 +10,7 @@ const serverlessSchema = z.strictObject({
   edition: z.literal('serverless'),
   gatewayName: z.string().optional(),
   bandwidthMbps: z.int().min(1).optional(),
+  mcpSessionKey: SecretRefSchema.optional(),
 });
 
 const dedicatedSchema = z.strictObject({
@@ -53,6 +54,7 @@ const dedicatedSchema = z.strictObject({
   observability: z.strictObject({ systemResources: z.boolean().optional(), customLabels: z.record(z.string(), z.string()).optional() }).optional(),
   // Whether it is a valid image tag and label value is the image-references rule's.
   version: z.string().optional(),
+  mcpSessionKey: SecretRefSchema.optional(),
 });
 
 function isRegExp(pattern: string): boolean {

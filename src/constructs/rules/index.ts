@@ -9,6 +9,8 @@ import { gatewayPropsRule } from './gateway-props';
 import { imageReferencesRule } from './image-references';
 import { inlineCredentialsRule } from './inline-credentials';
 import { kubernetesNamesRule } from './kubernetes-names';
+import { mcpSessionKeyRule } from './mcp-session-key';
+import { mcpToolGrantsRule } from './mcp-tool-grants';
 import { noDowngradeRule } from './no-downgrade';
 import { openApiFilesRule } from './openapi-files';
 import { publishedHostsRule } from './published-hosts';
@@ -38,6 +40,7 @@ export const RULES: readonly Rule[] = [
   routeConflictsRule,
   publishedHostsRule,
   foreignReferencesRule,
+  mcpToolGrantsRule,
   routeBackendsRule,
   upstreamUrlsRule,
   fallbackLoopsRule,
@@ -47,6 +50,7 @@ export const RULES: readonly Rule[] = [
   secretMountsRule,
   inlineCredentialsRule,
   domainTlsRule,
+  mcpSessionKeyRule,
   unservedFeaturesRule,
 ];
 
