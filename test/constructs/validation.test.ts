@@ -313,6 +313,13 @@ describe("the config schema's findings come with every other rule's, named by co
     expect(message).toContain(`[config-schema] Consumer 'alice' (${alice.node.path}): apiKey.secretName: must be a lowercase RFC 1123 name`);
   });
 
+  test('a plain-JS null priority on an extension is reported, not replaced by the default', () => {
+    const { stack, fleet } = fleetStack();
+    const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    const ext = g.addExtension('auth', untyped({ name: 'key-auth', source: 'system', priority: null }));
+    expect(synthError(stack)).toContain(`[extensions] Extension 'key-auth' (${ext.node.path}): priority must be an integer from 0 to 1000, found null.`);
+  });
+
   test("a backend's bad value is reported at the first route that uses it, naming the backend and the prop", () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
