@@ -13,8 +13,13 @@ import type { RequestContext } from './request-context';
 import type { Scrubber } from './scrub';
 import type { UpstreamResponse } from './upstream-call';
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and what the gateway sets itself: never copied in either direction. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length'];
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) and what the gateway sets itself: never copied in either direction.
+ * `expect` too: the gateway answered the client's 100-continue itself, and undici refuses to send the header.
+ */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length', 'expect'];
+/** undici refusing the request itself (an argument or feature it does not take): the gateway's fault, never the agent's. */
+const REFUSED_BY_CLIENT_LIBRARY = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 /**
  * The client's credentials for the gateway: never forwarded, the agent gets the route's own key.
  * `accept-encoding` is replaced by `identity`: the answer must be readable to be scrubbed.
@@ -86,6 +91,11 @@ async function exchange(
       if (fault) {
         breaker.abandon();
         throw fault;
+      }
+      if (REFUSED_BY_CLIENT_LIBRARY.has((e as { code?: string }).code ?? '')) {
+        // Nothing was sent: the agent did nothing wrong, so its circuit is not charged; the request was ours to fix.
+        breaker.abandon();
+        throw Errors.internal();
       }
       breaker.failure();
       throw transportError(upstream, e, route.firstByteMs, route.totalMs, false);

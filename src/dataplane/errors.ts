@@ -88,7 +88,7 @@ export const Errors = {
       403,
       'permission_error',
       'origin_not_allowed',
-      `The Origin '${origin.slice(0, 200)}' is not this gateway's own host '${host.slice(0, 200)}': MCP servers refuse calls from other sites' pages (DNS-rebinding guard). Call from a client that sends no Origin, or from the gateway's own origin.`,
+      `The Origin '${origin.slice(0, 200)}' is not this gateway's own origin (Host '${host.slice(0, 200)}', reached by a published domain, localhost or an IP address): MCP servers refuse calls from other sites' pages and from renamed ones (DNS-rebinding guard). Call from a client that sends no Origin, or from a page served on one of the gateway's domains.`,
     ),
   mcpNotAcceptable: (accept: string, needs: string) =>
     new GatewayError(406, 'invalid_request_error', 'not_acceptable', `Not Acceptable: the Accept header must list ${needs} (found '${accept.slice(0, 200)}'). Send the Accept header the MCP Streamable HTTP transport requires.`),
@@ -100,6 +100,13 @@ export const Errors = {
       'invalid_request_error',
       'unsupported_protocol_version',
       `Bad Request: MCP-Protocol-Version '${found.slice(0, 64)}' is not supported; this gateway speaks ${supported.join(', ')}. Send the version negotiated at initialize.`,
+    ),
+  mcpVersionMismatch: (found: string, negotiated: string) =>
+    new GatewayError(
+      400,
+      'invalid_request_error',
+      'unsupported_protocol_version',
+      `Bad Request: MCP-Protocol-Version '${found}' is not this session's; it negotiated ${negotiated} at initialize. Send ${negotiated}, or initialize a new session.`,
     ),
   mcpInvalidMessage: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_request', `Invalid Request: ${detail}`),
   mcpBatchRefused: (version: string) =>

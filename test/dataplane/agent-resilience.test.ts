@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'http';
 import { agentUpstream, type AgentUpstream } from './agent-upstream';
 import { CONSUMER_KEYS, gatewayStack, start } from './harness';
-import { RawClient } from './raw-http';
+import { RawClient, rawRequest } from './raw-http';
 import type { TestGateway } from '../../src/testing';
 import { eventually } from '../support/eventually';
 
@@ -127,6 +127,19 @@ describe('agent routes: metrics', () => {
 });
 
 describe('agent routes: circuit breaker', () => {
+  test('Expect: 100-continue (curl sends it on large bodies) reaches the agent without it, and never charges its breaker', async () => {
+    const seenBefore = up.seen.length;
+    for (let i = 0; i < 6; i++) {
+      const head = `POST /timed/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${CONSUMER_KEYS.alice}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: 2\r\n\r\n`;
+      const res = await rawRequest(gw.url, `${head}{}`);
+      // The gateway answers the 100 itself; the agent's answer follows.
+      expect(`${res.head}\r\n\r\n${res.body}`).toContain('HTTP/1.1 200');
+    }
+    expect(up.seen.length - seenBefore).toBe(6);
+    expect(up.seen.slice(seenBefore).every((r) => r.headers.expect === undefined)).toBe(true);
+    expect(breakerOf('timed').state).toBe('closed');
+  });
+
   test("the agent's own failures open its circuit: after 5 relayed 503s the next request is refused without reaching it", async () => {
     const seenBefore = up.seen.length;
     for (let i = 0; i < 5; i++) {

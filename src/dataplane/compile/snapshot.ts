@@ -177,7 +177,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     );
   }
   // Derived once per config (HKDF: microseconds), never per session; the same Secret gives every replica the same key.
-  const mcpSessions = sessionKey ? SessionSealer.fromSecret(sessionKey) : SessionSealer.processLocal();
+  const mcpSessions = sessionKey ? SessionSealer.fromSecret(sessionKey, config.metadata.name) : SessionSealer.processLocal();
 
   const consumersByDigest = new Map<string, CompiledConsumer>();
   config.consumers.forEach((c: ConsumerConfig, i) => {

@@ -52,7 +52,7 @@ export interface SessionExchange extends Exchange {
 
 async function dispatch(x: Exchange): Promise<void> {
   const { ctx, route } = x;
-  const origin = checkOrigin(ctx.req);
+  const origin = checkOrigin(ctx.req, ctx.snapshot.config.domains);
   if (origin) throw origin;
   const below = ctx.path.slice(route.match.pathPrefix.replace(/\/+$/, '').length);
   if (route.server === 'proxy' && route.config.upstream.transport === 'sse') {
@@ -114,7 +114,7 @@ async function post(x: Exchange): Promise<void> {
     return route.server === 'proxy' ? proxyInitialize(x, message, calls) : serveLocal.initialize(x, message, calls);
   }
   const session = openSession(x);
-  const version = claimed ?? session.version;
+  const version = sessionVersion(claimed, session);
   if (batch && !batchesAllowed(version)) throw Errors.mcpBatchRefused(version);
   const s: SessionExchange = { ...x, session, version };
 
@@ -162,14 +162,14 @@ async function get(x: Exchange): Promise<void> {
   const claimed = headerVersion(x.ctx.req);
   const session = openSession(x);
   if (x.route.server === 'local') throw Errors.mcpNoServerStream(x.route.name);
-  return proxyStream({ ...x, session, version: claimed ?? session.version });
+  return proxyStream({ ...x, session, version: sessionVersion(claimed, session) });
 }
 
 /** The session's end. */
 async function remove(x: Exchange): Promise<void> {
   const claimed = headerVersion(x.ctx.req);
   const session = openSession(x);
-  const s = { ...x, session, version: claimed ?? session.version };
+  const s = { ...x, session, version: sessionVersion(claimed, session) };
   endSession(String(x.ctx.req.headers['mcp-session-id']));
   if (x.route.server === 'local' || session.upstream === undefined) {
     x.deps.metrics.mcpSessionsActive.dec({ server: x.route.name });
@@ -190,6 +190,12 @@ function openSession(x: Exchange): McpSession {
   const session = isEnded(String(id)) ? undefined : x.ctx.snapshot.mcpSessions.open(String(id));
   if (!session || session.server !== x.route.name || session.consumer !== x.consumer.name) throw Errors.mcpSessionNotFound(x.route.name);
   return session;
+}
+
+/** The session's revision: a header naming another one is refused (it would change the rules mid-session, batches included). */
+function sessionVersion(claimed: string | undefined, session: McpSession): string {
+  if (claimed !== undefined && claimed !== session.version) throw Errors.mcpVersionMismatch(claimed, session.version);
+  return session.version;
 }
 
 /** The session id header every answer of a session carries (the client keeps whatever id it last saw: always the gateway's). */

@@ -74,7 +74,7 @@ const isId = (v: unknown): v is JsonRpcId => typeof v === 'string' || (typeof v 
 /**
  * One parsed value as a JSON-RPC 2.0 message, or why not: `jsonrpc: "2.0"`, a string method of at most
  * MAX_METHOD_LENGTH characters, an id that is a string or a number, params an object when present,
- * a response with exactly one of `result` and `error`.
+ * a notification named `notifications/…`, a response with exactly one of `result` and `error`.
  */
 export function checkMessage(value: unknown): CheckedMessage {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad(null, 'a JSON-RPC message is a JSON object');
@@ -87,7 +87,12 @@ export function checkMessage(value: unknown): CheckedMessage {
     if (method.length > MAX_METHOD_LENGTH) return bad(id, `"method" is ${method.length} characters long; at most ${MAX_METHOD_LENGTH} are accepted`);
     const params = raw.params;
     if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) return bad(id, '"params" must be an object when present');
-    if (!('id' in raw)) return { ok: true, message: { kind: 'notification', method, raw } };
+    if (!('id' in raw)) {
+      // MCP's notifications are all `notifications/…`. Anything else without an id (a `tools/call` sent as a
+      // notification) is refused: a server may still run it, and it would pass every check made on requests.
+      if (!method.startsWith('notifications/')) return bad(null, `a message without "id" is a notification, and MCP's are named notifications/…; found "${method.slice(0, MAX_METHOD_LENGTH)}". Send a request (with an id)`);
+      return { ok: true, message: { kind: 'notification', method, raw } };
+    }
     if (!isId(raw.id)) return bad(null, '"id" must be a string or a number');
     return { ok: true, message: { kind: 'request', id: raw.id, method, params: params as Record<string, unknown> | undefined, raw } };
   }

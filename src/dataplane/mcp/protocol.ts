@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'http';
+import { isIP } from 'net';
 import { Errors, type GatewayError } from '../errors';
 
 /**
@@ -25,21 +26,31 @@ export function batchesAllowed(version: string): boolean {
 }
 
 /**
- * The DNS-rebinding guard: a browser page of another site that reaches the gateway (through a name
- * resolving to it) sends its own Origin; the gateway's own pages, and non-browser clients, send this
- * host or no Origin at all. `null` (sandboxed frames, file://) is another site too.
+ * The DNS-rebinding guard, for browsers (non-browser clients send no Origin and pass). A page of another
+ * site sends its own Origin: refused. A rebinding page sends its own too, but its name now resolves to
+ * the gateway, so Origin and Host agree: that is why the host must also be one the gateway answers to
+ * by name (a published domain, `localhost`) or an IP address, which no rebinding can forge. `null`
+ * (sandboxed frames, file://) is another site too. Checked only when an Origin is present.
  */
-export function checkOrigin(req: IncomingMessage): GatewayError | undefined {
+export function checkOrigin(req: IncomingMessage, domains: readonly { readonly host: string }[]): GatewayError | undefined {
   const origin = req.headers.origin;
   if (origin === undefined) return undefined;
   const host = (req.headers.host ?? '').toLowerCase();
-  let originHost: string | undefined;
+  let url: URL | undefined;
   try {
-    originHost = new URL(origin).host.toLowerCase();
+    url = new URL(origin);
   } catch {
-    originHost = undefined;
+    url = undefined;
   }
-  return originHost !== undefined && originHost !== '' && originHost === host ? undefined : Errors.mcpOriginRefused(origin, host);
+  if (!url || url.host === '' || url.host.toLowerCase() !== host) return Errors.mcpOriginRefused(origin, host);
+  return ownName(url.hostname.toLowerCase(), domains) ? undefined : Errors.mcpOriginRefused(origin, host);
+}
+
+/** A host name no DNS rebinding can point elsewhere: an IP literal, localhost, or a domain the gateway publishes (`*.x` covers one label). */
+function ownName(hostname: string, domains: readonly { readonly host: string }[]): boolean {
+  const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  if (isIP(bare) !== 0 || bare === 'localhost') return true;
+  return domains.some((d) => (d.host.startsWith('*.') ? bare.endsWith(d.host.slice(1)) && !bare.slice(0, -d.host.length + 1).includes('.') : bare === d.host));
 }
 
 /** POST must accept both JSON and SSE answers, GET an SSE stream (406 otherwise, as the SDK server answers). */

@@ -47,7 +47,8 @@ export function relayJsonText(x: Exchange, calls: CallLog, text: string, answere
   const route = x.route as CompiledMcpProxy;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // A UTF-8 byte-order mark is read past by clients' JSON parsers: past it here too, or a tool list behind one would go out unfiltered.
+    parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch {
     // Not JSON: the client cannot read a tool list out of it either. Relayed as it came, scrubbed.
     return route.upstream.scrubber.buffer(Buffer.from(text, 'utf8'));

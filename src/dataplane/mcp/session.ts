@@ -37,9 +37,12 @@ const HKDF_SALT = 'aigw.dev/mcp-session';
 const HKDF_INFO = 'aes-256-gcm session token v1';
 
 export class SessionSealer {
-  /** The key derived from `mcp.sessionKey`'s value: every replica with the same Secret derives the same key. */
-  public static fromSecret(secret: string): SessionSealer {
-    return new SessionSealer(Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), HKDF_SALT, HKDF_INFO, 32)), 'secret');
+  /**
+   * The key derived from `mcp.sessionKey`'s value and the gateway's name: every replica of the gateway
+   * derives the same key, and two gateways that share one Secret still cannot open each other's tokens.
+   */
+  public static fromSecret(secret: string, gateway: string): SessionSealer {
+    return new SessionSealer(Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), HKDF_SALT, `${HKDF_INFO} for gateway ${gateway}`, 32)), 'secret');
   }
 
   /**

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { rule } from './fixtures';
-import { compileLimitPlan,
+import {
   type Admission,
+  compileLimitPlan,
   createRedisStore,
   type LimitStore,
   LocalLimitStore,

@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { z } from 'zod';
 import { initializeRequest, KEYS, rawPost, read, type SdkUpstream, sdkUpstream, secretRef, startMcp, withSessionKey } from './mcp-harness';
 import type { TestGateway } from '../../../src/testing';
@@ -14,6 +15,7 @@ beforeAll(async () => {
   up = await sdkUpstream((server) => server.registerTool('echo', { description: 'echoes', inputSchema: { text: z.string() } }, ({ text }) => ({ content: [{ type: 'text', text }] })));
   const gateway = gatewayStack();
   const echo = gateway.addMcpServer('echo', { kind: 'proxy', url: up.url });
+  gateway.addDomain('ai', { hostname: 'ai.example.com' });
   gateway.addConsumer('alice', { apiKey: secretRef('consumer-keys', 'alice'), grants: { mcpServers: [echo] } });
   gw = await startMcp(gateway, withSessionKey);
   url = `${gw.url}/mcp/echo`;
@@ -84,6 +86,42 @@ test("an Origin other than the gateway's own host: 403 (DNS-rebinding guard); th
   expect(evil.text).toContain('evil.example');
   const own = await rawPost(url, { ...auth, origin: gw.url }, initializeRequest('2025-11-25'));
   expect(own.status).toBe(200);
+});
+
+test('DNS rebinding: an Origin that agrees with a Host the gateway does not publish is refused; a published domain is served', async () => {
+  const port = new URL(gw.url).port;
+  const post = (host: string) =>
+    request(url, {
+      method: 'POST',
+      headers: { ...auth, host, 'origin': `http://${host}`, 'accept': 'application/json, text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify(initializeRequest('2025-11-25')),
+    }).then(async (res) => [res.statusCode, await res.body.text()] as const);
+  // The attacker's name, rebound to the gateway's address: Origin and Host agree, and it is still another site.
+  const [rebound, text] = await post(`evil.example:${port}`);
+  expect(rebound).toBe(403);
+  expect(text).toContain('DNS-rebinding guard');
+  expect((await post(`ai.example.com:${port}`))[0]).toBe(200);
+  expect((await post(`localhost:${port}`))[0]).toBe(200);
+});
+
+test('a tools/call sent as a notification (no id) is refused and never reaches the upstream: it would skip the tool checks', async () => {
+  const headers = await open('2025-11-25');
+  const seen = up.seen.length;
+  const sneaky = await rawPost(url, headers, { jsonrpc: '2.0', method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } });
+  expect([sneaky.status, sneaky.messages[0].error.code]).toEqual([400, -32600]);
+  expect(sneaky.messages[0].error.message).toContain('notifications/');
+  expect(up.seen.length).toBe(seen);
+});
+
+test("MCP-Protocol-Version other than the session's: 400 (a 2025-11-25 session cannot switch batches on by claiming 2025-03-26)", async () => {
+  const headers = await open('2025-11-25');
+  const batch = [
+    { jsonrpc: '2.0', id: 1, method: 'ping' },
+    { jsonrpc: '2.0', id: 2, method: 'ping' },
+  ];
+  const switched = await rawPost(url, { ...headers, 'mcp-protocol-version': '2025-03-26' }, batch);
+  expect(switched.status).toBe(400);
+  expect(switched.text).toContain('2025-11-25');
 });
 
 test("a path below the server's is not the server's: 404, and nothing reaches the upstream", async () => {
