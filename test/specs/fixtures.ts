@@ -123,7 +123,7 @@ export function minimalConfig(): GatewayConfig {
       {
         name: 'team-a',
         apiKey: { secretName: 'consumers', key: 'team-a' },
-        grants: { all: false, routes: ['chat', 'support-bot'], mcpServers: ['github'] },
+        grants: { all: false, routes: ['chat', 'support-bot'], mcpServers: ['github'], mcpTools: { weather: ['get_forecast'] } },
       },
     ],
     mcpServers: [
@@ -153,12 +153,15 @@ export function minimalConfig(): GatewayConfig {
             name: 'get_forecast',
             description: 'Daily forecast for a city',
             inputSchema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+            outputSchema: { type: 'object', properties: { days: { type: 'array' } } },
             request: { method: 'GET', path: '/forecast', query: { city: '{{args.city}}' }, headers: {} },
             response: { format: 'json', pointer: '/daily' },
           },
         ],
+        maxResponseBytes: 2 * 1024 * 1024,
       },
     ],
+    mcp: { sessionKey: { secretName: 'mcp', key: 'session-key' } },
     extensions: [
       {
         name: 'pii-mask',
