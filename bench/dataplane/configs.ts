@@ -3,7 +3,7 @@
  * synthesized, and written as the config volume `aigw serve --config DIR` reads: kubelet's layout,
  * a timestamped folder, `..data` pointing at it and one symlink per key, swapped with one rename.
  */
-import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Testing, TerraformStack } from 'cdktf';
@@ -55,7 +55,8 @@ export interface BenchConfig {
 
 /** One gateway with `routes` model routes to the simulator, key auth and a request limit on each, one consumer granted all. */
 export function buildBenchConfig(options: BenchConfigOptions): BenchConfig {
-  const stack = new TerraformStack(Testing.app(), 'bench');
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'bench');
   new KubernetesProvider(stack, 'k8s', {});
   const fleet = new AiGatewayFleet(stack, 'fleet', { region: 'bench' });
   const gateway = (
@@ -71,6 +72,8 @@ export function buildBenchConfig(options: BenchConfigOptions): BenchConfig {
   }
   gateway.addConsumer('bench', { apiKey: CONSUMER_KEY_REF, grants: 'all' });
   const synthesized = synthesizedGatewayConfig(gateway);
+  // Testing.app() makes a cdktf.outdir.* folder in the system temp dir and never removes it: the bench does.
+  rmSync(app.outdir, { recursive: true, force: true });
   const config = structuredClone(synthesized.config);
   const changes: string[] = [];
   if (options.maxQps !== undefined && options.maxQps !== config.limits.maxQps) {
