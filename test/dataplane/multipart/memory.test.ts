@@ -95,5 +95,7 @@ describe('memory: a 20 MB upload with the model after the file', () => {
     const growth = peak - baseline;
     process.stdout.write(`multipart 20 MB prepare+replay: peak RSS growth ${(growth / MiB).toFixed(1)} MiB\n`);
     expect(growth).toBeLessThan(10 * MiB);
-  }, 60_000);
+    // A hang limit, not a timing claim: each forced full collection costs what the jest worker's heap holds,
+    // which grows with every test file the worker ran before this one (56 s and 61 s seen on a busy CI runner).
+  }, 240_000);
 });
