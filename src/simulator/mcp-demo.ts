@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { closeServer, listenOn } from './http-listener';
 import { callDemoTool, demoToolList } from './mcp-demo-tools';
 
 /** Newest first: `initialize` answers the client's version when it is one of these, else the newest. */
@@ -83,23 +84,11 @@ export class McpDemoServer {
   }
 
   public async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await closeServer(this.server, this.sockets);
   }
 
-  private listen(port: number, host: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        const actual = typeof address === 'object' && address !== null ? address.port : port;
-        this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
-        resolve();
-      });
-    });
+  private async listen(port: number, host: string): Promise<void> {
+    this.baseUrl = await listenOn(this.server, port, host);
   }
 
   private async handle(req: IncomingMessage): Promise<Answer> {

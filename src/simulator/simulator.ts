@@ -10,6 +10,7 @@ import { anthropicFaultError } from './anthropic';
 import { anthropicHeaders, anthropicMessages } from './anthropic-handler';
 import { audioSpeech, audioTranscription } from './audio-handler';
 import type { Exchange, HandlerContext } from './exchange';
+import { closeServer, listenOn } from './http-listener';
 import { imageEdits, imageGenerations, simulatedImage } from './images-handler';
 import { chat, completions, embeddings } from './openai-handlers';
 import { readRequestBody } from './request-body';
@@ -107,23 +108,11 @@ export class UpstreamSimulator {
   /** Stops listening, cancels pending delays and destroys every open socket, keep-alive ones included. */
   public async close(): Promise<void> {
     this.closing.abort();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await closeServer(this.server, this.sockets);
   }
 
-  private listen(port: number, host: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-        this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-        resolve();
-      });
-    });
+  private async listen(port: number, host: string): Promise<void> {
+    this.baseUrl = await listenOn(this.server, port, host);
   }
 
   private takeFault(): Fault | undefined {
