@@ -7,8 +7,9 @@ import { runInNewContext } from 'node:vm';
 import { request } from 'undici';
 import { startSimulator } from './helpers';
 
-// Real servers under a loaded 2-core CI machine: generous, not a performance bound.
-jest.setTimeout(60_000);
+// Real servers under a loaded 2-core CI machine: generous, not a performance bound. Each forced full
+// collection costs what the jest worker's heap holds (it grows with the files the worker ran before): 62 s seen.
+jest.setTimeout(240_000);
 
 // A forced GC before each RSS sample clears garbage (socket read buffers, copies), so the samples show
 // what is retained; a simulator buffering the upload would retain all of it.
