@@ -278,11 +278,36 @@ const McpTool = z.strictObject({
   }),
 });
 
+export const MCP_RATE_LIMIT_SCOPES = ['consumer', 'server'] as const;
+
+/**
+ * A request budget on an MCP server. Every JSON-RPC request a client sends counts (initialize, tools/list,
+ * tools/call …; notifications and the client's answers do not); with `tool`, only `tools/call` of that tool.
+ */
+const McpRateLimit = z.strictObject({
+  name: refName,
+  limit: positiveInt,
+  window: z.enum(RATE_LIMIT_WINDOWS),
+  /** `consumer`: each consumer's own budget on this server; `server`: one budget every caller of the server shares. */
+  scope: z.enum(MCP_RATE_LIMIT_SCOPES),
+  /** Count only calls of this tool (one the server exposes); absent: every request to the server. */
+  tool: z.string().min(1).max(128).optional(),
+});
+
+/** An MCP server's request budgets, and what they do while Redis is unreachable (as a route's `policies.onRedisUnavailable`). */
+const mcpLimitFields = {
+  /** @default [] */
+  rateLimits: z.array(McpRateLimit).optional(),
+  /** @default 'failOpen' */
+  onRedisUnavailable: z.enum(['failOpen', 'failClosed']).optional(),
+};
+
 const McpServer = z.discriminatedUnion('kind', [
   z.strictObject({
     name: refName,
     kind: z.literal('proxy'),
     path: pathPrefix,
+    ...mcpLimitFields,
     upstream: z.strictObject({
       url: httpUrl,
       transport: z.enum(['streamable-http', 'sse']),
@@ -296,6 +321,7 @@ const McpServer = z.discriminatedUnion('kind', [
     name: refName,
     kind: z.literal('http-to-mcp'),
     path: pathPrefix,
+    ...mcpLimitFields,
     upstream: z.strictObject({
       baseUrl: httpUrl,
       service: refName.optional(),
@@ -314,6 +340,12 @@ const Mcp = z.strictObject({
    * so that every replica given the same Secret serves every session. At least 32 bytes.
    */
   sessionKey: SecretRefSchema,
+  /**
+   * How long a session id is honoured after initialize; past it the client gets 404 and initializes again
+   * (the spec's answer to an expired session). Tokens are self-contained, so this is their only expiry.
+   * @default 86400 (one day)
+   */
+  sessionTtlSeconds: z.int().min(60).max(30 * 86_400).optional(),
 });
 
 // ---------------------------------------------------------------- extensions, WAF, acceleration
@@ -411,6 +443,7 @@ export type ModelEntryConfig = ModelRouteConfig['models'][number];
 export type AgentRouteConfig = GatewayConfig['agentRoutes'][number];
 export type ConsumerConfig = GatewayConfig['consumers'][number];
 export type McpServerConfig = GatewayConfig['mcpServers'][number];
+export type McpRateLimitConfig = NonNullable<McpServerConfig['rateLimits']>[number];
 export type McpToolConfig = Extract<McpServerConfig, { kind: 'http-to-mcp' }>['tools'][number];
 export type PoliciesConfig = ModelRouteConfig['policies'];
 export type RateLimitConfig = PoliciesConfig['rateLimits'][number];

@@ -21,4 +21,6 @@ export const GATEWAY_CONFIG_DEFAULTS = {
   retries: { attempts: 2, onStatus: [429, 502, 503, 504] as readonly number[], backoffBaseMs: 100 },
   /** A backend's circuit breaker: consecutive failures that take it out, and for how long. */
   circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
+  /** Gateway-wide MCP settings (`mcp`): how long a session id is honoured after initialize; a day. */
+  mcp: { sessionTtlSeconds: 86_400 },
 } as const;

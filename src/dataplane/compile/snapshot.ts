@@ -71,6 +71,8 @@ export interface Snapshot {
   readonly mcpServers: readonly CompiledMcpRoute[];
   /** Seals and opens MCP session ids: the key from `mcp.sessionKey`, else this process's own. */
   readonly mcpSessions: SessionSealer;
+  /** How long a session id is honoured after its initialize (`mcp.sessionTtlSeconds`). */
+  readonly mcpSessionTtlSeconds: number;
   /** Consumers by the sha256 of their API key. */
   readonly consumersByDigest: ReadonlyMap<string, CompiledConsumer>;
   readonly upstreams: ReadonlyMap<string, Upstream>;
@@ -208,6 +210,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     routes: new RouteTable<CompiledRoute>(routes, mcpServers),
     mcpServers,
     mcpSessions,
+    mcpSessionTtlSeconds: config.mcp?.sessionTtlSeconds ?? GATEWAY_CONFIG_DEFAULTS.mcp.sessionTtlSeconds,
     consumersByDigest,
     upstreams,
     bodyTimeoutMs: config.limits.bodyTimeoutMs ?? GATEWAY_CONFIG_DEFAULTS.limits.bodyTimeoutMs,

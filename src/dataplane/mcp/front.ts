@@ -3,6 +3,7 @@ import type { CompiledConsumer } from '../compile/snapshot';
 import { Errors, GatewayError } from '../errors';
 import { checkJsonShape } from '../json-shape';
 import type { RequestContext } from '../request-context';
+import { admitMessage } from './admit';
 import { sendJson, sendRpcError } from './answer';
 import { CallLog } from './calls';
 import type { CompiledMcpRoute } from './compile';
@@ -128,23 +129,10 @@ async function post(x: Exchange): Promise<void> {
       return;
     }
     const m = c.message;
-    if (m.kind === 'request' && m.method === 'tools/call') {
-      const tool = m.params?.name;
-      if (typeof tool !== 'string') {
-        calls.done('tools/call', 'invalid');
-        answered.push(errorResponse(m.id, RpcErrors.invalidParams("'params.name' must be the name of the tool to call")));
-        return;
-      }
-      // Never forwarded: a tool the caller may not use is answered here, as if it did not exist.
-      if (!x.may(tool) || (route.server === 'local' && !route.toolLabels.has(tool))) {
-        const error = RpcErrors.toolNotAvailable(tool, route.name, x.consumer.name);
-        calls.done('tools/call', 'denied', tool, error.code);
-        answered.push(errorResponse(m.id, error));
-        return;
-      }
-      calls.request(m.id, m.method, tool);
-    } else if (m.kind === 'request') {
-      calls.request(m.id, m.method);
+    const denied = admitMessage(x, m, calls);
+    if (denied) {
+      answered.push(denied);
+      return;
     }
     forward.push(m);
   });
@@ -180,15 +168,17 @@ async function remove(x: Exchange): Promise<void> {
 }
 
 /**
- * The session the client presents. A token that does not open with this gateway's key, or that was
- * issued for another server or another consumer, is "not found" (404, as the spec says for an unknown
- * session), and is never forwarded anywhere.
+ * The session the client presents. A token that does not open with this gateway's key, that was issued
+ * for another server or another consumer, or that is older than `mcp.sessionTtlSeconds`, is "not found"
+ * (404, as the spec says for an unknown session), and is never forwarded anywhere.
  */
 function openSession(x: Exchange): McpSession {
   const id = x.ctx.req.headers['mcp-session-id'];
   if (id === undefined || id === '') throw Errors.mcpSessionRequired();
   const session = isEnded(String(id)) ? undefined : x.ctx.snapshot.mcpSessions.open(String(id));
   if (!session || session.server !== x.route.name || session.consumer !== x.consumer.name) throw Errors.mcpSessionNotFound(x.route.name);
+  // Expired: "not found" too, which tells the client to initialize a new session (the spec's rule for a 404).
+  if (Date.now() / 1000 - session.issuedAt > x.ctx.snapshot.mcpSessionTtlSeconds) throw Errors.mcpSessionNotFound(x.route.name);
   return session;
 }
 

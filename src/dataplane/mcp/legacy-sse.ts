@@ -1,6 +1,7 @@
 import { randomBytes } from 'crypto';
 import { readBody } from '../body';
 import { Errors } from '../errors';
+import { admitMessage } from './admit';
 import { SseWriter, sseEvent } from './answer';
 import { CallLog } from './calls';
 import type { CompiledMcpProxy } from './compile';
@@ -71,22 +72,12 @@ export async function legacyMessage(x: Exchange): Promise<void> {
   const s: SessionExchange = { ...x, version, session };
   const answer = (message: Record<string, unknown>): void | Promise<void> => stream.out.write(sseEvent(message));
 
-  if (m.kind === 'request' && m.method === 'tools/call') {
-    const tool = m.params?.name;
-    const denied = typeof tool !== 'string' || !x.may(tool) || (route.server === 'local' && !route.toolLabels.has(tool));
-    if (denied) {
-      const error =
-        typeof tool === 'string' ? RpcErrors.toolNotAvailable(tool, route.name, x.consumer.name) : RpcErrors.invalidParams("'params.name' must be the name of the tool to call");
-      calls.done('tools/call', typeof tool === 'string' ? 'denied' : 'invalid', typeof tool === 'string' ? tool : undefined, error.code);
-      await answer(errorResponse(m.id, error));
-      return accepted(x);
-    }
-    calls.request(m.id, m.method, tool);
-  } else if (m.kind === 'request') {
-    calls.request(m.id, m.method);
-  } else {
-    calls.done(m.kind === 'response' ? 'response' : m.method, 'ok');
+  const denied = admitMessage(x, m, calls);
+  if (denied) {
+    await answer(denied);
+    return accepted(x);
   }
+  if (m.kind !== 'request') calls.done(m.kind === 'response' ? 'response' : m.method, 'ok');
 
   if (route.server === 'local') {
     if (m.kind === 'request') {

@@ -3,8 +3,9 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 /* eslint-enable import/no-unresolved */
 import { z } from 'zod';
-import { connect, initializeRequest, KEYS, metricsText, rawPost, type SdkUpstream, sdkUpstream, secretRef, startMcp, UPSTREAM_TOKEN, withSessionKey } from './mcp-harness';
+import { connect, initializeRequest, KEYS, metricsText, rawPost, type SdkUpstream, sdkUpstream, secretRef, SESSION_KEY, startMcp, UPSTREAM_TOKEN, withSessionKey } from './mcp-harness';
 import { Backend } from '../../../src';
+import { SessionSealer } from '../../../src/dataplane/mcp/session';
 import { synthesizedGatewayConfig, type TestGateway } from '../../../src/testing';
 import { gatewayStack } from '../harness';
 
@@ -220,6 +221,29 @@ describe("the breaker is the upstream's", () => {
         expect(await client.callTool({ name: 'read', arguments: { path: 'still here' } })).toMatchObject(text('read:still here'));
         await client.close();
       }
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('session expiry', () => {
+  test('a session id older than mcp.sessionTtlSeconds answers 404 (initialize again), a younger one is served', async () => {
+    const synthesized = synthesizedGatewayConfig(fleet());
+    const gw = await startMcp(synthesized, (c) => ({ ...c, mcp: { sessionKey: secretRef('mcp-keys', 'session'), sessionTtlSeconds: 60 } }));
+    try {
+      const sealer = SessionSealer.fromSecret(SESSION_KEY, synthesized.config.metadata.name);
+      const { client, transport } = await connect(`${gw.url}/mcp/files`, KEYS.alice);
+      // The live session, re-sealed as if initialize had been 61 s or 30 s ago.
+      const live = sealer.open(transport.sessionId!)!;
+      await client.close().catch(() => undefined);
+      const now = Math.floor(Date.now() / 1000);
+      const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+      const headers = (issuedAt: number) => ({ 'authorization': `Bearer ${KEYS.alice}`, 'mcp-session-id': sealer.seal({ ...live, issuedAt }), 'mcp-protocol-version': live.version });
+      expect((await rawPost(`${gw.url}/mcp/files`, headers(now - 61), ping)).status).toBe(404);
+      const young = await rawPost(`${gw.url}/mcp/files`, headers(now - 30), ping);
+      expect(young.status).toBe(200);
+      expect(young.messages).toEqual([{ jsonrpc: '2.0', id: 1, result: {} }]);
     } finally {
       await gw.close();
     }

@@ -1,0 +1,106 @@
+/**
+ * How the replicas of one gateway reach each other for MCP: named channels that carry strings, and a
+ * little shared state with a time to live. The legacy HTTP+SSE transport needs both: its stream is
+ * held by one replica while its POSTs land on any (Higress relays the same way, through Redis pub/sub).
+ *
+ * Two implementations: `LocalMcpBus` (this process alone: a gateway without `redis`, or one replica)
+ * and the Redis one (bus-redis.ts: PUBLISH/SUBSCRIBE on a connection of its own, SET/GET with EX under
+ * the config's `redis.keyPrefix`). Callers never know which they have, except through `shared`.
+ */
+export interface McpBus {
+  /** Whether other replicas see what goes on this bus (Redis), or only this process does. */
+  readonly shared: boolean;
+  /**
+   * Delivers `data` to every subscriber of `channel`, on every replica. Resolves to how many
+   * subscribers received it: 0 means nobody holds the channel (a stream that ended, or never was).
+   * Rejects when the bus cannot be reached.
+   */
+  publish(channel: string, data: string): Promise<number>;
+  /**
+   * Calls `onMessage` for each message published to `channel` from now on, in the order they were
+   * published by any one publisher. Resolves once the subscription is in place (a publish after that
+   * reaches it) to the function that ends it.
+   */
+  subscribe(
+    channel: string,
+    onMessage: (data: string) => void
+  ): Promise<() => void>;
+  /** Stores `value` under `key` for `ttlSeconds`. */
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** The value under `key`, or undefined once it expired or was deleted. */
+  get(key: string): Promise<string | undefined>;
+  /** Starts `key`'s time to live again; false when the key is gone. */
+  touch(key: string, ttlSeconds: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The bus of one process: channels and state in memory, exactly as the Redis one behaves for a single replica. */
+export class LocalMcpBus implements McpBus {
+  public readonly shared = false;
+  private readonly channels = new Map<string, Set<(data: string) => void>>();
+  private readonly state = new Map<
+    string,
+    { value: string; expiresAt: number }
+  >();
+
+  public async publish(channel: string, data: string): Promise<number> {
+    const subscribers = this.channels.get(channel);
+    if (!subscribers) return 0;
+    // Asynchronous like a network bus: a subscriber never runs inside its publisher's call.
+    const receivers = [...subscribers];
+    queueMicrotask(() => {
+      for (const deliver of receivers) deliver(data);
+    });
+    return receivers.length;
+  }
+
+  public async subscribe(
+    channel: string,
+    onMessage: (data: string) => void,
+  ): Promise<() => void> {
+    // A wrapper of its own: the same function subscribed twice is two subscriptions.
+    const deliver = (data: string): void => onMessage(data);
+    let subscribers = this.channels.get(channel);
+    if (!subscribers) this.channels.set(channel, (subscribers = new Set()));
+    subscribers.add(deliver);
+    return () => {
+      subscribers.delete(deliver);
+      if (subscribers.size === 0 && this.channels.get(channel) === subscribers) {this.channels.delete(channel);}
+    };
+  }
+
+  public async set(
+    key: string,
+    value: string,
+    ttlSeconds: number,
+  ): Promise<void> {
+    this.state.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+  }
+
+  public async get(key: string): Promise<string | undefined> {
+    const entry = this.state.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.state.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  public async touch(key: string, ttlSeconds: number): Promise<boolean> {
+    const entry = this.state.get(key);
+    if (!entry || entry.expiresAt <= Date.now()) return false;
+    entry.expiresAt = Date.now() + ttlSeconds * 1000;
+    return true;
+  }
+
+  public async delete(key: string): Promise<void> {
+    this.state.delete(key);
+  }
+
+  public async close(): Promise<void> {
+    this.channels.clear();
+    this.state.clear();
+  }
+}
