@@ -12,7 +12,7 @@ export function admitMessage(
   x: Exchange,
   m: JsonRpcMessage,
   calls: CallLog,
-): Record<string, unknown> | undefined {
+): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined> {
   if (m.kind !== 'request') return undefined;
   if (m.method !== 'tools/call') {
     calls.request(m.id, m.method);

@@ -122,20 +122,19 @@ async function post(x: Exchange): Promise<void> {
   // What goes on (to the upstream or the local tools), and what the gateway answers itself.
   const forward: JsonRpcMessage[] = [];
   const answered: Record<string, unknown>[] = [];
-  checked.forEach((c, i) => {
+  for (let i = 0; i < checked.length; i++) {
+    const c = checked[i]!;
     if (!c.ok) {
       calls.done(methodOf(values[i]), 'invalid');
       answered.push(errorResponse(c.id, RpcErrors.invalidRequest(c.detail)));
-      return;
+      continue;
     }
-    const m = c.message;
-    const denied = admitMessage(x, m, calls);
-    if (denied) {
-      answered.push(denied);
-      return;
-    }
-    forward.push(m);
-  });
+    // Awaited only when the admission has to ask the limit store (admit.ts).
+    const pending = admitMessage(x, c.message, calls);
+    const denied = pending instanceof Promise ? await pending : pending;
+    if (denied) answered.push(denied);
+    else forward.push(c.message);
+  }
   if (forward.length === 0) {
     // Everything was answered here: nothing reaches the upstream.
     return sendJson(ctx, 200, batch ? answered : answered[0], sessionHeader(s));

@@ -72,7 +72,7 @@ export async function legacyMessage(x: Exchange): Promise<void> {
   const s: SessionExchange = { ...x, version, session };
   const answer = (message: Record<string, unknown>): void | Promise<void> => stream.out.write(sseEvent(message));
 
-  const denied = admitMessage(x, m, calls);
+  const denied = await admitMessage(x, m, calls);
   if (denied) {
     await answer(denied);
     return accepted(x);
