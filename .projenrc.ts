@@ -98,6 +98,9 @@ const project = new typescript.TypeScriptProject({
       // A hang detector, not a timing claim: files that start gateways and simulators run side by side on a
       // 2-core CI machine, where a first test that loads cdktf and the SDKs cold took longer than jest's 5 s default.
       testTimeout: 30_000,
+      // A worker whose memory passed this after a file is replaced by a fresh one: the memory tests force full
+      // collections, whose cost grows with whatever heap the worker kept from the files it ran before (62 s seen).
+      workerIdleMemoryLimit: '512MB',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/types/'],
     },
