@@ -39,3 +39,21 @@ describe('route table', () => {
     expect(many.routesForHost('h')).toHaveLength(10_000);
   });
 });
+
+describe('path-only routes (MCP servers) beside host routes', () => {
+  const table = new RouteTable(
+    [r('root', '*', '/'), r('api', 'api.example.com', '/mcp/files/admin'), r('models', 'api.example.com', '/mcp')],
+    [r('files', '*', '/mcp/files'), r('tools', '*', '/tools/')],
+  );
+  const match = (host: string, path: string) => table.match(host, path)?.name;
+
+  test('the longer prefix wins, counted in segments whatever the slashes; on a tie the path-only route does', () => {
+    expect(match('any.host', '/mcp/files')).toBe('files');
+    expect(match('any.host', '/mcp/files/sse')).toBe('files');
+    expect(match('api.example.com', '/mcp/files/admin/x')).toBe('api');
+    expect(match('api.example.com', '/mcp/other')).toBe('models');
+    expect(match('api.example.com', '/mcp/files')).toBe('files');
+    expect(match('any.host', '/tools')).toBe('tools');
+    expect(match('any.host', '/v1/chat/completions')).toBe('root');
+  });
+});

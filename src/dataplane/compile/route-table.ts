@@ -75,10 +75,13 @@ export class RouteTable<R extends Matchable> {
   private readonly any = new PrefixTrie<R>();
   private readonly byPath = new PrefixTrie<R>();
   private readonly hasByPath: boolean;
+  /** Each route's prefix length in segments, worked out here: a request where both tables match only compares two. */
+  private readonly depths = new Map<R, number>();
 
   public constructor(routes: readonly R[], pathOnly: readonly R[] = []) {
     for (const route of pathOnly) this.byPath.add(route.match.pathPrefix, route);
     this.hasByPath = pathOnly.length > 0;
+    if (this.hasByPath) for (const route of [...routes, ...pathOnly]) this.depths.set(route, segmentsOf(route.match.pathPrefix).length);
     const wild = new Map<string, PrefixTrie<R>>();
     for (const route of routes) {
       const host = route.match.host;
@@ -95,7 +98,7 @@ export class RouteTable<R extends Matchable> {
     if (!this.hasByPath) return hosted;
     const byPath = this.byPath.match(path);
     if (!byPath) return hosted;
-    return hosted && depth(hosted.match.pathPrefix) > depth(byPath.match.pathPrefix) ? hosted : byPath;
+    return hosted && this.depths.get(hosted)! > this.depths.get(byPath)! ? hosted : byPath;
   }
 
   private matchHost(host: string, path: string): R | undefined {
@@ -118,11 +121,6 @@ export class RouteTable<R extends Matchable> {
       ...this.any.all(),
     ];
   }
-}
-
-/** A prefix's length in segments, as the tries count it. */
-function depth(prefix: string): number {
-  return segmentsOf(prefix).length;
 }
 
 function getOrAdd<R>(map: Map<string, PrefixTrie<R>>, key: string): PrefixTrie<R> {
