@@ -68,7 +68,10 @@ const project = new typescript.TypeScriptProject({
     'openai@6.30.1',
     '@anthropic-ai/sdk@1.14.0',
     // MCP: the official SDK's Client (and Server classes for upstreams) in tests; the reference server as a real third-party upstream.
+    // The v2 split packages (client, server) speak the stateless revision 2026-07-28 (test/dataplane/mcp/stateless.test.ts); 1.x does not.
+    '@modelcontextprotocol/client@2.4.0',
     '@modelcontextprotocol/sdk@1.32.2',
+    '@modelcontextprotocol/server@2.4.0',
     '@modelcontextprotocol/server-everything@2026.8.31',
     // The test environment (test/support/environment.ts) extends jest's node environment: same major as jest.
     'jest-environment-node@^30',

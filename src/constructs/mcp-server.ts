@@ -1,18 +1,39 @@
 import type { Construct } from 'constructs';
-import type { McpServerConfig, McpToolConfig } from '../specs';
+import type { MCP_RATE_LIMIT_SCOPES, McpRateLimitConfig, McpServerConfig, McpToolConfig, RATE_LIMIT_WINDOWS } from '../specs';
 import type { Consumer } from './consumer';
 import type { AiGateway } from './gateway';
 import { GatewayChild } from './gateway-child';
 import { toK8sName } from './names';
 import type { OpenApiToolsResult } from './openapi-tools';
+import { listOf } from './props-input';
 import type { SecretRef } from './secret-ref';
 import type { UpstreamService } from './upstream-service';
+
+/**
+ * A request budget on an MCP server. Every JSON-RPC request a client sends counts (initialize, tools/list,
+ * tools/call …; notifications and the client's answers do not); with `tool`, only calls of that tool.
+ */
+export interface McpRateLimitProps {
+  /** Named in the error a refused client gets. @default - `requests-per-<window>-<index>` */
+  readonly name?: string;
+  /** Requests allowed per window. */
+  readonly limit: number;
+  readonly window: (typeof RATE_LIMIT_WINDOWS)[number];
+  /** `consumer`: each consumer's own budget on this server; `server`: one budget all its callers share. @default 'consumer' */
+  readonly scope?: (typeof MCP_RATE_LIMIT_SCOPES)[number];
+  /** Count only `tools/call` of this tool, one the server declares. @default - every request to the server */
+  readonly tool?: string;
+}
 
 interface McpServerBaseOptions {
   /** @default - `/mcp/<serverName>` */
   readonly path?: string;
   /** @default - the construct id */
   readonly serverName?: string;
+  /** Request budgets, counted in Redis and shared by every replica. @default [] */
+  readonly rateLimits?: McpRateLimitProps[];
+  /** What a limit check does when Redis is unreachable: admit uncounted, or refuse. @default 'failOpen' */
+  readonly onRedisUnavailable?: 'failOpen' | 'failClosed';
 }
 
 /** Proxy an existing MCP server. */
@@ -110,6 +131,10 @@ export class McpServer extends GatewayChild<McpServerProps> {
   public readonly tools: readonly McpToolProps[];
   /** HTTP-to-MCP: the OpenAPI 3 file converted at synth. @default - none */
   public readonly openApiFile?: string;
+  /** The server's request budgets, names and scopes filled in. @default [] */
+  public readonly rateLimits: readonly McpRateLimitConfig[];
+  /** What a limit check does when Redis is unreachable. @default 'failOpen' */
+  public readonly onRedisUnavailable: 'failOpen' | 'failClosed';
 
   public constructor(scope: Construct, id: string, props: McpServerProps) {
     super(scope, id, props, 'mcpServers');
@@ -130,6 +155,23 @@ export class McpServer extends GatewayChild<McpServerProps> {
         : (auth as SecretRef | undefined);
     this.tools = p.tools ?? [];
     this.openApiFile = p.openApiFile;
+    this.rateLimits = listOf(p.rateLimits, (r, i) => ({
+      name: r?.name ?? `requests-per-${r?.window}-${i}`,
+      limit: r?.limit,
+      window: r?.window,
+      scope: r?.scope ?? 'consumer',
+      ...(r?.tool !== undefined && { tool: r.tool }),
+    }));
+    this.onRedisUnavailable = p.onRedisUnavailable ?? 'failOpen';
+  }
+
+  /** The config's limit fields, left out when the server has no limits (the config reads as before). */
+  private limitsConfig(): Pick<McpServerConfig, 'rateLimits' | 'onRedisUnavailable'> {
+    const limited = !Array.isArray(this.rateLimits) || this.rateLimits.length > 0;
+    return {
+      ...(limited && { rateLimits: listOf(this.rateLimits as McpRateLimitConfig[], (r) => ({ ...r })) }),
+      ...((limited || this.onRedisUnavailable !== 'failOpen') && { onRedisUnavailable: this.onRedisUnavailable }),
+    };
   }
 
   /** Lets these consumers use the server: the twin of `consumer.grantMcpServer(server)`. */
@@ -155,6 +197,7 @@ export class McpServer extends GatewayChild<McpServerProps> {
         name: this.serverName,
         kind: 'proxy',
         path: this.path,
+        ...this.limitsConfig(),
         upstream: {
           url: this.url as string,
           transport: this.transport!,
@@ -171,6 +214,7 @@ export class McpServer extends GatewayChild<McpServerProps> {
       name: this.serverName,
       kind: 'http-to-mcp',
       path: this.path,
+      ...this.limitsConfig(),
       upstream: {
         baseUrl: this.baseUrl ?? this.service?.url() ?? '',
         ...(this.service && { service: this.service.serviceName }),

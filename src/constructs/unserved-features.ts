@@ -25,21 +25,6 @@ interface UnservedFeature {
  * feature deletes its entry, and the warning goes with it.
  */
 export const UNSERVED_FEATURES = {
-  mcpServer: {
-    // Streamable HTTP sessions are served by every replica; the legacy transport's streams are each replica's own (src/dataplane/unserved.ts, `mcpServers`).
-    declaredBy: (g) =>
-      g.children.mcpServers.map((m) => ({ construct: m, name: `the legacy HTTP+SSE transport of MCP server '${m.serverName}' (${m.path.replace(/\/$/, '')}/sse)` })),
-    effect: 'its streams are each replica\'s own: a message POSTed to another replica than the one holding its stream gets 404',
-    instead: "Give MCP clients behind a load balancer without session affinity the server's path as a Streamable HTTP URL (the SDKs' default), which every replica serves.",
-  },
-  mcpSseUpstream: {
-    declaredBy: (g) =>
-      g.children.mcpServers
-        .filter((m) => m.kind === 'proxy' && m.transport === 'sse')
-        .map((m) => ({ construct: m, name: `the legacy HTTP+SSE upstream (transport: 'sse') of MCP proxy '${m.serverName}'` })),
-    effect: 'the gateway does not connect to an upstream over that transport: the proxy\'s path answers 501',
-    instead: "Point url at the upstream's Streamable HTTP endpoint and set transport: 'streamable-http'.",
-  },
   extension: {
     // A disabled extension is served correctly by doing nothing.
     declaredBy: (g) => g.children.extensions.filter((e) => e.enabled).map((e) => ({ construct: e, name: `extension '${e.name}'` })),

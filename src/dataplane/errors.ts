@@ -120,6 +120,15 @@ export const Errors = {
       'session_not_found',
       `Session not found on MCP server '${server}': the id was issued for another server or consumer, or by a gateway with another session key, or is not a session id. Initialize a new session.`,
     ),
+  mcpStreamsUnreachable: (server: string) =>
+    new GatewayError(
+      503,
+      'api_error',
+      'mcp_streams_unavailable',
+      `MCP server '${server}': the legacy HTTP+SSE streams are shared through Redis, which does not answer; a message cannot reach its stream now. Retry shortly, or use Streamable HTTP at the server's path.`,
+      null,
+      { 'retry-after': '1' },
+    ),
   mcpMethodNotAllowed: (method: string, allow: string) =>
     new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `Method ${method} is not allowed on an MCP endpoint. Use ${allow}.`, null, { allow }),
   mcpNoServerStream: (server: string) =>
@@ -130,6 +139,24 @@ export const Errors = {
     new GatewayError(502, 'api_error', 'upstream_bad_answer', `The upstream of MCP server '${server}' answered with something the MCP transport does not allow (${detail.slice(0, 200)}). Retry later.`),
   mcpCircuitOpen: (server: string) =>
     new GatewayError(503, 'api_error', 'backends_cooling_down', `The upstream of MCP server '${server}' is cooling down after repeated failures. Retry shortly.`),
+  /** An MCP server's request budget is spent: carried as the JSON-RPC error of the refused request (mcp/limits.ts). */
+  mcpRateLimited: (server: string, consumer: string, rule: { name: string; limit: number; window: string; scope: 'consumer' | 'server'; tool?: string }, retryAfterSeconds: number, headers: Record<string, string>) => {
+    const what = rule.tool === undefined ? `${rule.limit} requests per ${rule.window}` : `${rule.limit} calls of tool '${rule.tool}' per ${rule.window}`;
+    const reached =
+      rule.scope === 'consumer'
+        ? `consumer '${consumer}' reached its limit '${rule.name}' of ${what}`
+        : `the limit '${rule.name}' of ${what}, shared by all its callers, is reached (consumer '${consumer}' refused)`;
+    return new GatewayError(
+      429,
+      'rate_limit_error',
+      'mcp_rate_limited',
+      `MCP server '${server}': ${reached}; retry in ${retryAfterSeconds} s, or ask the gateway's owner to raise the limit.`,
+      null,
+      headers,
+    );
+  },
+  mcpLimitsUnavailable: (server: string) =>
+    new GatewayError(503, 'api_error', 'rate_limit_unavailable', `MCP server '${server}': rate-limit state is unavailable and the server fails closed (onRedisUnavailable: 'failClosed'). Retry shortly.`, null, { 'retry-after': '1' }),
   noRoute: (host: string, path: string) =>
     new GatewayError(404, 'not_found_error', 'route_not_found', `No route matches host '${host}' and path '${path}'. Check the base URL.`),
   noEndpoint: (path: string) => new GatewayError(404, 'not_found_error', 'endpoint_not_found', `'${path}' is not an endpoint of this gateway. Use ${ENDPOINT_LIST}.`),

@@ -1,14 +1,19 @@
 import { createHash } from 'crypto';
 import type { Logger } from 'pino';
 import { createRedisStore, type LimitStore, LocalLimitStore, RateLimiter, RedisLimitStore, resolveRedisStoreOptions, type RedisStoreOptions } from './limits';
+import { carryReplicaState, LocalMcpBus, type McpBus } from './mcp/bus';
+import { createRedisMcpBus, RedisMcpBus } from './mcp/bus-redis';
+import { listenForEndedSessions } from './mcp/session';
 import type { GatewayMetrics } from './metrics';
 import type { SecretSource } from './secrets';
 import type { GatewayConfig } from '../specs';
 
-/** Where a config's rate-limit counters live: the store and the limiter over it, built together. */
+/** Where a config's rate-limit counters live: the store and the limiter over it, built together; and the MCP bus over the same Redis. */
 export interface LimitBackend {
   readonly store: LimitStore;
   readonly limiter: RateLimiter;
+  /** How replicas reach each other for MCP (legacy streams, ended sessions): over `redis` when the config has it. */
+  readonly mcpBus: McpBus;
   /**
    * What the store was built from (the `redis` block, with a digest of its password, or `local`):
    * a reload builds a new backend only when this changes.
@@ -24,8 +29,13 @@ export function limitStoreSettings(config: GatewayConfig, secrets: SecretSource)
   return { options, identity: JSON.stringify(['redis', options.address, options.keyPrefix, options.user ?? '', password]) };
 }
 
-/** A new store and limiter for `settings`, reporting into `metrics`. */
-export function createLimitBackend(settings: ReturnType<typeof limitStoreSettings>, logger: Logger, metrics: GatewayMetrics): LimitBackend {
+/** A new store, limiter and MCP bus for `settings`, reporting into `metrics`; the bus takes over what `previous`'s knew. */
+export function createLimitBackend(
+  settings: ReturnType<typeof limitStoreSettings>,
+  logger: Logger,
+  metrics: GatewayMetrics,
+  previous?: LimitBackend,
+): LimitBackend {
   const store: LimitStore = settings.options ? createRedisStore(settings.options, logger) : new LocalLimitStore();
   const limiter = new RateLimiter({
     store,
@@ -35,19 +45,31 @@ export function createLimitBackend(settings: ReturnType<typeof limitStoreSetting
       onBackendError: (_err, op) => metrics.rateLimitBackendErrors.inc({ op }),
     },
   });
-  return { store, limiter, identity: settings.identity };
+  const mcpBus: McpBus = settings.options ? createRedisMcpBus(settings.options, logger) : new LocalMcpBus();
+  if (previous) carryReplicaState(previous.mcpBus, mcpBus);
+  void listenForEndedSessions(mcpBus).catch(() => undefined);
+  return { store, limiter, mcpBus, identity: settings.identity };
 }
 
 /**
- * Waits up to `timeoutMs` for a Redis store to connect. Never fails: until Redis answers, each
+ * Waits up to `timeoutMs` for a Redis store (and the MCP bus beside it) to connect. Never fails: until Redis answers, each
  * route's onRedisUnavailable policy decides, so a slow Redis delays nothing but this wait.
  */
 export async function whenConnected(backend: LimitBackend, timeoutMs: number, logger: Logger, address?: string): Promise<void> {
-  if (!(backend.store instanceof RedisLimitStore)) return;
-  await backend.store.waitUntilReady(timeoutMs).catch(() => logger.warn({ redis: address }, "redis not reachable yet; limits follow each route's onRedisUnavailable policy"));
+  const { store, mcpBus } = backend;
+  await Promise.all([
+    store instanceof RedisLimitStore
+      ? store.waitUntilReady(timeoutMs).catch(() => logger.warn({ redis: address }, "redis not reachable yet; limits follow each route's onRedisUnavailable policy"))
+      : undefined,
+    // Until it is, a legacy SSE stream cannot open (503): its answers could not reach it.
+    mcpBus instanceof RedisMcpBus ? mcpBus.whenReady(timeoutMs).catch(() => undefined) : undefined,
+  ]);
 }
 
 /** Closes a store no request uses any more, after the current turn so that settlements issued as its last request ended are sent first. */
 export function closeLimitBackend(backend: LimitBackend): void {
-  setImmediate(() => void backend.store.close().catch(() => undefined));
+  setImmediate(() => {
+    void backend.store.close().catch(() => undefined);
+    void backend.mcpBus.close().catch(() => undefined);
+  });
 }

@@ -200,7 +200,7 @@ export class DataPlane {
     let limits = this.limits.current;
     try {
       const settings = limitStoreSettings(loaded.config, compiled.secrets);
-      if (settings.identity !== limits.identity) limits = createLimitBackend(settings, this.logger, this.metrics);
+      if (settings.identity !== limits.identity) limits = createLimitBackend(settings, this.logger, this.metrics, limits);
     } catch (e) {
       void closeSnapshot(compiled.snapshot);
       return this.rejected((e as Error).message);
@@ -299,6 +299,7 @@ export class DataPlane {
     this.admin.closeAllConnections();
     await closeSnapshot(this.snapshot);
     await this.limits.current.store.close().catch(() => undefined);
+    await this.limits.current.mcpBus.close().catch(() => undefined);
     this.logger.info('drained');
     await flushLogs(this.logger);
   }
@@ -366,7 +367,7 @@ export class DataPlane {
       promptTokens: 0,
       record: { method: req.method ?? '', path, host, status: 0, durationMs: 0 },
     };
-    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: limits.limiter });
+    void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: limits.limiter, mcpBus: limits.mcpBus });
   }
 
   private async onAdmin(req: IncomingMessage, res: ServerResponse): Promise<void> {

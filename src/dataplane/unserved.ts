@@ -8,14 +8,10 @@ import type { GatewayConfig } from '../specs';
  */
 export const UNSERVED_FIELDS = {
   'mcpServers': {
-    // Streamable HTTP sessions are served by every replica; the legacy transport's streams are each replica's own.
-    isSet: (c: GatewayConfig) => c.mcpServers.length > 0,
+    // Streamable HTTP sessions are served by every replica; the legacy transport's streams are shared through `redis`, without it each replica's own.
+    isSet: (c: GatewayConfig) => c.mcpServers.length > 0 && c.redis === undefined,
     effect:
-      "the legacy HTTP+SSE transport (<path>/sse) is served per replica: a message POSTed to another replica than the one holding its stream gets 404; clients behind a load balancer without affinity use Streamable HTTP at the server's path",
-  },
-  'mcpServers[].upstream.transport': {
-    isSet: (c: GatewayConfig) => c.mcpServers.some((m) => m.kind === 'proxy' && m.upstream.transport === 'sse'),
-    effect: "an MCP proxy whose upstream speaks the legacy HTTP+SSE transport (transport: 'sse') is not served: its path answers 501; point it at the upstream's Streamable HTTP endpoint",
+      "without redis, the legacy HTTP+SSE transport (<path>/sse) is served per replica: a message POSTed to another replica than the one holding its stream gets 404; set redis to share the streams across replicas, or have clients behind a load balancer without affinity use Streamable HTTP at the server's path",
   },
   'mcp.sessionKey': {
     // Not a field that is set: one that is missing while MCP servers exist, which changes what they do.

@@ -52,11 +52,8 @@ describe('a construct that declares what the data plane does not serve yet gets 
     const warnings = warningsOf(stack);
     const at = (suffix: string) => warnings.filter((w) => w.path.endsWith(suffix)).map((w) => w.message);
 
-    expect(at('/fleet/prod/weather')).toEqual([
-      expect.stringMatching(
-        /^\[unserved:mcpServer\] The legacy HTTP\+SSE transport of MCP server 'weather' \(\/mcp\/weather\/sse\) \(stack\d+\/fleet\/prod\/weather\) of gateway 'prod' is not served yet: its streams are each replica's own: a message POSTed to another replica .* gets 404\. Give MCP clients behind a load balancer/,
-      ),
-    ]);
+    // MCP servers are served whole: Streamable HTTP by every replica, the legacy transport through the gateway's Redis (always synthesized).
+    expect(at('/fleet/prod/weather')).toEqual([]);
     expect(at('/fleet/prod/audit')).toEqual([expect.stringContaining("[unserved:extension] Extension 'audit-log'")]);
     // A disabled extension does nothing, which is what it asks for.
     expect(at('/fleet/prod/off')).toEqual([]);
@@ -72,18 +69,15 @@ describe('a construct that declares what the data plane does not serve yet gets 
     expect(at('/fleet/lab')).toEqual([expect.stringMatching(/^\[unserved:bandwidthMbps\] The bandwidth limit of gateway 'lab' \(bandwidthMbps: 200\) .*CNI chain includes the bandwidth plugin/)]);
     // The Serverless domain's TLS is terminated by the shared Ingress: served, no warning.
     expect(at('/fleet/lab/lab')).toEqual([]);
-    expect(warnings).toHaveLength(8);
+    expect(warnings).toHaveLength(7);
   });
 
-  test('an MCP proxy of a legacy HTTP+SSE upstream: a warning of its own', () => {
+  test('an MCP proxy of a legacy HTTP+SSE upstream is served: no warning', () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1', mcpSessionKey: { secretName: 'aigw-mcp', key: 'k' } });
     const old = g.addMcpServer('old', { kind: 'proxy', url: 'https://mcp.example.com/sse', transport: 'sse' });
     synth(stack);
-    expect(warningsOf(stack).filter((w) => w.path === old.node.path).map((w) => w.message)).toEqual([
-      expect.stringContaining('[unserved:mcpServer] The legacy HTTP+SSE transport of MCP server \'old\' (/mcp/old/sse)'),
-      `[unserved:mcpSseUpstream] The legacy HTTP+SSE upstream (transport: 'sse') of MCP proxy 'old' (${old.node.path}) of gateway 'g' is not served yet: the gateway does not connect to an upstream over that transport: the proxy's path answers 501. Point url at the upstream's Streamable HTTP endpoint and set transport: 'streamable-http'.`,
-    ]);
+    expect(warningsOf(stack).filter((w) => w.path === old.node.path)).toEqual([]);
   });
 
   test('synthesizing twice does not repeat a warning', () => {

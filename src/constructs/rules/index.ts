@@ -9,6 +9,7 @@ import { gatewayPropsRule } from './gateway-props';
 import { imageReferencesRule } from './image-references';
 import { inlineCredentialsRule } from './inline-credentials';
 import { kubernetesNamesRule } from './kubernetes-names';
+import { mcpRateLimitsRule } from './mcp-rate-limits';
 import { mcpSessionKeyRule } from './mcp-session-key';
 import { mcpToolGrantsRule } from './mcp-tool-grants';
 import { noDowngradeRule } from './no-downgrade';
@@ -41,6 +42,7 @@ export const RULES: readonly Rule[] = [
   publishedHostsRule,
   foreignReferencesRule,
   mcpToolGrantsRule,
+  mcpRateLimitsRule,
   routeBackendsRule,
   upstreamUrlsRule,
   fallbackLoopsRule,

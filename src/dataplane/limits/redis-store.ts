@@ -46,7 +46,7 @@ export function resolveRedisStoreOptions(config: RedisConfig, secrets: SecretSou
   return { address: config.address, keyPrefix: config.keyPrefix, user: config.user, password };
 }
 
-function parseAddress(address: string): { host: string; port: number } {
+export function parseAddress(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(':');
   const port = Number(address.slice(colon + 1));
   if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`redis address '${address}' is not host:port`);

@@ -19,12 +19,9 @@ export interface McpBus {
   /**
    * Calls `onMessage` for each message published to `channel` from now on, in the order they were
    * published by any one publisher. Resolves once the subscription is in place (a publish after that
-   * reaches it) to the function that ends it.
+   * reaches it) to the function that ends it; rejects when the bus cannot be reached, unless `lasting`.
    */
-  subscribe(
-    channel: string,
-    onMessage: (data: string) => void
-  ): Promise<() => void>;
+  subscribe(channel: string, onMessage: (data: string) => void, options?: SubscribeOptions): Promise<() => void>;
   /** Stores `value` under `key` for `ttlSeconds`. */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** The value under `key`, or undefined once it expired or was deleted. */
@@ -33,6 +30,14 @@ export interface McpBus {
   touch(key: string, ttlSeconds: number): Promise<boolean>;
   delete(key: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /**
+   * A subscription for the life of the bus (the gateway-wide channel every replica listens to): it
+   * resolves at once even while the bus is unreachable, and is put in place whenever it is reached.
+   */
+  readonly lasting?: boolean;
 }
 
 /** The bus of one process: channels and state in memory, exactly as the Redis one behaves for a single replica. */
@@ -55,10 +60,7 @@ export class LocalMcpBus implements McpBus {
     return receivers.length;
   }
 
-  public async subscribe(
-    channel: string,
-    onMessage: (data: string) => void,
-  ): Promise<() => void> {
+  public async subscribe(channel: string, onMessage: (data: string) => void): Promise<() => void> {
     // A wrapper of its own: the same function subscribed twice is two subscriptions.
     const deliver = (data: string): void => onMessage(data);
     let subscribers = this.channels.get(channel);
@@ -103,4 +105,23 @@ export class LocalMcpBus implements McpBus {
     this.channels.clear();
     this.state.clear();
   }
+}
+
+/**
+ * What one replica keeps in memory beside its bus (the streams it holds, the sessions it knows ended),
+ * by name, one slot per bus: two gateways in one process (tests) keep theirs apart.
+ */
+const replicaSlots = new WeakMap<McpBus, Map<string, unknown>>();
+
+export function replicaState<T>(bus: McpBus, name: string, create: () => T): T {
+  let slots = replicaSlots.get(bus);
+  if (!slots) replicaSlots.set(bus, (slots = new Map()));
+  if (!slots.has(name)) slots.set(name, create());
+  return slots.get(name) as T;
+}
+
+/** A reload that replaces the bus (its `redis` changed) keeps what the replica knew: the new bus takes the old one's state. */
+export function carryReplicaState(from: McpBus, to: McpBus): void {
+  const slots = replicaSlots.get(from);
+  if (slots) replicaSlots.set(to, slots);
 }

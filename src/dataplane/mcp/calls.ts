@@ -11,11 +11,13 @@ import type { PipelineDeps } from '../stages/stage';
  * from fixed sets: the method from MCP_METHODS (else `other`), the tool from the config (tools.ts), the
  * result from CallResult. The arguments are never logged.
  */
-export type CallResult = 'ok' | 'error' | 'tool_error' | 'denied' | 'invalid' | 'upstream_failed' | 'unanswered' | 'aborted';
+export type CallResult = 'ok' | 'error' | 'tool_error' | 'denied' | 'limited' | 'invalid' | 'upstream_failed' | 'unanswered' | 'aborted';
 
-/** The MCP methods a client sends (2025-03-26 … 2025-11-25), plus `response` for its answers to server requests. */
+/** The MCP methods a client sends (2025-03-26 … 2026-07-28), plus `response` for its answers to server requests. */
 const MCP_METHODS: ReadonlySet<string> = new Set([
   'initialize',
+  'server/discover',
+  'subscriptions/listen',
   'ping',
   'tools/list',
   'tools/call',
@@ -55,6 +57,9 @@ interface Call {
 export class CallLog {
   private readonly calls: Call[] = [];
   private readonly open = new Map<JsonRpcId, Call>();
+  /** Work the access lines wait for (see hold), and whether the response has closed. */
+  private holds = 0;
+  private closed = false;
 
   public constructor(
     private readonly ctx: RequestContext,
@@ -62,7 +67,22 @@ export class CallLog {
     private readonly consumer: string,
     private readonly deps: PipelineDeps,
   ) {
-    ctx.res.once('close', () => this.flush());
+    ctx.res.once('close', () => {
+      this.closed = true;
+      if (this.holds === 0) this.flush();
+    });
+  }
+
+  /**
+   * Keeps the access lines back until `work` settles: on the legacy HTTP+SSE transport the POST is
+   * answered 202 at once, and its answer goes onto the stream later.
+   */
+  public hold(work: Promise<unknown>): void {
+    this.holds++;
+    const settled = (): void => {
+      if (--this.holds === 0 && this.closed) this.flush();
+    };
+    work.then(settled, settled);
   }
 
   /** A request: open until its answer is seen. */

@@ -3,6 +3,8 @@ import { GATEWAY_CONFIG_DEFAULTS, type McpServerConfig, type SecretRef } from '.
 import { CircuitBreaker } from '../resilience';
 import { compileScrubber, type Scrubber } from '../scrub';
 import { createHttpToolBackend } from './http';
+import { compileMcpLimits, type McpLimits } from './limits';
+import { closeSseUpstreams } from './sse-upstream';
 import type { McpToolBackend } from './tool-backend';
 
 type ProxyConfig = Extract<McpServerConfig, { kind: 'proxy' }>;
@@ -27,8 +29,10 @@ interface McpRouteBase {
   /** MCP servers are matched by path on any host (route-table.ts: the path-only table). */
   readonly match: { readonly host: '*'; readonly pathPrefix: string };
   readonly maxBodyBytes: number;
-  /** MCP servers declare no rate limits (yet): the limits stage passes them. */
+  /** The HTTP-level limits stage passes MCP servers: their limits count JSON-RPC requests (`requestLimits`), not POSTs. */
   readonly limits: undefined;
+  /** The server's `rateLimits`, checked per JSON-RPC request by admit.ts; undefined when it has none. */
+  readonly requestLimits: McpLimits | undefined;
   /** The server's `allowTools` (proxies); undefined when every tool is allowed. */
   readonly allowTools: ReadonlySet<string> | undefined;
   /** The tool names metrics may carry as labels: the tools the config declares; any other is `other`. */
@@ -60,7 +64,7 @@ export type SecretReader = (ref: SecretRef | undefined, where: string) => string
 /** The config's MCP servers as routes; a Secret that cannot be read is a problem of the config (reported by `secret`). */
 export function compileMcpServers(servers: readonly McpServerConfig[], maxBodyBytes: number, secret: SecretReader): CompiledMcpRoute[] {
   return servers.map((server, i): CompiledMcpRoute => {
-    const base = { kind: 'mcp' as const, name: server.name, match: { host: '*' as const, pathPrefix: server.path }, maxBodyBytes, limits: undefined };
+    const base = { kind: 'mcp' as const, name: server.name, match: { host: '*' as const, pathPrefix: server.path }, maxBodyBytes, limits: undefined, requestLimits: compileMcpLimits(server) };
     if (server.kind === 'proxy') {
       const allow = server.allowTools.length > 0 ? new Set(server.allowTools) : undefined;
       const token = secret(server.upstream.auth, `mcpServers[${i}] (${server.name}).upstream.auth`);
@@ -101,6 +105,10 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
 /** Releases what a snapshot's MCP servers hold: upstream pools and tool backends. */
 export async function closeMcpServers(routes: Iterable<CompiledMcpRoute>): Promise<void> {
   await Promise.all(
-    [...routes].map((r) => (r.server === 'proxy' ? r.upstream.pool.close() : r.backend.close()).catch(() => undefined)),
+    [...routes].map((r) => {
+      // A held HTTP+SSE upstream stream never ends by itself: the pool's close would wait for it forever.
+      if (r.server === 'proxy') closeSseUpstreams(r);
+      return (r.server === 'proxy' ? r.upstream.pool.close() : r.backend.close()).catch(() => undefined);
+    }),
   );
 }

@@ -9,10 +9,12 @@ import { CallLog } from './calls';
 import type { CompiledMcpRoute } from './compile';
 import { checkMessage, errorResponse, type JsonRpcMessage, RpcErrors } from './jsonrpc';
 import { legacyMessage, openLegacyStream } from './legacy-sse';
+import { statusOfAnswer } from './limits';
 import { serveLocal } from './local';
-import { batchesAllowed, checkAccept, checkContentType, checkOrigin, headerVersion } from './protocol';
+import { batchesAllowed, checkAccept, checkContentType, checkOrigin, headerVersion, isStatelessEra } from './protocol';
 import { proxyDelete, proxyInitialize, proxyMessages, proxyStream } from './proxy';
 import { endSession, isEnded, type McpSession } from './session';
+import { isStatelessPost, serveStateless } from './stateless';
 import { type ToolFilter, toolFilter } from './tools';
 import type { PipelineDeps } from '../stages/stage';
 
@@ -56,9 +58,6 @@ async function dispatch(x: Exchange): Promise<void> {
   const origin = checkOrigin(ctx.req, ctx.snapshot.config.domains);
   if (origin) throw origin;
   const below = ctx.path.slice(route.match.pathPrefix.replace(/\/+$/, '').length);
-  if (route.server === 'proxy' && route.config.upstream.transport === 'sse') {
-    throw Errors.mcpNotServed(route.name, "an upstream speaking the legacy HTTP+SSE transport (upstream.transport: 'sse')", "Point upstream.url at the server's Streamable HTTP endpoint.");
-  }
   if (below !== '' && below !== '/') {
     // The legacy HTTP+SSE transport's two endpoints (legacy-sse.ts); nothing else lies below a server's path.
     if (below === '/sse') {
@@ -88,7 +87,8 @@ async function post(x: Exchange): Promise<void> {
   const { ctx, route, deps } = x;
   const refusal = checkAccept(ctx.req) ?? checkContentType(ctx.req);
   if (refusal) throw refusal;
-  const claimed = headerVersion(ctx.req);
+  // A 2026-07-28 request names its revision here too, checked against its body (stateless.ts).
+  const claimed = isStatelessEra(ctx.req.headers['mcp-protocol-version']) ? undefined : headerVersion(ctx.req);
   const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs);
   const calls = new CallLog(ctx, route, x.consumer.name, deps);
   let parsed: unknown;
@@ -98,6 +98,8 @@ async function post(x: Exchange): Promise<void> {
     calls.done('invalid', 'invalid');
     throw e;
   }
+  // The stateless revision (2026-07-28): no session, no initialize.
+  if (isStatelessPost(ctx.req, parsed)) return serveStateless(x, parsed, calls);
   const batch = Array.isArray(parsed);
   const values: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
   if (values.length === 0) throw Errors.mcpInvalidMessage('an empty batch carries no message');
@@ -111,7 +113,13 @@ async function post(x: Exchange): Promise<void> {
   if (initialize) {
     if (batch) throw Errors.mcpInvalidMessage('initialize must be sent alone, not in a batch');
     const message = (first as { message: Extract<JsonRpcMessage, { kind: 'request' }> }).message;
-    calls.request(message.id, 'initialize');
+    // Counted like any request (a limit may refuse it; admit.ts opens its accounting when admitted).
+    const pending = admitMessage(x, message, calls);
+    const refused = pending instanceof Promise ? await pending : pending;
+    if (refused) {
+      const { status, headers } = statusOfAnswer(refused);
+      return sendJson(ctx, status, refused, headers);
+    }
     return route.server === 'proxy' ? proxyInitialize(x, message, calls) : serveLocal.initialize(x, message, calls);
   }
   const session = openSession(x);
@@ -136,8 +144,9 @@ async function post(x: Exchange): Promise<void> {
     else forward.push(c.message);
   }
   if (forward.length === 0) {
-    // Everything was answered here: nothing reaches the upstream.
-    return sendJson(ctx, 200, batch ? answered : answered[0], sessionHeader(s));
+    // Everything was answered here: nothing reaches the upstream. A lone request a limit refused is its 429 (or 503).
+    const { status, headers } = statusOfAnswer(batch ? undefined : answered[0]);
+    return sendJson(ctx, status, batch ? answered : answered[0], { ...headers, ...sessionHeader(s) });
   }
   return route.server === 'proxy' ? proxyMessages(s, forward, answered, batch, calls) : serveLocal.messages(s, forward, answered, batch, calls);
 }
@@ -157,7 +166,10 @@ async function remove(x: Exchange): Promise<void> {
   const claimed = headerVersion(x.ctx.req);
   const session = openSession(x);
   const s = { ...x, session, version: sessionVersion(claimed, session) };
-  endSession(String(x.ctx.req.headers['mcp-session-id']));
+  // Told to every replica (the bus) before the answer; an unreachable bus leaves the others to the token's expiry.
+  await endSession(x.deps.mcpBus, String(x.ctx.req.headers['mcp-session-id'])).catch((e: unknown) =>
+    x.deps.logger.warn({ err: e, server: x.route.name }, 'MCP session ended on this replica only: the MCP bus (redis) does not answer'),
+  );
   if (x.route.server === 'local' || session.upstream === undefined) {
     x.deps.metrics.mcpSessionsActive.dec({ server: x.route.name });
     x.ctx.res.writeHead(200).end();
@@ -174,7 +186,7 @@ async function remove(x: Exchange): Promise<void> {
 function openSession(x: Exchange): McpSession {
   const id = x.ctx.req.headers['mcp-session-id'];
   if (id === undefined || id === '') throw Errors.mcpSessionRequired();
-  const session = isEnded(String(id)) ? undefined : x.ctx.snapshot.mcpSessions.open(String(id));
+  const session = isEnded(x.deps.mcpBus, String(id)) ? undefined : x.ctx.snapshot.mcpSessions.open(String(id));
   if (!session || session.server !== x.route.name || session.consumer !== x.consumer.name) throw Errors.mcpSessionNotFound(x.route.name);
   // Expired: "not found" too, which tells the client to initialize a new session (the spec's rule for a 404).
   if (Date.now() / 1000 - session.issuedAt > x.ctx.snapshot.mcpSessionTtlSeconds) throw Errors.mcpSessionNotFound(x.route.name);

@@ -1,8 +1,11 @@
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
+import type { Logger } from 'pino';
 import { readBody } from '../body';
 import { Errors } from '../errors';
+import { eventData } from '../sse';
 import { admitMessage } from './admit';
 import { SseWriter, sseEvent } from './answer';
+import { type McpBus, replicaState } from './bus';
 import { CallLog } from './calls';
 import type { CompiledMcpProxy } from './compile';
 import { type Exchange, parseBody, type SessionExchange } from './front';
@@ -10,6 +13,7 @@ import { checkMessage, errorResponse, type JsonRpcMessage, RpcErrors } from './j
 import { answerRequest, initializeResult } from './local';
 import { checkAccept, checkContentType, headerVersion, negotiate } from './protocol';
 import { relayJsonText, relaySse } from './relay';
+import { exchangeViaSseUpstream, followSseUpstream } from './sse-client';
 import { callMcpUpstream, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
 
 type Request = Extract<JsonRpcMessage, { kind: 'request' }>;
@@ -17,46 +21,161 @@ type Request = Extract<JsonRpcMessage, { kind: 'request' }>;
 /**
  * The legacy HTTP+SSE transport (MCP 2024-11-05) for older clients: GET `<path>/sse` opens a stream
  * whose first event (`endpoint`) names the message URL, `<path>/message?sessionId=…`; each message
- * POSTed there is answered 202 and its answer comes on the stream. The gateway speaks Streamable HTTP
- * to proxied upstreams either way.
+ * POSTed there is answered 202 as soon as it is checked and admitted, and its answer comes on the
+ * stream. The gateway speaks Streamable HTTP to proxied upstreams either way.
  *
- * The streams are this replica's own (a registry in memory): a message must reach the replica that
- * holds its stream, or it gets 404. Streamable HTTP, whose sessions any replica serves, is the
- * transport for clients behind a load balancer without affinity (the unserved list says so).
+ * Across replicas (Higress does the same through Redis pub/sub): the stream's state (its server and
+ * consumer, the negotiated revision, the upstream's session id) is kept on the MCP bus (bus.ts) under
+ * the stream's name, and the replica holding the stream listens on a channel of that name. A POST on
+ * any replica finds the state (in memory when it holds the stream, else on the bus), handles the
+ * message there, and writes each answer event to the stream directly or through the channel. Without
+ * `redis` the bus is this process's alone: a POST must reach the replica holding its stream.
  */
-interface LegacyStream {
+
+/** What the bus keeps of a stream, for the replicas that get its POSTs. */
+interface StreamState {
   readonly server: string;
   readonly consumer: string;
-  readonly out: SseWriter;
   /** The revision initialize negotiated. */
   version: string | undefined;
   /** The proxied upstream's Streamable HTTP session id, once its initialize answered. */
   upstream: string | undefined;
 }
 
-const streams = new Map<string, LegacyStream>();
+/** A stream this replica holds. */
+interface HeldStream {
+  readonly name: string;
+  readonly state: StreamState;
+  readonly out: SseWriter;
+  /** The exchange that opened it: who the stream is for, on which server. */
+  readonly opened: Exchange;
+  /** An HTTP+SSE upstream's server messages that no request is waiting for, followed onto this stream once initialize named the upstream session. */
+  unfollow?: () => void;
+  closed?: boolean;
+}
+
+/** What goes on a stream's channel: an event to write, or the state an initialize set (published before its answer). */
+type ChannelMessage = { readonly event: string } | { readonly state: { readonly version?: string; readonly upstream?: string } };
+
 /** The legacy revision: what a stream speaks until initialize says otherwise. */
 const LEGACY_VERSION = '2024-11-05';
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
+/** A stream's state outlives its replica by at most this long (a replica that dies deletes nothing)... */
+const STATE_TTL_SECONDS = 60;
+/** ...because the holding replica starts its time to live again this often while the stream is open. */
+const TOUCH_MS = 20_000;
+const STREAM_ID = /^[0-9a-f]{32}$/;
+
+function streamsOn(bus: McpBus): Map<string, HeldStream> {
+  return replicaState(bus, 'legacy-streams', () => new Map<string, HeldStream>());
+}
+
+/** The stream's key and channel: bound to its server and consumer, so the same id under another binding names nothing. */
+function streamName(server: string, consumer: string, id: string): string {
+  const binding = createHash('sha256').update(JSON.stringify([server, consumer]), 'utf8').digest('hex').slice(0, 32);
+  return `legacy:${binding}:${id}`;
+}
 
 /** GET `<path>/sse`: the stream, and the `endpoint` event that names where to POST. */
-export function openLegacyStream(x: Exchange): void {
-  const refusal = checkAccept(x.ctx.req);
+export async function openLegacyStream(x: Exchange): Promise<void> {
+  const { ctx, route, deps } = x;
+  const refusal = checkAccept(ctx.req);
   if (refusal) throw refusal;
+  const bus = deps.mcpBus;
+  // 128 random bits: the id is not guessable, and it is good only with this stream's consumer key anyway.
   const id = randomBytes(16).toString('hex');
-  const out = new SseWriter(x.ctx, {});
-  streams.set(id, { server: x.route.name, consumer: x.consumer.name, out, version: undefined, upstream: undefined });
-  x.ctx.res.once('close', () => streams.delete(id));
-  void out.write(`event: endpoint\ndata: ${x.route.match.pathPrefix.replace(/\/+$/, '')}/message?sessionId=${id}\n\n`);
+  const name = streamName(route.name, x.consumer.name, id);
+  const state: StreamState = { server: route.name, consumer: x.consumer.name, version: undefined, upstream: undefined };
+  let held: HeldStream | undefined;
+  let unsubscribe: (() => void) | undefined;
+  try {
+    // Listening and stored before the endpoint event: a POST sent the moment it arrives finds both.
+    unsubscribe = await bus.subscribe(name, (data) => held && deliver(held, data));
+    await bus.set(name, JSON.stringify(state), STATE_TTL_SECONDS);
+  } catch (e) {
+    unsubscribe?.();
+    // Debug: the bus warns of the outage once (bus-redis.ts), and clients retrying streams would flood the log.
+    deps.logger.debug({ err: e, server: route.name }, 'legacy SSE stream refused: the MCP bus (redis) does not answer');
+    throw Errors.mcpStreamsUnreachable(route.name);
+  }
+  const forget = (): void => {
+    unsubscribe!();
+    void bus.delete(name).catch(() => undefined);
+  };
+  // The client may have left while the bus answered.
+  if (ctx.res.destroyed) return forget();
+  held = { name, state, out: new SseWriter(ctx, {}), opened: x };
+  const streams = streamsOn(bus);
+  streams.set(id, held);
+  const stream = held;
+  const touch = setInterval(() => void keepState(bus, stream), TOUCH_MS);
+  touch.unref();
+  ctx.res.once('close', () => {
+    clearInterval(touch);
+    streams.delete(id);
+    stream.closed = true;
+    stream.unfollow?.();
+    forget();
+  });
+  void held.out.write(`event: endpoint\ndata: ${route.match.pathPrefix.replace(/\/+$/, '')}/message?sessionId=${id}\n\n`);
+}
+
+/** The stream's state kept alive on the bus; stored again if the bus lost it (a Redis restart). */
+async function keepState(bus: McpBus, stream: HeldStream): Promise<void> {
+  try {
+    if (!(await bus.touch(stream.name, STATE_TTL_SECONDS))) await bus.set(stream.name, JSON.stringify(stream.state), STATE_TTL_SECONDS);
+  } catch {
+    // Redis away: the next touch tries again; meanwhile POSTs on other replicas get 503 or 404.
+  }
+}
+
+/** A message on a held stream's channel, from the replica that got the POST. */
+function deliver(stream: HeldStream, data: string): void {
+  let message: ChannelMessage;
+  try {
+    message = JSON.parse(data) as ChannelMessage;
+  } catch {
+    return;
+  }
+  if ('state' in message) {
+    const { version, upstream } = message.state;
+    if (typeof version === 'string') stream.state.version = version;
+    if (typeof upstream === 'string') stream.state.upstream = upstream;
+    void followUpstream(stream);
+  } else if (typeof message.event === 'string') {
+    // Backpressure cannot reach a publisher on another replica: the event is queued like any other.
+    void stream.out.write(message.event);
+  }
+}
+
+/**
+ * For a proxy whose upstream speaks HTTP+SSE too: the upstream's server requests and notifications that
+ * no pending request takes (roots/list, list_changed …) come onto the client's stream, which this replica
+ * holds. Started once initialize named the upstream session, on the replica holding the stream.
+ */
+async function followUpstream(stream: HeldStream): Promise<void> {
+  const x = stream.opened;
+  const { version, upstream } = stream.state;
+  if (x.route.server !== 'proxy' || x.route.config.upstream.transport !== 'sse' || stream.unfollow || upstream === undefined || version === undefined) return;
+  // Claimed before the await: a second state message must not start a second follower.
+  stream.unfollow = () => undefined;
+  const session = { server: x.route.name, consumer: x.consumer.name, version, upstream, issuedAt: 0 };
+  try {
+    const stop = await followSseUpstream({ ...x, session, version }, (m) => stream.out.write(sseEvent(m)));
+    if (stream.closed) stop?.();
+    else stream.unfollow = stop;
+  } catch (e) {
+    x.deps.logger.warn({ err: e, server: x.route.name }, 'legacy SSE stream cannot follow its HTTP+SSE upstream');
+  }
 }
 
 /** POST `<path>/message?sessionId=…`: one message, checked as on Streamable HTTP; 202, its answer on the stream. */
 export async function legacyMessage(x: Exchange): Promise<void> {
-  const { ctx, route } = x;
+  const { ctx, route, deps } = x;
   const id = new URLSearchParams(ctx.query).get('sessionId');
-  const stream = id === null ? undefined : streams.get(id);
-  // Another consumer's or another server's stream is as unknown as one that never was.
-  if (!stream || stream.server !== route.name || stream.consumer !== x.consumer.name) throw Errors.mcpSessionNotFound(route.name);
+  // Another consumer's or another server's stream is as unknown as one that never was, and nothing is forwarded.
+  const link = id !== null && STREAM_ID.test(id) ? await findStream(x, id) : undefined;
+  if (!link) throw Errors.mcpSessionNotFound(route.name);
   const refusal = checkContentType(ctx.req);
   if (refusal) throw refusal;
   const claimed = headerVersion(ctx.req);
@@ -65,39 +184,88 @@ export async function legacyMessage(x: Exchange): Promise<void> {
   const checked = checkMessage(value);
   if (!checked.ok) throw Errors.mcpInvalidMessage(checked.detail);
   const m = checked.message;
-  const calls = new CallLog(ctx, route, x.consumer.name, x.deps);
-  const version = claimed ?? stream.version ?? LEGACY_VERSION;
+  const calls = new CallLog(ctx, route, x.consumer.name, deps);
+  const version = claimed ?? link.state.version ?? LEGACY_VERSION;
   // The stream is the session: the revision and the upstream's session id it holds.
-  const session = { server: route.name, consumer: x.consumer.name, version, upstream: stream.upstream, issuedAt: 0 };
+  const session = { server: route.name, consumer: x.consumer.name, version, upstream: link.state.upstream, issuedAt: 0 };
   const s: SessionExchange = { ...x, version, session };
-  const answer = (message: Record<string, unknown>): void | Promise<void> => stream.out.write(sseEvent(message));
 
   const denied = await admitMessage(x, m, calls);
-  if (denied) {
-    await answer(denied);
-    return accepted(x);
-  }
-  if (m.kind !== 'request') calls.done(m.kind === 'response' ? 'response' : m.method, 'ok');
-
-  if (route.server === 'local') {
-    if (m.kind === 'request') {
-      const result = m.method === 'initialize' ? initializeLocal(s, stream, m) : await answerRequest(s, m);
-      calls.answered(m.id, result);
-      await answer(result);
+  // Checked and admitted (or refused, which its answer on the stream says): the client need not wait for the answer.
+  accepted(x);
+  const work = answer(s, link, m, calls, denied).catch((e: unknown) => {
+    deps.logger.error({ err: e, server: route.name }, 'legacy SSE message failed');
+    if (m.kind === 'request' && calls.isOpen(m.id)) {
+      const error = RpcErrors.transport(-32603, 'Internal error: the gateway failed to answer this request.');
+      calls.finish(m.id, 'error', error.code);
+      return link.send(errorResponse(m.id, error));
     }
-    return accepted(x);
-  }
-  await proxyLegacy(s, stream, m, calls);
-  if (!ctx.res.headersSent) accepted(x);
+    return undefined;
+  });
+  // The access lines wait for the answer, which comes after the POST's 202 closed.
+  calls.hold(work);
 }
 
-function initializeLocal(s: SessionExchange, stream: LegacyStream, m: Request): Record<string, unknown> {
-  stream.version = negotiate(m.params?.protocolVersion);
-  return initializeResult(s, m, stream.version);
+/** The stream a POST names, when it is this server's and this consumer's: held here, or found on the bus. */
+async function findStream(x: Exchange, id: string): Promise<StreamLink | undefined> {
+  const bus = x.deps.mcpBus;
+  const name = streamName(x.route.name, x.consumer.name, id);
+  const held = streamsOn(bus).get(id);
+  if (held) return held.name === name ? new StreamLink(bus, id, name, held.state, x.deps.logger) : undefined;
+  if (!bus.shared) return undefined;
+  let stored: string | undefined;
+  try {
+    stored = await bus.get(name);
+  } catch (e) {
+    x.deps.logger.debug({ err: e, server: x.route.name }, 'legacy SSE message refused: the MCP bus (redis) does not answer');
+    throw Errors.mcpStreamsUnreachable(x.route.name);
+  }
+  let state: StreamState | undefined;
+  try {
+    state = stored === undefined ? undefined : (JSON.parse(stored) as StreamState);
+  } catch {
+    return undefined;
+  }
+  if (!state || state.server !== x.route.name || state.consumer !== x.consumer.name) return undefined;
+  return new StreamLink(bus, id, name, { ...state }, x.deps.logger);
+}
+
+/** One message's answer, onto the stream. */
+async function answer(
+  s: SessionExchange,
+  link: StreamLink,
+  m: JsonRpcMessage,
+  calls: CallLog,
+  denied: Record<string, unknown> | undefined,
+): Promise<void> {
+  if (denied) return link.send(denied);
+  if (m.kind !== 'request') calls.done(m.kind === 'response' ? 'response' : m.method, 'ok');
+  if (m.kind === 'request' && m.method === 'initialize') link.watchInitialize(m.id);
+  if (s.route.server === 'local') {
+    if (m.kind !== 'request') return;
+    const result = m.method === 'initialize' ? initializeLocal(s, m) : await answerRequest(s, m);
+    calls.answered(m.id, result);
+    return link.send(result);
+  }
+  if (s.route.server === 'proxy' && s.route.config.upstream.transport === 'sse') {
+    await exchangeViaSseUpstream(s, m, calls, (message) => link.send(message), (endpoint) => link.upstreamSession(endpoint));
+  } else {
+    await proxyLegacy(s, link, m, calls);
+  }
+  // Still open: the upstream's stream broke off before the answer. The client's call fails, its stream carries on.
+  for (const id of calls.pending()) {
+    const error = RpcErrors.upstreamFailed(s.route.name, 'the upstream stream broke off before the answer');
+    calls.finish(id, 'upstream_failed', error.code);
+    await link.send(errorResponse(id, error));
+  }
+}
+
+function initializeLocal(s: SessionExchange, m: Request): Record<string, unknown> {
+  return initializeResult(s, m, negotiate(m.params?.protocolVersion));
 }
 
 /** One message to the proxied upstream over Streamable HTTP; whatever it answers goes onto the client's stream. */
-async function proxyLegacy(s: SessionExchange, stream: LegacyStream, m: JsonRpcMessage, calls: CallLog): Promise<void> {
+async function proxyLegacy(s: SessionExchange, link: StreamLink, m: JsonRpcMessage, calls: CallLog): Promise<void> {
   const route = s.route as CompiledMcpProxy;
   const init = m.kind === 'request' && m.method === 'initialize';
   const raw = init ? { ...m.raw, params: { ...(m.params ?? {}), protocolVersion: negotiate(m.params?.protocolVersion) } } : m.raw;
@@ -106,7 +274,7 @@ async function proxyLegacy(s: SessionExchange, stream: LegacyStream, m: JsonRpcM
     if (m.kind !== 'request') return;
     const error = RpcErrors.upstreamFailed(route.name, detail);
     calls.finish(m.id, 'upstream_failed', error.code);
-    await stream.out.write(sseEvent(errorResponse(m.id, error)));
+    await link.send(errorResponse(m.id, error));
   };
   let exchange: Awaited<ReturnType<typeof callMcpUpstream>>;
   try {
@@ -122,10 +290,9 @@ async function proxyLegacy(s: SessionExchange, stream: LegacyStream, m: JsonRpcM
       return await fail(error);
     }
     const sid = response.headers['mcp-session-id'];
-    if (init && typeof sid === 'string') stream.upstream = sid;
-    if (init) stream.version = s.version;
+    if (init && typeof sid === 'string') link.upstreamSession(sid);
     const type = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type === 'text/event-stream') return await relaySse(s, calls, response, stream.out);
+    if (type === 'text/event-stream') return await relaySse(s, calls, response, link);
     const text = await readBounded(response, MAX_JSON_BYTES).catch(() => '');
     if (text === '') return;
     // Re-serialized: an event's data must be one line.
@@ -136,13 +303,80 @@ async function proxyLegacy(s: SessionExchange, stream: LegacyStream, m: JsonRpcM
     } catch {
       return await fail('an answer that is not JSON');
     }
-    for (const one of Array.isArray(message) ? message : [message]) await stream.out.write(sseEvent(one));
-    if (init) {
-      const version = (message as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
-      if (typeof version === 'string') stream.version = version;
-    }
+    for (const one of Array.isArray(message) ? message : [message]) await link.send(one);
   } finally {
     release();
+  }
+}
+
+/**
+ * Where one POST's answers go: the stream itself when this replica holds it, else the stream's channel.
+ * Writes are kept in order (a publish is asynchronous), and an initialize's answer first stores the
+ * session's state (revision, upstream session id) for every replica, so the client's next message,
+ * sent once it reads that answer, finds it wherever it lands.
+ */
+class StreamLink {
+  private queue: Promise<void> = Promise.resolve();
+  private initialize: { readonly id: string | number; upstream?: string } | undefined;
+
+  public constructor(
+    private readonly bus: McpBus,
+    private readonly id: string,
+    private readonly name: string,
+    /** The stream's state as this POST found it (the held stream's own object when held here). */
+    public readonly state: StreamState,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The answer to request `id` is an initialize result: its revision becomes the stream's. */
+  public watchInitialize(id: string | number): void {
+    this.initialize = { id };
+  }
+
+  /** The upstream's session id, stored with the revision when the initialize answer goes out. */
+  public upstreamSession(sid: string): void {
+    if (this.initialize) this.initialize.upstream = sid;
+  }
+
+  public send(message: unknown): Promise<void> {
+    return this.write(sseEvent(message));
+  }
+
+  /** Whole SSE events (the relay's writer). Never rejects: a stream that is gone takes nothing. */
+  public write(bytes: Buffer | string): Promise<void> {
+    const event = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
+    this.queue = this.queue.then(() => this.deliver(event)).catch((e: unknown) => this.logger.warn({ err: e }, 'legacy SSE answer not delivered'));
+    return this.queue;
+  }
+
+  private async deliver(event: string): Promise<void> {
+    if (this.initialize) await this.maybeInitialized(event);
+    const held = streamsOn(this.bus).get(this.id);
+    if (held?.name === this.name) return held.out.write(event);
+    // Not held here: on the channel of the replica that holds it (none any more when the client left).
+    const receivers = await this.bus.publish(this.name, JSON.stringify({ event } satisfies ChannelMessage));
+    if (receivers === 0) this.logger.debug({ stream: this.name }, 'legacy SSE stream gone; its answer is dropped');
+  }
+
+  private async maybeInitialized(event: string): Promise<void> {
+    const data = eventData(event);
+    let message: { id?: unknown; result?: { protocolVersion?: unknown } } | undefined;
+    try {
+      message = data === undefined ? undefined : (JSON.parse(data) as typeof message);
+    } catch {
+      return;
+    }
+    const version = message?.result?.protocolVersion;
+    if (message?.id !== this.initialize!.id || typeof version !== 'string') return;
+    const upstream = this.initialize!.upstream;
+    this.initialize = undefined;
+    this.state.version = version;
+    if (upstream !== undefined) this.state.upstream = upstream;
+    await this.bus.set(this.name, JSON.stringify(this.state), STATE_TTL_SECONDS);
+    const held = streamsOn(this.bus).get(this.id);
+    // The holding replica keeps its own copy (its fast path): told before the answer goes out on the same channel.
+    if (held?.name !== this.name) await this.bus.publish(this.name, JSON.stringify({ state: { version, upstream } } satisfies ChannelMessage));
+    else void followUpstream(held);
   }
 }
 

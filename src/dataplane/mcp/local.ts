@@ -60,8 +60,8 @@ export function initializeResult(x: Exchange, message: Request, version: string)
   });
 }
 
-/** The answer to one request of a session (initialize excepted). */
-export async function answerRequest(s: SessionExchange, m: Request): Promise<Record<string, unknown>> {
+/** The answer to one request of a session (initialize excepted), or of the stateless revision (stateless.ts). */
+export async function answerRequest(s: Exchange, m: Request): Promise<Record<string, unknown>> {
   const route = s.route as CompiledMcpLocal;
   switch (m.method) {
     case 'ping':

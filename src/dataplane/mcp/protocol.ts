@@ -15,6 +15,20 @@ export function isSupportedVersion(v: unknown): v is ProtocolVersion {
   return typeof v === 'string' && (PROTOCOL_VERSIONS as readonly string[]).includes(v);
 }
 
+/**
+ * The stateless revisions (2026-07-28): no session, no initialize; each request names its revision in
+ * `params._meta` and the MCP-Protocol-Version header (stateless.ts). Kept apart from PROTOCOL_VERSIONS,
+ * the ones initialize negotiates, as the SDK keeps them: an initialize asking for 2026-07-28 is answered
+ * with the latest session revision, and no session is ever held to a stateless revision.
+ */
+export const STATELESS_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
+const FIRST_STATELESS_VERSION = '2026-07-28';
+
+/** A revision of the stateless era (2026-07-28 or later, as the SDK decides the era), served here or not. */
+export function isStatelessEra(v: unknown): v is string {
+  return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && v >= FIRST_STATELESS_VERSION;
+}
+
 /** initialize: the client's version when the gateway speaks it, else the latest (the client then decides). */
 export function negotiate(requested: unknown): ProtocolVersion {
   return isSupportedVersion(requested) ? requested : LATEST_PROTOCOL_VERSION;

@@ -8,6 +8,7 @@ import { type Exchange, type SessionExchange, sessionHeader } from './front';
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc';
 import { negotiate } from './protocol';
 import { relayJsonText, relaySse } from './relay';
+import { sseDelete, sseInitialize, sseMessages, sseStream } from './sse-client';
 import { callMcpUpstream, discard, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
 
 type Request = Extract<JsonRpcMessage, { kind: 'request' }>;
@@ -18,7 +19,8 @@ interface InitAnswer {
 }
 
 /**
- * An MCP proxy (`kind: 'proxy'`, an upstream speaking Streamable HTTP): each client message relayed to
+ * An MCP proxy (`kind: 'proxy'`, an upstream speaking Streamable HTTP; one speaking the legacy
+ * HTTP+SSE transport is sse-client.ts's, each function below hands it over first): each client message relayed to
  * the upstream as the gateway parsed and checked it (re-serialized, so the upstream reads exactly what
  * was checked), under the upstream's own session; its answers relayed back (relay.ts) under the
  * gateway's session id. The upstream's session id never reaches the client, nor the client's key the upstream.
@@ -35,6 +37,7 @@ const UPSTREAM_SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
 export async function proxyInitialize(x: Exchange, message: Request, calls: CallLog): Promise<void> {
   const { ctx } = x;
   const route = x.route as CompiledMcpProxy;
+  if (speaksSse(route)) return sseInitialize(x, message, calls);
   // The upstream is asked for a revision the gateway speaks: the one it will then hold the session to.
   const negotiated = negotiate(message.params?.protocolVersion);
   const forwarded = { ...message.raw, params: { ...(message.params ?? {}), protocolVersion: negotiated } };
@@ -94,6 +97,7 @@ export async function proxyMessages(
   batch: boolean,
   calls: CallLog,
 ): Promise<void> {
+  if (speaksSse(s.route)) return sseMessages(s, forward, answered, batch, calls);
   const { ctx } = s;
   const body = JSON.stringify(batch ? forward.map((m) => m.raw) : forward[0]!.raw);
   const headers = { ...upstreamHeaders(s.route as CompiledMcpProxy, s.session, s.version, POST_ACCEPT), 'content-type': 'application/json' };
@@ -143,6 +147,7 @@ export async function proxyMessages(
 
 /** GET: the upstream's server-to-client stream, relayed (its requests, notifications, replayed answers), kept alive. */
 export async function proxyStream(s: SessionExchange): Promise<void> {
+  if (speaksSse(s.route)) return sseStream(s);
   const { ctx } = s;
   const route = s.route as CompiledMcpProxy;
   const headers = upstreamHeaders(route, s.session, s.version, 'text/event-stream');
@@ -170,6 +175,7 @@ export async function proxyStream(s: SessionExchange): Promise<void> {
 
 /** DELETE: the upstream's session ends with the gateway's. */
 export async function proxyDelete(s: SessionExchange): Promise<void> {
+  if (speaksSse(s.route)) return sseDelete(s);
   const { ctx } = s;
   const route = s.route as CompiledMcpProxy;
   const { response, release } = await callMcpUpstream(ctx, route, 'DELETE', upstreamHeaders(route, s.session, s.version, POST_ACCEPT));
@@ -186,6 +192,11 @@ export async function proxyDelete(s: SessionExchange): Promise<void> {
   } finally {
     release();
   }
+}
+
+/** An upstream speaking the legacy HTTP+SSE transport (`upstream.transport: 'sse'`): its sessions are sse-client.ts's. */
+function speaksSse(route: Exchange['route']): boolean {
+  return route.server === 'proxy' && route.config.upstream.transport === 'sse';
 }
 
 /** The call, or the failure that prevented it, with the open requests closed as the upstream's failure. */

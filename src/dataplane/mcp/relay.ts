@@ -66,7 +66,7 @@ export function relayJsonText(x: Exchange, calls: CallLog, text: string, answere
  * off, the requests still waiting get a JSON-RPC error on the stream, which the caller then ends (or,
  * on the legacy transport, keeps): the client's call fails, its session and the gateway carry on.
  */
-export async function relaySse(x: Exchange, calls: CallLog, response: UpstreamResponse, out: SseWriter): Promise<void> {
+export async function relaySse(x: Exchange, calls: CallLog, response: UpstreamResponse, out: Pick<SseWriter, 'write'>): Promise<void> {
   const route = x.route as CompiledMcpProxy;
   const framer = new SseFramer();
   let unframed = 0;

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'crypto';
+import { type McpBus, replicaState } from './bus';
 
 /**
  * MCP sessions as self-contained sealed tokens: the `Mcp-Session-Id` the gateway hands out is the
@@ -92,20 +93,53 @@ export class SessionSealer {
 const AAD = Buffer.from([LAYOUT]);
 let processSealer: SessionSealer | undefined;
 
-/** Sessions ended (DELETE) on this replica, newest last: bounded, the oldest forgotten first. */
-const ended = new Set<string>();
+/** Sessions ended (DELETE), by the digest of their id, newest last: bounded, the oldest forgotten first. */
 const MAX_ENDED = 10_000;
+/** The gateway-wide channel a DELETE is told on, so that every replica refuses the session from then on. */
+const ENDED_CHANNEL = 'sessions:ended';
 
-/**
- * A DELETE ends the session here: this replica answers 404 to its id from now on. A token is
- * self-contained, so another replica still accepts it; a proxied session is ended upstream too (the
- * upstream then answers 404 through any replica), an HTTP-to-MCP one holds nothing but its token.
- */
-export function endSession(token: string): void {
-  ended.add(token);
+/** The ids are digested: what goes through Redis (and sits in memory) cannot be presented as a session. */
+function digest(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function endedOn(bus: McpBus): Set<string> {
+  return replicaState(bus, 'ended-sessions', () => new Set<string>());
+}
+
+function remember(bus: McpBus, id: string): void {
+  const ended = endedOn(bus);
+  ended.add(id);
   if (ended.size > MAX_ENDED) ended.delete(ended.values().next().value!);
 }
 
-export function isEnded(token: string): boolean {
-  return ended.has(token);
+/**
+ * A DELETE ends the session: this replica answers 404 to its id from now on, and, when the bus is
+ * shared (Redis), every other replica too as soon as the message reaches it. A replica that is cut off
+ * from Redis at that moment, or starts later, does not learn it: the token then stays valid there until
+ * it expires (`mcp.sessionTtlSeconds`); a proxied session is ended upstream as well, which then refuses it
+ * through any replica. Resolves once told (a failure to tell is logged by the caller, never thrown).
+ */
+export async function endSession(bus: McpBus, token: string): Promise<void> {
+  const id = digest(token);
+  remember(bus, id);
+  if (bus.shared) await bus.publish(ENDED_CHANNEL, id);
+}
+
+/** Whether a DELETE ended the session, on this replica or (told through the bus) on another: memory only, no round trip. */
+export function isEnded(bus: McpBus, token: string): boolean {
+  const ended = endedOn(bus);
+  return ended.size > 0 && ended.has(digest(token));
+}
+
+/** Once per shared bus: learn the sessions other replicas end. */
+export async function listenForEndedSessions(bus: McpBus): Promise<void> {
+  if (!bus.shared) return;
+  await bus.subscribe(
+    ENDED_CHANNEL,
+    (id) => {
+      if (/^[0-9a-f]{64}$/.test(id)) remember(bus, id);
+    },
+    { lasting: true },
+  );
 }

@@ -14,7 +14,8 @@ export function toolFilter(route: CompiledMcpRoute, consumer: CompiledConsumer):
 }
 
 /**
- * A `tools/list` result with the tools the caller may not use taken out, or undefined when nothing was
+ * A `tools/list` result with the tools the caller may not use taken out (and a 2026-07-28 `cacheScope` made
+ * `private`), or undefined when nothing was
  * (the caller then relays the upstream's bytes untouched). Recognized by shape (a `tools` array in a
  * result), so a list is filtered wherever it comes: a JSON answer, an SSE event, a replayed stream.
  * An entry without a string name is taken out too: the caller cannot be shown to be allowed it.
@@ -24,7 +25,11 @@ export function filteredToolsResult(result: unknown, may: ToolFilter): Record<st
   const tools = (result as { tools?: unknown }).tools;
   if (!Array.isArray(tools)) return undefined;
   const kept = tools.filter((t) => t !== null && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string' && may((t as { name: string }).name));
-  return kept.length === tools.length ? undefined : { ...(result as Record<string, unknown>), tools: kept };
+  // 2026-07-28 results say who may cache them: through the gateway a tool list is the caller's own (its grants), never a shared cache's.
+  const scope = (result as { cacheScope?: unknown }).cacheScope;
+  const shared = scope !== undefined && scope !== 'private';
+  if (kept.length === tools.length && !shared) return undefined;
+  return { ...(result as Record<string, unknown>), tools: kept, ...(shared && { cacheScope: 'private' }) };
 }
 
 /** The tool label metrics carry: a tool the config declares for this server, else `other` (the client's string never is one). */

@@ -17,10 +17,12 @@ export async function callMcpUpstream(
   method: 'POST' | 'GET' | 'DELETE',
   headers: Record<string, string>,
   body?: string,
+  /** Where on the upstream's origin: its URL's path unless given (an HTTP+SSE upstream's message endpoint, sse-upstream.ts). */
+  path: string = route.upstream.path,
 ): Promise<{ response: UpstreamResponse; release: () => void }> {
   const up = route.upstream;
   if (!up.breaker.allow()) throw Errors.mcpCircuitOpen(route.name);
-  const call = callUpstream(up.pool, { path: up.path, method, headers, body, headersTimeoutMs: MCP_FIRST_BYTE_MS, bodyTimeoutMs: 0 });
+  const call = callUpstream(up.pool, { path, method, headers, body, headersTimeoutMs: MCP_FIRST_BYTE_MS, bodyTimeoutMs: 0 });
   const stopListening = ctx.cancellation.onCancel(() => call.abort(clientGone()));
   const release = (): void => {
     stopListening();
@@ -106,7 +108,7 @@ function allowOf(headers: IncomingHttpHeaders): Record<string, string> {
   return typeof headers.allow === 'string' ? { allow: headers.allow } : {};
 }
 
-function transportError(route: CompiledMcpProxy, e: unknown): GatewayError {
+export function transportError(route: CompiledMcpProxy, e: unknown): GatewayError {
   const err = e as { code?: string; name?: string };
   if (err.code === 'UND_ERR_CONNECT_TIMEOUT') return Errors.upstreamTimeout(route.name, 'connect', GATEWAY_CONFIG_DEFAULTS.timeouts.connectMs);
   if (err.code === 'UND_ERR_HEADERS_TIMEOUT') return Errors.upstreamTimeout(route.name, 'first byte', MCP_FIRST_BYTE_MS);

@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import type { RateLimiter } from '../limits';
+import type { McpBus } from '../mcp/bus';
 import type { GatewayMetrics } from '../metrics';
 import type { RequestContext } from '../request-context';
 
-/** What every stage gets besides the request: the replica's metrics and logger, and the limiter the request started with. */
+/** What every stage gets besides the request: the replica's metrics and logger, and the limiter and MCP bus the request started with. */
 export interface PipelineDeps {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly limiter: RateLimiter;
+  readonly mcpBus: McpBus;
 }
 
 /** The stage has answered the request itself (a CORS preflight, the model list): no later stage runs. */

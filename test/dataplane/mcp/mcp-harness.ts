@@ -5,6 +5,7 @@ import type { AddressInfo } from 'net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 /* eslint-enable import/no-unresolved */
 import type { AiGateway } from '../../../src';
@@ -39,6 +40,18 @@ export function startMcp(gateway: AiGateway | { config: GatewayConfig; hash: str
       'mcp-keys/other-session': `another-${SESSION_KEY}`,
       'mcp-keys/upstream': UPSTREAM_TOKEN,
     },
+  });
+}
+
+/** As startMcp, but with the config's `redis` pointed at `address` (a test redis-server): replicas started so share MCP state. */
+export function startMcpWithRedis(
+  gateway: AiGateway | { config: GatewayConfig; hash: string },
+  address: string,
+  transform?: Transform,
+): Promise<TestGateway> {
+  return startMcp(gateway, (c) => {
+    const shared = { ...c, redis: { address, keyPrefix: 'aigw-test:' } };
+    return transform ? transform(shared) : shared;
   });
 }
 
@@ -185,4 +198,75 @@ function messagesOf(contentType: string, text: string): Record<string, any>[] {
 /** An initialize request of a client speaking `version`. */
 export function initializeRequest(version: string, id: number | string = 1): Record<string, unknown> {
   return { jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1.0.0' } } };
+}
+
+export interface SdkSseUpstream {
+  /** The SSE endpoint (GET), whose `endpoint` event names `/messages?sessionId=…`. */
+  readonly url: string;
+  readonly seen: SeenRequest[];
+  /** Streams open now, by the upstream's session id. */
+  readonly open: ReadonlySet<string>;
+  /** The SDK server of each stream, by the upstream's session id (to make it speak unprompted). */
+  readonly servers: ReadonlyMap<string, McpServer>;
+  /** Breaks every open connection at once, as a crashing server would. */
+  crash(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * An upstream MCP server speaking the legacy HTTP+SSE transport (MCP 2024-11-05) with the SDK's own
+ * SSEServerTransport, one per stream (the SDK's own example), with the tools `register` adds. It records every request.
+ */
+export async function sdkSseUpstream(register: (server: McpServer) => void): Promise<SdkSseUpstream> {
+  const transports = new Map<string, SSEServerTransport>();
+  const open = new Set<string>();
+  const servers = new Map<string, McpServer>();
+  const seen: SeenRequest[] = [];
+  const http: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      seen.push({ method: req.method ?? '', headers: req.headers, body });
+      void (async () => {
+        const url = new URL(req.url ?? '/', 'http://upstream');
+        if (req.method === 'GET' && url.pathname === '/sse') {
+          const transport = new SSEServerTransport('/messages', res);
+          transports.set(transport.sessionId, transport);
+          open.add(transport.sessionId);
+          res.once('close', () => {
+            open.delete(transport.sessionId);
+            transports.delete(transport.sessionId);
+          });
+          const server = new McpServer({ name: 'sse-upstream', version: '1.0.0' });
+          servers.set(transport.sessionId, server);
+          register(server);
+          await server.connect(transport);
+          return;
+        }
+        const transport = transports.get(url.searchParams.get('sessionId') ?? '');
+        if (req.method !== 'POST' || url.pathname !== '/messages' || !transport) {
+          res.writeHead(404).end('No transport found for sessionId');
+          return;
+        }
+        await transport.handlePostMessage(req, res, JSON.parse(body));
+      })().catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/sse`,
+    seen,
+    open,
+    servers,
+    crash: () => http.closeAllConnections(),
+    close: async () => {
+      for (const t of transports.values()) await t.close().catch(() => undefined);
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
 }

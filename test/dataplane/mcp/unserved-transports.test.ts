@@ -1,22 +1,18 @@
 import { initializeRequest, KEYS, rawPost, secretRef, startMcp, withSessionKey } from './mcp-harness';
 import { gatewayStack } from '../harness';
 
-/** What is declared and not served is refused loudly (501, a JSON-RPC error naming the fix), never 404. */
+/** An upstream speaking the legacy HTTP+SSE transport is served (sse-upstream.test.ts): neither refused with 501 nor warned at load. */
 
-test("an upstream speaking the legacy HTTP+SSE transport (transport: 'sse') answers 501 naming what to use instead, and is warned at load", async () => {
+test("an upstream speaking the legacy HTTP+SSE transport (transport: 'sse') is served: an unreachable one is a 502 naming it, never a 501, and no load warning", async () => {
   const gateway = gatewayStack();
-  const modern = gateway.addMcpServer('modern', { kind: 'proxy', url: 'http://127.0.0.1:1/mcp' });
   const legacy = gateway.addMcpServer('legacy', { kind: 'proxy', url: 'http://127.0.0.1:1/sse', transport: 'sse' });
-  gateway.addConsumer('alice', { apiKey: secretRef('consumer-keys', 'alice'), grants: { mcpServers: [modern, legacy] } });
+  gateway.addConsumer('alice', { apiKey: secretRef('consumer-keys', 'alice'), grants: { mcpServers: [legacy] } });
   const gw = await startMcp(gateway, withSessionKey);
   try {
-    const auth = { authorization: `Bearer ${KEYS.alice}` };
-    const upstream = await rawPost(`${gw.url}/mcp/legacy`, auth, initializeRequest('2025-11-25'));
-    expect(upstream.status).toBe(501);
-    expect(upstream.messages[0].error.message).toContain("upstream.transport: 'sse'");
-    expect(gw.logs.filter((l) => l.msg === 'configured but not served yet').map((l) => l.field)).toEqual(
-      expect.arrayContaining(['mcpServers', 'mcpServers[].upstream.transport']),
-    );
+    const answer = await rawPost(`${gw.url}/mcp/legacy`, { authorization: `Bearer ${KEYS.alice}` }, initializeRequest('2025-11-25'));
+    expect(answer.status).toBe(502);
+    expect(answer.messages[0].error.message).toContain("'legacy'");
+    expect(gw.logs.filter((l) => l.msg === 'configured but not served yet').map((l) => l.field)).not.toContain('mcpServers[].upstream.transport');
   } finally {
     await gw.close();
   }
