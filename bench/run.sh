@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Data-plane benchmark (issue #6): the single entry point, `npm run bench`.
+# Data-plane benchmark (issue #6) and MCP benchmark (issue #12): the single entry point, `npm run bench`.
 #
-#   bash bench/run.sh            full run; rewrites the "## Data plane" section of BENCHMARKS.md
-#   BENCH_ONLY=latency,ttft bash bench/run.sh    some sections only (BENCHMARKS.md left alone)
+#   bash bench/run.sh            full run; rewrites the "## Data plane" and "## MCP" sections of BENCHMARKS.md
+#   BENCH_ONLY=latency,ttft bash bench/run.sh    some data-plane sections only (BENCHMARKS.md left alone)
+#   BENCH_ONLY=mcp bash bench/run.sh             the MCP bench only (bench/mcp/mcp-bench.ts; rewrites "## MCP")
 #
 # Idempotent: installs only what is missing (Debian: nginx-light, wrk, hey, redis-server; npm:
 # bench/peers with Portkey), compiles the repo (npx tsc -p tsconfig.json), runs the driver
-# bench/dataplane-bench.ts on CPU 0, and on exit stops every process it started (the driver runs in
-# its own process group, which is signalled as a whole). Settings: BENCH_* variables, listed at the
-# head of bench/dataplane-bench.ts; BENCH_ALLOW_TSC_ERRORS=1 benches lib/ even when tsc reports errors.
+# bench/dataplane-bench.ts then bench/mcp/mcp-bench.ts on CPU 0, and on exit stops every process it
+# started (each driver runs in its own process group, which is signalled as a whole). Settings: BENCH_* variables, listed at the
+# head of bench/dataplane-bench.ts and of bench/mcp/mcp-bench.ts (BENCH_MCP_*); BENCH_ALLOW_TSC_ERRORS=1 benches lib/ even when tsc reports errors.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -16,8 +17,8 @@ REPO="$PWD"
 log() { printf '[bench/run.sh] %s\n' "$*" >&2; }
 
 DRIVER_PGID=""
-cleanup() {
-  local status=$?
+# Stops whatever is left of the current driver's process group (the driver, and anything it started).
+stop_driver_group() {
   if [[ -n "$DRIVER_PGID" ]] && kill -0 -- "-$DRIVER_PGID" 2>/dev/null; then
     log "stopping the bench's processes (process group $DRIVER_PGID)"
     kill -TERM -- "-$DRIVER_PGID" 2>/dev/null || true
@@ -27,17 +28,39 @@ cleanup() {
     done
     kill -KILL -- "-$DRIVER_PGID" 2>/dev/null || true
   fi
+  DRIVER_PGID=""
+}
+cleanup() {
+  local status=$?
+  stop_driver_group
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# ---------------------------------------------------------------- which drivers
+# "mcp" in BENCH_ONLY selects the MCP driver; the other names are the data-plane driver's sections.
+RUN_DATAPLANE=1
+RUN_MCP=1
+DATAPLANE_ONLY=""
+if [[ -n "${BENCH_ONLY:-}" ]]; then
+  IFS=',' read -ra only_sections <<<"$BENCH_ONLY"
+  RUN_MCP=0
+  for s in "${only_sections[@]}"; do
+    s="${s// /}"
+    if [[ "$s" == "mcp" ]]; then RUN_MCP=1; elif [[ -n "$s" ]]; then DATAPLANE_ONLY="${DATAPLANE_ONLY:+$DATAPLANE_ONLY,}$s"; fi
+  done
+  [[ -n "$DATAPLANE_ONLY" ]] || RUN_DATAPLANE=0
+fi
+
 # ---------------------------------------------------------------- tools (Debian packages)
 need_apt=()
-command -v nginx >/dev/null || need_apt+=(nginx-light)
-command -v wrk >/dev/null || need_apt+=(wrk)
-command -v hey >/dev/null || need_apt+=(hey)
-command -v redis-server >/dev/null || need_apt+=(redis-server)
+if [[ "$RUN_DATAPLANE" == "1" ]]; then
+  command -v nginx >/dev/null || need_apt+=(nginx-light)
+  command -v wrk >/dev/null || need_apt+=(wrk)
+  command -v hey >/dev/null || need_apt+=(hey)
+  command -v redis-server >/dev/null || need_apt+=(redis-server)
+fi
 command -v taskset >/dev/null || need_apt+=(util-linux)
 if ((${#need_apt[@]} > 0)); then
   log "installing ${need_apt[*]}"
@@ -56,8 +79,8 @@ if ((${#need_apt[@]} > 0)); then
 fi
 
 # ---------------------------------------------------------------- peers (npm)
-if [[ ! -f bench/peers/node_modules/@portkey-ai/gateway/build/start-server.js ]] ||
-  ! grep -q '"version": "1.13.8"' bench/peers/node_modules/@hono/node-server/package.json 2>/dev/null; then
+if [[ "$RUN_DATAPLANE" == "1" ]] && { [[ ! -f bench/peers/node_modules/@portkey-ai/gateway/build/start-server.js ]] ||
+  ! grep -q '"version": "1.13.8"' bench/peers/node_modules/@hono/node-server/package.json 2>/dev/null; }; then
   log "installing bench/peers (Portkey, @hono/node-server overridden to 1.13.8)"
   (cd bench/peers && npm install --prefer-offline --no-audit --no-fund)
 fi
@@ -86,12 +109,27 @@ if [[ $(nproc) -lt 2 ]]; then
 fi
 
 # ---------------------------------------------------------------- run
-# In its own process group (set -m), on CPU 0 with the load generators; contenders pin themselves to CPU 1.
-set -m
-taskset -c 0 node -r ts-node/register/transpile-only bench/dataplane-bench.ts &
-DRIVER_PID=$!
-set +m
-DRIVER_PGID=$(ps -o pgid= -p "$DRIVER_PID" | tr -d ' ' || true)
+# Each driver in its own process group (set -m), on CPU 0 with the load generators; contenders pin themselves to CPU 1.
+run_driver() {
+  local script="$1"
+  shift
+  set -m
+  env "$@" taskset -c 0 node -r ts-node/register/transpile-only "$script" &
+  DRIVER_PID=$!
+  set +m
+  DRIVER_PGID=$(ps -o pgid= -p "$DRIVER_PID" | tr -d ' ' || true)
+  local driver_status=0
+  wait "$DRIVER_PID" || driver_status=$?
+  stop_driver_group
+  return "$driver_status"
+}
+
 status=0
-wait "$DRIVER_PID" || status=$?
+if [[ "$RUN_DATAPLANE" == "1" ]]; then
+  run_driver bench/dataplane-bench.ts BENCH_ONLY="$DATAPLANE_ONLY" || status=$?
+fi
+if [[ "$RUN_MCP" == "1" ]]; then
+  log "MCP bench (bench/mcp/mcp-bench.ts)"
+  run_driver bench/mcp/mcp-bench.ts || status=$?
+fi
 exit "$status"
