@@ -75,8 +75,10 @@ export function renderMcpSection(r: McpResults): string {
     if (!c) continue;
     const overhead = c.gateway.latency.p99 - c.direct.latency.p99;
     const rounds = c.gateway.runs.map((g, i) => g.latency.p99 - (c.direct.runs[i]?.latency.p99 ?? Number.NaN));
+    // Every round must meet it too: one round where the direct side stalled makes the pooled difference negative, which is no pass.
+    const pass = overhead <= P99_OVERHEAD_GOAL_MS && rounds.every((o) => o <= P99_OVERHEAD_GOAL_MS);
     lines.push(
-      `- ${c.title}: p99 overhead ≤ ${P99_OVERHEAD_GOAL_MS} ms: **${overhead <= P99_OVERHEAD_GOAL_MS ? 'PASS' : 'MISS'}** (${signed(overhead)} ms pooled; per round ${rounds.map(signed).join(', ')} ms)`,
+      `- ${c.title}: p99 overhead ≤ ${P99_OVERHEAD_GOAL_MS} ms, pooled and in every round: **${pass ? 'PASS' : 'MISS'}** (${signed(overhead)} ms pooled; per round ${rounds.map(signed).join(', ')} ms)`,
     );
   }
   const cpuPerOp = r.comparisons
