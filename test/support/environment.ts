@@ -35,7 +35,10 @@ export default class TempDirEnvironment extends TestEnvironment {
     for (const entry of readdirSync(this.fileTmp)) {
       if (entry.startsWith(CDKTF_OUTDIR_PREFIX)) rmSync(join(this.fileTmp, entry), { recursive: true, force: true });
     }
-    // Empty: the file left nothing. Anything else stays for global-teardown.ts to report.
-    if (readdirSync(this.fileTmp).length === 0) rmdirSync(this.fileTmp);
+    // Empty: the file left nothing. Anything else stays for global-teardown.ts to report, and is named
+    // here too: what is there now may be gone by the end of the run (a file still being written and removed).
+    const left = readdirSync(this.fileTmp);
+    if (left.length === 0) rmdirSync(this.fileTmp);
+    else process.stderr.write(`[temp] ${relative(process.env[TEMP_ROOT_ENV] ?? '', this.fileTmp)} holds at its teardown: ${left.slice(0, 20).join(', ')}\n`);
   }
 }
