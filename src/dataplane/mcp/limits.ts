@@ -106,8 +106,10 @@ export async function admitLimited(
       : Errors.mcpLimitsUnavailable(x.route.name);
   const code = rpcCodeOf(error);
   calls.done(m.method, 'limited', tool, code);
-  const retryAfterSeconds = Number(error.headers['retry-after']);
-  const answer = errorResponse(m.id, { code, message: error.message, data: { code: error.code, retryAfterSeconds } });
+  // A store that does not answer gives no time to wait: the data then says nothing of it (never `null`).
+  const retryAfter = error.headers['retry-after'];
+  const data = { code: error.code, ...(retryAfter !== undefined && { retryAfterSeconds: Number(retryAfter) }) };
+  const answer = errorResponse(m.id, { code, message: error.message, data });
   refusals.set(answer, error);
   return answer;
 }

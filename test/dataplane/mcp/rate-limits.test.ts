@@ -228,7 +228,9 @@ describe('through Redis', () => {
       // failClosed: without Redis, every counted request is refused (and still never forwarded).
       await redis.stop();
       const before = forwardedCalls();
-      expect(await refusal(search(onA))).toContain("MCP server 'files': rate-limit state is unavailable and the server fails closed");
+      const closed = await refusal(search(onA));
+      expect(closed).toContain("MCP server 'files': rate-limit state is unavailable and the server fails closed");
+      expect(closed).toMatch(/"data":\{"code":"rate_limit_unavailable","retryAfterSeconds":\d+\}/);
       expect(forwardedCalls()).toBe(before);
     } finally {
       await redis.stop();
