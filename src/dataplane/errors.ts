@@ -120,12 +120,30 @@ export const Errors = {
       'session_not_found',
       `Session not found on MCP server '${server}': the id was issued for another server or consumer, or by a gateway with another session key, or is not a session id. Initialize a new session.`,
     ),
+  /** A consumer holds as many HTTP+SSE upstream sessions of one server as one replica keeps (mcp/sse-upstream.ts). */
+  mcpTooManySessions: (server: string, consumer: string, max: number) =>
+    new GatewayError(
+      429,
+      'rate_limit_error',
+      'mcp_too_many_sessions',
+      `MCP server '${server}': consumer '${consumer}' already has ${max} open sessions on this gateway replica, the most it keeps for one consumer. End the sessions you no longer use (DELETE with their Mcp-Session-Id), then initialize again.`,
+    ),
   mcpStreamsUnreachable: (server: string) =>
     new GatewayError(
       503,
       'api_error',
       'mcp_streams_unavailable',
       `MCP server '${server}': the legacy HTTP+SSE streams are shared through Redis, which does not answer; a message cannot reach its stream now. Retry shortly, or use Streamable HTTP at the server's path.`,
+      null,
+      { 'retry-after': '1' },
+    ),
+  /** A legacy HTTP+SSE stream with as many messages still being answered on this replica as one stream may have. */
+  mcpTooManyPending: (server: string, limit: number) =>
+    new GatewayError(
+      429,
+      'rate_limit_error',
+      'mcp_too_many_pending',
+      `MCP server '${server}': this legacy HTTP+SSE stream already has ${limit} messages being answered on this gateway replica, the most one stream may have. Wait for their answers on the stream (or cancel some), then send again.`,
       null,
       { 'retry-after': '1' },
     ),

@@ -6,7 +6,8 @@ import { Cancellation } from './cancellation';
 import { DRAIN, PROBE_PATHS } from '../specs';
 import { createLogger, flushLogs } from './access-log';
 import { QpsCeiling, rejectConnection } from './capacity';
-import { closeSnapshot, type Snapshot } from './compile/snapshot';
+import { closeSnapshot, handOverSnapshot, type Snapshot } from './compile/snapshot';
+import { endLegacyStreams } from './mcp/legacy-sse';
 import { compileConfig, type ConfigSource, readConfig } from './config-load';
 import { Errors, sendError } from './errors';
 import { Leases } from './leases';
@@ -215,7 +216,11 @@ export class DataPlane {
     const previous = this.snapshot.config;
     const redisChanged = limits !== this.limits.current;
     this.secretsRead = compiled.secrets;
+    // Sessions of unchanged MCP servers live on: taken over only now that the new snapshot is sure to be installed.
+    handOverSnapshot(this.snapshot, compiled.snapshot);
     this.snapshots.replace(compiled.snapshot);
+    // A legacy SSE stream holds its request's lease on the old bus, which would then never close: the streams end now, their clients reconnect.
+    if (redisChanged) endLegacyStreams(this.limits.current.mcpBus, this.logger);
     this.limits.replace(limits);
     this.applySettings(previous, loaded.config);
     this.metrics.configReloads.inc({ result: 'applied' });

@@ -120,7 +120,7 @@ export const METRICS = {
   mcpSessionsActive: {
     name: 'aigw_mcp_sessions_active',
     type: 'gauge',
-    help: 'MCP sessions initialized on this replica minus those deleted on it (sessions survive replicas: summed over replicas it is the sessions open; one replica alone may read below zero)',
+    help: 'MCP sessions initialized on this replica minus those deleted on it (sessions survive replicas: summed over replicas it is the sessions open; one replica alone may read below zero). A proxy whose upstream speaks HTTP+SSE counts instead the sessions whose upstream stream this replica holds, until it ends for any reason (DELETE, idle, TTL, the upstream, a reload)',
     labelNames: ['server'],
   },
 } as const satisfies Record<string, MetricSpec>;

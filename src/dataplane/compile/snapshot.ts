@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { type AgentRouteConfig, type ConsumerConfig, GATEWAY_CONFIG_DEFAULTS, type GatewayConfig, type ModelEntryConfig, type ModelRouteConfig, type PoliciesConfig, type SecretRef } from '../../specs';
 import { type AgentPaths, compileAgentPaths } from '../agent-path';
 import { compileLimitPlan, type LimitPlan } from '../limits/plan';
-import { closeMcpServers, type CompiledMcpRoute, compileMcpServers } from '../mcp/compile';
+import { closeMcpServers, type CompiledMcpRoute, compileMcpServers, handOverMcpServers } from '../mcp/compile';
 import { MIN_SESSION_KEY_BYTES, SessionSealer } from '../mcp/session';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
@@ -216,6 +216,11 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     bodyTimeoutMs: config.limits.bodyTimeoutMs ?? GATEWAY_CONFIG_DEFAULTS.limits.bodyTimeoutMs,
     maxJsonDepth: config.limits.maxJsonDepth ?? GATEWAY_CONFIG_DEFAULTS.limits.maxJsonDepth,
   };
+}
+
+/** `next` replaces `current` as the snapshot new requests get: what lives across snapshots moves over (call it at the swap, not at compile). */
+export function handOverSnapshot(current: Snapshot, next: Snapshot): void {
+  handOverMcpServers(current.mcpServers, next.mcpServers);
 }
 
 /** Releases a snapshot's upstream pools once no request holds it. */

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { Logger } from 'pino';
-import type { McpBus, SubscribeOptions } from './bus';
+import { runCloseListeners, type McpBus, type SubscribeOptions } from './bus';
 import { parseAddress, redisRetryDelayMs, type RedisStoreOptions } from '../limits/redis-store';
 
 /**
@@ -21,6 +21,8 @@ export class RedisMcpBus implements McpBus {
   private readonly listeners = new Map<string, Set<(data: string) => void>>();
   private down = false;
   private closing = false;
+  /** What runs when close() starts (McpBus.onClose). */
+  private readonly closeListeners: Array<() => void> = [];
 
   public constructor(
     private readonly commands: Redis,
@@ -131,8 +133,14 @@ export class RedisMcpBus implements McpBus {
     await Promise.all([ready(this.commands), ready(this.subscriber)]);
   }
 
+  public onClose(fn: () => void): void {
+    this.closeListeners.push(fn);
+  }
+
   public async close(): Promise<void> {
     this.closing = true;
+    // Before the listeners go: what ends its streams may still publish its last messages.
+    runCloseListeners(this.closeListeners);
     this.listeners.clear();
     await Promise.all(
       [this.commands, this.subscriber].map(async (client) => {

@@ -29,6 +29,11 @@ export interface McpBus {
   /** Starts `key`'s time to live again; false when the key is gone. */
   touch(key: string, ttlSeconds: number): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /**
+   * Registers `fn` to run when close() starts (a reload that replaced the bus, or shutdown): what holds
+   * streams or subscriptions on this bus ends them then, rather than dangling on a bus nobody serves.
+   */
+  onClose(fn: () => void): void;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,7 @@ export interface SubscribeOptions {
 export class LocalMcpBus implements McpBus {
   public readonly shared = false;
   private readonly channels = new Map<string, Set<(data: string) => void>>();
+  private readonly closeListeners: Array<() => void> = [];
   private readonly state = new Map<
     string,
     { value: string; expiresAt: number }
@@ -101,9 +107,25 @@ export class LocalMcpBus implements McpBus {
     this.state.delete(key);
   }
 
+  public onClose(fn: () => void): void {
+    this.closeListeners.push(fn);
+  }
+
   public async close(): Promise<void> {
+    runCloseListeners(this.closeListeners);
     this.channels.clear();
     this.state.clear();
+  }
+}
+
+/** Runs (once) what registered with onClose; one that throws does not keep the others from running. */
+export function runCloseListeners(listeners: Array<() => void>): void {
+  for (const fn of listeners.splice(0)) {
+    try {
+      fn();
+    } catch {
+      // A close listener only ends its own streams; the bus closes regardless.
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { CircuitBreaker } from '../resilience';
 import { compileScrubber, type Scrubber } from '../scrub';
 import { createHttpToolBackend } from './http';
 import { compileMcpLimits, type McpLimits } from './limits';
-import { closeSseUpstreams } from './sse-upstream';
+import { closeSseUpstreams, handOverSseUpstreams } from './sse-upstream';
 import type { McpToolBackend } from './tool-backend';
 
 type ProxyConfig = Extract<McpServerConfig, { kind: 'proxy' }>;
@@ -111,4 +111,12 @@ export async function closeMcpServers(routes: Iterable<CompiledMcpRoute>): Promi
       return (r.server === 'proxy' ? r.upstream.pool.close() : r.backend.close()).catch(() => undefined);
     }),
   );
+}
+
+/**
+ * A reload installs the snapshot with `to`: what `from`'s servers hold and an unchanged server can keep
+ * (its HTTP+SSE upstream streams, the sessions' own) moves over; a removed or changed server's ends.
+ */
+export function handOverMcpServers(from: Iterable<CompiledMcpRoute>, to: Iterable<CompiledMcpRoute>): void {
+  handOverSseUpstreams(from, to);
 }

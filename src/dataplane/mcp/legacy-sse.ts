@@ -1,20 +1,22 @@
 import { createHash, randomBytes } from 'crypto';
 import type { Logger } from 'pino';
 import { readBody } from '../body';
+import { Cancellation } from '../cancellation';
 import { Errors } from '../errors';
+import type { RequestContext } from '../request-context';
 import { eventData } from '../sse';
 import { admitMessage } from './admit';
-import { SseWriter, sseEvent } from './answer';
+import { sendRpcError, SseWriter, sseEvent } from './answer';
 import { type McpBus, replicaState } from './bus';
 import { CallLog } from './calls';
-import type { CompiledMcpProxy } from './compile';
+import { type CompiledMcpProxy, MCP_FIRST_BYTE_MS } from './compile';
 import { type Exchange, parseBody, type SessionExchange } from './front';
-import { checkMessage, errorResponse, type JsonRpcMessage, RpcErrors } from './jsonrpc';
+import { checkMessage, errorResponse, type JsonRpcMessage, rpcCodeOf, RpcErrors } from './jsonrpc';
 import { answerRequest, initializeResult } from './local';
 import { checkAccept, checkContentType, headerVersion, negotiate } from './protocol';
 import { relayJsonText, relaySse } from './relay';
-import { exchangeViaSseUpstream, followSseUpstream } from './sse-client';
-import { callMcpUpstream, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
+import { endSseUpstreamSession, exchangeViaSseUpstream, followSseUpstream } from './sse-client';
+import { callMcpUpstream, discard, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
 
 type Request = Extract<JsonRpcMessage, { kind: 'request' }>;
 
@@ -30,6 +32,12 @@ type Request = Extract<JsonRpcMessage, { kind: 'request' }>;
  * any replica finds the state (in memory when it holds the stream, else on the bus), handles the
  * message there, and writes each answer event to the stream directly or through the channel. Without
  * `redis` the bus is this process's alone: a POST must reach the replica holding its stream.
+ *
+ * What runs after a 202 runs on no request's life, so it is bounded here: at most MAX_PENDING_PER_STREAM
+ * messages of a stream at once where their POSTs land (429 past it), each with a deadline (an error on the
+ * stream, the upstream call abandoned), all cancelled when the stream closes (the holding replica says so on
+ * the stream's `gone` channel). A closed stream ends the upstream session it opened, and a client that does
+ * not read its stream has it ended once its buffered answers pass maxBufferedBytes.
  */
 
 /** What the bus keeps of a stream, for the replicas that get its POSTs. */
@@ -49,6 +57,8 @@ interface HeldStream {
   readonly out: SseWriter;
   /** The exchange that opened it: who the stream is for, on which server. */
   readonly opened: Exchange;
+  /** The bus it listens on: a reload that replaces the bus ends the streams of the old one. */
+  readonly bus: McpBus;
   /** An HTTP+SSE upstream's server messages that no request is waiting for, followed onto this stream once initialize named the upstream session. */
   unfollow?: () => void;
   closed?: boolean;
@@ -65,6 +75,52 @@ const STATE_TTL_SECONDS = 60;
 /** ...because the holding replica starts its time to live again this often while the stream is open. */
 const TOUCH_MS = 20_000;
 const STREAM_ID = /^[0-9a-f]{32}$/;
+/** Messages of one stream being answered at once on one replica (counted where their POSTs land): past it, a POST is refused. */
+export const MAX_PENDING_PER_STREAM = 64;
+/**
+ * How long one message may be answered for after its 202 (the proxied call's total timeout): past it, its
+ * request gets an error on the stream and the upstream call is abandoned.
+ */
+let deadlineMs: number = MCP_FIRST_BYTE_MS;
+/**
+ * What a held stream may have buffered for a client slow to read (sse-client.ts's MAX_INBOX_BYTES): answers
+ * published from other replicas cannot wait for the client, so past it the stream ends and the client reconnects.
+ */
+let maxBufferedBytes = 64 * 1024 * 1024;
+/** A closed stream's upstream session is ended by a DELETE that nobody waits for: this long at most. */
+const END_SESSION_MS = 5_000;
+
+/** For tests: a short deadline, a small buffer cap. Not configuration. */
+export function setLegacyBoundsForTests(bounds: { readonly deadlineMs?: number; readonly maxBufferedBytes?: number }): void {
+  deadlineMs = bounds.deadlineMs ?? MCP_FIRST_BYTE_MS;
+  maxBufferedBytes = bounds.maxBufferedBytes ?? 64 * 1024 * 1024;
+}
+
+/**
+ * The messages of one stream being answered on this replica (their work runs after the POST's 202, on no
+ * request's life): each one's cancel, for when the stream goes away. On a shared bus, while a stream not
+ * held here has work, this replica listens on its `gone` channel, where the holding replica says it closed.
+ */
+interface StreamWork {
+  readonly pending: Map<Cancellation, () => void>;
+  unsubscribe?: () => void;
+  done?: boolean;
+}
+
+/** Per bus (not carried by a reload that replaces it, unlike replicaState): the work listens on that bus. */
+const workByBus = new WeakMap<McpBus, Map<string, StreamWork>>();
+/** Buses whose close ends their streams (registered once per bus). */
+const watchedBuses = new WeakSet<McpBus>();
+
+function workOn(bus: McpBus): Map<string, StreamWork> {
+  let work = workByBus.get(bus);
+  if (!work) workByBus.set(bus, (work = new Map()));
+  return work;
+}
+
+function goneChannel(name: string): string {
+  return `${name}:gone`;
+}
 
 function streamsOn(bus: McpBus): Map<string, HeldStream> {
   return replicaState(bus, 'legacy-streams', () => new Map<string, HeldStream>());
@@ -82,6 +138,7 @@ export async function openLegacyStream(x: Exchange): Promise<void> {
   const refusal = checkAccept(ctx.req);
   if (refusal) throw refusal;
   const bus = deps.mcpBus;
+  watchBus(bus, deps.logger);
   // 128 random bits: the id is not guessable, and it is good only with this stream's consumer key anyway.
   const id = randomBytes(16).toString('hex');
   const name = streamName(route.name, x.consumer.name, id);
@@ -104,7 +161,7 @@ export async function openLegacyStream(x: Exchange): Promise<void> {
   };
   // The client may have left while the bus answered.
   if (ctx.res.destroyed) return forget();
-  held = { name, state, out: new SseWriter(ctx, {}), opened: x };
+  held = { name, state, out: new SseWriter(ctx, {}), opened: x, bus };
   const streams = streamsOn(bus);
   streams.set(id, held);
   const stream = held;
@@ -116,6 +173,10 @@ export async function openLegacyStream(x: Exchange): Promise<void> {
     stream.closed = true;
     stream.unfollow?.();
     forget();
+    // Its messages still being answered are abandoned, here and on the replicas their POSTs reached.
+    cancelStreamWork(bus, name);
+    if (bus.shared) void bus.publish(goneChannel(name), '1').catch(() => 0);
+    endUpstreamSession(stream);
   });
   void held.out.write(`event: endpoint\ndata: ${route.match.pathPrefix.replace(/\/+$/, '')}/message?sessionId=${id}\n\n`);
 }
@@ -143,9 +204,92 @@ function deliver(stream: HeldStream, data: string): void {
     if (typeof upstream === 'string') stream.state.upstream = upstream;
     void followUpstream(stream);
   } else if (typeof message.event === 'string') {
-    // Backpressure cannot reach a publisher on another replica: the event is queued like any other.
-    void stream.out.write(message.event);
+    writeBounded(stream, message.event);
   }
+}
+
+/**
+ * An answer event onto a held stream, buffered in the response if the client is slow to read. Backpressure
+ * cannot reach a publisher on another replica, and waiting for it here would keep each POST's answers in
+ * memory instead: so a client that does not read has its stream ended past maxBufferedBytes (it reconnects).
+ */
+function writeBounded(stream: HeldStream, event: string): void {
+  const res = stream.opened.ctx.res;
+  if (stream.closed || res.destroyed) return;
+  if (res.writableLength + Buffer.byteLength(event) > maxBufferedBytes) {
+    stream.closed = true;
+    stream.opened.deps.logger.warn(
+      { server: stream.state.server, consumer: stream.state.consumer, limit: maxBufferedBytes },
+      'legacy SSE stream ended: its client reads slower than its answers come (over the buffer limit); the client must reconnect',
+    );
+    res.destroy();
+    return;
+  }
+  void stream.out.write(event);
+}
+
+/** Cancels the work of a stream's messages on this replica: it closed (or its answers found nobody). */
+function cancelStreamWork(bus: McpBus, name: string): void {
+  const work = workOn(bus).get(name);
+  if (work) for (const gone of [...work.pending.values()]) gone();
+}
+
+/**
+ * A reload replaced `bus` (its `redis` changed): the streams held on it end cleanly (their clients reconnect,
+ * onto the new bus), and the work of its messages is cancelled. Returns how many streams ended.
+ */
+export function endLegacyStreams(bus: McpBus, logger: Logger): number {
+  let ended = 0;
+  for (const stream of [...streamsOn(bus).values()]) {
+    // The map is carried to the new bus: streams opened on the new one stay.
+    if (stream.bus !== bus || stream.closed) continue;
+    ended++;
+    stream.out.end();
+  }
+  for (const name of [...workOn(bus).keys()]) cancelStreamWork(bus, name);
+  if (ended > 0) logger.info({ streams: ended }, 'legacy SSE streams ended: the MCP bus they listened on was replaced; their clients reconnect');
+  return ended;
+}
+
+/**
+ * When `bus` closes, what is still on it ends. A held stream keeps its request's lease on the bus, so a
+ * replaced bus closes only once its streams are gone: what this ends then is the work of messages whose
+ * POSTs (answered 202) landed before the reload. The streams themselves end at the swap (endLegacyStreams).
+ */
+function watchBus(bus: McpBus, logger: Logger): void {
+  if (watchedBuses.has(bus)) return;
+  watchedBuses.add(bus);
+  bus.onClose(() => void endLegacyStreams(bus, logger));
+}
+
+/**
+ * The stream closed: the proxied upstream's session it opened ends too (a DELETE for a Streamable HTTP
+ * upstream, the holder told to close for an HTTP+SSE one). Nobody waits for it, and it fails quietly.
+ */
+function endUpstreamSession(stream: HeldStream): void {
+  const x = stream.opened;
+  const { upstream } = stream.state;
+  if (x.route.server !== 'proxy' || upstream === undefined) return;
+  const route = x.route;
+  const version = stream.state.version ?? LEGACY_VERSION;
+  const session = { server: route.name, consumer: x.consumer.name, version, upstream, issuedAt: 0 };
+  // Its own cancellation: the request that opened the stream is over.
+  const cancellation = new Cancellation();
+  const s: SessionExchange = { ...x, ctx: { ...x.ctx, cancellation }, version, session };
+  const failed = (e: unknown): void => x.deps.logger.debug({ err: e, server: route.name }, 'legacy SSE stream closed; ending its upstream session failed');
+  if (route.config.upstream.transport === 'sse') return void endSseUpstreamSession(s).catch(failed);
+  const timer = setTimeout(() => cancellation.cancel(), END_SESSION_MS);
+  timer.unref();
+  void (async () => {
+    const { response, release } = await callMcpUpstream(s.ctx, route, 'DELETE', upstreamHeaders(route, session, version, 'application/json, text/event-stream'));
+    try {
+      await discard(response);
+    } finally {
+      release();
+    }
+  })()
+    .catch(failed)
+    .finally(() => clearTimeout(timer));
 }
 
 /**
@@ -185,15 +329,47 @@ export async function legacyMessage(x: Exchange): Promise<void> {
   if (!checked.ok) throw Errors.mcpInvalidMessage(checked.detail);
   const m = checked.message;
   const calls = new CallLog(ctx, route, x.consumer.name, deps);
+  const work = link.begin();
+  if (!work) {
+    const error = Errors.mcpTooManyPending(route.name, MAX_PENDING_PER_STREAM);
+    calls.done(m.kind === 'response' ? 'response' : m.method, 'limited', undefined, rpcCodeOf(error));
+    return sendRpcError(ctx, error, m.kind === 'request' ? m.id : null);
+  }
   const version = claimed ?? link.state.version ?? LEGACY_VERSION;
   // The stream is the session: the revision and the upstream's session id it holds.
   const session = { server: route.name, consumer: x.consumer.name, version, upstream: link.state.upstream, issuedAt: 0 };
-  const s: SessionExchange = { ...x, version, session };
+  // The answer is worked out after the POST's 202, so not on the POST's cancellation (which never fires once
+  // it is answered): on the work's own, which the deadline or the stream going away fires.
+  const wctx: RequestContext = { ...ctx, cancellation: work.cancellation };
+  const s: SessionExchange = { ...x, ctx: wctx, version, session };
 
-  const denied = await admitMessage(x, m, calls);
+  let denied: Record<string, unknown> | undefined;
+  try {
+    denied = await admitMessage(x, m, calls);
+  } catch (e) {
+    work.end();
+    throw e;
+  }
   // Checked and admitted (or refused, which its answer on the stream says): the client need not wait for the answer.
   accepted(x);
-  const work = answer(s, link, m, calls, denied).catch((e: unknown) => {
+  work.onGone(() => {
+    // Nobody to tell: the requests end as abandoned.
+    for (const open of calls.pending()) calls.finish(open, 'aborted');
+  });
+  const timer = setTimeout(() => {
+    const timeout = Errors.upstreamTimeout(route.name, 'total', deadlineMs);
+    const error = RpcErrors.transport(rpcCodeOf(timeout), `MCP server '${route.name}': ${timeout.message}`);
+    for (const open of calls.pending()) {
+      calls.finish(open, 'upstream_failed', error.code);
+      void link.send(errorResponse(open, error));
+    }
+    // A deadline the upstream let pass is its failure (as a timeout is on every other call); the abort that follows charges nothing.
+    if (route.server === 'proxy') route.upstream.breaker.failure();
+    work.stop();
+  }, deadlineMs);
+  timer.unref();
+  const answered = answer(s, link, m, calls, denied).catch((e: unknown) => {
+    if (work.cancellation.cancelled) return undefined;
     deps.logger.error({ err: e, server: route.name }, 'legacy SSE message failed');
     if (m.kind === 'request' && calls.isOpen(m.id)) {
       const error = RpcErrors.transport(-32603, 'Internal error: the gateway failed to answer this request.');
@@ -202,8 +378,13 @@ export async function legacyMessage(x: Exchange): Promise<void> {
     }
     return undefined;
   });
+  // Settled by the answer, or at once when the work is cancelled (whatever it still waits for is abandoned).
+  const settled = Promise.race([answered, work.stopped]).finally(() => {
+    clearTimeout(timer);
+    work.end();
+  });
   // The access lines wait for the answer, which comes after the POST's 202 closed.
-  calls.hold(work);
+  calls.hold(settled);
 }
 
 /** The stream a POST names, when it is this server's and this consumer's: held here, or found on the bus. */
@@ -252,6 +433,8 @@ async function answer(
   } else {
     await proxyLegacy(s, link, m, calls);
   }
+  // Cancelled: the deadline or the stream's end closed the requests.
+  if (s.ctx.cancellation.cancelled) return;
   // Still open: the upstream's stream broke off before the answer. The client's call fails, its stream carries on.
   for (const id of calls.pending()) {
     const error = RpcErrors.upstreamFailed(s.route.name, 'the upstream stream broke off before the answer');
@@ -271,7 +454,7 @@ async function proxyLegacy(s: SessionExchange, link: StreamLink, m: JsonRpcMessa
   const raw = init ? { ...m.raw, params: { ...(m.params ?? {}), protocolVersion: negotiate(m.params?.protocolVersion) } } : m.raw;
   const headers = { ...upstreamHeaders(route, s.session, init ? undefined : s.version, 'application/json, text/event-stream'), 'content-type': 'application/json' };
   const fail = async (detail: string): Promise<void> => {
-    if (m.kind !== 'request') return;
+    if (m.kind !== 'request' || !calls.isOpen(m.id)) return;
     const error = RpcErrors.upstreamFailed(route.name, detail);
     calls.finish(m.id, 'upstream_failed', error.code);
     await link.send(errorResponse(m.id, error));
@@ -318,6 +501,8 @@ async function proxyLegacy(s: SessionExchange, link: StreamLink, m: JsonRpcMessa
 class StreamLink {
   private queue: Promise<void> = Promise.resolve();
   private initialize: { readonly id: string | number; upstream?: string } | undefined;
+  /** This POST's work: once stopped, nothing more of it goes onto the stream. */
+  private work: MessageWork | undefined;
 
   public constructor(
     private readonly bus: McpBus,
@@ -327,6 +512,21 @@ class StreamLink {
     public readonly state: StreamState,
     private readonly logger: Logger,
   ) {}
+
+  /** This POST's message counted among its stream's pending work on this replica; undefined when the stream has MAX_PENDING_PER_STREAM. */
+  public begin(): MessageWork | undefined {
+    const all = workOn(this.bus);
+    let stream = all.get(this.name);
+    if (stream && stream.pending.size >= MAX_PENDING_PER_STREAM) return undefined;
+    if (!stream) {
+      stream = { pending: new Map() };
+      all.set(this.name, stream);
+      // The holding replica cancels directly; another listens for the holder's word while it has work.
+      if (this.bus.shared && streamsOn(this.bus).get(this.id)?.name !== this.name) listenForGone(this.bus, this.name, stream);
+    }
+    this.work = new MessageWork(this.bus, this.name, stream);
+    return this.work;
+  }
 
   /** The answer to request `id` is an initialize result: its revision becomes the stream's. */
   public watchInitialize(id: string | number): void {
@@ -344,6 +544,7 @@ class StreamLink {
 
   /** Whole SSE events (the relay's writer). Never rejects: a stream that is gone takes nothing. */
   public write(bytes: Buffer | string): Promise<void> {
+    if (this.work?.cancellation.cancelled) return this.queue;
     const event = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
     this.queue = this.queue.then(() => this.deliver(event)).catch((e: unknown) => this.logger.warn({ err: e }, 'legacy SSE answer not delivered'));
     return this.queue;
@@ -352,10 +553,14 @@ class StreamLink {
   private async deliver(event: string): Promise<void> {
     if (this.initialize) await this.maybeInitialized(event);
     const held = streamsOn(this.bus).get(this.id);
-    if (held?.name === this.name) return held.out.write(event);
+    if (held?.name === this.name) return writeBounded(held, event);
     // Not held here: on the channel of the replica that holds it (none any more when the client left).
     const receivers = await this.bus.publish(this.name, JSON.stringify({ event } satisfies ChannelMessage));
-    if (receivers === 0) this.logger.debug({ stream: this.name }, 'legacy SSE stream gone; its answer is dropped');
+    if (receivers === 0) {
+      this.logger.debug({ stream: this.name }, 'legacy SSE stream gone; its answer is dropped');
+      // Nobody holds the stream any more: whatever else is answered for it here is abandoned.
+      cancelStreamWork(this.bus, this.name);
+    }
   }
 
   private async maybeInitialized(event: string): Promise<void> {
@@ -378,6 +583,63 @@ class StreamLink {
     if (held?.name !== this.name) await this.bus.publish(this.name, JSON.stringify({ state: { version, upstream } } satisfies ChannelMessage));
     else void followUpstream(held);
   }
+}
+
+/** One message's work after its 202: counted in its stream's, cancelled by its deadline or the stream's end. */
+class MessageWork {
+  public readonly cancellation = new Cancellation();
+  /** Resolves once the work is cancelled. */
+  public readonly stopped: Promise<void>;
+  private goneHandlers: (() => void)[] = [];
+
+  public constructor(
+    private readonly bus: McpBus,
+    private readonly name: string,
+    private readonly stream: StreamWork,
+  ) {
+    this.stopped = new Promise<void>((resolve) => this.cancellation.onCancel(resolve));
+    stream.pending.set(this.cancellation, () => this.gone());
+  }
+
+  /** What to do, before the cancel, when the stream goes away. */
+  public onGone(handler: () => void): void {
+    this.goneHandlers.push(handler);
+  }
+
+  public stop(): void {
+    this.cancellation.cancel();
+  }
+
+  /** Settled: no longer counted (the last one of a stream stops listening for its end). */
+  public end(): void {
+    const { stream } = this;
+    if (!stream.pending.delete(this.cancellation) || stream.pending.size > 0) return;
+    stream.done = true;
+    stream.unsubscribe?.();
+    if (workOn(this.bus).get(this.name) === stream) workOn(this.bus).delete(this.name);
+  }
+
+  private gone(): void {
+    if (this.cancellation.cancelled) return;
+    for (const handler of this.goneHandlers.splice(0)) handler();
+    this.stop();
+  }
+}
+
+/** On a replica that does not hold the stream: its work cancelled when the holder says the stream closed. */
+function listenForGone(bus: McpBus, name: string, stream: StreamWork): void {
+  const cancelAll = (): void => {
+    for (const gone of [...stream.pending.values()]) gone();
+  };
+  void bus
+    .subscribe(goneChannel(name), cancelAll)
+    .then(async (unsubscribe) => {
+      if (stream.done) return unsubscribe();
+      stream.unsubscribe = unsubscribe;
+      // Closed before the subscription was in place: its state is deleted too.
+      if ((await bus.get(name)) === undefined) cancelAll();
+    })
+    .catch(() => undefined);
 }
 
 /** An upstream refusal as a line of text (the breaker was told by the call). */

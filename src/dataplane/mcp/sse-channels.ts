@@ -5,10 +5,11 @@ import type { PipelineDeps } from '../stages/stage';
 /**
  * The names and messages by which the replica holding an HTTP+SSE upstream's stream (sse-upstream.ts)
  * and the replicas serving that session's client requests (sse-client.ts) reach each other on the
- * McpBus. Everything one session uses is named from a hash of its server and its upstream message
- * endpoint (the endpoint carries the upstream's own session id): the sealed session token holds the
- * endpoint, so any replica given a request of the session derives the same names, and no name reveals
- * the upstream's session id to whoever can list the bus's channels.
+ * McpBus. Everything one session uses is named from a hash of its server and its holder id: 128 random
+ * bits the holder draws when it opens the upstream stream, sealed into the session token beside the
+ * upstream's message endpoint (sessionRef). Not the endpoint alone: an upstream may name the same
+ * endpoint for every session (`/messages`), and two consumers' sessions must never share a channel. Any
+ * replica given a request of the session derives the same names, and no name reveals the endpoint.
  */
 
 /** The gateway's bus (`deps.mcpBus`): Redis when the gateway has it (every replica sees the channels), else this process's own. */
@@ -27,9 +28,21 @@ export interface SseChannels {
   stream(id: string): string;
 }
 
-export function sseChannels(server: string, endpoint: string): SseChannels {
-  const base = `mcp:sse:${createHash('sha256').update(`${server}\n${endpoint}`).digest('base64url')}`;
+export function sseChannels(server: string, holderId: string): SseChannels {
+  const base = `mcp:sse:${createHash('sha256').update(`${server}\n${holderId}`).digest('base64url')}`;
   return { toHolder: `${base}:in`, answers: `${base}:out`, live: `${base}:live`, stream: (id) => `${base}:s:${id}` };
+}
+
+/** What the session token's `upstream` field holds: the holder id, a space, the endpoint (visible ASCII, no space: checked at open). */
+export function sessionRef(holderId: string, endpoint: string): string {
+  return `${holderId} ${endpoint}`;
+}
+
+/** A token's `upstream` field read back; undefined when it is not one sessionRef made (a token of another transport, or of an older gateway). */
+export function openSessionRef(ref: string): { holderId: string; endpoint: string } | undefined {
+  const space = ref.indexOf(' ');
+  if (space <= 0 || ref[space + 1] !== '/') return undefined;
+  return { holderId: ref.slice(0, space), endpoint: ref.slice(space + 1) };
 }
 
 export type JsonObject = Record<string, unknown>;
@@ -46,7 +59,9 @@ export type Envelope =
   /** A message given to a stream that had just ended: the holder gives it to another. */
   | { readonly t: 'bounce'; readonly id: string; readonly m: JsonObject }
   /** The client ended the session (DELETE): the holder closes the upstream stream. */
-  | { readonly t: 'close' };
+  | { readonly t: 'close' }
+  /** The client sent the session a message that opened no stream (a notification, a response): it is still in use. */
+  | { readonly t: 'touch' };
 
 export function envelope(e: Envelope): string {
   return JSON.stringify(e);

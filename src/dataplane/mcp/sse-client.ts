@@ -5,10 +5,10 @@ import type { McpBus } from './bus';
 import type { CallLog } from './calls';
 import type { CompiledMcpProxy } from './compile';
 import { type Exchange, type SessionExchange, sessionHeader } from './front';
-import { errorResponse, type JsonRpcMessage, RPC_CODES, RpcErrors } from './jsonrpc';
+import { errorResponse, type JsonRpcMessage, RPC_CODES, rpcCodeOf, RpcErrors } from './jsonrpc';
 import { negotiate } from './protocol';
 import { inspect } from './relay';
-import { busOf, envelope, isResponse, type JsonObject, openEnvelope, type SseChannels, sseChannels } from './sse-channels';
+import { busOf, envelope, isResponse, type JsonObject, openEnvelope, openSessionRef, type SseChannels, sseChannels } from './sse-channels';
 import { ENDPOINT_TIMEOUT_MS, SseUpstream } from './sse-upstream';
 import { callMcpUpstream, discard, readBounded } from './upstream';
 
@@ -48,11 +48,12 @@ export async function sseInitialize(x: Exchange, message: Request, calls: CallLo
       server: route.name,
       consumer: x.consumer.name,
       version: typeof result.protocolVersion === 'string' ? result.protocolVersion : negotiate(message.params?.protocolVersion),
-      // Where any replica POSTs this session's messages, and the name of its channels (sse-channels.ts).
-      upstream: holder.endpoint,
+      // Where any replica POSTs this session's messages, and the holder id naming its channels (sse-channels.ts).
+      upstream: holder.ref,
       issuedAt: Math.floor(Date.now() / 1000),
     });
-    x.deps.metrics.mcpSessionsActive.inc({ server: route.name });
+    // Counted by the holder, on this replica, until it ends for whatever reason (DELETE, idle, TTL, the upstream, a reload).
+    holder.countSession(x.deps.metrics);
   } else {
     // The upstream refused to initialize: no session, nothing to hold.
     holder.close('the upstream refused initialize');
@@ -74,7 +75,7 @@ async function initializeUpstream(x: Exchange, message: Request, calls: CallLog)
   try {
     holder = await SseUpstream.open(x);
   } catch (e) {
-    calls.finish(message.id, 'upstream_failed');
+    calls.finish(message.id, e instanceof GatewayError && e.status === 429 ? 'limited' : 'upstream_failed');
     throw e;
   }
   const forwarded = { ...message.raw, params: { ...(message.params ?? {}), protocolVersion: negotiate(message.params?.protocolVersion) } };
@@ -120,6 +121,8 @@ export async function sseMessages(
   const single = !batch && requests.length === 1 ? requests[0]!.id : null;
   if (requests.length === 0) {
     // Notifications and the client's answers to server requests (an elicitation's): posted, nothing to wait for.
+    // The holder is told the session is in use (it opens no stream the holder would see).
+    void link.bus.publish(link.channels.toHolder, envelope({ t: 'touch' })).catch(() => 0);
     for (const m of forward) {
       const refusal = await postMessage(s, link.endpoint, m.raw);
       calls.done(m.kind === 'response' ? 'response' : (m as { method: string }).method, refusal ? 'upstream_failed' : 'ok');
@@ -210,8 +213,8 @@ export async function sseStream(s: SessionExchange): Promise<void> {
 export async function sseDelete(s: SessionExchange): Promise<void> {
   const link = linkNames(s);
   // Nobody listening: the holder is already gone, and with it the upstream session. Either way the session is over.
+  // The gauge of sessions comes down on the holder's replica, when the holder ends.
   await link.bus.publish(link.channels.toHolder, envelope({ t: 'close' })).catch(() => 0);
-  s.deps.metrics.mcpSessionsActive.dec({ server: s.route.name });
   s.ctx.res.writeHead(200, sessionHeader(s)).end();
 }
 
@@ -245,13 +248,16 @@ export async function exchangeViaSseUpstream(
   if (message.kind === 'request' && message.method === 'initialize') {
     try {
       const { holder, answer } = await initializeUpstream(s, message, calls);
-      onUpstream?.(holder.endpoint);
+      onUpstream?.(holder.ref);
       const changed = inspect(s, calls, answer) as JsonObject | undefined;
-      await deliver(scrubbedObject(s, changed ?? answer));
+      const scrubbedAnswer = scrubbedObject(s, changed ?? answer);
+      if (scrubbedAnswer) await deliver(scrubbedAnswer);
       const version = (answer.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-      return { upstream: holder.endpoint, version: typeof version === 'string' ? version : negotiate(message.params?.protocolVersion) };
+      return { upstream: holder.ref, version: typeof version === 'string' ? version : negotiate(message.params?.protocolVersion) };
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;
+      // The consumer's cap of sessions (sse-upstream.ts): its own error, naming the fix, not an upstream failure (already counted 'limited').
+      if (e.status === 429) return void (await deliver(errorResponse(message.id, { code: rpcCodeOf(e), message: e.message })));
       return fail(e.message);
     }
   }
@@ -263,6 +269,7 @@ export async function exchangeViaSseUpstream(
     return fail(e.message);
   }
   if (message.kind !== 'request') {
+    void link.bus.publish(link.channels.toHolder, envelope({ t: 'touch' })).catch(() => 0);
     const refusal = await postMessage(s, link.endpoint, message.raw);
     if (refusal) s.deps.logger.warn({ server: route.name, err: refusal.message }, 'mcp: the HTTP+SSE upstream refused a notification or response');
     return undefined;
@@ -273,7 +280,10 @@ export async function exchangeViaSseUpstream(
   try {
     const refusal = await postMessage(s, link.endpoint, message.raw);
     if (refusal) return await fail(refusal.message);
-    await follow(s, link, inbox, calls, (m) => deliver(scrubbedObject(s, m)));
+    await follow(s, link, inbox, calls, async (m) => {
+      const clean = scrubbedObject(s, m);
+      if (clean) await deliver(clean);
+    });
     return undefined;
   } finally {
     listener.close();
@@ -297,9 +307,13 @@ export async function followSseUpstream(
     for (;;) {
       const m = await inbox.next();
       if (m === undefined) break;
-      if (!isResponse(m)) await deliver(scrubbedObject(s, m));
+      const clean = isResponse(m) ? undefined : scrubbedObject(s, m);
+      if (clean) await deliver(clean);
     }
-  })().finally(() => listener.close());
+  })()
+    // A delivery that fails (the legacy stream broke) ends the following; never an unhandled rejection.
+    .catch((e: unknown) => s.deps.logger.warn({ server: s.route.name, err: e instanceof Error ? e.message : String(e) }, 'mcp: a legacy stream stopped following its HTTP+SSE upstream'))
+    .finally(() => listener.close());
   return () => inbox.end('the legacy stream closed');
 }
 
@@ -311,10 +325,10 @@ interface Link {
 }
 
 function linkNames(s: SessionExchange): Link {
-  const endpoint = s.session.upstream;
-  // Sealed by sseInitialize: a token without an endpoint was issued for another transport of the server.
-  if (endpoint === undefined) throw Errors.mcpSessionNotFound(s.route.name);
-  return { bus: busOf(s.deps), channels: sseChannels(s.route.name, endpoint), endpoint };
+  // Sealed by sseInitialize (sessionRef): a token without one was issued for another transport of the server.
+  const ref = s.session.upstream === undefined ? undefined : openSessionRef(s.session.upstream);
+  if (ref === undefined) throw Errors.mcpSessionNotFound(s.route.name);
+  return { bus: busOf(s.deps), channels: sseChannels(s.route.name, ref.holderId), endpoint: ref.endpoint };
 }
 
 /** The session's link, once its holder is known to be alive: a session whose holder is gone is "not found" (initialize again). */
@@ -427,9 +441,33 @@ function scrubbed(x: Exchange, m: JsonObject): Buffer {
   return (x.route as CompiledMcpProxy).upstream.scrubber.buffer(Buffer.from(sseEvent(m), 'utf8'));
 }
 
-function scrubbedObject(x: Exchange, m: JsonObject): JsonObject {
-  const text = (x.route as CompiledMcpProxy).upstream.scrubber.text(JSON.stringify(m));
-  return JSON.parse(text) as JsonObject;
+function scrubbedObject(x: Exchange, m: JsonObject): JsonObject | undefined {
+  return scrubbedOrReplaced(m, (text) => (x.route as CompiledMcpProxy).upstream.scrubber.text(text), x.route.name, (why) =>
+    x.deps.logger.warn({ server: x.route.name, err: why }, 'mcp: a message of an HTTP+SSE upstream was dropped'),
+  );
+}
+
+/**
+ * `m` with `scrub` applied to its JSON text. A redaction can leave text that is no JSON (one right after
+ * a backslash eats the escape): the message is then replaced, never thrown on. An answer becomes a
+ * JSON-RPC error for its id, so the client's request is still answered; a server request or
+ * notification is dropped, and `dropped` says so. Exported for its unit test.
+ */
+export function scrubbedOrReplaced(
+  m: JsonObject,
+  scrub: (text: string) => string,
+  server: string,
+  dropped: (why: string) => void,
+): JsonObject | undefined {
+  try {
+    return JSON.parse(scrub(JSON.stringify(m))) as JsonObject;
+  } catch (e) {
+    const id = m.id;
+    const why = `removing the upstream's credential from it left no valid JSON (${(e as Error).message})`;
+    if (isResponse(m) && (typeof id === 'string' || typeof id === 'number')) return errorResponse(id, RpcErrors.upstreamFailed(server, `a message ${why}`)) as JsonObject;
+    dropped(why);
+    return undefined;
+  }
 }
 
 /** The messages one client stream received from the bus, in order, bounded; ended (with why) by the session's end or the client's. */
@@ -535,4 +573,10 @@ class Listener {
     }
     this.inbox.push(e.m, data.length);
   }
+}
+
+/** For the legacy front: its client's stream closed, so the session's holder ends the upstream stream (as a DELETE would). */
+export async function endSseUpstreamSession(s: SessionExchange): Promise<void> {
+  const link = linkNames(s);
+  await link.bus.publish(link.channels.toHolder, envelope({ t: 'close' })).catch(() => 0);
 }

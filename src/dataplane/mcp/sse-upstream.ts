@@ -1,11 +1,12 @@
+import { randomBytes } from 'crypto';
 import { Errors } from '../errors';
 import { boundedForLog } from '../log-bounds';
 import { eventData, SseFramer } from '../sse';
 import { callUpstream, type UpstreamResponse } from '../upstream-call';
 import type { McpBus } from './bus';
-import type { CompiledMcpProxy } from './compile';
+import type { CompiledMcpProxy, CompiledMcpRoute } from './compile';
 import type { Exchange } from './front';
-import { busOf, envelope, isResponse, type JsonObject, openEnvelope, type SseChannels, sseChannels } from './sse-channels';
+import { busOf, envelope, isResponse, type JsonObject, openEnvelope, type SseChannels, sseChannels, sessionRef } from './sse-channels';
 import { discard, transportError } from './upstream';
 
 /**
@@ -14,8 +15,11 @@ import { discard, transportError } from './upstream';
  * the URL to POST messages to), and from then on every answer, server request and notification of the
  * upstream session arrives on that one stream.
  *
- * The stream is held by the replica whose client initialized the session, for the session's life (until
- * the DELETE, the session TTL, or the upstream ending it). Each message read from it goes onto the
+ * The stream is held by the replica whose client initialized the session, for the session's life: until
+ * the DELETE, the session TTL, the upstream ending it, no client using it for HOLDER_IDLE_MS (a client
+ * that left without DELETE, as the SDK's close() does), a reload that removes or changes its server, or
+ * the bus it listens on being replaced. A consumer holds at most MAX_HOLDERS_PER_CONSUMER of one
+ * server's streams on a replica: each is an upstream socket, and initialize is one short request. Each message read from it goes onto the
  * McpBus (sse-channels.ts): answers to every client stream of the session (the one that sent the request
  * takes it), server requests and notifications to one client stream chosen by the rule below. The
  * client streams, on any replica, are sse-client.ts. The holder also keeps a liveness key on the bus, so
@@ -48,6 +52,34 @@ export const LIVE_TTL_SECONDS = 30;
 const LIVE_TOUCH_MS = 10_000;
 /** Node's timers hold at most this (~24.8 days); a longer session TTL is cut there. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * How long a holder stays with no client stream open and no client message: a client that left without
+ * DELETE never comes back, and its upstream stream would otherwise be held for the whole session TTL.
+ * An open client stream (a pending call, a GET stream, a legacy client's stream) keeps it, however long.
+ */
+const HOLDER_IDLE_MS = 10 * 60_000;
+/** Upstream streams one consumer holds of one server on one replica: far above any real client, far below what exhausts sockets. */
+const MAX_HOLDERS_PER_CONSUMER = 256;
+
+const bounds = { idleMs: HOLDER_IDLE_MS, maxPerConsumer: MAX_HOLDERS_PER_CONSUMER };
+
+/** Tests only: a tiny idle time or cap, so that reaching them takes milliseconds and a few sessions. Without an argument, the defaults again. */
+export function setSseHolderBoundsForTests(next: Partial<typeof bounds> = {}): void {
+  bounds.idleMs = next.idleMs ?? HOLDER_IDLE_MS;
+  bounds.maxPerConsumer = next.maxPerConsumer ?? MAX_HOLDERS_PER_CONSUMER;
+}
+
+/** Holders (and streams being opened) by server and consumer, on this replica. */
+const holdersOf = new Map<string, number>();
+
+function countHolder(key: string, by: 1 | -1): void {
+  const n = (holdersOf.get(key) ?? 0) + by;
+  if (n > 0) holdersOf.set(key, n);
+  else holdersOf.delete(key);
+}
+
+/** The buses whose close ends their holders (registered once per bus). */
+const watchedBuses = new WeakSet<McpBus>();
 
 interface ClientStream {
   readonly id: string;
@@ -67,7 +99,13 @@ export class SseUpstream {
   public static async open(x: Exchange): Promise<SseUpstream> {
     const route = x.route as CompiledMcpProxy;
     const up = route.upstream;
+    const consumer = x.consumer.name;
+    const slot = `${route.name}\n${consumer}`;
+    // Counted from the start: concurrent initializes must not all pass the check before any holds.
+    if ((holdersOf.get(slot) ?? 0) >= bounds.maxPerConsumer) throw Errors.mcpTooManySessions(route.name, consumer, bounds.maxPerConsumer);
     if (!up.breaker.allow()) throw Errors.mcpCircuitOpen(route.name);
+    countHolder(slot, 1);
+    let kept = false;
     const headers = { ...up.headers, accept: 'text/event-stream' };
     // Not callMcpUpstream: that call ends with its client request, and this stream outlives it.
     const call = callUpstream(up.pool, { path: up.path, method: 'GET', headers, body: undefined, headersTimeoutMs: ENDPOINT_TIMEOUT_MS, bodyTimeoutMs: 0 });
@@ -113,11 +151,16 @@ export class SseUpstream {
         up.breaker.failure();
         throw e;
       }
-      holder.channels = sseChannels(route.name, holder.endpoint);
+      holder.channels = sseChannels(route.name, holder.id);
+      holder.ref = sessionRef(holder.id, holder.endpoint);
       await holder.start(x.ctx.snapshot.mcpSessionTtlSeconds);
+      // From here the holder gives its count back when it closes.
+      holder.slot = slot;
+      kept = true;
       return holder;
     } finally {
       stopListening();
+      if (!kept) countHolder(slot, -1);
     }
   }
 
@@ -128,8 +171,18 @@ export class SseUpstream {
   private closed = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private stopListening: (() => void) | undefined;
+  /** Runs while no client stream is open: its end closes the holder. */
+  private idle: NodeJS.Timeout | undefined;
+  /** This holder's count in holdersOf, given back on close. */
+  private slot: string | undefined;
+  /** The gauge of sessions, once a session was sealed on this holder (countSession): brought down on close. */
+  private gauge: Exchange['deps']['metrics']['mcpSessionsActive'] | undefined;
+  /** 128 random bits naming the session's channels: the upstream's endpoint need not differ between sessions. */
+  public readonly id = randomBytes(16).toString('base64url');
   /** Known once the endpoint event came (until then, only `open` uses the holder). */
   public endpoint = '';
+  /** What the session token carries (sse-channels.ts sessionRef): the id and the endpoint. */
+  public ref = '';
   public channels!: SseChannels;
   /** The stream's first phase: the endpoint event's data, or why it did not come. */
   private endpointFound!: { resolve: (data: string) => void; reject: (e: Error) => void };
@@ -137,7 +190,8 @@ export class SseUpstream {
   private early: string[] | undefined = [];
 
   private constructor(
-    public readonly route: CompiledMcpProxy,
+    /** The route it serves: an unchanged server's holders move to the route of the snapshot a reload installs (handOverSseUpstreams). */
+    public route: CompiledMcpProxy,
     private readonly bus: McpBus,
     private readonly logger: Exchange['deps']['logger'],
     private readonly response: UpstreamResponse,
@@ -194,9 +248,36 @@ export class SseUpstream {
       t.unref();
       this.timers.push(t);
     }
+    if (!watchedBuses.has(this.bus)) {
+      watchedBuses.add(this.bus);
+      // A reload that replaced the bus (its `redis` changed): nobody reaches this holder on the old one
+      // any more. Ended, so its clients get 404 and initialize again, rather than a holder that dangles.
+      const bus = this.bus;
+      bus.onClose(() => {
+        for (const h of [...held]) if (h.bus === bus) h.close("the gateway's MCP bus was replaced (its redis changed)");
+      });
+    }
     const early = this.early ?? [];
     this.early = undefined;
     for (const event of early) this.onEvent(event);
+    this.armIdle();
+  }
+
+  /** A session was sealed on this holder: counted in `aigw_mcp_sessions_active` until the holder ends, whatever ends it. */
+  public countSession(metrics: Exchange['deps']['metrics']): void {
+    if (this.closed || this.gauge) return;
+    this.gauge = metrics.mcpSessionsActive;
+    this.gauge.inc({ server: this.route.name });
+  }
+
+  /** Starts the idle time again when no client stream is open; stops it while one is. */
+  private armIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = undefined;
+    if (this.closed || this.streams.length > 0) return;
+    const ms = bounds.idleMs;
+    this.idle = setTimeout(() => this.close(`no client used the session for ${ms} ms`), ms);
+    this.idle.unref();
   }
 
   /** Ends a stream that never became a session's. */
@@ -210,6 +291,11 @@ export class SseUpstream {
     if (this.closed) return;
     this.closed = true;
     held.delete(this);
+    if (this.slot !== undefined) countHolder(this.slot, -1);
+    this.slot = undefined;
+    this.gauge?.dec({ server: this.route.name });
+    this.gauge = undefined;
+    clearTimeout(this.idle);
     for (const t of this.timers) clearTimeout(t);
     this.stopListening?.();
     this.response.abort(new Error(why));
@@ -291,6 +377,7 @@ export class SseUpstream {
     switch (e.t) {
       case 'hello': {
         this.streams.push({ id: e.id, kind: e.kind, tokens: new Set(e.tokens) });
+        this.armIdle();
         // What waited for a stream goes to the one that just opened (or, by the rule, a better one).
         for (const m of this.queued.splice(0)) this.deliver(m);
         return;
@@ -302,6 +389,8 @@ export class SseUpstream {
         return this.deliver(e.m);
       case 'close':
         return this.close('the client ended the session');
+      case 'touch':
+        return this.armIdle();
       default:
         return;
     }
@@ -310,6 +399,7 @@ export class SseUpstream {
   private forget(id: string): void {
     const i = this.streams.findIndex((s) => s.id === id);
     if (i >= 0) this.streams.splice(i, 1);
+    if (this.streams.length === 0) this.armIdle();
   }
 
   private deliver(m: JsonObject): void {
@@ -349,9 +439,32 @@ export class SseUpstream {
   }
 }
 
-/** Ends every upstream stream this replica holds over `route`'s pool (its snapshot is being released: the pool would wait for them forever). */
+/** Ends every upstream stream this replica holds for `route` (its snapshot is being released: the pool would wait for them forever). */
 export function closeSseUpstreams(route: CompiledMcpProxy): void {
   for (const h of [...held]) if (h.route === route) h.close('the gateway released the configuration that opened it');
+}
+
+/**
+ * A reload installs a new snapshot: the holders of a server whose config (and credential) is unchanged
+ * move to the new snapshot's route and live on, so the old snapshot's release no longer ends them (their
+ * upstream stream stays on the old pool, which closes once they end); a removed or changed server's end
+ * now. Called when the snapshot is installed, never at compile: a compiled snapshot that is not applied
+ * must not take them.
+ */
+export function handOverSseUpstreams(from: Iterable<CompiledMcpRoute>, to: Iterable<CompiledMcpRoute>): void {
+  const next = new Map<string, CompiledMcpProxy>();
+  for (const r of to) if (r.server === 'proxy') next.set(r.name, r);
+  const previous = new Set<CompiledMcpRoute>(from);
+  for (const h of [...held]) {
+    if (!previous.has(h.route)) continue;
+    const successor = next.get(h.route.name);
+    if (successor && sameUpstream(h.route, successor)) h.route = successor;
+    else h.close(successor ? 'a reload changed its MCP server' : 'a reload removed its MCP server');
+  }
+}
+
+function sameUpstream(a: CompiledMcpProxy, b: CompiledMcpProxy): boolean {
+  return JSON.stringify(a.config) === JSON.stringify(b.config) && JSON.stringify(a.upstream.headers) === JSON.stringify(b.upstream.headers);
 }
 
 /**

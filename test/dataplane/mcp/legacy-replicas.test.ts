@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'http';
+import { once } from 'events';
+import { createServer, get, type IncomingMessage, type Server } from 'http';
 import type { AddressInfo } from 'net';
 /* eslint-disable import/no-unresolved -- the SDK's "./*" export gives types as "*.js.d.ts"; tsc and jest resolve these */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -6,6 +7,8 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 /* eslint-enable import/no-unresolved */
 import { z } from 'zod';
 import { connect, KEYS, rawPost, type SdkUpstream, sdkUpstream, secretRef, startMcpWithRedis, withSessionKey } from './mcp-harness';
+import type { CompiledMcpProxy } from '../../../src/dataplane/mcp/compile';
+import { setLegacyBoundsForTests } from '../../../src/dataplane/mcp/legacy-sse';
 import type { TestGateway } from '../../../src/testing';
 import { startRedisServer, type TestRedisServer } from '../../support/redis-server';
 import { gatewayStack } from '../harness';
@@ -25,6 +28,10 @@ let two: TestGateway;
 let releaseSlow: () => void = () => undefined;
 let slowStarted: Promise<void>;
 let startedSlow: () => void;
+/** Every `hang` call waits for this, released at the end; `hangs` counts the calls the upstream got. */
+let releaseHang: () => void = () => undefined;
+const hung = new Promise<void>((resolve) => (releaseHang = resolve));
+let hangs = 0;
 
 beforeAll(async () => {
   redis = await startRedisServer();
@@ -37,11 +44,16 @@ beforeAll(async () => {
       await released;
       return { content: [{ type: 'text', text: 'slow done' }] };
     });
+    server.registerTool('hang', { description: 'never answers (until the tests end)' }, async () => {
+      hangs++;
+      await hung;
+      return { content: [{ type: 'text', text: 'late' }] };
+    });
   });
   rest = createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url })));
   await new Promise<void>((resolve) => rest.listen(0, '127.0.0.1', resolve));
   const gateway = gatewayStack();
-  const files = gateway.addMcpServer('files', { kind: 'proxy', url: up.url, allowTools: ['read', 'slow'] });
+  const files = gateway.addMcpServer('files', { kind: 'proxy', url: up.url, allowTools: ['read', 'slow', 'hang'] });
   const items = gateway.addMcpServer('items', {
     kind: 'http-to-mcp',
     baseUrl: `http://127.0.0.1:${(rest.address() as AddressInfo).port}`,
@@ -56,6 +68,8 @@ beforeAll(async () => {
 afterAll(async () => {
   // A failed test may have left the tool waiting: the upstream's close waits for it.
   releaseSlow();
+  releaseHang();
+  setLegacyBoundsForTests({});
   await one?.close();
   await two?.close();
   await up?.close();
@@ -131,7 +145,7 @@ async function eventually(check: () => Promise<boolean>, tries = 200): Promise<v
 test('a proxy: the stream on ONE, every POST on TWO: list and call', async () => {
   const client = await legacyClient('/mcp/files', KEYS.alice, () => two);
   try {
-    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['read', 'slow']);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['hang', 'read', 'slow']);
     expect(await client.callTool({ name: 'read', arguments: { path: 'far' } })).toMatchObject({ content: [{ type: 'text', text: 'read:far' }] });
   } finally {
     await client.close();
@@ -164,13 +178,15 @@ test("initialize on TWO, then every other message on ONE (which holds the stream
 test("another consumer's POST with the right sessionId is 404 on either replica, and reaches neither the stream nor the upstream", async () => {
   const stream = await rawStream(one, '/mcp/files', KEYS.alice);
   try {
-    const seen = up.seen.length;
+    // A DELETE may still come from an earlier test's stream closing (its upstream session ends with it).
+    const forwarded = (): number => up.seen.filter((r) => r.method !== 'DELETE').length;
+    const seen = forwarded();
     for (const gw of [two, one]) {
       expect((await post(gw, stream.endpoint, KEYS.carol, { jsonrpc: '2.0', id: 'intruder', method: 'tools/list' })).status).toBe(404);
       // The right consumer on the wrong server's path: 404 too.
       expect((await post(gw, stream.endpoint.replace('/mcp/files/', '/mcp/items/'), KEYS.alice, { jsonrpc: '2.0', id: 'intruder', method: 'ping' })).status).toBe(404);
     }
-    expect(up.seen.length).toBe(seen);
+    expect(forwarded()).toBe(seen);
     // The stream's next message is its own consumer's answer: nothing of the refused ones came first.
     expect((await post(two, stream.endpoint, KEYS.alice, { jsonrpc: '2.0', id: 'mine', method: 'ping' })).status).toBe(202);
     expect(await stream.nextMessage()).toMatchObject({ id: 'mine' });
@@ -218,6 +234,67 @@ test('a DELETE of a Streamable HTTP session on ONE makes TWO answer 404 to it', 
   expect((await rawPost(`${one.url}/mcp/items`, headers, list)).status).toBe(404);
   await eventually(async () => (await rawPost(`${two.url}/mcp/items`, headers, list)).status === 404);
 });
+
+/** Requests `gw` has running on the `files` upstream. */
+function runningUpstream(gw: TestGateway): number {
+  const route = gw.plane.snapshot.mcpServers.find((r) => r.name === 'files') as CompiledMcpProxy;
+  return route.upstream.pool.stats.running + route.upstream.pool.stats.pending;
+}
+
+/** A stream on ONE, initialized through TWO. */
+async function initializedStream(): Promise<Awaited<ReturnType<typeof rawStream>>> {
+  const stream = await rawStream(one, '/mcp/files', KEYS.alice);
+  const init = { jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+  expect((await post(two, stream.endpoint, KEYS.alice, init)).status).toBe(202);
+  expect(await stream.nextMessage()).toMatchObject({ id: 'init' });
+  expect((await post(two, stream.endpoint, KEYS.alice, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+  return stream;
+}
+
+test('the stream closing on ONE cancels what its POSTs started on TWO: the upstream call ends, the access line is written', async () => {
+  const stream = await initializedStream();
+  const started = hangs;
+  expect((await post(two, stream.endpoint, KEYS.alice, { jsonrpc: '2.0', id: 'hang', method: 'tools/call', params: { name: 'hang', arguments: {} } })).status).toBe(202);
+  await eventually(async () => hangs > started);
+  expect(runningUpstream(two)).toBe(1);
+  await stream.close();
+  await eventually(async () => two.logs.some((l) => l.msg === 'mcp call' && l.tool === 'hang' && l.result === 'aborted'));
+  await eventually(async () => runningUpstream(two) === 0);
+});
+
+test('a client that does not read its stream: answers from TWO past the buffer limit end the stream on ONE (the client reconnects)', async () => {
+  setLegacyBoundsForTests({ maxBufferedBytes: 1024 * 1024 });
+  let res: IncomingMessage | undefined;
+  try {
+    const req = get(`${one.url}/mcp/files/sse`, { headers: { authorization: `Bearer ${KEYS.alice}`, accept: 'text/event-stream' } });
+    [res] = (await once(req, 'response')) as [IncomingMessage];
+    let text = '';
+    res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    const closed = once(res.socket, 'close');
+    await eventually(async () => /data: (\S+)/.test(text));
+    const endpoint = /data: (\S+)/.exec(text)![1]!;
+    const init = { jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+    expect((await post(two, endpoint, KEYS.alice, init)).status).toBe(202);
+    await eventually(async () => text.includes('"id":"init"'));
+    expect((await post(two, endpoint, KEYS.alice, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+    // From now on the client reads nothing: 30 MiB of answers outgrow the socket buffers and the 1 MiB limit.
+    res.pause();
+    const path = 'x'.repeat(512 * 1024);
+    for (let id = 0; id < 60; id++) {
+      const status = (await post(two, endpoint, KEYS.alice, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'read', arguments: { path } } })).status;
+      // 404: the stream has ended already.
+      if (status === 404) break;
+      expect(status).toBe(202);
+    }
+    // Read again: past what the socket buffered, the stream has ended.
+    res.resume();
+    await closed;
+    await eventually(async () => one.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('legacy SSE stream ended: its client reads slower')));
+  } finally {
+    setLegacyBoundsForTests({});
+    res?.destroy();
+  }
+}, 30_000);
 
 // Last: it stops and restarts the shared Redis.
 test('while Redis is down a legacy stream is refused 503 naming why; once it is back both replicas subscribe again', async () => {
