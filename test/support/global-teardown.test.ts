@@ -28,15 +28,15 @@ describe('the leak check after a test run', () => {
   test('fails naming each entry a test file left, and removes them all the same', () => {
     const root = fakeRun({ 'dataplane_reload-Ab12Cd': ['aigw-config-x1', 'aigw-config-x2'], 'constructs_synth-Ef34Gh': [] });
     expect(() => globalTeardown()).toThrow(
-      'The tests left 3 entries in the temp directory (<test file>-XXXXXX/<entry>):\n' +
-        '  constructs_synth-Ef34Gh/\n  dataplane_reload-Ab12Cd/aigw-config-x1\n  dataplane_reload-Ab12Cd/aigw-config-x2\n',
+      'The tests left 2 entries in the temp directory (<test file>-XXXXXX/<entry>):\n' +
+        '  dataplane_reload-Ab12Cd/aigw-config-x1\n  dataplane_reload-Ab12Cd/aigw-config-x2\n',
     );
     expect(existsSync(root)).toBe(false);
     expect(process.env.TMPDIR).toBe('/outer');
   });
 
-  test('passes when every test file cleaned up', () => {
-    const root = fakeRun({});
+  test('passes when every test file cleaned up, its folder included or left empty (a worker jest recycled before the file ran there)', () => {
+    const root = fakeRun({ 'constructs_synth-Ef34Gh': [] });
     expect(() => globalTeardown()).not.toThrow();
     expect(existsSync(root)).toBe(false);
   });

@@ -58,6 +58,12 @@ export class SseWriter {
     clearInterval(this.timer);
     if (!this.ctx.res.destroyed) this.ctx.res.end();
   }
+
+  /** Cuts the stream off, whatever it still buffers (a client that stopped reading). */
+  public destroy(): void {
+    clearInterval(this.timer);
+    this.ctx.res.destroy();
+  }
 }
 
 /** One JSON-RPC message as an SSE event, as the SDK server writes them. */

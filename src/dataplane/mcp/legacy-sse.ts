@@ -245,6 +245,8 @@ export function endLegacyStreams(bus: McpBus, logger: Logger): number {
     if (stream.bus !== bus || stream.closed) continue;
     ended++;
     stream.out.end();
+    // A client that stopped reading never lets end() flush: the stream would keep the old bus open.
+    setTimeout(() => stream.out.destroy(), 1_000).unref();
   }
   for (const name of [...workOn(bus).keys()]) cancelStreamWork(bus, name);
   if (ended > 0) logger.info({ streams: ended }, 'legacy SSE streams ended: the MCP bus they listened on was replaced; their clients reconnect');
@@ -363,8 +365,9 @@ export async function legacyMessage(x: Exchange): Promise<void> {
       calls.finish(open, 'upstream_failed', error.code);
       void link.send(errorResponse(open, error));
     }
-    // A deadline the upstream let pass is its failure (as a timeout is on every other call); the abort that follows charges nothing.
-    if (route.server === 'proxy') route.upstream.breaker.failure();
+    // Not charged to the breaker: the wait may be the client's own doing (a tool waiting on an elicitation it
+    // never answers), and 64 such calls of one consumer must not take the upstream away from every other.
+    if (route.server === 'proxy') route.upstream.breaker.abandon();
     work.stop();
   }, deadlineMs);
   timer.unref();

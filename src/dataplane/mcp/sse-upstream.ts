@@ -142,6 +142,9 @@ export class SseUpstream {
       }
       up.breaker.success();
       const holder = new SseUpstream(route, busOf(x.deps), x.deps.logger, response);
+      // The holder gives its count back whenever it ends, from here on: the stream may end at any await below.
+      holder.slot = slot;
+      kept = true;
       const data = await holder.firstEndpoint(() => gone);
       try {
         holder.endpoint = checkEndpoint(route, data);
@@ -154,9 +157,6 @@ export class SseUpstream {
       holder.channels = sseChannels(route.name, holder.id);
       holder.ref = sessionRef(holder.id, holder.endpoint);
       await holder.start(x.ctx.snapshot.mcpSessionTtlSeconds);
-      // From here the holder gives its count back when it closes.
-      holder.slot = slot;
-      kept = true;
       return holder;
     } finally {
       stopListening();
@@ -229,13 +229,22 @@ export class SseUpstream {
 
   /** Listens for the session's client streams, keeps the liveness key, and relays what the upstream sent meanwhile. */
   private async start(ttlSeconds: number): Promise<void> {
+    const endedMeanwhile = (): Error => Errors.mcpUpstreamBadAnswer(this.route.name, 'its SSE stream ended as the session started');
+    // The upstream may end its stream at any await here (close() has run): nothing is started after it.
+    if (this.closed) throw endedMeanwhile();
     held.add(this);
     try {
-      this.stopListening = await this.bus.subscribe(this.channels.toHolder, (data) => this.onClient(data));
-      await this.bus.set(this.channels.live, '1', LIVE_TTL_SECONDS);
+      const stop = await this.bus.subscribe(this.channels.toHolder, (data) => this.onClient(data));
+      if (this.closed) stop();
+      else this.stopListening = stop;
+      if (!this.closed) await this.bus.set(this.channels.live, '1', LIVE_TTL_SECONDS);
     } catch (e) {
       this.close('the MCP bus could not be reached');
       throw Errors.mcpUpstreamBadAnswer(this.route.name, `the MCP bus could not be reached: ${(e as Error).message}`);
+    }
+    if (this.closed) {
+      void this.bus.delete(this.channels.live).catch(() => undefined);
+      throw endedMeanwhile();
     }
     const touch = setInterval(() => {
       void this.bus
@@ -283,7 +292,13 @@ export class SseUpstream {
   /** Ends a stream that never became a session's. */
   private discard(): void {
     this.closed = true;
+    this.releaseSlot();
     this.response.abort(new Error('the session did not start'));
+  }
+
+  private releaseSlot(): void {
+    if (this.slot !== undefined) countHolder(this.slot, -1);
+    this.slot = undefined;
   }
 
   /** Ends the upstream stream (the upstream then ends its session) and tells every waiting client stream. Idempotent. */
@@ -291,14 +306,15 @@ export class SseUpstream {
     if (this.closed) return;
     this.closed = true;
     held.delete(this);
-    if (this.slot !== undefined) countHolder(this.slot, -1);
-    this.slot = undefined;
+    this.releaseSlot();
     this.gauge?.dec({ server: this.route.name });
     this.gauge = undefined;
     clearTimeout(this.idle);
     for (const t of this.timers) clearTimeout(t);
     this.stopListening?.();
     this.response.abort(new Error(why));
+    // Before the endpoint came there are no channels yet: nobody listens, nothing to delete.
+    if (!this.channels) return;
     const ignore = (): undefined => undefined;
     void this.bus.delete(this.channels.live).catch(ignore);
     void this.bus.publish(this.channels.answers, envelope({ t: 'end', why })).catch(ignore);
@@ -353,7 +369,9 @@ export class SseUpstream {
           this.logger.warn({ server: this.route.name, err: boundedForLog(e.message ?? String(e)) }, 'mcp: an HTTP+SSE upstream stream broke off');
           this.close(`the upstream stream broke off (${boundedForLog(e.message ?? String(e))})`);
         },
-      );
+      )
+      // Never an unhandled rejection (the process would end): whatever the handlers above threw is logged.
+      .catch((e: unknown) => this.logger.error({ server: this.route.name, err: e }, 'mcp: an HTTP+SSE upstream stream failed'));
   }
 
   private onEvent(event: string): void {
@@ -439,9 +457,30 @@ export class SseUpstream {
   }
 }
 
-/** Ends every upstream stream this replica holds for `route` (its snapshot is being released: the pool would wait for them forever). */
+/**
+ * Each replaced route's successor in the snapshot a reload installed (null: its server was removed or
+ * changed). A holder opened on a route while a reload replaced it joins the handover when that route's
+ * snapshot is released (closeSseUpstreams).
+ */
+const successors = new WeakMap<CompiledMcpProxy, CompiledMcpProxy | null>();
+
+function successorOf(route: CompiledMcpProxy): CompiledMcpProxy | null {
+  let current: CompiledMcpProxy | null = route;
+  while (current && successors.has(current)) current = successors.get(current)!;
+  return current === route ? null : current;
+}
+
+/**
+ * `route`'s snapshot is being released: its holders move to the route that replaced it when their server
+ * is unchanged (opened while a reload ran, they missed the handover), else they end (the pool would wait for them forever).
+ */
 export function closeSseUpstreams(route: CompiledMcpProxy): void {
-  for (const h of [...held]) if (h.route === route) h.close('the gateway released the configuration that opened it');
+  for (const h of [...held]) {
+    if (h.route !== route) continue;
+    const next = successorOf(route);
+    if (next) h.route = next;
+    else h.close('the gateway released the configuration that opened it');
+  }
 }
 
 /**
@@ -455,6 +494,11 @@ export function handOverSseUpstreams(from: Iterable<CompiledMcpRoute>, to: Itera
   const next = new Map<string, CompiledMcpProxy>();
   for (const r of to) if (r.server === 'proxy') next.set(r.name, r);
   const previous = new Set<CompiledMcpRoute>(from);
+  for (const r of previous) {
+    if (r.server !== 'proxy') continue;
+    const successor = next.get(r.name);
+    successors.set(r, successor && sameUpstream(r, successor) ? successor : null);
+  }
   for (const h of [...held]) {
     if (!previous.has(h.route)) continue;
     const successor = next.get(h.route.name);

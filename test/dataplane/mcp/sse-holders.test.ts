@@ -298,3 +298,76 @@ test('a reload that replaces the MCP bus ends the legacy SSE streams held on the
     await redis.stop();
   }
 });
+
+test('an upstream that ends its stream as the session starts: each initialize fails, none keeps a place of the cap, and the gateway lives on', async () => {
+  setSseHolderBoundsForTests({ maxPerConsumer: 2 });
+  let delayMs = 0;
+  const flaky = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('event: endpoint\ndata: /messages?x=1\n\n');
+    // Ends at once, or just after: inside the holder's start, whatever it is waiting for.
+    setTimeout(() => res.end(), delayMs);
+  });
+  await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+  const gw = await startMcp(fleet(`http://127.0.0.1:${(flaky.address() as AddressInfo).port}/sse`), withSessionKey);
+  try {
+    for (const delay of [0, 0, 1, 2, 3, 0]) {
+      delayMs = delay;
+      const init = await rawPost(`${gw.url}/mcp/files`, auth(KEYS.alice), initializeRequest('2025-11-25'));
+      // Never the cap's 429: a session that did not start gave its place back.
+      expect(init.status).not.toBe(429);
+      expect(init.status).toBeGreaterThanOrEqual(400);
+    }
+  } finally {
+    await gw.close();
+    flaky.closeAllConnections();
+    await new Promise<void>((resolve) => flaky.close(() => resolve()));
+  }
+});
+
+test('a session whose initialize ran across a reload that left its server unchanged lives on when the old configuration is released', async () => {
+  // An upstream slow to send its endpoint event: the reload lands while the initialize waits for it.
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const slow = await sdkSseUpstream((server) => server.registerTool('read', { description: 'reads', inputSchema: { path: z.string() } }, ({ path }) => ({ content: [{ type: 'text' as const, text: `read:${path}` }] })));
+  const front = createServer((req, res) => {
+    // Holds the GET until the test lets it through, then proxies it to the SDK upstream (raw pipe).
+    void gate.then(async () => {
+      const upstreamRes = await fetch(`${slow.url.replace(/\/sse$/, '')}${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === 'POST' ? (req as unknown as ReadableStream) : undefined, duplex: 'half' } as RequestInit);
+      res.writeHead(upstreamRes.status, Object.fromEntries(upstreamRes.headers));
+      const reader = upstreamRes.body!.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        res.write(value);
+      }
+      res.end();
+    }).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}/sse`;
+  const { redis: _redis, ...before } = withSessionKey(synthesizedGatewayConfig(fleet(url)).config);
+  const after: GatewayConfig = { ...structuredClone(before), limits: { ...before.limits, maxQps: before.limits.maxQps + 1 } };
+  const { plane, swap, cleanup } = await reloadable(before);
+  try {
+    const pending = rawPost(`${plane.url}/mcp/files`, auth(KEYS.alice), initializeRequest('2025-11-25'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    swap(shardFiles(after));
+    expect(await plane.reload()).toMatchObject({ result: 'applied' });
+    release();
+    const init = await pending;
+    expect(init.status).toBe(200);
+    const headers = { ...auth(KEYS.alice), 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': String(init.messages[0]!.result.protocolVersion) };
+    // The initialize's request held the old configuration: released now, which used to end this session.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const listed = await list(`${plane.url}/mcp/files`, headers);
+    expect(listed.status).toBe(200);
+    expect(listed.messages[0]!.result.tools.map((t: { name: string }) => t.name)).toEqual(['read']);
+  } finally {
+    await plane.close();
+    cleanup();
+    front.closeAllConnections();
+    await new Promise<void>((resolve) => front.close(() => resolve()));
+    await slow.close();
+  }
+});
