@@ -13,6 +13,7 @@ import { Leases } from './leases';
 import { closeLimitBackend, createLimitBackend, type LimitBackend, limitStoreSettings, whenConnected } from './limit-backend';
 import type { RateLimiter } from './limits';
 import { endLegacyStreams } from './mcp/legacy-sse';
+import { endServerStreams } from './mcp/server-streams';
 import { GatewayMetrics } from './metrics';
 import { handleRequest } from './pipeline';
 import type { RequestContext } from './request-context';
@@ -220,7 +221,8 @@ export class DataPlane {
     handOverSnapshot(this.snapshot, compiled.snapshot);
     this.snapshots.replace(compiled.snapshot);
     // A legacy SSE stream holds its request's lease on the old bus, which would then never close: the streams end now, their clients reconnect.
-    if (redisChanged) endLegacyStreams(this.limits.current.mcpBus, this.logger);
+    const ended = redisChanged ? endLegacyStreams(this.limits.current.mcpBus) : 0;
+    if (ended > 0) this.logger.info({ streams: ended }, 'legacy SSE streams ended: the MCP bus they listened on was replaced; their clients reconnect');
     this.limits.replace(limits);
     this.applySettings(previous, loaded.config);
     this.metrics.configReloads.inc({ result: 'applied' });
@@ -289,6 +291,10 @@ export class DataPlane {
     if (!this.draining) {
       this.draining = true;
       this.logger.info({ inFlight: this.inFlight, timeoutMs }, 'draining');
+      // MCP's long-lived server-to-client streams end now, cleanly: their clients reconnect to another replica.
+      const bus = this.limits.current.mcpBus;
+      const streams = endServerStreams(bus) + endLegacyStreams(bus);
+      if (streams > 0) this.logger.info({ streams }, 'MCP server-to-client streams ended for the drain');
     }
     const closed = new Promise<void>((resolve) => this.traffic.close(() => resolve()));
     this.traffic.closeIdleConnections();

@@ -138,7 +138,7 @@ export async function openLegacyStream(x: Exchange): Promise<void> {
   const refusal = checkAccept(ctx.req);
   if (refusal) throw refusal;
   const bus = deps.mcpBus;
-  watchBus(bus, deps.logger);
+  watchBus(bus);
   // 128 random bits: the id is not guessable, and it is good only with this stream's consumer key anyway.
   const id = randomBytes(16).toString('hex');
   const name = streamName(route.name, x.consumer.name, id);
@@ -235,10 +235,11 @@ function cancelStreamWork(bus: McpBus, name: string): void {
 }
 
 /**
- * A reload replaced `bus` (its `redis` changed): the streams held on it end cleanly (their clients reconnect,
- * onto the new bus), and the work of its messages is cancelled. Returns how many streams ended.
+ * The streams held on `bus` end cleanly (their clients reconnect: onto the new bus when a reload replaced
+ * this one, onto another replica when this one drains), and the work of their messages is cancelled.
+ * Returns how many streams ended.
  */
-export function endLegacyStreams(bus: McpBus, logger: Logger): number {
+export function endLegacyStreams(bus: McpBus): number {
   let ended = 0;
   for (const stream of [...streamsOn(bus).values()]) {
     // The map is carried to the new bus: streams opened on the new one stay.
@@ -249,7 +250,6 @@ export function endLegacyStreams(bus: McpBus, logger: Logger): number {
     setTimeout(() => stream.out.destroy(), 1_000).unref();
   }
   for (const name of [...workOn(bus).keys()]) cancelStreamWork(bus, name);
-  if (ended > 0) logger.info({ streams: ended }, 'legacy SSE streams ended: the MCP bus they listened on was replaced; their clients reconnect');
   return ended;
 }
 
@@ -258,10 +258,10 @@ export function endLegacyStreams(bus: McpBus, logger: Logger): number {
  * replaced bus closes only once its streams are gone: what this ends then is the work of messages whose
  * POSTs (answered 202) landed before the reload. The streams themselves end at the swap (endLegacyStreams).
  */
-function watchBus(bus: McpBus, logger: Logger): void {
+function watchBus(bus: McpBus): void {
   if (watchedBuses.has(bus)) return;
   watchedBuses.add(bus);
-  bus.onClose(() => void endLegacyStreams(bus, logger));
+  bus.onClose(() => void endLegacyStreams(bus));
 }
 
 /**

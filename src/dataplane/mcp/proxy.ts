@@ -8,6 +8,7 @@ import { type Exchange, type SessionExchange, sessionHeader } from './front';
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc';
 import { negotiate } from './protocol';
 import { relayJsonText, relaySse } from './relay';
+import { holdServerStream } from './server-streams';
 import { sseDelete, sseInitialize, sseMessages, sseStream } from './sse-client';
 import { callMcpUpstream, discard, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
 
@@ -166,6 +167,11 @@ export async function proxyStream(s: SessionExchange): Promise<void> {
       throw Errors.mcpUpstreamBadAnswer(route.name, `a GET answered with '${String(response.headers['content-type'] ?? '')}', not an SSE stream`);
     }
     const writer = new SseWriter(ctx, sessionHeader(s));
+    // A drain ends the client's stream and stops relaying (the upstream is not charged: nothing failed).
+    holdServerStream(s.deps.mcpBus, ctx.res, () => {
+      writer.end();
+      ctx.cancellation.cancel();
+    });
     await relaySse(s, calls, response, writer);
     writer.end();
   } finally {

@@ -8,6 +8,7 @@ import { type Exchange, type SessionExchange, sessionHeader } from './front';
 import { errorResponse, type JsonRpcMessage, RPC_CODES, rpcCodeOf, RpcErrors } from './jsonrpc';
 import { negotiate } from './protocol';
 import { inspect } from './relay';
+import { holdServerStream } from './server-streams';
 import { busOf, envelope, isResponse, type JsonObject, openEnvelope, openSessionRef, type SseChannels, sseChannels } from './sse-channels';
 import { ENDPOINT_TIMEOUT_MS, SseUpstream } from './sse-upstream';
 import { callMcpUpstream, discard, readBounded } from './upstream';
@@ -189,6 +190,7 @@ export async function sseStream(s: SessionExchange): Promise<void> {
   if (!listener) throw Errors.mcpSessionNotFound(s.route.name);
   try {
     const writer = new SseWriter(s.ctx, sessionHeader(s));
+    holdServerStream(s.deps.mcpBus, s.ctx.res, () => inbox.end('the gateway is draining'));
     const stopListening = s.ctx.cancellation.onCancel(() => inbox.end('the client went away'));
     s.ctx.res.once('close', () => inbox.end('the client went away'));
     const live = watchLiveness(link, inbox);

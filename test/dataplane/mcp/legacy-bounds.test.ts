@@ -149,7 +149,7 @@ test('when its MCP bus is replaced, a held stream ends cleanly (its client recon
   await until(() => hangs > started);
   // The bus new requests got until a reload replaced it (the plane's own, reached past its privacy).
   const bus = (gw.plane as unknown as { limits: { current: { mcpBus: McpBus } } }).limits.current.mcpBus;
-  expect(endLegacyStreams(bus, gw.plane.logger)).toBe(1);
+  expect(endLegacyStreams(bus)).toBe(1);
   // A clean end: the client's EventSource reconnects.
   for (;;) if ((await reader.read()).done) break;
   await until(() => runningUpstream() === 0);
