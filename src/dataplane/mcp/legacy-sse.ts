@@ -14,7 +14,7 @@ import { type Exchange, parseBody, type SessionExchange } from './front';
 import { checkMessage, errorResponse, type JsonRpcMessage, rpcCodeOf, RpcErrors } from './jsonrpc';
 import { answerRequest, initializeResult } from './local';
 import { checkAccept, checkContentType, headerVersion, negotiate } from './protocol';
-import { relayJsonText, relaySse } from './relay';
+import { MAX_JSON_BYTES, mediaType, relayJsonText, relaySse } from './relay';
 import { endSseUpstreamSession, exchangeViaSseUpstream, followSseUpstream } from './sse-client';
 import { callMcpUpstream, discard, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
 
@@ -69,7 +69,6 @@ type ChannelMessage = { readonly event: string } | { readonly state: { readonly 
 
 /** The legacy revision: what a stream speaks until initialize says otherwise. */
 const LEGACY_VERSION = '2024-11-05';
-const MAX_JSON_BYTES = 32 * 1024 * 1024;
 /** A stream's state outlives its replica by at most this long (a replica that dies deletes nothing)... */
 const STATE_TTL_SECONDS = 60;
 /** ...because the holding replica starts its time to live again this often while the stream is open. */
@@ -477,8 +476,7 @@ async function proxyLegacy(s: SessionExchange, link: StreamLink, m: JsonRpcMessa
     }
     const sid = response.headers['mcp-session-id'];
     if (init && typeof sid === 'string') link.upstreamSession(sid);
-    const type = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type === 'text/event-stream') return await relaySse(s, calls, response, link);
+    if (mediaType(response) === 'text/event-stream') return await relaySse(s, calls, response, link);
     const text = await readBounded(response, MAX_JSON_BYTES).catch(() => '');
     if (text === '') return;
     // Re-serialized: an event's data must be one line.

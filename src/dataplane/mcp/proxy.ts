@@ -1,13 +1,13 @@
 import { Errors, GatewayError } from '../errors';
 import { eventData, SseFramer } from '../sse';
 import type { UpstreamResponse } from '../upstream-call';
-import { sendRpcError, SseWriter, sseEvent } from './answer';
+import { sendRpcError, SseWriter } from './answer';
 import { CallLog, type CallResult } from './calls';
 import type { CompiledMcpProxy } from './compile';
 import { type Exchange, type SessionExchange, sessionHeader } from './front';
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc';
 import { negotiate } from './protocol';
-import { relayJsonText, relaySse } from './relay';
+import { mediaType, relayAnswer, relaySse } from './relay';
 import { holdServerStream } from './server-streams';
 import { sseDelete, sseInitialize, sseMessages, sseStream } from './sse-client';
 import { callMcpUpstream, discard, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
@@ -30,8 +30,6 @@ interface InitAnswer {
 const POST_ACCEPT = 'application/json, text/event-stream';
 /** An answer to initialize is a few KiB: read whole (the session id is sealed from it before the client's head goes out). */
 const MAX_INIT_BYTES = 1024 * 1024;
-/** A JSON answer is read whole to be inspected (tool lists filtered); an upstream with more to say streams SSE. */
-const MAX_JSON_BYTES = 32 * 1024 * 1024;
 /** Longest upstream session id sealed into the gateway's; the spec allows visible ASCII only. */
 const UPSTREAM_SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
 
@@ -123,24 +121,11 @@ export async function proxyMessages(
       ctx.res.writeHead(200, { ...sessionHeader(s), 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       return void ctx.res.end(text);
     }
-    if (mediaType(response) === 'text/event-stream') {
-      const writer = new SseWriter(ctx, sessionHeader(s));
-      for (const a of answered) await writer.write(sseEvent(a));
-      await relaySse(s, calls, response, writer);
-      return writer.end();
-    }
-    let text: string;
-    try {
-      text = await readBounded(response, MAX_JSON_BYTES);
-    } catch (e) {
-      if (ctx.cancellation.cancelled) return;
-      (s.route as CompiledMcpProxy).upstream.breaker.failure();
-      failPending(calls);
-      return sendRpcError(ctx, Errors.mcpUpstreamBadAnswer(s.route.name, (e as Error).message), single);
-    }
-    const out = relayJsonText(s, calls, text, answered);
-    ctx.res.writeHead(200, { ...sessionHeader(s), 'content-type': String(response.headers['content-type'] ?? 'application/json'), 'content-length': out.length });
-    ctx.res.end(out);
+    const unread = await relayAnswer(s, calls, response, sessionHeader(s), answered);
+    if (!unread || ctx.cancellation.cancelled) return;
+    (s.route as CompiledMcpProxy).upstream.breaker.failure();
+    failPending(calls);
+    return sendRpcError(ctx, Errors.mcpUpstreamBadAnswer(s.route.name, unread.message), single);
   } finally {
     release();
   }
@@ -274,8 +259,4 @@ function safeParse(text: string): unknown {
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function mediaType(response: UpstreamResponse): string {
-  return String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }

@@ -2,12 +2,13 @@ import { RecordedErrors } from '../errors';
 import { boundedForLog } from '../log-bounds';
 import { eventData, SseFramer } from '../sse';
 import type { UpstreamResponse } from '../upstream-call';
-import { type SseWriter, sseEvent } from './answer';
+import { SseWriter, sseEvent } from './answer';
 import type { CallLog } from './calls';
 import type { CompiledMcpProxy } from './compile';
 import type { Exchange } from './front';
 import { errorResponse, RpcErrors } from './jsonrpc';
 import { filteredToolsResult } from './tools';
+import { readBounded } from './upstream';
 
 /**
  * What the gateway does to the upstream's messages on their way to the client, in JSON answers and SSE
@@ -123,4 +124,45 @@ function isMessageEvent(event: string): boolean {
 function withData(event: string, data: string): string {
   const fields = event.split(/\r?\n/).filter((line) => line !== '' && !line.startsWith('data:'));
   return `${[...fields, `data: ${data}`].join('\n')}\n\n`;
+}
+
+/** A JSON answer of the upstream may not be longer than this: it is read whole to be inspected. */
+export const MAX_JSON_BYTES = 32 * 1024 * 1024;
+
+/** The answer's media type, lower case, without parameters. */
+export function mediaType(response: UpstreamResponse): string {
+  return String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * The upstream's answer to a POST, to the client: an SSE stream relayed as it comes, or a JSON body read
+ * (up to MAX_JSON_BYTES), inspected and scrubbed; `answered` (the gateway's own answers) go first or join
+ * it. Resolves to the read's failure when the JSON body was over its bound (nothing written yet: the
+ * caller answers it), else undefined.
+ */
+export async function relayAnswer(
+  x: Exchange,
+  calls: CallLog,
+  response: UpstreamResponse,
+  headers: Record<string, string>,
+  answered: readonly Record<string, unknown>[],
+): Promise<Error | undefined> {
+  const { ctx } = x;
+  if (mediaType(response) === 'text/event-stream') {
+    const writer = new SseWriter(ctx, headers);
+    for (const a of answered) await writer.write(sseEvent(a));
+    await relaySse(x, calls, response, writer);
+    writer.end();
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = await readBounded(response, MAX_JSON_BYTES);
+  } catch (e) {
+    return e as Error;
+  }
+  const out = relayJsonText(x, calls, text, answered);
+  ctx.res.writeHead(200, { ...headers, 'content-type': String(response.headers['content-type'] ?? 'application/json'), 'content-length': out.length });
+  ctx.res.end(out);
+  return undefined;
 }

@@ -11,7 +11,7 @@ import { inspect } from './relay';
 import { holdServerStream } from './server-streams';
 import { busOf, envelope, isResponse, type JsonObject, openEnvelope, openSessionRef, type SseChannels, sseChannels } from './sse-channels';
 import { ENDPOINT_TIMEOUT_MS, SseUpstream } from './sse-upstream';
-import { callMcpUpstream, discard, readBounded } from './upstream';
+import { callMcpUpstream, discard, readBounded, upstreamFault } from './upstream';
 
 type Request = Extract<JsonRpcMessage, { kind: 'request' }>;
 
@@ -415,14 +415,8 @@ async function postMessage(x: Exchange, endpoint: string, raw: unknown): Promise
       await discard(response);
       return undefined;
     }
-    if (status === 401 || status === 403) {
-      await discard(response);
-      return Errors.upstreamAuth(route.name);
-    }
-    if (status >= 500) {
-      await discard(response);
-      return Errors.upstreamFailed(route.name, status);
-    }
+    const fault = await upstreamFault(route, response);
+    if (fault) return fault;
     const text = await readBounded(response, MAX_REFUSAL_BYTES).catch(() => '');
     return Errors.upstreamRejected(status, `The upstream of MCP server '${route.name}' refused the message with HTTP ${status}: ${route.upstream.scrubber.text(text).slice(0, 200)}`);
   } finally {

@@ -6,6 +6,7 @@ import { callUpstream, type UpstreamResponse } from '../upstream-call';
 import type { McpBus } from './bus';
 import type { CompiledMcpProxy, CompiledMcpRoute } from './compile';
 import type { Exchange } from './front';
+import { mediaType } from './relay';
 import { busOf, envelope, isResponse, type JsonObject, openEnvelope, type SseChannels, sseChannels, sessionRef } from './sse-channels';
 import { discard, transportError } from './upstream';
 
@@ -135,7 +136,7 @@ export class SseUpstream {
         // 404, 405: the configured URL is not an HTTP+SSE endpoint (a config mistake, not the upstream failing).
         throw Errors.mcpUpstreamBadAnswer(route.name, `its SSE endpoint answered a GET with HTTP ${status}; check upstream.url and upstream.transport`);
       }
-      const type = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const type = mediaType(response);
       if (type !== 'text/event-stream') {
         await discard(response);
         throw Errors.mcpUpstreamBadAnswer(route.name, `a GET answered with '${type}', not an SSE stream`);

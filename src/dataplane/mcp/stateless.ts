@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'http';
 import { Errors, GatewayError } from '../errors';
 import type { RequestContext } from '../request-context';
 import { admitMessage } from './admit';
-import { sendJson, sendRpcError, SseWriter } from './answer';
+import { sendJson, sendRpcError } from './answer';
 import type { CallLog } from './calls';
 import type { CompiledMcpProxy } from './compile';
 import type { Exchange } from './front';
@@ -10,7 +10,7 @@ import { checkMessage, errorResponse, type JsonRpcId, type JsonRpcMessage, resul
 import { statusOfAnswer } from './limits';
 import { answerRequest } from './local';
 import { isStatelessEra, PROTOCOL_VERSIONS, STATELESS_PROTOCOL_VERSIONS } from './protocol';
-import { relayJsonText, relaySse } from './relay';
+import { relayAnswer } from './relay';
 import { type StatelessRefusal, StatelessErrors, STATELESS_RPC_CODES } from './stateless-errors';
 import { callMcpUpstream, discard, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
 
@@ -55,8 +55,6 @@ const STATELESS_REFUSAL_CODES: ReadonlySet<number> = new Set([
 ]);
 
 const POST_ACCEPT = 'application/json, text/event-stream';
-/** As proxy.ts: a JSON answer is read whole to be inspected; more streams SSE. */
-const MAX_JSON_BYTES = 32 * 1024 * 1024;
 /** An upstream's refusal is an error message. */
 const MAX_REFUSAL_BYTES = 64 * 1024;
 
@@ -219,23 +217,11 @@ async function passOn(x: Exchange, m: Message, version: string, calls: CallLog):
       await discard(response);
       return void ctx.res.writeHead(202).end();
     }
-    if (String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'text/event-stream') {
-      const writer = new SseWriter(ctx, {});
-      await relaySse(x, calls, response, writer);
-      return writer.end();
-    }
-    let text: string;
-    try {
-      text = await readBounded(response, MAX_JSON_BYTES);
-    } catch (e) {
-      if (ctx.cancellation.cancelled) return;
-      route.upstream.breaker.failure();
-      settle(calls, m, 'upstream_failed');
-      return sendRpcError(ctx, Errors.mcpUpstreamBadAnswer(route.name, (e as Error).message), id);
-    }
-    const out = relayJsonText(x, calls, text, []);
-    ctx.res.writeHead(200, { 'content-type': String(response.headers['content-type'] ?? 'application/json'), 'content-length': out.length });
-    ctx.res.end(out);
+    const unread = await relayAnswer(x, calls, response, {}, []);
+    if (!unread || ctx.cancellation.cancelled) return;
+    route.upstream.breaker.failure();
+    settle(calls, m, 'upstream_failed');
+    return sendRpcError(ctx, Errors.mcpUpstreamBadAnswer(route.name, unread.message), id);
   } finally {
     release();
   }

@@ -65,14 +65,8 @@ export function upstreamHeaders(
 /** An upstream answer that is not a success, as the client gets it: the upstream's credential failing or its 5xx are the gateway's 502. */
 export async function refusedAnswer(ctx: RequestContext, route: CompiledMcpProxy, response: UpstreamResponse): Promise<GatewayError | undefined> {
   const status = response.statusCode;
-  if (status === 401 || status === 403) {
-    await discard(response);
-    return Errors.upstreamAuth(route.name);
-  }
-  if (status >= 500) {
-    await discard(response);
-    return Errors.upstreamFailed(route.name, status);
-  }
+  const fault = await upstreamFault(route, response);
+  if (fault) return fault;
   if (status >= 400) {
     // The upstream's refusal of the client's request (400, 404 unknown session, 405, 409 …): relayed, scrubbed.
     const text = await readBounded(response, MAX_REFUSAL_BYTES).catch(() => '');
@@ -83,6 +77,14 @@ export async function refusedAnswer(ctx: RequestContext, route: CompiledMcpProxy
     return undefined;
   }
   return undefined;
+}
+
+/** The upstream's own failure in an answer (its credential refused, 401/403, or a 5xx) as the gateway's 502, the body discarded; undefined for any other status. */
+export async function upstreamFault(route: CompiledMcpProxy, response: UpstreamResponse): Promise<GatewayError | undefined> {
+  const status = response.statusCode;
+  if (status !== 401 && status !== 403 && status < 500) return undefined;
+  await discard(response);
+  return status >= 500 ? Errors.upstreamFailed(route.name, status) : Errors.upstreamAuth(route.name);
 }
 
 /** The body as text, at most `limit` bytes: past it the upstream request is ended and the read fails. */
