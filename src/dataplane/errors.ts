@@ -2,6 +2,12 @@ import type { ServerResponse } from 'http';
 import type { WireProtocol } from '../specs';
 import { ENDPOINTS } from './endpoints';
 
+/**
+ * The shape an error body takes: the client's protocol. A native agent route answers in its agent's own
+ * (Dify: `{code, message, status}`; DashScope: `{code, message, request_id}`), so that the agent's SDK reads it.
+ */
+export type ErrorFormat = WireProtocol | 'dify' | 'dashscope';
+
 /** The OpenAI error types clients switch on. */
 export type OpenAiErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'api_error' | 'timeout_error';
 
@@ -14,6 +20,17 @@ const ANTHROPIC_TYPES: Record<OpenAiErrorType, string> = {
   rate_limit_error: 'rate_limit_error',
   api_error: 'api_error',
   timeout_error: 'api_error',
+};
+
+/** DashScope's error codes for ours (its API reference, "error codes"): what its SDKs switch on. */
+const DASHSCOPE_CODES: Record<OpenAiErrorType, string> = {
+  invalid_request_error: 'InvalidParameter',
+  authentication_error: 'InvalidApiKey',
+  permission_error: 'AccessDenied',
+  not_found_error: 'NotFound',
+  rate_limit_error: 'Throttling',
+  api_error: 'InternalError',
+  timeout_error: 'RequestTimeOut',
 };
 
 /** A failure the gateway answers itself, as an OpenAI-style error with the right status. */
@@ -31,8 +48,10 @@ export class GatewayError extends Error {
     super(message);
   }
 
-  public body(format: WireProtocol = 'openai'): string {
+  public body(format: ErrorFormat = 'openai'): string {
     if (format === 'anthropic') return JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPES[this.type], message: this.message } });
+    if (format === 'dify') return JSON.stringify({ code: this.code, message: this.message, status: this.status });
+    if (format === 'dashscope') return JSON.stringify({ code: DASHSCOPE_CODES[this.type], message: this.message, request_id: '' });
     return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });
   }
 }
@@ -49,6 +68,8 @@ export const RecordedErrors = {
   upstreamStreamFailed: 'upstream_stream_failed',
   /** An agent answered with an error status of its own, relayed as it is (its status is `aigw_requests_total`'s `status` label). */
   upstreamErrorStatus: 'upstream_error_status',
+  /** An agent's stream ended in its own error (Dify's `error` event, a failed workflow) after the answer had started. */
+  agentStreamFailed: 'agent_stream_failed',
 } as const;
 
 /** Every endpoint a model route serves, for the 404 that names them: computed once from ENDPOINTS. */
@@ -230,6 +251,17 @@ export const Errors = {
     new GatewayError(503, 'api_error', 'rate_limit_unavailable', 'Rate-limit state is unavailable and this route fails closed. Retry shortly.', null, { 'retry-after': '1' }),
   circuitOpen: (model: string) =>
     new GatewayError(503, 'api_error', 'backends_cooling_down', `Every backend of model '${model}' is cooling down after repeated failures. Retry shortly.`),
+  /**
+   * The agent answered with an error of its own before any byte went to the client (Dify's `error` event,
+   * a failed workflow, DashScope's error): its status when it gave a 4xx (the request's fault), else 502.
+   */
+  agentFailed: (route: string, status: number, agentCode: string, message: string) =>
+    new GatewayError(
+      status >= 400 && status < 500 && status !== 401 && status !== 403 ? status : 502,
+      status === 429 ? 'rate_limit_error' : status >= 400 && status < 500 && status !== 401 && status !== 403 ? 'invalid_request_error' : 'api_error',
+      'agent_error',
+      `The agent of route '${route}' failed (${agentCode.slice(0, 100)}): ${message.slice(0, 500)}`,
+    ),
   agentCircuitOpen: (route: string) =>
     new GatewayError(503, 'api_error', 'backends_cooling_down', `The agent of route '${route}' is cooling down after repeated failures. Retry shortly.`),
   /** A connection over the replica's share of the spec's client connections, refused before any request is read. */
@@ -249,7 +281,7 @@ export const Errors = {
     new GatewayError(503, 'api_error', 'capacity_exceeded', `This gateway replica is at its share of the capacity spec (${qps} QPS). Retry shortly, or raise the gateway's spec.`),
 };
 
-export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}, format: WireProtocol = 'openai'): void {
+export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}, format: ErrorFormat = 'openai'): void {
   if (res.headersSent) {
     res.destroy();
     return;

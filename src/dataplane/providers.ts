@@ -1,5 +1,7 @@
-import { type BackendConfig, PROVIDERS, type ProviderFacts, type ProviderType } from '../specs';
+import { type BackendConfig, PROVIDERS, type ProviderType } from '../specs';
+import type { UpstreamProtocol } from './agents/protocol';
 import { ENDPOINTS, type Endpoint } from './endpoints';
+import type { Translator } from './translate/translator';
 
 /**
  * How the data plane talks to one provider: where an endpoint lives under the base URL, how the key
@@ -20,8 +22,15 @@ interface ProviderWire {
   readonly streamUsage: boolean;
 }
 
-/** A provider as the data plane uses it: the catalog's facts and the wire details. */
-export type ProviderAdapter = ProviderWire & Pick<ProviderFacts, 'protocol'>;
+/**
+ * A provider as the data plane uses it: the catalog's facts and the wire details. An agent exposed as a
+ * model has an adapter of its own (agents/adapter.ts), with its protocol and the translators of its route.
+ */
+export type ProviderAdapter = ProviderWire & {
+  readonly protocol: UpstreamProtocol;
+  /** An agent's own translators, per client endpoint: they carry the route's settings (app type, variables). */
+  readonly translators?: { readonly [E in Endpoint]?: Translator };
+};
 
 /** Where each OpenAI endpoint lives under an OpenAI-style base URL (`…/v1`). */
 const OPENAI_PATHS: { readonly [E in Endpoint]?: string } = Object.fromEntries(

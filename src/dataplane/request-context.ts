@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'http';
-import type { WireProtocol } from '../specs';
 import type { AccessRecord } from './access-log';
 import type { Caller } from './auth';
 import type { Cancellation } from './cancellation';
 import type { CompiledRoute, Snapshot } from './compile/snapshot';
 import type { Endpoint } from './endpoints';
-import type { GatewayError } from './errors';
+import type { ErrorFormat, GatewayError } from './errors';
 import type { Admission } from './limits';
 import type { ModelRequest } from './model-proxy';
 
@@ -31,8 +30,8 @@ export interface RequestContext {
   readonly record: AccessRecord;
   /** The identify stage: who is calling. */
   caller: Caller;
-  /** The wire format of error bodies: OpenAI's, or Anthropic's for `/v1/messages`. */
-  errorFormat: WireProtocol;
+  /** The wire format of error bodies: OpenAI's, Anthropic's for `/v1/messages`, a native agent route's own. */
+  errorFormat: ErrorFormat;
   /** The route stage: the endpoint the path ends in (`models`: the model list), and the matched route. */
   endpoint: Endpoint | 'models' | undefined;
   route: CompiledRoute | undefined;

@@ -1,3 +1,4 @@
+import type { UpstreamProtocol } from './agents/protocol';
 import type { Endpoint } from './endpoints';
 import { Errors } from './errors';
 import {
@@ -83,7 +84,11 @@ const TRANSLATORS: { readonly [C in WireProtocol]: { readonly [B in WireProtocol
   },
 };
 
-/** The translator for a (client protocol, backend protocol) pair on an endpoint; undefined when the pair cannot serve it. */
-export function translatorFor(client: WireProtocol, backend: WireProtocol, endpoint: Endpoint): Translator | undefined {
-  return TRANSLATORS[client][backend][endpoint];
+/**
+ * The translator for a (client protocol, backend protocol) pair on an endpoint; undefined when the pair
+ * cannot serve it. An agent's translators are not here: they carry their route's settings, and its
+ * adapter holds them (agents/adapter.ts).
+ */
+export function translatorFor(client: WireProtocol, backend: UpstreamProtocol, endpoint: Endpoint): Translator | undefined {
+  return backend === 'openai' || backend === 'anthropic' ? TRANSLATORS[client][backend][endpoint] : undefined;
 }

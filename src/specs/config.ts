@@ -218,6 +218,16 @@ const ModelRoute = z.strictObject({
 });
 
 export const AGENT_KINDS = ['model-studio', 'dify', 'custom'] as const;
+/** Dify's app types: each has its own endpoint (`chat-messages`, `completion-messages`, `workflows/run`). */
+export const DIFY_APP_TYPES = ['chat', 'completion', 'workflow'] as const;
+/**
+ * Who the Dify `user` is: `consumer` (derived from the calling consumer, whatever the client sends), or
+ * `client` (the client's own `user`, inside the consumer's namespace, so that tenants still never meet).
+ */
+export const AGENT_USER_MAPPINGS = ['consumer', 'client'] as const;
+
+/** A Dify variable name (an app's input or a workflow's output). */
+const difyVariable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a Dify variable name: a letter or _, then letters, digits or _ (at most 64)');
 
 const AgentRoute = z.strictObject({
   name: refName,
@@ -225,6 +235,25 @@ const AgentRoute = z.strictObject({
   match: Match,
   /** Model Studio (DashScope) application id; Dify and custom agents are addressed by URL alone. */
   appId: z.string().min(1).optional(),
+  /** Dify only: the app's type (default `chat`). */
+  appType: z.enum(DIFY_APP_TYPES).optional(),
+  /**
+   * Dify only: where the OpenAI mapping puts what a chat request carries. `query`: the input variable that
+   * takes the user's message on completion and workflow apps (default `query`); `system`: the input
+   * variable that takes the system prompt (none by default: a system prompt is then refused, not
+   * dropped); `output`: the workflow output variable that holds the answer (default `text`).
+   */
+  variables: z.strictObject({ query: difyVariable.optional(), system: difyVariable.optional(), output: difyVariable.optional() }).optional(),
+  /** Dify only: who the `user` field names (default `consumer`). */
+  userMapping: z.enum(AGENT_USER_MAPPINGS).optional(),
+  /**
+   * The model name under which the agent also answers on the OpenAI (`/v1/chat/completions`, `/v1/models`)
+   * and Anthropic (`/v1/messages`) endpoints of every model route of the gateway and of its own prefix.
+   * Dify and Model Studio only.
+   */
+  asModel: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  /** On the OpenAI mapping: workflow node events and agent thoughts as `aigw_agent_event` chunks (default: dropped). */
+  surfaceAgentEvents: z.boolean().optional(),
   upstream: z.strictObject({ baseUrl: httpUrl, apiKey: SecretRefSchema.optional(), service: refName.optional() }),
   timeouts: Timeouts,
   policies: Policies,

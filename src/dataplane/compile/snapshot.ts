@@ -162,8 +162,9 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       config: route,
       upstream,
       maxBodyBytes: maxBody(route.policies),
-      // Agents report no token usage: their request limits only.
-      limits: limits(route.name, route.policies, route.policies.rateLimits.filter((rule) => rule.kind === 'requests')),
+      // Dify and Model Studio report usage (agents/wire.ts), which settles token limits; a custom agent reports none, and its
+      // token rules are refused at synth (rules/agent-routes.ts) and only pre-charge the estimate here.
+      limits: limits(route.name, route.policies),
       paths: compileAgentPaths(route),
       firstByteMs: route.policies.timeouts?.firstByteMs ?? route.timeouts.firstByteMs,
       totalMs: route.policies.timeouts?.totalMs ?? route.timeouts.totalMs,

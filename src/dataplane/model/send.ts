@@ -29,7 +29,7 @@ export async function sendAttempt(
   const adapter = upstream.adapter;
   const spec = ENDPOINTS[endpoint];
   // The translator for the pair (the identity one when the protocols agree): a property of the protocols, not of a provider.
-  const translator = translatorFor(spec.protocol, adapter.protocol, endpoint);
+  const translator = adapter.translators ? adapter.translators[endpoint] : translatorFor(spec.protocol, adapter.protocol, endpoint);
   const path = translator && adapter.path(upstream.basePath, translator.upstreamEndpoint, servedModel, upstream.config);
   if (!translator || path === undefined) {
     throw Errors.badRequest(`Model '${request.requested}' is served by a ${upstream.config.provider} backend, which has no ${spec.suffix} endpoint.`, 'model');
@@ -64,6 +64,7 @@ export async function sendAttempt(
   const fromClient = translator.clientHeaders && pickHeaders(ctx.req.headers, translator.clientHeaders);
   const headers: Record<string, string> = {
     ...(fromClient ? { ...adapter.headers, ...fromClient, ...upstream.headers } : upstream.requestHeaders),
+    ...translator.upstreamHeaders?.(request),
     'content-type': contentType,
     ...(contentLength !== undefined && { 'content-length': String(contentLength) }),
     'accept': stream ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',

@@ -2,6 +2,7 @@ import type { ClientBody } from '../client-body';
 import type { CompiledModel } from '../compile/snapshot';
 import type { Endpoint } from '../endpoints';
 import type { PreparedMultipart } from '../multipart';
+import type { AgentCall } from '../translate/translator';
 import type { Upstream } from '../upstream';
 import type { Usage } from '../usage';
 
@@ -39,6 +40,8 @@ export interface ModelRequest {
   readonly model: CompiledModel;
   readonly stream: boolean;
   readonly clientWantsUsage: boolean;
+  /** An agent exposed as a model (`asModel`): who calls it, for its translator. */
+  readonly agentCall?: AgentCall;
 }
 
 /** One backend chosen for the request: where it goes and which model name it is sent. */

@@ -5,6 +5,12 @@ import type { Usage } from '../usage';
 
 /** Relays one stream's SSE events: each raw event in, the frames to send out. */
 export interface StreamRelay {
+  /**
+   * The response head waits for the first frame this relay returns, and carries `headers()` then (an
+   * agent's conversation id arrives in its first event). Until then a GatewayError thrown by `push`
+   * (the agent's own `error` event) is answered as an error, with its status.
+   */
+  readonly deferHead?: boolean;
   push(event: string): string[];
   usage(): Usage | undefined;
   /**
@@ -12,10 +18,22 @@ export interface StreamRelay {
    * (no usage to read or strip), so the bytes may go to the client as they are, undecoded.
    */
   passesUnchanged?(chunk: Buffer): boolean;
+  /** Headers for the deferred head, read when it goes out. */
+  headers?(): Readonly<Record<string, string>>;
+  /** A RecordedErrors code when the stream ended in the upstream's own error (sent to the client as a last frame). */
+  failure?(): string | undefined;
 }
 
-/** What a translator builds the upstream body from: the request as read. */
-export type PayloadSource = Pick<ModelRequest, 'body' | 'raw' | 'stream'>;
+/** Who calls an agent, for a translator to one: the consumer (Dify's `user`) and the conversation to continue. */
+export interface AgentCall {
+  /** The calling consumer's name; undefined on a route without key auth. */
+  readonly consumer: string | undefined;
+  /** The `x-aigw-conversation-id` request header, when sent (`metadata.conversation_id` is in the body). */
+  readonly conversationId: string | undefined;
+}
+
+/** What a translator builds the upstream body from: the request as read (`agentCall` on agent models only). */
+export type PayloadSource = Pick<ModelRequest, 'body' | 'raw' | 'stream' | 'agentCall'>;
 
 /**
  * Serves a client of one protocol from a backend of one protocol, the same one included (an
@@ -35,7 +53,9 @@ export interface Translator {
    * A non-streamed answer, read whole and mapped for the client. Absent on identity translators:
    * the upstream's bytes are relayed as they arrive (scrubbed, usage read on the way).
    */
-  response?(text: string, requestedModel: string): { body: string; usage?: Usage };
+  response?(text: string, requestedModel: string): { body: string; usage?: Usage; headers?: Readonly<Record<string, string>> };
+  /** Headers the upstream request needs for this request besides the adapter's (DashScope's `X-DashScope-SSE`). */
+  upstreamHeaders?(request: PayloadSource): Readonly<Record<string, string>> | undefined;
   stream(includeUsage: boolean, requestedModel: string): StreamRelay;
   /** The explanation in an upstream error body (in the backend's format); undefined when it gives none. */
   responseError(text: string): string | undefined;

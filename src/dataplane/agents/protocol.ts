@@ -1,0 +1,39 @@
+import type { AgentRouteConfig, WireProtocol } from '../../specs';
+
+/**
+ * The wire protocols of the agents the gateway understands: Dify's app API, and Model Studio's
+ * (DashScope) application API. A custom agent has none the gateway reads: its bytes pass through.
+ */
+export type AgentProtocol = 'dify' | 'dashscope-app';
+
+/** What an upstream speaks: a model provider's protocol, or an agent's. */
+export type UpstreamProtocol = WireProtocol | AgentProtocol;
+
+/** The protocol of an agent route's kind; undefined for a custom agent. */
+export function agentProtocol(route: Pick<AgentRouteConfig, 'kind'>): AgentProtocol | undefined {
+  if (route.kind === 'dify') return 'dify';
+  if (route.kind === 'model-studio') return 'dashscope-app';
+  return undefined;
+}
+
+/** The Dify app endpoint (beneath the API root, `…/v1`) an app type answers on. */
+export const DIFY_APP_PATHS = { chat: '/chat-messages', completion: '/completion-messages', workflow: '/workflows/run' } as const;
+
+/** The default Dify variables of the OpenAI mapping (config `variables`). */
+export const DIFY_DEFAULT_VARIABLES = { query: 'query', output: 'text' } as const;
+
+/** Longest Dify `user` the client may add under its consumer's namespace (`userMapping: client`). */
+export const MAX_CLIENT_USER_CHARS = 128;
+
+/**
+ * The Dify `user` for a call: stable per consumer, different between consumers, never a key. Dify
+ * scopes conversations, messages and files to it, so one tenant never reads another's. With
+ * `userMapping: client` the client's own `user` (OpenAI's field, or Dify's) is kept inside the
+ * consumer's namespace: its end users are told apart, and still never meet another tenant's.
+ * A route without key auth has no consumer: its callers share `aigw:anonymous`.
+ */
+export function difyUser(route: Pick<AgentRouteConfig, 'userMapping'>, consumer: string | undefined, clientUser: unknown): string {
+  const base = consumer === undefined ? 'aigw:anonymous' : `aigw:consumer:${consumer}`;
+  if (route.userMapping !== 'client' || typeof clientUser !== 'string' || clientUser === '') return base;
+  return `${base}:${clientUser.slice(0, MAX_CLIENT_USER_CHARS)}`;
+}
