@@ -1,13 +1,42 @@
 import type { Construct } from 'constructs';
-import { AGENT_DEFAULT_BASE_URLS, type AgentRouteConfig, GATEWAY_CONFIG_DEFAULTS } from '../specs';
+import { AGENT_DEFAULT_BASE_URLS, type AGENT_USER_MAPPINGS, type AgentRouteConfig, type DIFY_APP_TYPES, GATEWAY_CONFIG_DEFAULTS } from '../specs';
 import type { TimeoutProps } from './backend';
 import type { AiGateway } from './gateway';
+import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type TokenMetricOptions } from './metrics';
 import { policiesConfig, type RoutePolicyProps } from './policies';
 import { RouteBase } from './route-base';
 import type { SecretRef } from './secret-ref';
 import type { UpstreamService } from './upstream-service';
 
 export type AgentKind = 'model-studio' | 'dify' | 'custom';
+
+/** A Dify app's type: each answers on its own endpoint (`chat-messages`, `completion-messages`, `workflows/run`). */
+export type DifyAppType = (typeof DIFY_APP_TYPES)[number];
+
+/**
+ * Whom the Dify `user` field names: `consumer`, derived from the calling consumer whatever the client
+ * sends; `client`, the client's own `user` inside its consumer's namespace (tenants still never meet).
+ */
+export type AgentUserMapping = (typeof AGENT_USER_MAPPINGS)[number];
+
+/** Where the OpenAI mapping (`asModel`) puts what a chat request carries, as Dify variable names (a letter or _, then letters, digits or _; at most 64). */
+export interface DifyVariablesProps {
+  /**
+   * The input variable that takes the user's message, on completion and workflow apps (a chat app takes it as Dify's own `query`).
+   * @default 'query'
+   */
+  readonly query?: string;
+  /**
+   * The input variable that takes the system prompt.
+   * @default - none: a request with a system prompt is refused (400 naming it), never silently dropped
+   */
+  readonly system?: string;
+  /**
+   * The workflow output variable that holds the answer (workflow apps only).
+   * @default 'text'
+   */
+  readonly output?: string;
+}
 
 export interface AgentRouteOptions {
   /** Model Studio (DashScope applications), Dify, or a custom agent HTTP API. */
@@ -17,29 +46,60 @@ export interface AgentRouteOptions {
   /** @default '/' */
   readonly pathPrefix?: string;
   /**
-   * The agent API's base URL.
-   * @default - Model Studio's public endpoint for 'model-studio'; required otherwise unless `service` is given
+   * The agent API's base URL. Dify: the API root, ending in `/v1` as Dify documents it (`https://api.dify.ai/v1`);
+   * the gateway calls `<baseUrl>/chat-messages` etc. Model Studio: the DashScope API root; the gateway calls
+   * `<baseUrl>/apps/<appId>/completion`.
+   * @default - `https://dashscope.aliyuncs.com/api/v1` for 'model-studio'; required otherwise unless `service` is given
    */
   readonly baseUrl?: string;
   /** @default - none: `baseUrl` is used */
   readonly service?: UpstreamService;
   /** Model Studio application id. Required for 'model-studio'. @default - none */
   readonly appId?: string;
-  /** @default - no credential is sent */
+  /** Sent upstream as `Authorization: Bearer <key>`. @default - no credential is sent */
   readonly apiKey?: SecretRef;
   /** @default - 5 s connect, 60 s first byte, 600 s total */
   readonly timeouts?: TimeoutProps;
-  /** @default - key auth on, no rate limits */
+  /** Token limits are served on Dify and Model Studio agents (they report usage), not on custom ones. @default - key auth on, no rate limits */
   readonly policies?: RoutePolicyProps;
   /** @default - the construct id */
   readonly routeName?: string;
+  /** Dify only: the app's type, which picks its endpoint. @default 'chat' */
+  readonly appType?: DifyAppType;
+  /** Dify only: the app's variables the OpenAI mapping (`asModel`) fills and reads. @default - `{ query: 'query', output: 'text' }`, no system variable */
+  readonly variables?: DifyVariablesProps;
+  /** Dify only: whom the `user` field names, which scopes Dify's conversations and files. @default 'consumer' */
+  readonly userMapping?: AgentUserMapping;
+  /**
+   * Dify and Model Studio only: the model name under which the agent also answers on the OpenAI
+   * (`/v1/chat/completions`, `/v1/models`) and Anthropic (`/v1/messages`) endpoints of every model route of the
+   * gateway and of its own path prefix, for consumers granted this route. One name, unique in the gateway.
+   * @default - none: the agent answers on its own API only
+   */
+  readonly asModel?: string;
+  /** With `asModel`: workflow node events and agent thoughts as `aigw_agent_event` chunks instead of dropped. @default false */
+  readonly surfaceAgentEvents?: boolean;
 }
+
+/** The props only a Dify agent takes. */
+type DifyOnlyProp = 'appType' | 'variables' | 'userMapping';
+/** The props only an agent whose protocol the gateway reads (Dify, Model Studio) takes. */
+type ProtocolOnlyProp = 'asModel' | 'surfaceAgentEvents';
+
+/**
+ * The options of one kind of agent, for code that wants the compiler to refuse what the `agent-routes`
+ * rule refuses at synth (props of another kind). Each is an `AgentRouteOptions`, so `addAgentRoute` takes it.
+ */
+export type DifyAgentRouteOptions = AgentRouteOptions & { readonly kind: 'dify' };
+export type ModelStudioAgentRouteOptions = AgentRouteOptions & { readonly kind: 'model-studio'; readonly appId: string } & { readonly [K in DifyOnlyProp]?: never };
+export type CustomAgentRouteOptions = AgentRouteOptions & { readonly kind: 'custom' } & { readonly [K in DifyOnlyProp | ProtocolOnlyProp]?: never };
+export type AgentRouteKindOptions = DifyAgentRouteOptions | ModelStudioAgentRouteOptions | CustomAgentRouteOptions;
 
 export interface AgentRouteProps extends AgentRouteOptions {
   readonly gateway: AiGateway;
 }
 
-/** An agent API route: Model Studio apps, Dify, or a custom agent. */
+/** An agent API route: Model Studio apps, Dify, or a custom agent; Dify and Model Studio also as a model (`asModel`). */
 export class AgentRoute extends RouteBase<AgentRouteProps> {
   /** Model Studio, Dify, or a custom agent HTTP API. */
   public readonly kind: AgentKind;
@@ -56,25 +116,64 @@ export class AgentRoute extends RouteBase<AgentRouteProps> {
   public readonly apiKey?: SecretRef;
   /** Connect, first-byte and total timeouts. @default - GATEWAY_CONFIG_DEFAULTS.timeouts: 5 s connect, 60 s first byte, 600 s total */
   public readonly timeouts: Required<TimeoutProps>;
+  /** The Dify app's type. @default - 'chat' for a Dify agent; none for other kinds (as given, for the rules to report) */
+  public readonly appType?: DifyAppType;
+  /** The Dify variables, as given. @default - none: the data plane's defaults (`query`, `text`, no system variable) */
+  public readonly variables?: Readonly<DifyVariablesProps>;
+  /** Whom the Dify `user` names. @default - 'consumer' for a Dify agent; none for other kinds (as given, for the rules to report) */
+  public readonly userMapping?: AgentUserMapping;
+  /** The model name the agent also answers as. @default - none */
+  public readonly asModel?: string;
+  /** Whether the OpenAI mapping surfaces agent events. @default false */
+  public readonly surfaceAgentEvents: boolean;
 
   public constructor(scope: Construct, id: string, props: AgentRouteProps) {
     super(scope, id, props, 'agentRoutes');
     const p = this.props;
+    const dify = p.kind === 'dify';
     this.kind = p.kind;
     this.baseUrl = p.baseUrl ?? ((p.service === undefined || p.service === null) && p.kind === 'model-studio' ? AGENT_DEFAULT_BASE_URLS['model-studio'] : undefined);
     this.service = p.service;
     this.appId = p.appId;
     this.apiKey = p.apiKey;
     this.timeouts = { ...GATEWAY_CONFIG_DEFAULTS.timeouts, ...p.timeouts };
+    this.appType = p.appType ?? (dify ? 'chat' : undefined);
+    // A plain-JS value that is not an object is kept as it is, for the rules and the config schema to report.
+    this.variables = p.variables !== null && typeof p.variables === 'object' ? { ...p.variables } : p.variables;
+    this.userMapping = p.userMapping ?? (dify ? 'consumer' : undefined);
+    this.asModel = p.asModel;
+    this.surfaceAgentEvents = p.surfaceAgentEvents ?? false;
   }
 
-  /** @internal The route's entry in `agentRoutes`. */
+  /**
+   * A quantile of the time to first token in seconds of this route's streamed answers (`gen_ai_server_time_to_first_token_seconds`),
+   * natively and as a model. A custom agent's bytes are not read: it has none.
+   */
+  public metricTimeToFirstToken(options: LatencyMetricOptions = {}): PrometheusMetric {
+    return quantileMetric('ttft', metricScope(this.gateway, { route: this }), options);
+  }
+
+  /**
+   * Tokens per second on this route as the agent reports them (`gen_ai_client_token_usage_total`), input and output or one of them,
+   * natively and as a model. A custom agent reports none.
+   */
+  public metricTokens(options: TokenMetricOptions = {}): PrometheusMetric {
+    const labels = metricScope(this.gateway, { route: this, consumer: options.consumer });
+    return rateMetric('tokens', options.tokenType ? { ...labels, gen_ai_token_type: options.tokenType } : labels, options);
+  }
+
+  /** @internal The route's entry in `agentRoutes`: the Dify defaults filled in for a Dify agent, each other prop only when given. */
   public _toConfig(): AgentRouteConfig {
     return {
       name: this.routeName,
       kind: this.kind,
       match: { host: this.host, pathPrefix: this.pathPrefix },
       ...(this.appId !== undefined && { appId: this.appId }),
+      ...(this.appType !== undefined && { appType: this.appType }),
+      ...(this.variables !== undefined && { variables: this.variables !== null && typeof this.variables === 'object' ? { ...this.variables } : this.variables }),
+      ...(this.userMapping !== undefined && { userMapping: this.userMapping }),
+      ...(this.asModel !== undefined && { asModel: this.asModel }),
+      ...(this.props.surfaceAgentEvents !== undefined && { surfaceAgentEvents: this.surfaceAgentEvents }),
       upstream: {
         baseUrl: this.baseUrl ?? this.service?.url() ?? '',
         ...(this.apiKey && { apiKey: { ...this.apiKey } }),

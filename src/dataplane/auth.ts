@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'crypto';
 import type { IncomingHttpHeaders } from 'http';
-import { type CompiledConsumer, type CompiledRoute, keyDigest, type Snapshot } from './compile/snapshot';
+import { type CompiledConsumer, type CompiledModel, type CompiledModelRoute, type CompiledRoute, keyDigest, type Snapshot } from './compile/snapshot';
 import { Errors } from './errors';
 
 /** The key a client presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
@@ -39,7 +39,22 @@ export function authorize(route: CompiledRoute, caller: Caller): void {
   if (route.kind !== 'mcp' && !route.config.policies.keyAuth.enabled) return;
   if (caller.kind === 'unknown-key') throw Errors.badKey();
   if (caller.kind === 'anonymous') throw Errors.noKey();
-  if (!mayUse(caller.consumer, route)) throw route.kind === 'mcp' ? Errors.mcpNotGranted(caller.consumer.name, route.name) : Errors.notGranted(caller.consumer.name, route.name);
+  if (mayUse(caller.consumer, route)) return;
+  // A grant to an agent exposed as a model of this route admits the caller to the route; which model it
+  // may use is checked once the body names one (authorizeModel).
+  if (route.kind === 'model' && route.agentModels.some((agent) => mayUse(caller.consumer, agent))) return;
+  throw route.kind === 'mcp' ? Errors.mcpNotGranted(caller.consumer.name, route.name) : Errors.notGranted(caller.consumer.name, route.name);
+}
+
+/**
+ * The model a request names, on a route that also serves agents as models: an agent's model needs a grant to
+ * the agent route (and follows its key auth), any other model a grant to the route itself.
+ */
+export function authorizeModel(route: CompiledModelRoute, model: CompiledModel, caller: Caller): void {
+  if (model.owner) return authorize(model.owner.asModel!, caller);
+  // authorize() has refused callers without a valid key where the route wants one.
+  if (!route.config.policies.keyAuth.enabled || caller.kind !== 'consumer' || mayUse(caller.consumer, route)) return;
+  throw Errors.notGranted(caller.consumer.name, route.name);
 }
 
 /**

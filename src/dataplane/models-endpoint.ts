@@ -4,19 +4,31 @@ import type { CompiledModelRoute } from './compile/snapshot';
 import { Errors } from './errors';
 import type { RequestContext } from './request-context';
 
+/** The as-model routes of the agents these model routes also serve, each once. */
+function agentsOf(routes: readonly CompiledModelRoute[]): CompiledModelRoute[] {
+  const out = new Set<CompiledModelRoute>();
+  for (const r of routes) for (const a of r.agentModels) out.add(a);
+  return [...out];
+}
+
 /** GET /v1/models: the models this consumer may use on this host and path. */
 export function listModels(ctx: RequestContext): void {
-  const routes = ctx.snapshot.routes
-    .routesForHost(ctx.host)
-    .filter((r): r is CompiledModelRoute => r.kind === 'model' && pathHasPrefix(ctx.path, r.match.pathPrefix));
+  const own = ctx.route?.kind === 'model' && ctx.route.owner ? ctx.route : undefined;
+  // Under an agent's own prefix: that agent's model only. Elsewhere: the host's model routes under the path.
+  const routes = own
+    ? [own]
+    : ctx.snapshot.routes.routesForHost(ctx.host).filter((r): r is CompiledModelRoute => r.kind === 'model' && pathHasPrefix(ctx.path, r.match.pathPrefix));
   if (routes.length === 0) throw Errors.noRoute(ctx.host, ctx.path);
-  const visible = visibleRoutes(routes, ctx.caller);
+  // An agent's model is listed to those its agent route admits; the route's own models to those the route admits.
+  const agentRoutes = own ? [] : agentsOf(routes);
+  const visible = agentRoutes.length === 0 ? visibleRoutes(routes, ctx.caller) : visibleRoutes([...routes, ...agentRoutes], ctx.caller);
+  const admitted = new Set(visible);
   const seen = new Set<string>();
   const data = visible.flatMap((r) =>
-    r.models.listable().flatMap((id) => {
-      if (seen.has(id)) return [];
+    r.models.listableModels().flatMap(({ id, model }) => {
+      if (seen.has(id) || (model.owner && !own && !admitted.has(model.owner.asModel!))) return [];
       seen.add(id);
-      return [{ id, object: 'model', created: 0, owned_by: r.name }];
+      return [{ id, object: 'model', created: 0, owned_by: model.owner?.name ?? r.name }];
     }),
   );
   const body = JSON.stringify({ object: 'list', data });

@@ -17,7 +17,7 @@ import type { Translator } from './translate/translator';
 import { usageOfJson } from './usage';
 
 /** A translation failure: the client's request (400, naming the field) or the upstream's answer (502). */
-function translated<T>(fn: () => T): T {
+export function translated<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {

@@ -41,13 +41,14 @@ export class Responder {
 
   /**
    * Streams complete SSE frames (`data: ...\n\n` or `event: ...\ndata: ...\n\n`), each as its own write.
-   * With `dropAfterChunks`, closes the socket after that many frames.
+   * With `dropAfterChunks`, closes the socket after that many frames. `pauseMs` replaces the configured
+   * chunk delay for this stream (the agent simulators' `[[slow:N]]`).
    */
-  public async frames(exchange: Exchange, frames: readonly string[], headers: Record<string, string> = {}): Promise<void> {
+  public async frames(exchange: Exchange, frames: readonly string[], headers: Record<string, string> = {}, pauseMs?: number): Promise<void> {
     this.watchCancel(exchange);
     exchange.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...this.baseHeaders(exchange), ...headers });
     exchange.res.flushHeaders();
-    await this.writePieces(exchange, frames);
+    await this.writePieces(exchange, frames, pauseMs);
   }
 
   /** Streams a binary body with chunked transfer encoding, each piece its own write; `dropAfterChunks` counts pieces. */
@@ -74,12 +75,12 @@ export class Responder {
     });
   }
 
-  private async writePieces(exchange: Exchange, pieces: Iterable<string | Buffer>): Promise<void> {
+  private async writePieces(exchange: Exchange, pieces: Iterable<string | Buffer>, pauseMs?: number): Promise<void> {
     const { res, dropAfterChunks } = exchange;
     const iterator = pieces[Symbol.iterator]();
     let next = iterator.next();
     for (let i = 0; next.done !== true; i++) {
-      if (i > 0) await this.pauseBetweenChunks();
+      if (i > 0) await this.pauseBetweenChunks(pauseMs);
       if (res.destroyed) return;
       const piece = next.value;
       next = iterator.next();
@@ -96,9 +97,9 @@ export class Responder {
     res.end();
   }
 
-  private async pauseBetweenChunks(): Promise<void> {
-    if (this.options.chunkDelayMs > 0) {
-      await this.delay(this.options.chunkDelayMs);
+  private async pauseBetweenChunks(pauseMs = this.options.chunkDelayMs): Promise<void> {
+    if (pauseMs > 0) {
+      await this.delay(pauseMs);
     } else {
       // Still yield to the event loop, so each piece leaves as its own write.
       await new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,11 +1,27 @@
 /** Maps a method and path (any prefix: `/v1`, `/compatible-mode/v1`, Azure's deployments, a gateway's own) to an operation. */
 import { IMAGE_URL_PATH } from './images';
 
+/** Dify's app API (dify-handler.ts). */
+export type DifyOperation =
+  | 'dify-chat' | 'dify-completion' | 'dify-workflow' | 'dify-stop'
+  | 'dify-conversations' | 'dify-messages' | 'dify-parameters' | 'dify-upload'
+  | 'dify-conversation-delete' | 'dify-conversation-rename' | 'dify-feedback' | 'dify-suggested';
+
+/** Dify paths with an id in them: `[method, pattern, operation]`; the id is the pattern's first group. */
+export const DIFY_ID_ROUTES: readonly [string, RegExp, DifyOperation][] = [
+  ['DELETE', /\/conversations\/([^/]+)$/, 'dify-conversation-delete'],
+  ['POST', /\/conversations\/([^/]+)\/name$/, 'dify-conversation-rename'],
+  ['POST', /\/messages\/([^/]+)\/feedbacks$/, 'dify-feedback'],
+  ['GET', /\/messages\/([^/]+)\/suggested$/, 'dify-suggested'],
+];
+
 export type Operation =
   | 'chat' | 'completions' | 'embeddings' | 'models' | 'model'
   | 'anthropic-messages' | 'anthropic-count-tokens'
   | 'image-generations' | 'image-edits' | 'image-file'
-  | 'transcriptions' | 'translations' | 'speech';
+  | 'transcriptions' | 'translations' | 'speech'
+  | DifyOperation
+  | 'dashscope-app';
 
 export const MODEL_BY_ID = /\/models\/([^/]+)$/;
 
@@ -20,19 +36,46 @@ const POST_SUFFIXES: readonly [string, Operation][] = [
   ['/audio/transcriptions', 'transcriptions'],
   ['/audio/translations', 'translations'],
   ['/audio/speech', 'speech'],
+  ['/chat-messages', 'dify-chat'],
+  ['/completion-messages', 'dify-completion'],
+  ['/workflows/run', 'dify-workflow'],
+  ['/files/upload', 'dify-upload'],
+];
+
+/** Dify's stop endpoints: `chat-messages/:task_id/stop`, `completion-messages/:task_id/stop`, `workflows/tasks/:task_id/stop`. */
+const DIFY_STOP = /\/(?:chat-messages|completion-messages|workflows\/tasks)\/[^/]+\/stop$/;
+
+/** Model Studio's application completion: `…/apps/{app_id}/completion`. */
+export const DASHSCOPE_APP = /\/apps\/[^/]+\/completion$/;
+
+const GET_SUFFIXES: readonly [string, Operation][] = [
+  ['/conversations', 'dify-conversations'],
+  ['/messages', 'dify-messages'],
+  ['/parameters', 'dify-parameters'],
 ];
 
 /** Operations whose body is `multipart/form-data`. */
 export const MULTIPART_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['image-edits', 'transcriptions', 'translations']);
 
 export function route(method: string, path: string): Operation | undefined {
-  if (method === 'POST') return POST_SUFFIXES.find(([suffix]) => path.endsWith(suffix))?.[1];
+  const withId = DIFY_ID_ROUTES.find(([m, pattern]) => m === method && pattern.test(path));
+  if (withId) return withId[2];
+  if (method === 'POST') {
+    if (DIFY_STOP.test(path)) return 'dify-stop';
+    if (DASHSCOPE_APP.test(path)) return 'dashscope-app';
+    return POST_SUFFIXES.find(([suffix]) => path.endsWith(suffix))?.[1];
+  }
   if (method === 'GET') {
     if (path.endsWith('/models')) return 'models';
     if (IMAGE_URL_PATH.test(path)) return 'image-file';
     if (MODEL_BY_ID.test(path)) return 'model';
+    return GET_SUFFIXES.find(([suffix]) => path.endsWith(suffix))?.[1];
   }
   return undefined;
+}
+
+export function isDify(operation: Operation | undefined): operation is DifyOperation {
+  return operation !== undefined && operation.startsWith('dify-');
 }
 
 export function isAnthropic(operation: Operation | undefined): boolean {

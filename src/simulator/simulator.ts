@@ -1,14 +1,19 @@
 /**
  * A local HTTP server imitating LLM providers' documented wire formats, with injectable faults: the
  * OpenAI-compatible API (OpenAI, DashScope's `/compatible-mode/v1`, Azure OpenAI's
- * `/openai/deployments/{deployment}/...`) including images and audio, and Anthropic's Messages API.
- * `aigw dev` points gateways at it, and the data plane's end-to-end tests use it as their upstream.
+ * `/openai/deployments/{deployment}/...`) including images and audio, Anthropic's Messages API, and the
+ * agent APIs of Dify apps and Model Studio (DashScope) applications. `aigw dev` points gateways at it,
+ * and the data plane's end-to-end tests use it as their upstream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { anthropicFaultError } from './anthropic';
 import { anthropicHeaders, anthropicMessages } from './anthropic-handler';
 import { audioSpeech, audioTranscription } from './audio-handler';
+import { DashScopeSessions, dashScopeFaultError } from './dashscope-app';
+import { dashScopeAppCompletion } from './dashscope-app-handler';
+import { difyFaultError, DifyStore } from './dify';
+import { difyRequest } from './dify-handler';
 import type { Exchange, HandlerContext } from './exchange';
 import { closeServer, listenOn } from './http-listener';
 import { imageEdits, imageGenerations, simulatedImage } from './images-handler';
@@ -17,7 +22,7 @@ import { readRequestBody } from './request-body';
 import { Responder } from './responder';
 import { apiError, faultError, isRecord, modelList, modelObject } from './responses';
 import { restEcho } from './rest-echo';
-import { isAnthropic, MODEL_BY_ID, MULTIPART_OPERATIONS, type Operation, route } from './routes';
+import { isAnthropic, isDify, MODEL_BY_ID, MULTIPART_OPERATIONS, type Operation, route } from './routes';
 import type { Fault, RecordedRequest, SimulatorOptions } from './types';
 
 const DEFAULT_STREAM_CHUNKS = 10;
@@ -51,6 +56,9 @@ export class UpstreamSimulator {
   private readonly streamChunks: number;
   private readonly restEcho: boolean;
   private readonly responder: Responder;
+  /** Dify conversations and DashScope sessions: kept across `reset()`, like a real app's. */
+  private readonly dify = new DifyStore();
+  private readonly dashScopeSessions = new DashScopeSessions();
   private seq = 0;
   private baseUrl = '';
 
@@ -150,7 +158,7 @@ export class UpstreamSimulator {
       req, res, path: url.pathname, body, invalidBody: invalid, parts, requestId, seq, dropAfterChunks: fault?.dropAfterChunks,
     };
     if (fault?.status !== undefined) {
-      this.sendFault({ ...exchange, dropAfterChunks: undefined }, fault, isAnthropic(operation));
+      this.sendFault({ ...exchange, dropAfterChunks: undefined }, fault, operation);
       return;
     }
     if (operation === undefined && this.restEcho) {
@@ -173,6 +181,10 @@ export class UpstreamSimulator {
       simulatedImage(ctx, exchange);
     } else if (isAnthropic(operation)) {
       await anthropicMessages(ctx, exchange, operation === 'anthropic-count-tokens');
+    } else if (isDify(operation)) {
+      await difyRequest(ctx, exchange, operation, this.dify);
+    } else if (operation === 'dashscope-app') {
+      await dashScopeAppCompletion(ctx, exchange, this.dashScopeSessions);
     } else if (MULTIPART_OPERATIONS.has(operation)) {
       if (exchange.parts === undefined) {
         const reason = exchange.invalidBody ? `could not be parsed ${String(body)}` : `has Content-Type '${req.headers['content-type'] ?? ''}'`;
@@ -199,11 +211,15 @@ export class UpstreamSimulator {
     }
   }
 
-  /** An injected status: OpenAI's error body, or Anthropic's on Anthropic paths; 429 adds `retry-after`. */
-  private sendFault(exchange: Exchange, fault: Fault, anthropic: boolean): void {
+  /** An injected status: OpenAI's error body, or Anthropic's, Dify's or DashScope's on their paths; 429 adds `retry-after`. */
+  private sendFault(exchange: Exchange, fault: Fault, operation: Operation | undefined): void {
     const status = fault.status!;
     const headers: Record<string, string> = status === 429 ? { 'retry-after': '1' } : {};
-    if (anthropic) {
+    if (isDify(operation)) {
+      this.responder.json(exchange, status, difyFaultError(status, fault), headers);
+    } else if (operation === 'dashscope-app') {
+      this.responder.json(exchange, status, dashScopeFaultError(status, fault, exchange.requestId), headers);
+    } else if (isAnthropic(operation)) {
       this.responder.json(exchange, status, anthropicFaultError(status, fault, exchange.requestId), { ...headers, ...anthropicHeaders(exchange) });
     } else {
       this.responder.json(exchange, status, faultError(status, fault), headers);

@@ -42,11 +42,13 @@ export const sessionKey: string | undefined = gateway.mcpSessionKey?.secretName;
 // @ts-expect-error a SecretRef, not the key itself
 new AiGatewayFleet(stack, 'raw', { region: 'cn-hangzhou' }).addGateway('s', { edition: 'serverless', mcpSessionKey: 'k3y' });
 
-// Time to first token and tokens are measured on model routes only.
+// Time to first token and tokens are measured on model and agent routes (Dify and Model Studio agents report usage).
 export const ttft: string = chat.metricTimeToFirstToken({ quantile: 0.9 }).promql;
 export const tokens: string = chat.metricTokens({ tokenType: 'input' }).metricName;
-// @ts-expect-error agent routes stream no tokens the gateway reads
-agent.metricTimeToFirstToken();
+export const agentTtft: string = agent.metricTimeToFirstToken().promql;
+export const agentTokens: string = agent.metricTokens({ consumer: alice, tokenType: 'output' }).promql;
+// @ts-expect-error a gateway's tokens are asked of its routes
+gateway.metricTokens();
 // @ts-expect-error the token type is input or output
 chat.metricTokens({ tokenType: 'both' });
 

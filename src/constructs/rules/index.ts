@@ -1,3 +1,4 @@
+import { agentRoutesRule } from './agent-routes';
 import { configSchemaRule } from './config-schema';
 import type { Rule } from './context';
 import { domainTlsRule } from './domain-tls';
@@ -45,6 +46,7 @@ export const RULES: readonly Rule[] = [
   mcpRateLimitsRule,
   routeBackendsRule,
   upstreamUrlsRule,
+  agentRoutesRule,
   fallbackLoopsRule,
   openApiFilesRule,
   extensionsRule,

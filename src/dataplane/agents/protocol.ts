@@ -16,6 +16,9 @@ export function agentProtocol(route: Pick<AgentRouteConfig, 'kind'>): AgentProto
   return undefined;
 }
 
+/** The header that carries an agent's conversation (Dify `conversation_id`, DashScope `session_id`) both ways, on the OpenAI mapping. */
+export const CONVERSATION_HEADER = 'x-aigw-conversation-id';
+
 /** The Dify app endpoint (beneath the API root, `…/v1`) an app type answers on. */
 export const DIFY_APP_PATHS = { chat: '/chat-messages', completion: '/completion-messages', workflow: '/workflows/run' } as const;
 

@@ -25,6 +25,11 @@ export class ModelMatcher<M> {
   public listable(): string[] {
     return [...this.exact.keys()];
   }
+
+  /** The listable names with the model each one is. */
+  public listableModels(): { id: string; model: M }[] {
+    return [...this.exact].map(([id, model]) => ({ id, model }));
+  }
 }
 
 function wildcardRegex(pattern: string): RegExp {

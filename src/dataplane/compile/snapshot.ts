@@ -4,6 +4,7 @@ import { type AgentPaths, compileAgentPaths } from '../agent-path';
 import { compileLimitPlan, type LimitPlan } from '../limits/plan';
 import { closeMcpServers, type CompiledMcpRoute, compileMcpServers, handOverMcpServers } from '../mcp/compile';
 import { MIN_SESSION_KEY_BYTES, SessionSealer } from '../mcp/session';
+import { agentAdapter } from '../agents/adapter';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
 import { createUpstream, type Upstream } from '../upstream';
@@ -16,6 +17,8 @@ export interface CompiledModel {
   readonly targets: readonly { readonly upstream: Upstream; readonly model: string; readonly weight: number }[];
   /** Fallback models of the same route, in order. */
   fallbacks: readonly CompiledModel[];
+  /** The agent route this model is (`asModel`): its grants, limits and deadlines apply, wherever it is called. */
+  readonly owner?: CompiledAgentRoute;
 }
 
 /** A route's rate limits as the limits stage applies them; a route without any has none, and the stage costs it nothing. */
@@ -37,6 +40,10 @@ export interface CompiledModelRoute extends CompiledRouteBase {
   readonly models: ModelMatcher<CompiledModel>;
   /** The route's own first-byte and total timeouts, where it overrides its backends'. */
   readonly timeouts: PoliciesConfig['timeouts'];
+  /** The as-model routes of the gateway's agents (`asModel`) whose model this route also serves: a grant to one of them admits a caller. */
+  readonly agentModels: readonly CompiledModelRoute[];
+  /** Set on an agent's as-model route: the agent route it stands for. */
+  readonly owner: CompiledAgentRoute | undefined;
 }
 
 export interface CompiledAgentRoute extends CompiledRouteBase {
@@ -49,6 +56,11 @@ export interface CompiledAgentRoute extends CompiledRouteBase {
   /** The agent's deadlines: the route policy's overrides, else the route's own timeouts. */
   readonly firstByteMs: number;
   readonly totalMs: number;
+  /**
+   * The agent as a model (`asModel`), for its OpenAI and Anthropic endpoints under its own prefix and on every
+   * model route: named after the agent route, with its policies. Set once at compile (it points back here).
+   */
+  asModel: CompiledModelRoute | undefined;
 }
 
 export type CompiledRoute = CompiledModelRoute | CompiledAgentRoute | CompiledMcpRoute;
@@ -79,6 +91,29 @@ export interface Snapshot {
   /** `limits.bodyTimeoutMs` and `limits.maxJsonDepth`, their defaults applied. */
   readonly bodyTimeoutMs: number;
   readonly maxJsonDepth: number;
+}
+
+/** An agent exposed as a model: one target, its own upstream, no fallbacks. */
+function agentModel(route: AgentRouteConfig, upstream: Upstream, owner: CompiledAgentRoute): CompiledModel {
+  const name = route.asModel!;
+  const entry: ModelEntryConfig = { name, aliases: [], targets: [{ backend: upstream.config.name, model: name, weight: 1 }], fallbacks: [] };
+  return { entry, targets: [{ upstream, model: name, weight: 1 }], fallbacks: [], owner };
+}
+
+/** The model route an agent's model is served by: the agent's name, match, policies, limits and deadlines. */
+function asModelRoute(agent: CompiledAgentRoute, model: CompiledModel, timeouts: { firstByteMs: number; totalMs: number }): CompiledModelRoute {
+  return {
+    kind: 'model',
+    name: agent.name,
+    match: agent.match,
+    config: { name: agent.name, match: agent.match, models: [model.entry], policies: agent.config.policies },
+    models: new ModelMatcher([{ entry: model.entry, model }]),
+    maxBodyBytes: agent.maxBodyBytes,
+    limits: agent.limits,
+    timeouts,
+    agentModels: [],
+    owner: agent,
+  };
 }
 
 export class CompileError extends Error {
@@ -114,7 +149,51 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
   const maxBody = (policies: { maxBodyBytes?: number }) => policies.maxBodyBytes ?? config.limits.maxBodyBytes;
   const limits = (route: string, policies: PoliciesConfig, rules = policies.rateLimits): CompiledLimits | undefined =>
     rules.length === 0 ? undefined : { plan: compileLimitPlan(route, rules), onRedisUnavailable: policies.onRedisUnavailable };
-  const routes: CompiledRoute[] = [];
+  const modelRoutes: CompiledModelRoute[] = [];
+  const agentRoutes: CompiledAgentRoute[] = [];
+  // Agents first: an agent exposed as a model (`asModel`) is a model of every model route of the gateway.
+  const agentModels: CompiledModel[] = [];
+  config.agentRoutes.forEach((route, r) => {
+    const apiKey = secret(route.upstream.apiKey, `agentRoutes[${r}].upstream.apiKey`);
+    const firstByteMs = route.policies.timeouts?.firstByteMs ?? route.timeouts.firstByteMs;
+    const totalMs = route.policies.timeouts?.totalMs ?? route.timeouts.totalMs;
+    const upstream = createUpstream(
+      {
+        name: `agent:${route.name}`,
+        provider: 'openai-compatible',
+        baseUrl: route.upstream.baseUrl,
+        headers: {},
+        // The route policy's deadlines are the agent's, on its native paths and as a model alike.
+        timeouts: { ...route.timeouts, firstByteMs, totalMs },
+        // An agent call is a POST that starts a run: never sent twice.
+        retries: { attempts: 0, onStatus: [], backoffBaseMs: 0 },
+      },
+      agentAdapter(route),
+      apiKey,
+    );
+    upstreams.set(`agent:${route.name}`, upstream);
+    const compiled: CompiledAgentRoute = {
+      kind: 'agent',
+      name: route.name,
+      match: route.match,
+      config: route,
+      upstream,
+      maxBodyBytes: maxBody(route.policies),
+      // Dify and Model Studio report usage (agents/wire.ts), which settles token limits; a custom agent reports none, and its
+      // token rules are refused at synth (rules/agent-routes.ts) and only pre-charge the estimate here.
+      limits: limits(route.name, route.policies),
+      paths: compileAgentPaths(route),
+      firstByteMs,
+      totalMs,
+      asModel: undefined,
+    };
+    if (route.asModel !== undefined && upstream.adapter.translators) {
+      const model = agentModel(route, upstream, compiled);
+      agentModels.push(model);
+      compiled.asModel = asModelRoute(compiled, model, { firstByteMs, totalMs });
+    }
+    agentRoutes.push(compiled);
+  });
   config.modelRoutes.forEach((route, r) => {
     const compiled = new Map<string, CompiledModel>();
     for (const entry of route.models) {
@@ -128,48 +207,22 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     for (const model of compiled.values()) {
       model.fallbacks = model.entry.fallbacks.flatMap((f) => compiled.get(f) ?? []);
     }
-    routes.push({
+    const models = [...compiled.values(), ...agentModels];
+    modelRoutes.push({
       kind: 'model',
       name: route.name,
       match: route.match,
       config: route,
-      models: new ModelMatcher([...compiled.values()].map((m) => ({ entry: m.entry, model: m }))),
+      // The route's own names first: an agent's name never shadows one (a collision is a synth error).
+      models: new ModelMatcher(models.map((m) => ({ entry: m.entry, model: m }))),
       maxBodyBytes: maxBody(route.policies),
       limits: limits(route.name, route.policies),
       timeouts: route.policies.timeouts,
+      agentModels: agentModels.map((m) => m.owner!.asModel!),
+      owner: undefined,
     });
   });
-  config.agentRoutes.forEach((route, r) => {
-    const adapter = PROVIDER_ADAPTERS['openai-compatible']!;
-    const apiKey = secret(route.upstream.apiKey, `agentRoutes[${r}].upstream.apiKey`);
-    const upstream = createUpstream(
-      {
-        name: `agent:${route.name}`,
-        provider: 'openai-compatible',
-        baseUrl: route.upstream.baseUrl,
-        headers: {},
-        timeouts: route.timeouts,
-        retries: { attempts: 0, onStatus: [], backoffBaseMs: 0 },
-      },
-      adapter,
-      apiKey,
-    );
-    upstreams.set(`agent:${route.name}`, upstream);
-    routes.push({
-      kind: 'agent',
-      name: route.name,
-      match: route.match,
-      config: route,
-      upstream,
-      maxBodyBytes: maxBody(route.policies),
-      // Dify and Model Studio report usage (agents/wire.ts), which settles token limits; a custom agent reports none, and its
-      // token rules are refused at synth (rules/agent-routes.ts) and only pre-charge the estimate here.
-      limits: limits(route.name, route.policies),
-      paths: compileAgentPaths(route),
-      firstByteMs: route.policies.timeouts?.firstByteMs ?? route.timeouts.firstByteMs,
-      totalMs: route.policies.timeouts?.totalMs ?? route.timeouts.totalMs,
-    });
-  });
+  const routes: CompiledRoute[] = [...modelRoutes, ...agentRoutes];
 
   const mcpServers = compileMcpServers(config.mcpServers, config.limits.maxBodyBytes, secret);
   const sessionKey = secret(config.mcp?.sessionKey, 'mcp.sessionKey');

@@ -1,4 +1,6 @@
 import { tmpdir } from 'os';
+import { CONVERSATION_HEADER } from '../agents/protocol';
+import { authorizeModel } from '../auth';
 import { parseJsonObject, readBody } from '../body';
 import { ClientBody } from '../client-body';
 import type { CompiledModel, CompiledModelRoute } from '../compile/snapshot';
@@ -8,6 +10,7 @@ import { boundedForLog } from '../log-bounds';
 import { isMultipartFormData, prepareMultipart } from '../multipart';
 import type { RequestContext } from '../request-context';
 import { wantsStreamUsage } from '../translate';
+import type { AgentCall } from '../translate/translator';
 
 /** Reads a JSON model request on a model route into `ctx.request`: method, body, model (the authorize stage checked the grant). */
 export async function readModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<void> {
@@ -19,7 +22,8 @@ export async function readModelRequest(ctx: RequestContext, route: CompiledModel
   const model = matchModel(ctx, route, requested);
   const stream = body.stream === true && ENDPOINTS[endpoint].streams;
   ctx.record.stream = stream;
-  ctx.request = { endpoint, body, raw, requested, model, stream, clientWantsUsage: wantsStreamUsage(body) };
+  const agentCall = model.owner ? agentCallOf(ctx) : undefined;
+  ctx.request = { endpoint, body, raw, requested, model, stream, clientWantsUsage: wantsStreamUsage(body), ...(agentCall && { agentCall }) };
 }
 
 /**
@@ -57,5 +61,29 @@ function matchModel(ctx: RequestContext, route: CompiledModelRoute, requested: s
   const model = route.models.match(requested);
   if (!model) throw Errors.noModel(boundedForLog(requested), route.name);
   ctx.record.modelEntry = model.entry.name;
+  if (route.agentModels.length > 0) authorizeModel(route, model, ctx.caller);
+  if (model.owner) {
+    // An agent as a model is the agent route's traffic: its limits, deadlines, metrics and access line.
+    ctx.route = model.owner.asModel;
+    ctx.record.route = model.owner.name;
+  }
   return model;
+}
+
+/** Longest conversation id taken from `x-aigw-conversation-id` (Dify's are UUIDs; DashScope's session ids are shorter still). */
+const MAX_CONVERSATION_ID_CHARS = 256;
+
+/** Who calls an agent exposed as a model: the consumer (Dify's `user`), and the conversation the client continues. */
+function agentCallOf(ctx: RequestContext): AgentCall {
+  const header = ctx.req.headers[CONVERSATION_HEADER];
+  if (typeof header === 'string' && (header.length > MAX_CONVERSATION_ID_CHARS || !/^[\x21-\x7e]*$/.test(header))) {
+    throw Errors.badRequest(
+      `The ${CONVERSATION_HEADER} header must be at most ${MAX_CONVERSATION_ID_CHARS} printable characters, found ${header.length}. Send back the value the previous answer carried.`,
+      CONVERSATION_HEADER,
+    );
+  }
+  return {
+    consumer: ctx.caller.kind === 'consumer' ? ctx.caller.consumer.name : undefined,
+    conversationId: typeof header === 'string' && header !== '' ? header : undefined,
+  };
 }

@@ -1,4 +1,5 @@
 import { drained } from '../backpressure';
+import { GatewayError } from '../errors';
 import { completionTextChars } from '../completion-text';
 import type { RequestContext } from '../request-context';
 import type { ScrubStream } from '../scrub';
@@ -16,8 +17,19 @@ export async function relayEvents(
   relay: StreamRelay,
   events: ProxyEvents,
   scrub: ScrubStream,
+  /** A deferred head (StreamRelay.deferHead): written just before the first frame. */
+  writeHead?: () => void,
 ): Promise<void> {
   const framer = new SseFramer();
+  let headPending = writeHead !== undefined;
+  /** Every write goes through here: a deferred head goes out first. */
+  const write = (data: string | Buffer): boolean => {
+    if (headPending) {
+      headPending = false;
+      writeHead!();
+    }
+    return ctx.res.write(data);
+  };
   let sawToken = false;
   let reported = false;
   /** Completion text received (and relayed): charged when no usage report comes. */
@@ -42,7 +54,7 @@ export async function relayEvents(
           sawToken = true;
           events.onFirstToken();
         }
-        return ctx.res.write(chunk) ? undefined : drained(ctx);
+        return write(chunk) ? undefined : drained(ctx);
       }
       let out = '';
       for (const event of framer.push(chunk)) {
@@ -54,16 +66,27 @@ export async function relayEvents(
           out += frame;
         }
       }
-      if (out.length > 0 && !ctx.res.write(out)) return drained(ctx);
+      if (out.length > 0 && !write(out)) return drained(ctx);
       return undefined;
     });
     const held = scrub.flush();
-    if (held.length > 0) ctx.res.write(framer.push(held).flatMap((event) => relay.push(event)).join(''));
+    const last = held.length > 0 ? framer.push(held).flatMap((event) => relay.push(event)).join('') : '';
     const rest = framer.flush();
+    const tail = last + (rest.trim().length > 0 ? relay.push(`${rest}\n\n`).join('') : '');
     report();
-    ctx.res.end(rest.trim().length > 0 ? relay.push(`${rest}\n\n`).join('') : undefined);
+    // An agent whose stream carried nothing at all still gets its head, and a clean end.
+    if (headPending) {
+      headPending = false;
+      writeHead!();
+    }
+    // The agent's own error after the answer started (sent to the client as a last frame): recorded as an error.
+    const failure = relay.failure?.();
+    if (failure !== undefined) ctx.record.error = failure;
+    ctx.res.end(tail.length > 0 ? tail : undefined);
   } catch (e) {
     report();
+    // Nothing went out yet (a deferred head): the error is answered with its status, in the client's format.
+    if (headPending && e instanceof GatewayError) throw e;
     failMidStream(ctx, e);
   }
 }

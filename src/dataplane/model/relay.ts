@@ -27,15 +27,22 @@ export async function relayResponse(
   events.onFirstByte();
   const out: Record<string, string> = { 'x-aigw-served-model': headerSafe(servedModel) ? servedModel : attempt.targetModel };
   if (stream && contentType.startsWith('text/event-stream')) {
-    ctx.res.writeHead(200, { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-    await relayEvents(ctx, response, translator.stream(clientWantsUsage, request.requested), events, upstream.scrubber.stream());
+    const relay = translator.stream(clientWantsUsage, request.requested);
+    const head = { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+    // An agent's head waits for its first event: the conversation id is in it, or its error (then answered with a status).
+    if (relay.deferHead) {
+      await relayEvents(ctx, response, relay, events, upstream.scrubber.stream(), () => ctx.res.writeHead(200, { ...head, ...relay.headers?.() }));
+    } else {
+      ctx.res.writeHead(200, head);
+      await relayEvents(ctx, response, relay, events, upstream.scrubber.stream());
+    }
   } else if (translator.response) {
     // A translated answer is one JSON document: read it whole (a non-streamed completion), map it, send it.
     const translated = translator.response(await response.text(), request.requested);
     if (translated.usage) events.onUsage(translated.usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(translated.body))));
     const body = upstream.scrubber.text(translated.body);
-    ctx.res.writeHead(200, { ...out, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    ctx.res.writeHead(200, { ...out, ...translated.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     ctx.res.end(body);
   } else {
     // The identity translators' answer: the upstream's bytes as they arrive. A JSON answer may echo

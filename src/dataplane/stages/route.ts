@@ -1,11 +1,17 @@
 import type { AgentRouteConfig } from '../../specs';
-import { endpointOf } from '../endpoints';
+import { type Endpoint, endpointOf } from '../endpoints';
 import { type ErrorFormat, Errors } from '../errors';
 import type { Stage } from './stage';
 
+/** What an agent's as-model route answers under the agent's prefix: the chat mapping, Anthropic's through it, and the model list. */
+const AS_MODEL_ENDPOINTS: ReadonlySet<Endpoint | 'models'> = new Set(['chat', 'messages', 'models']);
+
 const AGENT_ERROR_FORMATS: { readonly [K in AgentRouteConfig['kind']]?: ErrorFormat } = { 'dify': 'dify', 'model-studio': 'dashscope' };
 
-/** Which route (host, then path prefix) and which endpoint of it. An agent's own `…/v1/models` is the agent's: the route decides, not the endpoint. */
+/**
+ * Which route (host, then path prefix) and which endpoint of it. An agent's own `…/v1/models` is the agent's:
+ * the route decides, not the endpoint (its model list when it is exposed as a model, else the agent's own path).
+ */
 export const route: Stage = {
   name: 'route',
   run: (ctx) => {
@@ -15,9 +21,16 @@ export const route: Stage = {
     if (endpoint === 'messages') ctx.errorFormat = 'anthropic';
     const matched = ctx.snapshot.routes.match(ctx.host, ctx.path);
     if (!matched) throw Errors.noRoute(ctx.host, ctx.path);
-    ctx.route = matched;
     ctx.record.route = matched.name;
-    // A native agent route answers in its agent's own error shape, so that the agent's SDK reads it.
-    if (matched.kind === 'agent') ctx.errorFormat = AGENT_ERROR_FORMATS[matched.config.kind] ?? ctx.errorFormat;
+    if (matched.kind !== 'agent') {
+      ctx.route = matched;
+    } else if (matched.asModel && endpoint !== undefined && AS_MODEL_ENDPOINTS.has(endpoint)) {
+      // An agent exposed as a model answers the OpenAI and Anthropic endpoints under its own prefix too.
+      ctx.route = matched.asModel;
+    } else {
+      ctx.route = matched;
+      // A native agent route answers in its agent's own error shape, so that the agent's SDK reads it.
+      ctx.errorFormat = AGENT_ERROR_FORMATS[matched.config.kind] ?? ctx.errorFormat;
+    }
   },
 };

@@ -1,0 +1,93 @@
+/**
+ * The translators of an agent exposed as a model (`asModel`): OpenAI chat clients through the agent's
+ * own mapping (dify.ts, dashscope-app.ts), Anthropic `/v1/messages` clients through that same mapping
+ * behind the existing Messages ⇄ chat translation, so that there is one agent mapping, not two.
+ */
+import type { AgentRouteConfig } from '../../specs';
+import { translated } from '../translators';
+import { ChatChunksToMessagesStream, chatResponseToMessages, messagesRequestToChat } from './anthropic-to-openai';
+import { dashScopeAppChatTranslator } from './dashscope-app';
+import { difyChatTranslator } from './dify';
+import { badRequest } from './errors';
+import { isObject } from './read';
+import type { StreamRelay, Translator } from './translator';
+
+/** The translator with its TranslationErrors answered as 400 / 502 (the agent's own errors pass as they are). */
+function guarded(t: Translator): Translator {
+  const response = t.response;
+  return {
+    ...t,
+    payload: (request, servedModel, adapter) => translated(() => t.payload(request, servedModel, adapter)),
+    ...(response && { response: (text: string, requestedModel: string) => translated(() => response(text, requestedModel)) }),
+    stream: (includeUsage, requestedModel) => {
+      const relay = t.stream(includeUsage, requestedModel);
+      return { ...relay, push: (event: string) => translated(() => relay.push(event)) };
+    },
+  };
+}
+
+/**
+ * Anthropic content the agent cannot take, named in the client's own terms (before the chat
+ * translation renames it): tool use, tool results, images and documents.
+ */
+function refuseNonText(route: string, body: Record<string, unknown>): void {
+  if (!Array.isArray(body.messages)) return;
+  body.messages.forEach((m, i) => {
+    if (!isObject(m) || !Array.isArray(m.content)) return;
+    m.content.forEach((block, j) => {
+      if (isObject(block) && block.type !== 'text') {
+        throw badRequest(`messages[${i}].content[${j}].type`, `is ${JSON.stringify(block.type)}, but agent route '${route}' takes text only`, "Send {type: 'text', text} blocks.");
+      }
+    });
+  });
+}
+
+/** Anthropic Messages clients on the agent's chat translator. */
+function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator {
+  const chatResponse = chat.response;
+  return {
+    upstreamEndpoint: chat.upstreamEndpoint,
+    payload: (request, servedModel, adapter) => {
+      refuseNonText(route.name, request.body);
+      const body: Record<string, unknown> = { ...messagesRequestToChat(request.body, servedModel) };
+      // The conversation to continue, as an OpenAI client would send it (the header works the same).
+      const metadata = request.body.metadata;
+      if (isObject(metadata) && metadata.conversation_id !== undefined) body.metadata = { conversation_id: metadata.conversation_id };
+      return chat.payload({ body, stream: request.stream, agentCall: request.agentCall }, servedModel, adapter);
+    },
+    upstreamHeaders: chat.upstreamHeaders,
+    ...(chatResponse && {
+      response: (text: string, requestedModel: string) => {
+        const answer = chatResponse(text, requestedModel);
+        return { ...answer, body: JSON.stringify(chatResponseToMessages(JSON.parse(answer.body), requestedModel)) };
+      },
+    }),
+    stream: (_includeUsage, requestedModel): StreamRelay => {
+      // Usage always: the Messages stream reports it in message_delta.
+      const inner = chat.stream(true, requestedModel);
+      const messages = new ChatChunksToMessagesStream(requestedModel);
+      return {
+        deferHead: inner.deferHead,
+        // An OpenAI error frame becomes Anthropic's `event: error`; `[DONE]` closes the message.
+        push: (event) => inner.push(event).flatMap((frame) => messages.pushEvent(frame)),
+        usage: () => inner.usage(),
+        headers: () => inner.headers?.() ?? {},
+        failure: () => inner.failure?.(),
+      };
+    },
+    responseError: chat.responseError,
+  };
+}
+
+/**
+ * The translators of an agent route: `chat` for `/v1/chat/completions`, `messages` for `/v1/messages`.
+ *
+ * @throws Error for a custom agent: it has no protocol the gateway can translate.
+ */
+export function agentTranslators(route: AgentRouteConfig): { readonly chat: Translator; readonly messages: Translator } {
+  let chat: Translator;
+  if (route.kind === 'dify') chat = difyChatTranslator(route);
+  else if (route.kind === 'model-studio') chat = dashScopeAppChatTranslator(route);
+  else throw new Error(`Agent route '${route.name}' is a custom agent: the gateway has no protocol to translate it with. Only Dify and Model Studio agents take asModel.`);
+  return { chat: guarded(chat), messages: guarded(messagesThrough(route, chat)) };
+}
