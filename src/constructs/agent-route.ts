@@ -2,7 +2,6 @@ import type { Construct } from 'constructs';
 import { AGENT_DEFAULT_BASE_URLS, type AGENT_USER_MAPPINGS, type AgentRouteConfig, type DIFY_APP_TYPES, GATEWAY_CONFIG_DEFAULTS } from '../specs';
 import type { TimeoutProps } from './backend';
 import type { AiGateway } from './gateway';
-import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type TokenMetricOptions } from './metrics';
 import { policiesConfig, type RoutePolicyProps } from './policies';
 import { RouteBase } from './route-base';
 import type { SecretRef } from './secret-ref';
@@ -143,23 +142,6 @@ export class AgentRoute extends RouteBase<AgentRouteProps> {
     this.userMapping = p.userMapping ?? (dify ? 'consumer' : undefined);
     this.asModel = p.asModel;
     this.surfaceAgentEvents = p.surfaceAgentEvents ?? false;
-  }
-
-  /**
-   * A quantile of the time to first token in seconds of this route's streamed answers (`gen_ai_server_time_to_first_token_seconds`),
-   * natively and as a model. A custom agent's bytes are not read: it has none.
-   */
-  public metricTimeToFirstToken(options: LatencyMetricOptions = {}): PrometheusMetric {
-    return quantileMetric('ttft', metricScope(this.gateway, { route: this }), options);
-  }
-
-  /**
-   * Tokens per second on this route as the agent reports them (`gen_ai_client_token_usage_total`), input and output or one of them,
-   * natively and as a model. A custom agent reports none.
-   */
-  public metricTokens(options: TokenMetricOptions = {}): PrometheusMetric {
-    const labels = metricScope(this.gateway, { route: this, consumer: options.consumer });
-    return rateMetric('tokens', options.tokenType ? { ...labels, gen_ai_token_type: options.tokenType } : labels, options);
   }
 
   /** @internal The route's entry in `agentRoutes`: the Dify defaults filled in for a Dify agent, each other prop only when given. */

@@ -2,7 +2,6 @@ import type { Construct } from 'constructs';
 import type { ModelRouteConfig } from '../specs';
 import type { Backend } from './backend';
 import type { AiGateway } from './gateway';
-import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type TokenMetricOptions } from './metrics';
 import { policiesConfig, type RoutePolicyProps } from './policies';
 import { listOf } from './props-input';
 import { RouteBase } from './route-base';
@@ -67,17 +66,6 @@ export class ModelRoute extends RouteBase<ModelRouteProps> {
   public addModel(model: ModelProps): this {
     this._models.push(model);
     return this;
-  }
-
-  /** A quantile of the time to first token in seconds of this route's streamed answers (`gen_ai_server_time_to_first_token_seconds`). */
-  public metricTimeToFirstToken(options: LatencyMetricOptions = {}): PrometheusMetric {
-    return quantileMetric('ttft', metricScope(this.gateway, { route: this }), options);
-  }
-
-  /** Tokens per second on this route as the providers report them (`gen_ai_client_token_usage_total`), input and output or one of them. */
-  public metricTokens(options: TokenMetricOptions = {}): PrometheusMetric {
-    const labels = metricScope(this.gateway, { route: this, consumer: options.consumer });
-    return rateMetric('tokens', options.tokenType ? { ...labels, gen_ai_token_type: options.tokenType } : labels, options);
   }
 
   /** @internal The route's entry in `modelRoutes`, with the defaults of ModelProps and ModelTargetProps. */

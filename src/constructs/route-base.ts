@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import type { Consumer, GrantableRoute } from './consumer';
 import type { AiGateway } from './gateway';
 import { GatewayChild } from './gateway-child';
-import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type RequestMetricOptions } from './metrics';
+import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type RequestMetricOptions, type TokenMetricOptions } from './metrics';
 import { toK8sName } from './names';
 import { type ResolvedRoutePolicies, resolvePolicies, type RoutePolicyProps } from './policies';
 
@@ -56,6 +56,23 @@ export abstract class RouteBase<P extends RouteBaseProps> extends GatewayChild<P
   /** A quantile of the request duration in seconds on this route (`gen_ai_server_request_duration_seconds`). */
   public metricLatency(options: LatencyMetricOptions = {}): PrometheusMetric {
     return quantileMetric('duration', metricScope(this.gateway, { route: this.asGrantable() }), options);
+  }
+
+  /**
+   * A quantile of the time to first token in seconds of this route's streamed answers (`gen_ai_server_time_to_first_token_seconds`):
+   * a model route's, an agent's natively and as a model. A custom agent's bytes are not read: it has none.
+   */
+  public metricTimeToFirstToken(options: LatencyMetricOptions = {}): PrometheusMetric {
+    return quantileMetric('ttft', metricScope(this.gateway, { route: this.asGrantable() }), options);
+  }
+
+  /**
+   * Tokens per second on this route as the providers or agents report them (`gen_ai_client_token_usage_total`), input and output
+   * or one of them. A custom agent reports none.
+   */
+  public metricTokens(options: TokenMetricOptions = {}): PrometheusMetric {
+    const labels = metricScope(this.gateway, { route: this.asGrantable(), consumer: options.consumer });
+    return rateMetric('tokens', options.tokenType ? { ...labels, gen_ai_token_type: options.tokenType } : labels, options);
   }
 
   /** Every route class is a ModelRoute or an AgentRoute. */

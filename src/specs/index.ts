@@ -8,5 +8,6 @@ export * from './shards';
 export { LIBRARY_VERSION } from './version';
 export * from './providers';
 export * from './json';
+export * from './model-names';
 export { GATEWAY_CONFIG_DEFAULTS } from './defaults';
 export { CONFIG_PART_SCHEMAS } from './config-parts';

@@ -1,4 +1,4 @@
-import { CONFIG_PART_SCHEMAS } from '../../specs';
+import { CONFIG_PART_SCHEMAS, modelNamePattern } from '../../specs';
 import type { AgentRoute, DifyVariablesProps } from '../agent-route';
 import type { AiGateway } from '../gateway';
 import { describe, finding, type Finding } from '../violation';
@@ -153,8 +153,7 @@ function difyBaseUrl(route: AgentRoute): Finding[] {
 /** Whether a model name or alias answers to `requested`: `*` matches any run of characters, over the whole name (as the data plane's model matcher has it). */
 function answersTo(nameOrPattern: string, requested: string): boolean {
   if (!nameOrPattern.includes('*')) return nameOrPattern === requested;
-  const regex = `^${nameOrPattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`;
-  return new RegExp(regex).test(requested);
+  return modelNamePattern(nameOrPattern).test(requested);
 }
 
 /** The names a model route's model answers to, each with how messages call it. */

@@ -1,4 +1,4 @@
-import type { ModelEntryConfig } from '../../specs';
+import { type ModelEntryConfig, modelNamePattern } from '../../specs';
 
 /** Model names of a route, compiled: exact names and aliases in a map, `*` patterns as regexes, in order. */
 export class ModelMatcher<M> {
@@ -8,7 +8,7 @@ export class ModelMatcher<M> {
   public constructor(entries: readonly { entry: ModelEntryConfig; model: M }[]) {
     for (const { entry, model } of entries) {
       for (const name of [entry.name, ...entry.aliases]) {
-        if (name.includes('*')) this.patterns.push({ regex: wildcardRegex(name), model });
+        if (name.includes('*')) this.patterns.push({ regex: modelNamePattern(name), model });
         else if (!this.exact.has(name)) this.exact.set(name, model);
       }
     }
@@ -30,8 +30,4 @@ export class ModelMatcher<M> {
   public listableModels(): { id: string; model: M }[] {
     return [...this.exact].map(([id, model]) => ({ id, model }));
   }
-}
-
-function wildcardRegex(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
