@@ -67,6 +67,12 @@ const project = new typescript.TypeScriptProject({
     'fast-check@4.11.0',
     'openai@6.30.1',
     '@anthropic-ai/sdk@1.14.0',
+    // Clients users call agents exposed as models with (test/dataplane/agents/client-sdks.test.ts). The newest majors (ai 7,
+    // @langchain/openai 1) are ESM-only and need Node 22; these are the last that load as CommonJS on Node 20.
+    'ai@5.0.285',
+    '@ai-sdk/openai@2.0.140',
+    '@langchain/openai@0.6.9',
+    '@langchain/core@0.3.80',
     // MCP: the official SDK's Client (and Server classes for upstreams) in tests; the reference server as a real third-party upstream.
     // The v2 split packages (client, server) speak the stateless revision 2026-07-28 (test/dataplane/mcp/stateless.test.ts); 1.x does not.
     '@modelcontextprotocol/client@2.4.0',

@@ -1,10 +1,10 @@
 import { createHash } from 'crypto';
 import { type AgentRouteConfig, type ConsumerConfig, GATEWAY_CONFIG_DEFAULTS, type GatewayConfig, type ModelEntryConfig, type ModelRouteConfig, type PoliciesConfig, type SecretRef } from '../../specs';
 import { type AgentPaths, compileAgentPaths } from '../agent-path';
+import { agentAdapter } from '../agents/adapter';
 import { compileLimitPlan, type LimitPlan } from '../limits/plan';
 import { closeMcpServers, type CompiledMcpRoute, compileMcpServers, handOverMcpServers } from '../mcp/compile';
 import { MIN_SESSION_KEY_BYTES, SessionSealer } from '../mcp/session';
-import { agentAdapter } from '../agents/adapter';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
 import { createUpstream, type Upstream } from '../upstream';
