@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import type { GatewayConfig } from '../../../src/specs';
 import { UpstreamSimulator } from '../../../src/simulator';
+import type { GatewayConfig } from '../../../src/specs';
 import { startTestGateway, type TestGateway } from '../../../src/testing';
 import { startRedisServer, type TestRedisServer } from '../../support/redis-server';
 import { CONSUMER_KEYS, gatewayStack, simulatedBackend } from '../harness';
