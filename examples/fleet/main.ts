@@ -38,13 +38,24 @@ class AiPlatformStack extends TerraformStack {
       ],
       policies: { rateLimits: [{ kind: 'tokens', limit: 100_000, window: 'minute', scope: 'consumer' }] },
     });
+    // An agent: a Dify chat app on its own API under /agents/support, also answering as the model
+    // 'support-bot' on the OpenAI API of the chat route, for consumers granted it.
+    const support = prod.addAgentRoute('support', {
+      kind: 'dify',
+      host: 'ai.example.com',
+      pathPrefix: '/agents/support',
+      baseUrl: 'https://api.dify.ai/v1',
+      apiKey: { secretName: 'agent-keys', key: 'dify-support' },
+      appType: 'chat',
+      asModel: 'support-bot',
+    });
     const weather = prod.addMcpServer('weather', {
       kind: 'http-to-mcp',
       baseUrl: 'https://weather.example.com',
       openApiFile: join(__dirname, 'weather-api.yaml'),
       auth: { secret: { secretName: 'upstream-tokens', key: 'weather' } },
     });
-    prod.addConsumer('checkout-team', { apiKey: { secretName: 'consumer-keys', key: 'checkout-team' }, grants: { routes: [chat], mcpServers: [weather] } });
+    prod.addConsumer('checkout-team', { apiKey: { secretName: 'consumer-keys', key: 'checkout-team' }, grants: { routes: [chat, support], mcpServers: [weather] } });
     prod.addConsumer('platform-admin', { apiKey: { secretName: 'consumer-keys', key: 'platform-admin' }, grants: 'all' });
 
     // Experiments: a Serverless gateway on the fleet's shared endpoint.

@@ -1,4 +1,4 @@
-import type { ConsumerConfig, GatewayConfig, ModelRouteConfig } from '../specs';
+import type { AgentRouteConfig, ConsumerConfig, GatewayConfig, ModelRouteConfig } from '../specs';
 
 /** Where a client reaches one MCP server of a running gateway. */
 export interface McpEndpoint {
@@ -7,6 +7,21 @@ export interface McpEndpoint {
   readonly url: string;
   /** Legacy HTTP+SSE: `url` + `/sse` (the SDK's `SSEClientTransport` URL). */
   readonly sseUrl: string;
+}
+
+/** Where a client reaches one agent route of a running gateway. */
+export interface AgentEndpoint {
+  readonly name: string;
+  /** `dify`, `model-studio` or `custom`. */
+  readonly kind: string;
+  /** The agent's native API: the gateway's base URL + the route's prefix (Dify: `<url>/chat-messages`, …; Model Studio: `<url>/completion`). */
+  readonly url: string;
+  /** The model name the agent also answers to on the gateway's OpenAI API; null when it is not exposed as a model. */
+  readonly asModel: string | null;
+  /** The Host header the agent route needs; null when it matches any host. */
+  readonly host: string | null;
+  /** Dify's app type (`chat`, `completion`, `workflow`); null for other kinds. */
+  readonly appType: string | null;
 }
 
 /** What `aigw dev --json` prints for one running gateway: one JSON line, these keys. */
@@ -27,6 +42,8 @@ export interface GatewayEndpoint {
   readonly pathPrefix: string | null;
   /** Every MCP server of the gateway; `apiKey` is the Bearer token (its consumer is chosen to reach them where one can). */
   readonly mcpServers: readonly McpEndpoint[];
+  /** Every agent route of the gateway (`apiKey` is a consumer granted them where one is). */
+  readonly agents: readonly AgentEndpoint[];
 }
 
 /** The endpoint line of a running gateway, and the consumer whose key it shows. */
@@ -37,11 +54,12 @@ export function describeGateway(
 ): { endpoint: GatewayEndpoint; consumer?: string } {
   const route = config.modelRoutes[0] as ModelRouteConfig | undefined;
   const mcpNames = config.mcpServers.map((m) => m.name);
-  // How much of what is printed (the curl's route, the MCP servers) a consumer's key reaches.
+  // How much of what is printed (the curl's route, the MCP servers, the agents) a consumer's key reaches.
   const reach = (c: ConsumerConfig): number => {
     if (c.grants.all) return Infinity;
     const servers = mcpNames.filter((n) => c.grants.mcpServers.includes(n) || Object.hasOwn(c.grants.mcpTools ?? {}, n));
-    return (route && c.grants.routes.includes(route.name) ? 1 : 0) + servers.length;
+    const agents = config.agentRoutes.filter((a) => c.grants.routes.includes(a.name));
+    return (route && c.grants.routes.includes(route.name) ? 1 : 0) + servers.length + agents.length;
   };
   // The one that reaches the most (an all-routes consumer reaches everything), the first of equals.
   const consumer = config.consumers.reduce<ConsumerConfig | undefined>((best, c) => (!best || reach(c) > reach(best) ? c : best), undefined);
@@ -56,6 +74,7 @@ export function describeGateway(
       model: route ? sampleModel(route) : null,
       pathPrefix: route?.match.pathPrefix ?? null,
       mcpServers: config.mcpServers.map((m) => mcpEndpoint(urls.baseUrl, m.name, m.path)),
+      agents: config.agentRoutes.map((a) => agentEndpoint(urls.baseUrl, a)),
     },
   };
 }
@@ -64,6 +83,17 @@ export function describeGateway(
 export function mcpEndpoint(baseUrl: string, name: string, path: string): McpEndpoint {
   const url = `${baseUrl.replace(/\/$/, '')}${path}`;
   return { name, url, sseUrl: `${url.replace(/\/$/, '')}/sse` };
+}
+
+export function agentEndpoint(baseUrl: string, route: AgentRouteConfig): AgentEndpoint {
+  return {
+    name: route.name,
+    kind: route.kind,
+    url: `${baseUrl.replace(/\/$/, '')}${route.match.pathPrefix.replace(/\/+$/, '')}`,
+    asModel: route.asModel ?? null,
+    host: requestHost(route.match.host),
+    appType: route.kind === 'dify' ? route.appType ?? 'chat' : null,
+  };
 }
 
 /**
@@ -104,23 +134,78 @@ export function apiBasePath(pathPrefix: string): string {
 /** A ready-to-paste chat completion for the gateway's first model route, or undefined without one. */
 export function curlCommand(e: GatewayEndpoint, prompt = 'Hello from aigw dev'): string | undefined {
   if (e.model === null || e.pathPrefix === null) return undefined;
-  const parts = ['curl', '-s', `${e.baseUrl}${apiBasePath(e.pathPrefix)}/chat/completions`];
-  if (e.apiKey !== null) parts.push('-H', `authorization: Bearer ${e.apiKey}`);
+  return postCommand(`${e.baseUrl}${apiBasePath(e.pathPrefix)}/chat/completions`, e.apiKey, e.host, { model: e.model, messages: [{ role: 'user', content: prompt }] });
+}
+
+/** A JSON POST as a ready curl: the consumer's key and the route's Host header when they are needed. */
+function postCommand(url: string, apiKey: string | null, host: string | null, body: unknown): string {
+  const parts = ['curl', '-s', url];
+  if (apiKey !== null) parts.push('-H', `authorization: Bearer ${apiKey}`);
   parts.push('-H', 'content-type: application/json');
-  if (e.host !== null) parts.push('-H', `host: ${e.host}`);
-  parts.push('-d', JSON.stringify({ model: e.model, messages: [{ role: 'user', content: prompt }] }));
+  if (host !== null) parts.push('-H', `host: ${host}`);
+  parts.push('-d', JSON.stringify(body));
   return parts.map(shellQuote).join(' ');
+}
+
+/**
+ * A ready chat completion on the first agent exposed as a model (`asModel`): on the first model route's
+ * base path and Host, else beneath the agent's own prefix; undefined when no agent is exposed.
+ */
+export function agentModelCurlCommand(e: GatewayEndpoint, prompt = 'Hello from aigw dev'): string | undefined {
+  const agent = e.agents.find((a) => a.asModel !== null);
+  if (agent === undefined) return undefined;
+  const onModelRoute = e.pathPrefix !== null;
+  const base = onModelRoute ? `${e.baseUrl}${apiBasePath(e.pathPrefix!)}` : apiBasePath(agent.url);
+  return postCommand(`${base}/chat/completions`, e.apiKey, onModelRoute ? e.host : agent.host, { model: agent.asModel, messages: [{ role: 'user', content: prompt }] });
+}
+
+/** Dify's endpoint and body for each app type, with the message as its query. */
+const DIFY_TRY: Record<string, (prompt: string) => [string, unknown]> = {
+  chat: (prompt) => ['/chat-messages', { inputs: {}, query: prompt, response_mode: 'blocking' }],
+  completion: (prompt) => ['/completion-messages', { inputs: { query: prompt }, response_mode: 'blocking' }],
+  workflow: (prompt) => ['/workflows/run', { inputs: { query: prompt }, response_mode: 'blocking' }],
+};
+
+/**
+ * A ready call of the agent's native API (Dify: its app type's endpoint, blocking; Model Studio: the app's
+ * completion), or undefined for a custom agent, whose protocol the gateway does not know. The gateway sets
+ * Dify's `user` itself, per consumer, so the body carries none.
+ */
+export function agentCurlCommand(agent: AgentEndpoint, apiKey: string | null, prompt = 'Hello from aigw dev'): string | undefined {
+  if (agent.kind === 'dify') {
+    const [path, body] = (DIFY_TRY[agent.appType ?? 'chat'] ?? DIFY_TRY.chat)(prompt);
+    return postCommand(`${agent.url}${path}`, apiKey, agent.host, body);
+  }
+  if (agent.kind === 'model-studio') return postCommand(`${agent.url}/completion`, apiKey, agent.host, { input: { prompt } });
+  return undefined;
+}
+
+const AGENT_API_NAMES: Record<string, string> = { 'dify': 'Dify API', 'model-studio': 'Model Studio API' };
+
+/** The lines for one agent route: its native base URL, a ready native call, and the asModel call. */
+function formatAgent(agent: AgentEndpoint, e: GatewayEndpoint): string[] {
+  const curl = agentCurlCommand(agent, e.apiKey);
+  const label = `${agent.kind}${agent.appType !== null ? ` ${agent.appType} app` : ''}${agent.asModel !== null ? `, as model ${agent.asModel}` : ''}`;
+  const lines = [
+    `  agent ${agent.name} (${label})`,
+    `    ${AGENT_API_NAMES[agent.kind] ?? 'agent API'}: ${agent.url}${agent.host !== null ? `  (host ${agent.host})` : ''}`,
+  ];
+  if (curl) lines.push(`    try:  ${curl}`);
+  return lines;
 }
 
 /** The human-readable block for one gateway. */
 export function formatGateway(e: GatewayEndpoint, consumer: string | undefined): string {
   const curl = curlCommand(e);
+  const agentModelCurl = agentModelCurlCommand(e);
   return [
     `${e.name} (${e.edition})`,
     `  base URL   ${e.baseUrl}`,
     `  admin URL  ${e.adminUrl}  (/healthz /readyz /metrics)`,
     e.apiKey !== null ? `  API key    ${e.apiKey}  (consumer ${consumer})` : '  API key    (no consumers)',
     ...(curl ? ['  try:', `    ${curl}`] : ['  (no model route to try)']),
+    ...(agentModelCurl ? ['  try an agent as a model:', `    ${agentModelCurl}`] : []),
+    ...e.agents.flatMap((a) => formatAgent(a, e)),
     ...e.mcpServers.flatMap((m) => [
       `  MCP server ${m.name}`,
       `    URL      ${m.url}  (Streamable HTTP; legacy SSE: ${m.sseUrl})`,

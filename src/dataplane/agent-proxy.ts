@@ -2,6 +2,9 @@ import type { IncomingHttpHeaders } from 'http';
 import { Readable, type Transform } from 'stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'zlib';
 import type { Dispatcher } from 'undici';
+import { nativeReading, type NativeReading, settleNativeAnswer } from './agents/native-relay';
+import type { NativeAgentRequest } from './agents/native-request';
+import { withGatewayUser } from './agents/native-upload';
 import { drained } from './backpressure';
 import { callWithDeadlines, isTimeout, transportError } from './bounded-call';
 import { ClientBody } from './client-body';
@@ -40,46 +43,68 @@ interface BodyProgress {
 }
 
 /**
- * An agent route: the request streams through to the agent's API, body and answer unbuffered, on the
- * same upstream call, deadlines and breaker as a model attempt. One attempt: a streamed body cannot
- * be sent twice, so an agent is never retried.
+ * An agent route: the request goes to the agent's API on the same upstream call, deadlines and breaker
+ * as a model attempt. One attempt: a request that starts a run is not sent twice. A custom agent's
+ * request and answer stream through unbuffered; a Dify or Model Studio request was read by the read
+ * stage (ctx.agentRequest), and its answer is read as it is relayed (usage, the agent's own errors).
  */
 export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgentRoute, events: ProxyEvents): Promise<void> {
+  const native = ctx.agentRequest;
   const declared = declaredLength(ctx.req.headers);
-  if (declared !== undefined && declared > route.maxBodyBytes) throw Errors.tooLarge(route.maxBodyBytes);
+  if (native?.body === undefined && declared !== undefined && declared > route.maxBodyBytes) throw Errors.tooLarge(route.maxBodyBytes);
   // Built from the route's base URL and the checked path only: nothing of the request line names the upstream.
-  const path = `${route.upstream.basePath}${route.paths.upstreamPath(ctx.path)}${ctx.query}`;
+  const path = `${route.upstream.basePath}${native ? native.target : `${route.paths.upstreamPath(ctx.path)}${ctx.query}`}`;
   ctx.record.backend = route.upstream.config.name;
   const breaker = route.upstream.breaker;
   if (!breaker.allow()) throw Errors.agentCircuitOpen(route.name);
 
-  const method = (ctx.req.method ?? 'GET') as Dispatcher.HttpMethod;
-  const source = method === 'GET' || method === 'HEAD' ? undefined : new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs);
+  const method = native ? native.method : ((ctx.req.method ?? 'GET') as Dispatcher.HttpMethod);
+  // A native JSON body was read whole by the read stage; an upload, and a custom agent's body, stream from the client.
+  const streamed = native ? native.upload !== undefined : method !== 'GET' && method !== 'HEAD';
+  const source = streamed ? new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs) : undefined;
   const progress: BodyProgress = { bytes: 0, source };
-  const body = source && Readable.from(limitedBody(ctx, source, route.maxBodyBytes, progress));
+  const headers: Record<string, string> = { ...forwardedHeaders(ctx.req.headers), ...route.upstream.headers, 'accept-encoding': 'identity' };
+  let body: Readable | Buffer | undefined;
+  if (native?.body) {
+    body = native.body;
+    headers['content-type'] = 'application/json';
+  } else if (source) {
+    const chunks = limitedBody(ctx, source, route.maxBodyBytes, progress);
+    // A Dify upload: its `user` form field is the gateway's (native-upload.ts).
+    const contentType = ctx.req.headers['content-type'] ?? '';
+    const upload = native?.upload && withGatewayUser(chunks, contentType, { maxBytes: route.maxBodyBytes }, native.upload);
+    body = Readable.from(upload ? faultsOf(upload, progress) : chunks);
+  }
   try {
-    await exchange(ctx, route, path, method, body, progress, events);
+    await exchange(ctx, route, { path, method, headers, body }, progress, events, native);
   } finally {
     // No stall timer or body listener outlives the request, however it ended.
     source?.stop();
   }
 }
 
+/** What goes to the agent. */
+interface AgentCall {
+  readonly path: string;
+  readonly method: Dispatcher.HttpMethod;
+  readonly headers: Record<string, string>;
+  readonly body: Readable | Buffer | undefined;
+}
+
 /** Sends the request to the agent, tells its breaker the outcome, and relays the answer. */
 async function exchange(
   ctx: RequestContext,
   route: CompiledAgentRoute,
-  path: string,
-  method: Dispatcher.HttpMethod,
-  body: Readable | undefined,
+  agentCall: AgentCall,
   progress: BodyProgress,
   events: ProxyEvents,
+  native: NativeAgentRequest | undefined,
 ): Promise<void> {
   const upstream = route.upstream;
   const breaker = upstream.breaker;
-  const headers = { ...forwardedHeaders(ctx.req.headers), ...upstream.headers, 'accept-encoding': 'identity' };
+  const method = agentCall.method;
   events.onDispatch();
-  const options = { path, method, headers, body, headersTimeoutMs: route.firstByteMs, bodyTimeoutMs: route.totalMs };
+  const options = { ...agentCall, headersTimeoutMs: route.firstByteMs, bodyTimeoutMs: route.totalMs };
   const call = callWithDeadlines(ctx, upstream.pool, options, route.totalMs);
   try {
     let response: UpstreamResponse;
@@ -117,7 +142,13 @@ async function exchange(
     }
     events.onFirstByte();
     ctx.res.writeHead(response.statusCode, relayedHeaders(response.headers, upstream.scrubber));
-    await relay(ctx, response, decoder?.(), upstream.scrubber, events);
+    // The agent's own answer is read as it passes; an error status's body is relayed as it is (no usage to read).
+    const read = native && response.statusCode >= 200 && response.statusCode < 300 ? nativeReading(native, response.headers) : undefined;
+    try {
+      await relay(ctx, response, decoder?.(), upstream.scrubber, events, read);
+    } finally {
+      if (native && read) settleNativeAnswer(ctx, native, read.reader, events);
+    }
   } finally {
     call.end();
   }
@@ -125,7 +156,8 @@ async function exchange(
 
 /**
  * The agent's answer, decoded if compressed, scrubbed of its key, streamed as it arrives with the
- * client's backpressure. A break after the head went out is recorded and breaks the connection.
+ * client's backpressure; `read` sees it on the way (SSE events whole, a JSON answer once complete). A
+ * break after the head went out is recorded and breaks the connection.
  */
 async function relay(
   ctx: RequestContext,
@@ -133,6 +165,7 @@ async function relay(
   decoder: Transform | undefined,
   scrubber: Scrubber,
   events: ProxyEvents,
+  read: NativeReading | undefined,
 ): Promise<void> {
   const scrub = scrubber.stream();
   let first = true;
@@ -144,9 +177,12 @@ async function relay(
     }
     return ctx.res.write(bytes) ? undefined : drained(ctx);
   };
+  const onChunk = read ? (chunk: Buffer) => send(scrub.push(read.see(chunk))) : (chunk: Buffer) => send(scrub.push(chunk));
   try {
-    if (decoder) await relayDecoded(response, decoder, (chunk) => send(scrub.push(chunk)));
-    else await response.forEachChunk((chunk) => send(scrub.push(chunk)));
+    if (decoder) await relayDecoded(response, decoder, onChunk);
+    else await response.forEachChunk(onChunk);
+    const rest = read?.end();
+    if (rest) await send(scrub.push(rest));
     await send(scrub.flush());
     ctx.res.end();
   } catch (e) {
@@ -219,6 +255,16 @@ async function* limitedBody(ctx: RequestContext, source: ClientBody, limit: numb
       yield chunk;
     }
     if (!ctx.req.complete) throw Errors.bodyIncomplete();
+  } catch (e) {
+    progress.fault ??= e instanceof GatewayError ? e : Errors.clientGone();
+    throw e;
+  }
+}
+
+/** An upload's rewriting (multipart/form-data): a fault it finds in the client's body is the client's. */
+async function* faultsOf(body: AsyncIterable<Buffer>, progress: BodyProgress): AsyncGenerator<Buffer> {
+  try {
+    yield* body;
   } catch (e) {
     progress.fault ??= e instanceof GatewayError ? e : Errors.clientGone();
     throw e;

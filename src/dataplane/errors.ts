@@ -262,6 +262,9 @@ export const Errors = {
       'agent_error',
       `The agent of route '${route}' failed (${agentCode.slice(0, 100)}): ${message.slice(0, 500)}`,
     ),
+  /** A native agent route serves its agent's documented endpoints only (the Dify app API's allow-list). */
+  agentEndpointNotServed: (route: string, method: string, path: string, served: string) =>
+    new GatewayError(404, 'not_found_error', 'endpoint_not_found', `${method.slice(0, 20)} '${path.slice(0, 200)}' is not an endpoint agent route '${route}' serves. It serves ${served}.`),
   agentCircuitOpen: (route: string) =>
     new GatewayError(503, 'api_error', 'backends_cooling_down', `The agent of route '${route}' is cooling down after repeated failures. Retry shortly.`),
   /** A connection over the replica's share of the spec's client connections, refused before any request is read. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { AccessRecord } from './access-log';
+import type { NativeAgentRequest } from './agents/native-request';
 import type { Caller } from './auth';
 import type { Cancellation } from './cancellation';
 import type { CompiledRoute, Snapshot } from './compile/snapshot';
@@ -37,7 +38,11 @@ export interface RequestContext {
   route: CompiledRoute | undefined;
   /** The read stage (model routes): the request, read and checked. */
   request: ModelRequest | undefined;
-  /** The limits stage (model routes): the admission that usage settles, and the prompt tokens it pre-charged. */
+  /**
+   * The read stage (Dify and Model Studio agent routes): the request, read and checked, with the `user` the gateway sets. Custom agents: none.
+   */
+  agentRequest: NativeAgentRequest | undefined;
+  /** The limits stage (model routes, Dify and Model Studio routes): the admission that usage settles, and the prompt tokens it pre-charged. */
   admission: Admission | undefined;
   promptTokens: number;
 }

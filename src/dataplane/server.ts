@@ -374,6 +374,7 @@ export class DataPlane {
       endpoint: undefined,
       route: undefined,
       request: undefined,
+      agentRequest: undefined,
       admission: undefined,
       promptTokens: 0,
       record: { method: req.method ?? '', path, host, status: 0, durationMs: 0 },

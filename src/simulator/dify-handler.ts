@@ -163,7 +163,9 @@ function conversationRecord(c: DifyConversation): Record<string, unknown> {
 }
 
 /** DELETE `conversations/:id` (204), POST `conversations/:id/name`, POST `messages/:id/feedbacks`: only on what the user owns, else 404. */
-function byId(ctx: HandlerContext, exchange: Exchange, store: DifyStore, operation: DifyOperation, user: string, body: Record<string, unknown>): void {
+function byId(
+  ctx: HandlerContext, exchange: Exchange, store: DifyStore, operation: DifyOperation, user: string, body: Record<string, unknown>,
+): void {
   const id = idIn(exchange, operation);
   if (operation === 'dify-feedback') {
     if (store.message(id, user) === undefined) ctx.responder.json(exchange, 404, MESSAGE_NOT_FOUND);

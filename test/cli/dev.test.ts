@@ -11,7 +11,19 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 /* eslint-enable import/no-unresolved */
 import OpenAI from 'openai';
 import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
-import { apiBasePath, curlCommand, describeGateway, formatGateway, type GatewayEndpoint, inspectorCommand, requestHost, sampleModel, shellQuote } from '../../src/cli/dev-print';
+import {
+  agentCurlCommand,
+  agentModelCurlCommand,
+  apiBasePath,
+  curlCommand,
+  describeGateway,
+  formatGateway,
+  type GatewayEndpoint,
+  inspectorCommand,
+  requestHost,
+  sampleModel,
+  shellQuote,
+} from '../../src/cli/dev-print';
 import { onPath } from '../../src/cli/dev-processes';
 import { rewriteForLocal, secretRefsIn, simulated } from '../../src/cli/dev-rewrite';
 import { nodeFlags } from '../../src/cli/dev-services';
@@ -218,6 +230,7 @@ describe('dev printing', () => {
         { name: 'legacy', url: 'http://127.0.0.1:1/tools/legacy/', sseUrl: 'http://127.0.0.1:1/tools/legacy/sse' },
         { name: 'weather', url: 'http://127.0.0.1:1/mcp/weather', sseUrl: 'http://127.0.0.1:1/mcp/weather/sse' },
       ],
+      agents: [{ name: 'agent', kind: 'dify', url: 'http://127.0.0.1:1/agent', asModel: null, host: null, appType: 'chat' }],
     });
     expect(curlCommand(endpoint)).toBe(
       `curl -s http://127.0.0.1:1/team/v1/chat/completions -H 'authorization: Bearer ${endpoint.apiKey}' -H 'content-type: application/json' -H 'host: x.example.com' ` +
@@ -244,6 +257,55 @@ describe('dev printing', () => {
     const { consumer, endpoint } = describeGateway(built.config, built.consumerKeys, { baseUrl: 'http://127.0.0.1:1', adminUrl: 'http://127.0.0.1:2' });
     expect(consumer).toBe('tools');
     expect(endpoint.apiKey).toBe(built.consumerKeys.get('tools'));
+  });
+
+  test('agents: each one\'s native URL and a ready native call; the agent exposed as a model, called on the first model route', () => {
+    const config = fixture();
+    const [dify] = config.agentRoutes;
+    config.agentRoutes = [
+      { ...dify, match: { host: 'ai.example.com', pathPrefix: '/agents/support/' }, appType: 'chat', asModel: 'support-bot' },
+      { ...dify, name: 'studio', kind: 'model-studio', appId: 'app-1', match: { host: '*', pathPrefix: '/studio' }, upstream: { baseUrl: 'https://dashscope.aliyuncs.com/api/v1' } },
+      { ...dify, name: 'flow', appType: 'workflow', match: { host: '*.example.com', pathPrefix: '/flow' } },
+      { ...dify, name: 'bespoke', kind: 'custom', match: { host: '*', pathPrefix: '/bespoke' } },
+    ];
+    // Without an all-routes consumer, the key shown reaches the model route and the agents.
+    const byName = (name: string) => config.consumers.find((c) => c.name === name)!;
+    config.consumers = [byName('team-a'), { ...byName('admin'), name: 'helpdesk', grants: { all: false, routes: ['chat', 'agent'], mcpServers: [] } }];
+    const built = rewriteForLocal(config, options());
+    const { consumer, endpoint } = describeGateway(built.config, built.consumerKeys, { baseUrl: 'http://127.0.0.1:1', adminUrl: 'http://127.0.0.1:2' });
+    expect(consumer).toBe('helpdesk');
+    const key = built.consumerKeys.get('helpdesk')!;
+    expect(endpoint.agents).toEqual([
+      { name: 'agent', kind: 'dify', url: 'http://127.0.0.1:1/agents/support', asModel: 'support-bot', host: 'ai.example.com', appType: 'chat' },
+      { name: 'studio', kind: 'model-studio', url: 'http://127.0.0.1:1/studio', asModel: null, host: null, appType: null },
+      { name: 'flow', kind: 'dify', url: 'http://127.0.0.1:1/flow', asModel: null, host: 'x.example.com', appType: 'workflow' },
+      { name: 'bespoke', kind: 'custom', url: 'http://127.0.0.1:1/bespoke', asModel: null, host: null, appType: null },
+    ]);
+    const auth = `-H 'authorization: Bearer ${key}' -H 'content-type: application/json'`;
+    expect(agentModelCurlCommand(endpoint)).toBe(
+      `curl -s http://127.0.0.1:1/team/v1/chat/completions ${auth} -H 'host: x.example.com' -d '{"model":"support-bot","messages":[{"role":"user","content":"Hello from aigw dev"}]}'`,
+    );
+    const [support, studio, flow, bespoke] = endpoint.agents;
+    expect(agentCurlCommand(support, key)).toBe(
+      `curl -s http://127.0.0.1:1/agents/support/chat-messages ${auth} -H 'host: ai.example.com' -d '{"inputs":{},"query":"Hello from aigw dev","response_mode":"blocking"}'`,
+    );
+    expect(agentCurlCommand(studio, key)).toBe(`curl -s http://127.0.0.1:1/studio/completion ${auth} -d '{"input":{"prompt":"Hello from aigw dev"}}'`);
+    expect(agentCurlCommand(flow, key)).toBe(
+      `curl -s http://127.0.0.1:1/flow/workflows/run ${auth} -H 'host: x.example.com' -d '{"inputs":{"query":"Hello from aigw dev"},"response_mode":"blocking"}'`,
+    );
+    expect(agentCurlCommand(bespoke, key)).toBeUndefined();
+    const human = formatGateway(endpoint, consumer);
+    expect(human).toContain(`  try an agent as a model:\n    ${agentModelCurlCommand(endpoint)!}\n`);
+    expect(human).toContain(`  agent agent (dify chat app, as model support-bot)\n    Dify API: http://127.0.0.1:1/agents/support  (host ai.example.com)\n    try:  ${agentCurlCommand(support, key)!}\n`);
+    expect(human).toContain(`  agent studio (model-studio)\n    Model Studio API: http://127.0.0.1:1/studio\n    try:  ${agentCurlCommand(studio, key)!}\n`);
+    expect(human).toContain('  agent bespoke (custom)\n    agent API: http://127.0.0.1:1/bespoke\n  MCP server');
+
+    // Without a model route, the agent answers as a model beneath its own prefix.
+    const bare = { ...endpoint, model: null, pathPrefix: null, host: null };
+    expect(agentModelCurlCommand(bare)).toBe(
+      `curl -s http://127.0.0.1:1/agents/support/v1/chat/completions ${auth} -H 'host: ai.example.com' -d '{"model":"support-bot","messages":[{"role":"user","content":"Hello from aigw dev"}]}'`,
+    );
+    expect(agentModelCurlCommand({ ...endpoint, agents: endpoint.agents.slice(1) })).toBeUndefined();
   });
 
   test('children get the loader flags but not the inspector', () => {
@@ -352,7 +414,7 @@ describe('aigw dev', () => {
       const gws = await endpoints(run, 2);
       expect(gws.map((g) => [g.name, g.edition]).sort()).toEqual([['lab', 'serverless'], ['prod', 'dedicated']]);
       for (const g of gws) {
-        expect(Object.keys(g).sort()).toEqual(['adminUrl', 'apiKey', 'baseUrl', 'edition', 'host', 'mcpServers', 'model', 'name', 'pathPrefix']);
+        expect(Object.keys(g).sort()).toEqual(['adminUrl', 'agents', 'apiKey', 'baseUrl', 'edition', 'host', 'mcpServers', 'model', 'name', 'pathPrefix']);
         expect(g.apiKey).toMatch(/^aigw-dev-[0-9a-f]{24}$/);
         const res = await openai(g).chat.completions.create({ model: g.model!, messages: [{ role: 'user', content: `hello ${g.name}` }] });
         expect(res.choices[0].message.content).toMatch(new RegExp(`^\\[sim:[^\\]]+\\] ${g.model}: hello ${g.name}$`));
@@ -392,6 +454,40 @@ describe('aigw dev', () => {
       }
     } finally {
       run.proc.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  /**
+   * The example's Dify agent, on the bundled Dify simulator: the printed native call and the printed call of
+   * the agent as a model (`support-bot` on the chat route), run as printed, and the official SDK on the latter.
+   * The Dify `user` is the gateway's, per consumer: the simulator's answer shows it.
+   */
+  test('agents: the printed native call and the agent-as-model call work as printed', async () => {
+    const run = runDev(['--json']);
+    try {
+      const gws = await endpoints(run, 2);
+      expect(gws.find((g) => g.name === 'lab')!.agents).toEqual([]);
+      const prod = gws.find((g) => g.name === 'prod')!;
+      expect(prod.agents).toEqual([
+        { name: 'support', kind: 'dify', url: `${prod.baseUrl}/agents/support`, asModel: 'support-bot', host: 'ai.example.com', appType: 'chat' },
+      ]);
+      const sh = async (command: string) => JSON.parse((await promisify(execFile)('sh', ['-c', command])).stdout) as Record<string, unknown>;
+
+      const native = await sh(agentCurlCommand(prod.agents[0], prod.apiKey)!);
+      expect(native).toMatchObject({ event: 'message', mode: 'chat', answer: expect.stringMatching(/^Dify heard "Hello from aigw dev" \(turn 1 of conversation, user aigw:consumer:/) });
+      expect(native.answer).not.toContain(prod.apiKey!);
+
+      const asModel = (await sh(agentModelCurlCommand(prod)!)) as unknown as OpenAI.ChatCompletion;
+      expect(asModel.choices[0].message.content).toMatch(/^Dify heard "Hello from aigw dev" \(turn 1 of conversation, user aigw:consumer:/);
+      const listed = await openai(prod).models.list();
+      expect(listed.data.map((m) => m.id)).toContain('support-bot');
+      const stream = await openai(prod).chat.completions.create({ model: 'support-bot', stream: true, messages: [{ role: 'user', content: 'stream to the agent' }] });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      expect(text).toMatch(/^Dify heard "stream to the agent" \(turn 1 of conversation/);
+    } finally {
+      run.proc.kill('SIGINT');
+      await run.exit;
     }
   }, 180_000);
 

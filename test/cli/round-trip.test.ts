@@ -51,6 +51,7 @@ test('aigw serve runs on exactly what the example app synthesizes', async () => 
     AIGW_SECRET_LLM_KEYS_OPENAI: 'unused',
     AIGW_SECRET_LLM_KEYS_DASHSCOPE: 'unused',
     AIGW_SECRET_UPSTREAM_TOKENS_WEATHER: 'unused',
+    AIGW_SECRET_AGENT_KEYS_DIFY_SUPPORT: 'unused',
     // The example's mcpSessionKey: at least 32 bytes.
     AIGW_SECRET_AIGW_MCP_SESSION_KEY: 'roundtrip-session-key-0123456789abcdef',
   });
@@ -63,7 +64,7 @@ test('aigw serve runs on exactly what the example app synthesizes', async () => 
     };
     const listed = await models(keys.checkout);
     expect(listed.status).toBe(200);
-    expect(listed.body.data!.map((m) => m.id)).toEqual(expect.arrayContaining(['gpt-4o', 'default', 'qwen-max']));
+    expect(listed.body.data!.map((m) => m.id)).toEqual(expect.arrayContaining(['gpt-4o', 'default', 'qwen-max', 'support-bot']));
     expect((await models()).status).toBe(401);
     expect((await models('sk-not-a-consumer')).status).toBe(401);
     serve.child.kill('SIGTERM');

@@ -23,7 +23,8 @@ beforeAll(async () => {
     res.writeHead(200, { ...headers, 'content-length': String(body.length) }).end(req.method === 'HEAD' ? undefined : body);
   });
   const gateway = gatewayStack();
-  const agent = gateway.addAgentRoute('agent', { kind: 'dify', pathPrefix: '/agent', baseUrl: `${up.url}/v1`, apiKey: { secretName: 'llm-keys', key: 'openai' } });
+  // A custom agent: any path and method pass through (a Dify route serves only Dify's endpoints).
+  const agent = gateway.addAgentRoute('agent', { kind: 'custom', pathPrefix: '/agent', baseUrl: `${up.url}/v1`, apiKey: { secretName: 'llm-keys', key: 'openai' } });
   gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [agent] } });
   gw = await start(gateway);
 });

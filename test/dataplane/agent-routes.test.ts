@@ -19,7 +19,12 @@ test('agent routes stream through to the agent API with its key; Model Studio ap
     });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('data: {"event":"message","answer":"Hel"}\n\ndata: {"event":"message_end"}\n\n');
-    expect(up.seen[0]).toMatchObject({ method: 'POST', url: '/v1/chat-messages?user=u1', body: '{"query":"hello","response_mode":"streaming"}' });
+    // A Dify route sets the `user` to the consumer's, in the body and in any `user` query parameter.
+    expect(up.seen[0]).toMatchObject({
+      method: 'POST',
+      url: '/v1/chat-messages?user=aigw%3Aconsumer%3Aalice',
+      body: '{"query":"hello","response_mode":"streaming","user":"aigw:consumer:alice"}',
+    });
     // The agent's key replaces the consumer's: the consumer key never leaves the gateway.
     expect(up.seen[0].headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
 
@@ -105,14 +110,14 @@ describe('agent responses: echoes of the agent key are scrubbed from headers, bo
   test('a 4xx error body and a gzip-compressed answer are scrubbed too', async () => {
     const { gw, up, close } = await gatewayOn((req, res) => {
       const body = JSON.stringify({ message: `invalid key ${UPSTREAM_KEY.toUpperCase()}`, echo: b64(`Bearer ${UPSTREAM_KEY}`) });
-      if (req.url.endsWith('/gzip')) res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(body));
+      if (req.url.includes('/parameters')) res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(body));
       else res.writeHead(400, { 'content-type': 'application/json' }).end(body);
     });
     try {
-      const bad = await fetch(`${gw.url}/agent/x`, { method: 'POST', body: '{}' });
+      const bad = await fetch(`${gw.url}/agent/chat-messages`, { method: 'POST', body: '{}' });
       expect(bad.status).toBe(400);
       expect(await bad.json()).toEqual({ message: `invalid key ${REDACTED}`, echo: expect.stringContaining(REDACTED) });
-      const zipped = await fetch(`${gw.url}/agent/gzip`, { headers: { 'accept-encoding': 'gzip' } });
+      const zipped = await fetch(`${gw.url}/agent/parameters`, { headers: { 'accept-encoding': 'gzip' } });
       expect(zipped.headers.get('content-encoding')).toBeNull();
       const text = await zipped.text();
       expect(text).toContain(`invalid key ${REDACTED}`);

@@ -6,18 +6,19 @@ import { estimatePromptTokens } from '../token-estimate';
 import type { Stage } from './stage';
 
 /**
- * The route's rate limits (compiled with the config): request counts, and for model requests the
- * prompt's estimated tokens, pre-charged until usage settles them. Admits or throws 429/503. A route
- * without limits passes synchronously: no promise, no store call.
+ * The route's rate limits (compiled with the config): request counts, and where the answer reports usage
+ * (model requests; Dify and Model Studio agents) the prompt's estimated tokens, pre-charged until usage
+ * settles them. A custom agent reports none: its token rules charge one token a request (synth warns).
+ * Admits or throws 429/503. A route without limits passes synchronously: no promise, no store call.
  */
 export const limits: Stage = {
   name: 'limits',
   run: (ctx, deps) => {
     const route = ctx.route!;
-    // Agents report no usage: their request limits only (the plan has no others), and nothing to settle later.
     if (route.kind === 'model') ctx.promptTokens = estimatePromptTokens(ctx.request!.endpoint, ctx.request!.body);
+    else if (ctx.agentRequest) ctx.promptTokens = ctx.agentRequest.promptTokens;
     if (route.limits === undefined) return;
-    return admit(ctx, deps.limiter, route.limits, route.kind === 'model' ? ctx.promptTokens : 0);
+    return admit(ctx, deps.limiter, route.limits, ctx.promptTokens);
   },
 };
 
@@ -32,5 +33,6 @@ async function admit(ctx: RequestContext, limiter: RateLimiter, compiled: Compil
   if (admission.kind === 'limited') throw Errors.rateLimited(admission.rule, admission.retryAfterSeconds, admission.headers);
   if (admission.kind === 'unavailable') throw Errors.limitsUnavailable();
   for (const k in admission.headers) ctx.res.setHeader(k, admission.headers[k]!);
-  if (ctx.route!.kind === 'model') ctx.admission = admission;
+  // Kept where usage will settle it; a custom agent's stays as charged.
+  if (ctx.route!.kind === 'model' || ctx.agentRequest) ctx.admission = admission;
 }
