@@ -37,6 +37,45 @@ export interface DifyVariablesProps {
   readonly output?: string;
 }
 
+/** A JSON value, as a request template holds it. */
+export type CustomAgentTemplateValue = string | number | boolean | null | CustomAgentTemplateValue[] | { [key: string]: CustomAgentTemplateValue };
+
+/** Where the gateway reads a custom agent's JSON answer: dotted paths, array indexes as numbers (`choices.0.message.content`). */
+export interface CustomAgentResponseMappingProps {
+  /** The path to the answer's text (a value that is not a string is sent to the client as JSON), e.g. 'output.text'. */
+  readonly answer: string;
+  /**
+   * The path to the conversation the answer belongs to: sent to the client as `x-aigw-conversation-id`,
+   * and filled into `{{conversationId}}` when the client sends it back.
+   * @default - none: the agent keeps no conversation the gateway can continue
+   */
+  readonly conversationId?: string;
+  /** The path to the input (prompt) token count. @default - none: counted as 0 when outputTokens is found, else the gateway estimates */
+  readonly inputTokens?: string;
+  /** The path to the output (completion) token count. @default - none: counted as 0 when inputTokens is found, else the gateway estimates */
+  readonly outputTokens?: string;
+}
+
+/**
+ * A custom agent's OpenAI mapping (with `asModel`): the request the gateway POSTs to `<baseUrl><path>`,
+ * and where it reads the answer. The agent is never asked to stream: a streamed request gets the whole
+ * answer as a short stream once the agent has finished.
+ */
+export interface CustomAgentMappingProps {
+  /** The agent's endpoint beneath `baseUrl`, e.g. '/run': it starts with '/', without '?', '#' or '..'. */
+  readonly path: string;
+  /**
+   * The JSON body sent. A string value that is exactly one placeholder is replaced by its value: '{{query}}' the
+   * last user message's text, '{{system}}' the system prompts' text ('' if none), '{{messages}}' every message as
+   * an array of `{role, content}` text, '{{conversationId}}' the conversation to continue (null if none),
+   * '{{user}}' the caller (`aigw:consumer:<name>`), '{{model}}' the `asModel` name. A placeholder inside a longer
+   * string is replaced by its text. It must use '{{query}}' or '{{messages}}'; any other `{{…}}` is an error.
+   */
+  readonly request: { readonly [key: string]: CustomAgentTemplateValue };
+  /** Where the answer's text, conversation and usage are in the agent's JSON answer. */
+  readonly response: CustomAgentResponseMappingProps;
+}
+
 export interface AgentRouteOptions {
   /** Model Studio (DashScope applications), Dify, or a custom agent HTTP API. */
   readonly kind: AgentKind;
@@ -70,35 +109,44 @@ export interface AgentRouteOptions {
   /** Dify only: whom the `user` field names, which scopes Dify's conversations and files. @default 'consumer' */
   readonly userMapping?: AgentUserMapping;
   /**
-   * Dify and Model Studio only: the model name under which the agent also answers on the OpenAI
-   * (`/v1/chat/completions`, `/v1/models`) and Anthropic (`/v1/messages`) endpoints of every model route of the
-   * gateway and of its own path prefix, for consumers granted this route. One name, unique in the gateway.
+   * The model name under which the agent also answers on the OpenAI (`/v1/chat/completions`, `/v1/models`)
+   * and Anthropic (`/v1/messages`) endpoints of every model route of the gateway and of its own path prefix,
+   * for consumers granted this route. One name, unique in the gateway. Dify and Model Studio agents; a custom
+   * agent with a `mapping`.
    * @default - none: the agent answers on its own API only
    */
   readonly asModel?: string;
-  /** With `asModel`: workflow node events and agent thoughts as `aigw_agent_event` chunks instead of dropped. @default false */
+  /** With `asModel`, Dify and Model Studio: workflow node events and agent thoughts as `aigw_agent_event` chunks instead of dropped. @default false */
   readonly surfaceAgentEvents?: boolean;
+  /**
+   * Custom agents with `asModel` only: how an OpenAI chat request becomes the agent's JSON request, and where
+   * its JSON answer holds the text, the conversation and the usage. The custom agent's own path prefix stays a
+   * pass-through whatever the mapping.
+   * @default - none: a custom agent answers on its own API only
+   */
+  readonly mapping?: CustomAgentMappingProps;
 }
 
 /** The props only a Dify agent takes. */
 type DifyOnlyProp = 'appType' | 'variables' | 'userMapping';
-/** The props only an agent whose protocol the gateway reads (Dify, Model Studio) takes. */
-type ProtocolOnlyProp = 'asModel' | 'surfaceAgentEvents';
-
 /**
  * The options of one kind of agent, for code that wants the compiler to refuse what the `agent-routes`
  * rule refuses at synth (props of another kind). Each is an `AgentRouteOptions`, so `addAgentRoute` takes it.
  */
-export type DifyAgentRouteOptions = AgentRouteOptions & { readonly kind: 'dify' };
-export type ModelStudioAgentRouteOptions = AgentRouteOptions & { readonly kind: 'model-studio'; readonly appId: string } & { readonly [K in DifyOnlyProp]?: never };
-export type CustomAgentRouteOptions = AgentRouteOptions & { readonly kind: 'custom' } & { readonly [K in DifyOnlyProp | ProtocolOnlyProp]?: never };
+export type DifyAgentRouteOptions = AgentRouteOptions & { readonly kind: 'dify'; readonly mapping?: never };
+export type ModelStudioAgentRouteOptions = AgentRouteOptions & { readonly kind: 'model-studio'; readonly appId: string; readonly mapping?: never } & { readonly [K in DifyOnlyProp]?: never };
+/** A custom agent: a model (`asModel`) only with its `mapping`, and both or neither; it has no agent events to surface. */
+export type CustomAgentRouteOptions = AgentRouteOptions & { readonly kind: 'custom'; readonly surfaceAgentEvents?: never } & { readonly [K in DifyOnlyProp]?: never } & (
+  | { readonly asModel?: never; readonly mapping?: never }
+  | { readonly asModel: string; readonly mapping: CustomAgentMappingProps }
+);
 export type AgentRouteKindOptions = DifyAgentRouteOptions | ModelStudioAgentRouteOptions | CustomAgentRouteOptions;
 
 export interface AgentRouteProps extends AgentRouteOptions {
   readonly gateway: AiGateway;
 }
 
-/** An agent API route: Model Studio apps, Dify, or a custom agent; Dify and Model Studio also as a model (`asModel`). */
+/** An agent API route: Model Studio apps, Dify, or a custom agent; each also as a model (`asModel`), a custom agent through its declared `mapping`. */
 export class AgentRoute extends RouteBase<AgentRouteProps> {
   /** Model Studio, Dify, or a custom agent HTTP API. */
   public readonly kind: AgentKind;
@@ -125,6 +173,8 @@ export class AgentRoute extends RouteBase<AgentRouteProps> {
   public readonly asModel?: string;
   /** Whether the OpenAI mapping surfaces agent events. @default false */
   public readonly surfaceAgentEvents: boolean;
+  /** A custom agent's OpenAI mapping, as given. @default - none */
+  public readonly mapping?: CustomAgentMappingProps;
 
   public constructor(scope: Construct, id: string, props: AgentRouteProps) {
     super(scope, id, props, 'agentRoutes');
@@ -142,6 +192,7 @@ export class AgentRoute extends RouteBase<AgentRouteProps> {
     this.userMapping = p.userMapping ?? (dify ? 'consumer' : undefined);
     this.asModel = p.asModel;
     this.surfaceAgentEvents = p.surfaceAgentEvents ?? false;
+    this.mapping = p.mapping;
   }
 
   /** @internal The route's entry in `agentRoutes`: the Dify defaults filled in for a Dify agent, each other prop only when given. */
@@ -156,6 +207,8 @@ export class AgentRoute extends RouteBase<AgentRouteProps> {
       ...(this.userMapping !== undefined && { userMapping: this.userMapping }),
       ...(this.asModel !== undefined && { asModel: this.asModel }),
       ...(this.props.surfaceAgentEvents !== undefined && { surfaceAgentEvents: this.surfaceAgentEvents }),
+      // As given (a plain-JS value that is not an object included): the config schema reports what is wrong in it, at this route.
+      ...(this.mapping !== undefined && { mapping: this.mapping !== null && typeof this.mapping === 'object' ? { ...this.mapping } : this.mapping }),
       upstream: {
         baseUrl: this.baseUrl ?? this.service?.url() ?? '',
         ...(this.apiKey && { apiKey: { ...this.apiKey } }),

@@ -229,6 +229,81 @@ export const AGENT_USER_MAPPINGS = ['consumer', 'client'] as const;
 /** A Dify variable name (an app's input or a workflow's output). */
 const difyVariable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a Dify variable name: a letter or _, then letters, digits or _ (at most 64)');
 
+/**
+ * The placeholders of a custom agent's request template (`mapping.request`), each filled from the OpenAI chat
+ * request: `query` the last user message's text; `system` the system prompts' text ('' when none); `messages`
+ * every message as `[{role, content}]` text; `conversationId` the conversation to continue (null when none);
+ * `user` the caller, as Dify's `user` (`aigw:consumer:<name>`); `model` the agent's `asModel` name.
+ */
+export const AGENT_MAPPING_PLACEHOLDERS = ['query', 'system', 'messages', 'conversationId', 'user', 'model'] as const;
+export type AgentMappingPlaceholder = (typeof AGENT_MAPPING_PLACEHOLDERS)[number];
+
+/** `{{…}}` in a template string, known or not (a new expression each call: a global RegExp keeps state). */
+export function mappingPlaceholderPattern(): RegExp {
+  return /\{\{([^{}]*)\}\}/g;
+}
+
+/** The problems of a request template: placeholders it does not know, and placeholders in keys (only values are filled). */
+function templateProblems(value: unknown, path: (string | number)[], out: { path: (string | number)[]; message: string }[]): void {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(mappingPlaceholderPattern())) {
+      if (!(AGENT_MAPPING_PLACEHOLDERS as readonly string[]).includes(m[1])) {
+        out.push({ path, message: `${m[0]} is not a placeholder: use ${AGENT_MAPPING_PLACEHOLDERS.map((n) => `{{${n}}}`).join(', ')}` });
+      }
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => templateProblems(v, [...path, i], out));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (mappingPlaceholderPattern().test(key)) out.push({ path: [...path, key], message: 'is a key with a placeholder: only values are filled. Put the placeholder in a value' });
+      templateProblems(v, [...path, key], out);
+    }
+  }
+}
+
+/** A dotted path into a JSON answer: object keys, and array indexes as numbers (`choices.0.message.content`). */
+const answerPath = z
+  .string()
+  .max(256)
+  .regex(/^[^.]+(\.[^.]+)*$/, 'must be a dotted path into the JSON answer, such as "output.text" or "choices.0.message.content"');
+
+/** The endpoint a custom agent's mapping POSTs to, beneath its base URL. */
+const mappingPath = z
+  .string()
+  .max(1024)
+  .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a URL path beneath the base URL: it starts with "/" and has no "?", "#" or spaces')
+  // `%2e` is a dot to many servers: `/%2e%2e/` climbs out of the base URL as `/../` does.
+  .refine((p) => !p.split('/').some((s) => /^(\.|%2e){1,2}$/i.test(s)), 'must not have "." or ".." segments: it would leave the base URL');
+
+/**
+ * A custom agent's OpenAI mapping (`asModel`): the request the gateway POSTs to `<baseUrl><path>` (the template,
+ * placeholders filled), and where the answer's text, conversation and usage are in its JSON answer.
+ */
+const CustomAgentMapping = z.strictObject({
+  path: mappingPath,
+  /**
+   * The body, any JSON object: a string value that is one placeholder is replaced by its value (`{{messages}}` an
+   * array, `{{conversationId}}` a string or null); placeholders inside longer strings are replaced by their text.
+   */
+  request: z.record(z.string(), z.json()).superRefine((template, ctx) => {
+    const problems: { path: (string | number)[]; message: string }[] = [];
+    templateProblems(template, [], problems);
+    for (const p of problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    const text = JSON.stringify(template);
+    if (!text.includes('{{query}}') && !text.includes('{{messages}}')) {
+      ctx.addIssue({ code: 'custom', path: [], message: "has neither {{query}} nor {{messages}}: the user's message would never reach the agent. Put '{{query}}' (or '{{messages}}') where the agent takes it" });
+    }
+  }),
+  response: z.strictObject({
+    /** The answer's text (a value that is not a string is sent as JSON). */
+    answer: answerPath,
+    /** The conversation the answer belongs to: sent as `x-aigw-conversation-id`, and accepted back as `{{conversationId}}`. */
+    conversationId: answerPath.optional(),
+    inputTokens: answerPath.optional(),
+    outputTokens: answerPath.optional(),
+  }),
+});
+
 const AgentRoute = z.strictObject({
   name: refName,
   kind: z.enum(AGENT_KINDS),
@@ -249,14 +324,29 @@ const AgentRoute = z.strictObject({
   /**
    * The model name under which the agent also answers on the OpenAI (`/v1/chat/completions`, `/v1/models`)
    * and Anthropic (`/v1/messages`) endpoints of every model route of the gateway and of its own prefix.
-   * Dify and Model Studio only.
+   * Dify and Model Studio; a custom agent with a `mapping`.
    */
   asModel: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  /** Custom agents with `asModel` only: how an OpenAI chat request becomes the agent's request, and its answer a completion. */
+  mapping: CustomAgentMapping.optional(),
   /** On the OpenAI mapping: workflow node events and agent thoughts as `aigw_agent_event` chunks (default: dropped). */
   surfaceAgentEvents: z.boolean().optional(),
   upstream: z.strictObject({ baseUrl: httpUrl, apiKey: SecretRefSchema.optional(), service: refName.optional() }),
   timeouts: Timeouts,
   policies: Policies,
+}).superRefine((route, ctx) => {
+  // A field the route's kind does not read would be declared but not served: the config is refused instead.
+  const misplaced = (field: 'appType' | 'variables' | 'userMapping' | 'mapping', kinds: string) => {
+    if (route[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `is read on ${kinds} agents only, not on a '${route.kind}' agent` });
+  };
+  if (route.kind !== 'dify') for (const field of ['appType', 'variables', 'userMapping'] as const) misplaced(field, "'dify'");
+  if (route.kind !== 'custom') misplaced('mapping', "'custom'");
+  if (route.kind === 'custom' && route.asModel !== undefined && route.mapping === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['asModel'], message: 'a custom agent answers as a model only with a mapping: set mapping' });
+  }
+  if (route.kind === 'custom' && route.mapping !== undefined && route.asModel === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['mapping'], message: 'is read only on an agent exposed as a model: set asModel' });
+  }
 });
 
 // ---------------------------------------------------------------- consumers

@@ -109,7 +109,7 @@ describe('agent routes: props for each kind, in the config', () => {
 });
 
 describe('the agent-routes rule', () => {
-  test('props of another kind, bad Dify variables, asModel on a custom agent and token limits it cannot count: every error at once', () => {
+  test('props of another kind, bad Dify variables, asModel on a custom agent without a mapping and token limits it cannot count: every error at once', () => {
     const { stack, g } = gateway();
     const studio = g.addAgentRoute(
       'studio',
@@ -119,8 +119,7 @@ describe('the agent-routes rule', () => {
       kind: 'custom',
       pathPrefix: '/custom',
       baseUrl: 'https://agent.example.com',
-      asModel: 'helper',
-      userMapping: 'consumer',
+      ...untyped({ asModel: 'helper', userMapping: 'consumer' }),
       policies: { rateLimits: [{ limit: 10, window: 'second' }, { kind: 'tokens', limit: 1000, window: 'minute' }] },
     });
     const chat = g.addAgentRoute('chat', { kind: 'dify', pathPrefix: '/chat', baseUrl: DIFY, asModel: 'chat-bot', variables: { query: 'question', output: 'answer', system: '1st prompt' } });
@@ -132,7 +131,8 @@ describe('the agent-routes rule', () => {
       `${at(studio)}: variables {"query":"q"} is for Dify agents only (they name a Dify app's input and output variables); a 'model-studio' agent would ignore it. Remove variables, or set kind: 'dify' if the agent is a Dify app.`,
       `${at(studio)}: userMapping "client" is for Dify agents only (it sets Dify's user field); a 'model-studio' agent would ignore it. Remove userMapping, or set kind: 'dify' if the agent is a Dify app.`,
       `${at(custom)}: userMapping "consumer" is for Dify agents only (it sets Dify's user field); a 'custom' agent would ignore it. Remove userMapping, or set kind: 'dify' if the agent is a Dify app.`,
-      `${at(custom)}: asModel "helper" on a 'custom' agent: the gateway reads no protocol of a custom agent, so it cannot map OpenAI requests to it. Remove asModel; for an agent that speaks OpenAI's API, add a model to a ModelRoute with a Backend.openAiCompatible({ baseUrl }) target instead.`,
+      `${at(custom)}: asModel "helper" on a 'custom' agent without a mapping: the gateway reads no protocol of a custom agent, so it cannot map OpenAI requests to it. ` +
+        "Declare the agent's mapping ({ path, request, response }: the JSON it takes and where its answer is), or remove asModel; for an agent that speaks OpenAI's API, add a model to a ModelRoute with a Backend.openAiCompatible({ baseUrl }) target instead.",
       `${at(custom)}: policies.rateLimits[1] counts tokens, but a 'custom' agent reports no usage: the limit would count the gateway's estimate of each request, never what the agent used. Use kind: 'requests', or kind: 'dify' or 'model-studio' if the agent is one of these.`,
       `${at(chat)}: variables.system "1st prompt": must be a Dify variable name: a letter or _, then letters, digits or _ (at most 64). Use the variable's name as the Dify app declares it.`,
       `${at(chat)}: variables.query "question" is for completion and workflow apps; a Dify chat app takes the message as its own query field, so it would be ignored. Remove variables.query, or set appType: 'completion' or 'workflow'.`,
@@ -207,6 +207,66 @@ describe('the agent-routes rule', () => {
         message: `${at(onService)}: the URL of service 'dify', "http://dify.internal:80", does not end in /v1: the gateway calls http://dify.internal:80/chat-messages, while Dify serves its API under /v1 (as in https://api.dify.ai/v1). Set baseUrl: service.url('http', '/v1') (keep service).`,
       },
     ]);
+  });
+
+  test('a custom agent with a mapping is a model: the mapping reaches the config as given, and its asModel is checked as any other', () => {
+    const { stack, g } = gateway();
+    g.addModelRoute('chat', { pathPrefix: '/v1', models: [{ name: 'gpt-4o', aliases: ['runner'], targets: [{ backend: openAi() }] }] });
+    const mapping = {
+      path: '/run',
+      request: { input: { question: '{{query}}', history: '{{messages}}' }, session: '{{conversationId}}', tags: ['gateway', 1, true, null] },
+      response: { answer: 'output.text', conversationId: 'session.id', inputTokens: 'usage.in', outputTokens: 'usage.out' },
+    };
+    const helper = g.addAgentRoute('helper', { kind: 'custom', pathPrefix: '/helper', baseUrl: 'https://agent.example.com/api', asModel: 'helper-bot', mapping });
+    expect(helper.mapping).toEqual(mapping);
+    const config = configOf(synth(stack), 'prod');
+    expect(config.agentRoutes[0]).toMatchObject({ name: 'helper', kind: 'custom', asModel: 'helper-bot', mapping });
+    expect(parseGatewayConfig(config)).toMatchObject({ ok: true });
+    expect(warningsOf(stack, 'agent-routes')).toEqual([]);
+
+    const other = gateway();
+    const runner = other.g.addAgentRoute('runner', { kind: 'custom', pathPrefix: '/runner', baseUrl: 'https://agent.example.com', asModel: 'runner', mapping });
+    other.g.addModelRoute('chat', { pathPrefix: '/v1', models: [{ name: 'gpt-4o', aliases: ['runner'], targets: [{ backend: openAi() }] }] });
+    expect(errorsOf(other.stack, 'agent-routes')).toEqual([
+      `${at(runner)}: asModel 'runner' is also alias 'runner' of model 'gpt-4o' of ModelRoute 'chat' (${other.g.children.modelRoutes[0].node.path}) of the same gateway: there that model answers the name, never the agent. Choose an asModel that no model name, alias or pattern of the gateway answers to.`,
+    ]);
+  });
+
+  test('mapping on an agent of another kind, or without asModel, is an error naming the prop and the fix; surfaceAgentEvents on a custom agent a warning', () => {
+    const { stack, g } = gateway();
+    const mapping = { path: '/run', request: { q: '{{query}}' }, response: { answer: 'text' } };
+    const dify = g.addAgentRoute('dify', untyped({ kind: 'dify', pathPrefix: '/dify', baseUrl: DIFY, asModel: 'dify-bot', mapping }));
+    const studio = g.addAgentRoute('studio', untyped({ kind: 'model-studio', pathPrefix: '/studio', appId: 'app-1', mapping }));
+    const unused = g.addAgentRoute('unused', untyped({ kind: 'custom', pathPrefix: '/unused', baseUrl: 'https://agent.example.com', mapping }));
+    const events = g.addAgentRoute('events', untyped({ kind: 'custom', pathPrefix: '/events', baseUrl: 'https://agent.example.com', asModel: 'events-bot', mapping, surfaceAgentEvents: true }));
+
+    expect(errorsOf(stack, 'agent-routes')).toEqual([
+      `${at(dify)}: mapping is for 'custom' agents only; a 'dify' agent is mapped by the gateway's own Dify mapping, so it would be ignored. Remove mapping (the app's input and output variables are set with variables), or set kind: 'custom' if the agent is not a Dify app.`,
+      `${at(studio)}: mapping is for 'custom' agents only; a 'model-studio' agent is mapped by the gateway's own Model Studio mapping, so it would be ignored. Remove mapping, or set kind: 'custom' if the agent is not a Model Studio application.`,
+      `${at(unused)}: mapping is given, but the route has no asModel: the mapping is read only when OpenAI clients call the agent as a model (its own path prefix passes bytes through), so it would be ignored. Set asModel to the model name clients call it by, or remove mapping.`,
+    ]);
+    expect(warningsOf(stack, 'agent-routes')).toEqual([
+      {
+        path: events.node.path,
+        message: `${at(events)}: surfaceAgentEvents is true, but a 'custom' agent's mapping reads one JSON answer, with no agent events: nothing is surfaced. Remove surfaceAgentEvents.`,
+      },
+    ]);
+  });
+
+  test('a bad mapping is reported at synth by the config schema, at the route, naming each field', () => {
+    const { stack, g } = gateway();
+    const bad = g.addAgentRoute('bad', {
+      kind: 'custom',
+      pathPrefix: '/bad',
+      baseUrl: 'https://agent.example.com',
+      asModel: 'bad-bot',
+      mapping: { path: '/../run', request: { q: '{{question}}' }, response: { answer: 'output..text' } },
+    });
+    const message = synthError(stack);
+    expect(message).toContain(`[config-schema] ${at(bad)}: mapping.path: must not have "." or ".." segments`);
+    expect(message).toContain('mapping.request.q: {{question}} is not a placeholder: use {{query}}, {{system}}, {{messages}}, {{conversationId}}, {{user}}, {{model}}');
+    expect(message).toContain("mapping.request: has neither {{query}} nor {{messages}}: the user's message would never reach the agent.");
+    expect(message).toContain('mapping.response.answer: must be a dotted path into the JSON answer');
   });
 
   test('a plain-JS caller\'s values of the wrong type are reported, not a crash', () => {

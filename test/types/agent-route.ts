@@ -9,6 +9,7 @@ import {
   AiGatewayFleet,
   type AgentRouteOptions,
   type AgentRouteKindOptions,
+  type CustomAgentMappingProps,
   type CustomAgentRouteOptions,
   type DifyAgentRouteOptions,
   type DifyAppType,
@@ -61,8 +62,28 @@ export const any: AgentRouteKindOptions[] = [dify, studio, custom];
 export const studioAppType: ModelStudioAgentRouteOptions = { kind: 'model-studio', appId: 'app-123', appType: 'chat' };
 // @ts-expect-error a Model Studio agent needs its application's id
 export const studioWithoutApp: ModelStudioAgentRouteOptions = { kind: 'model-studio' };
-// @ts-expect-error a custom agent cannot be a model: the gateway reads no protocol of it
+// @ts-expect-error a custom agent is a model only through its mapping: the gateway reads no protocol of it
 export const customAsModel: CustomAgentRouteOptions = { kind: 'custom', baseUrl: 'https://agent.example.com', asModel: 'x' };
+
+// A custom agent's mapping: any JSON template, and paths into its JSON answer; with asModel, a model.
+const mapping: CustomAgentMappingProps = {
+  path: '/run',
+  request: { input: { question: '{{query}}', history: '{{messages}}' }, session: '{{conversationId}}', options: { stream: false, top: 3, tags: ['a', null] } },
+  response: { answer: 'output.text', conversationId: 'session.id', inputTokens: 'usage.in', outputTokens: 'usage.out' },
+};
+export const customModel: CustomAgentRouteOptions = { kind: 'custom', baseUrl: 'https://agent.example.com', asModel: 'runner', mapping };
+gateway.addAgentRoute('runner', customModel);
+export const customMapping: CustomAgentMappingProps | undefined = gateway.addAgentRoute('runner-2', { kind: 'custom', baseUrl: 'https://agent.example.com', asModel: 'runner-2', mapping }).mapping;
+// @ts-expect-error a mapping is read only with asModel
+export const customMappingOnly: CustomAgentRouteOptions = { kind: 'custom', baseUrl: 'https://agent.example.com', mapping };
+// @ts-expect-error a custom agent's mapping has no agent events to surface
+export const customEvents: CustomAgentRouteOptions = { kind: 'custom', baseUrl: 'https://agent.example.com', asModel: 'runner', mapping, surfaceAgentEvents: true };
+// @ts-expect-error a Dify agent is mapped by the gateway's own Dify mapping
+export const difyMapping: DifyAgentRouteOptions = { kind: 'dify', baseUrl: 'https://api.dify.ai/v1', asModel: 'writer', mapping };
+// @ts-expect-error the answer's path is required
+export const noAnswer: CustomAgentMappingProps = { path: '/run', request: { q: '{{query}}' }, response: { conversationId: 'id' } };
+// @ts-expect-error the template is JSON: no functions
+export const notJson: CustomAgentMappingProps = { path: '/run', request: { q: () => 'x' }, response: { answer: 'text' } };
 // @ts-expect-error a custom agent has no Dify user mapping
 export const customUser: CustomAgentRouteOptions = { kind: 'custom', baseUrl: 'https://agent.example.com', userMapping: 'consumer' };
 // @ts-expect-error in the union too, a custom agent has no Dify app type

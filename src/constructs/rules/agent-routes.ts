@@ -81,15 +81,16 @@ function difyVariables(route: AgentRoute): Finding[] {
   return out;
 }
 
-/** `asModel`: on an agent the gateway can map, one plain name; `surfaceAgentEvents` needs it. */
+/** `asModel`: on an agent the gateway can map (a custom one through its `mapping`), one plain name; `surfaceAgentEvents` needs it. */
 function asModelProps(route: AgentRoute): Finding[] {
   const out: Finding[] = [];
   const name: unknown = route.asModel;
-  if (name !== undefined && route.kind === 'custom') {
+  if (name !== undefined && route.kind === 'custom' && route.mapping === undefined) {
     out.push(
       finding(
         route,
-        `${at(route)}: asModel ${JSON.stringify(name)} on a 'custom' agent: the gateway reads no protocol of a custom agent, so it cannot map OpenAI requests to it. Remove asModel; for an agent that speaks OpenAI's API, add a model to a ModelRoute with a Backend.openAiCompatible({ baseUrl }) target instead.`,
+        `${at(route)}: asModel ${JSON.stringify(name)} on a 'custom' agent without a mapping: the gateway reads no protocol of a custom agent, so it cannot map OpenAI requests to it. ` +
+          "Declare the agent's mapping ({ path, request, response }: the JSON it takes and where its answer is), or remove asModel; for an agent that speaks OpenAI's API, add a model to a ModelRoute with a Backend.openAiCompatible({ baseUrl }) target instead.",
       ),
     );
   }
@@ -107,8 +108,38 @@ function asModelProps(route: AgentRoute): Finding[] {
       level: 'warning',
       message: `${at(route)}: surfaceAgentEvents is true, but the route has no asModel: agent events are surfaced on the OpenAI mapping only, so nothing is surfaced. Set asModel, or remove surfaceAgentEvents.`,
     });
+  } else if (route.surfaceAgentEvents === true && route.kind === 'custom') {
+    out.push({
+      construct: route,
+      level: 'warning',
+      message: `${at(route)}: surfaceAgentEvents is true, but a 'custom' agent's mapping reads one JSON answer, with no agent events: nothing is surfaced. Remove surfaceAgentEvents.`,
+    });
   }
   return out;
+}
+
+/** `mapping`: a custom agent's OpenAI mapping, read only with `asModel` (Dify and Model Studio have the gateway's own). */
+function mappingProps(route: AgentRoute): Finding[] {
+  const mapping: unknown = route.mapping;
+  if (mapping === undefined) return [];
+  if (route.kind !== 'custom') {
+    return [
+      finding(
+        route,
+        `${at(route)}: mapping is for 'custom' agents only; a '${route.kind}' agent is mapped by the gateway's own ${route.kind === 'dify' ? 'Dify' : 'Model Studio'} mapping, so it would be ignored. ` +
+          `Remove mapping${route.kind === 'dify' ? " (the app's input and output variables are set with variables)" : ''}, or set kind: 'custom' if the agent is not a ${route.kind === 'dify' ? 'Dify app' : 'Model Studio application'}.`,
+      ),
+    ];
+  }
+  if (route.asModel === undefined) {
+    return [
+      finding(
+        route,
+        `${at(route)}: mapping is given, but the route has no asModel: the mapping is read only when OpenAI clients call the agent as a model (its own path prefix passes bytes through), so it would be ignored. Set asModel to the model name clients call it by, or remove mapping.`,
+      ),
+    ];
+  }
+  return [];
 }
 
 /** Token limits on a custom agent: it reports no usage, so the limit would count the gateway's estimate only. */
@@ -180,7 +211,8 @@ function asModelCollisions(g: AiGateway): Finding[] {
   const first = new Map<string, AgentRoute>();
   for (const route of g.children.agentRoutes) {
     const name: unknown = route.asModel;
-    if (typeof name !== 'string' || route.kind === 'custom') continue;
+    // A custom agent without a mapping is no model (asModelProps reports it).
+    if (typeof name !== 'string' || (route.kind === 'custom' && route.mapping === undefined)) continue;
     for (const model of models) {
       if (!answersTo(model.name, name)) continue;
       const how = model.name === name ? 'is also' : 'is matched by';
@@ -207,7 +239,14 @@ function asModelCollisions(g: AiGateway): Finding[] {
 }
 
 /** The checks of one agent route alone, in the order its findings are reported. */
-const ROUTE_CHECKS: readonly ((route: AgentRoute) => Finding[])[] = [difyOnlyProps, difyVariables, asModelProps, tokenLimits, difyBaseUrl];
+const ROUTE_CHECKS: readonly ((route: AgentRoute) => Finding[])[] = [
+  difyOnlyProps,
+  difyVariables,
+  asModelProps,
+  mappingProps,
+  tokenLimits,
+  difyBaseUrl,
+];
 
 function check(g: AiGateway): Finding[] {
   return [...g.children.agentRoutes.flatMap((route) => ROUTE_CHECKS.flatMap((c) => c(route))), ...asModelCollisions(g)];
@@ -216,7 +255,7 @@ function check(g: AiGateway): Finding[] {
 export const agentRoutesRule: Rule = {
   id: 'agent-routes',
   description:
-    "An agent route's props fit its kind: appType, variables (Dify variable names, each used by the app type) and userMapping on Dify only; asModel on Dify and Model Studio only, one plain name that no model of the gateway answers to and no other agent shares; token limits not on custom agents (they report no usage). Warnings: surfaceAgentEvents or variables without asModel, and a Dify base URL that does not end in /v1.",
+    "An agent route's props fit its kind: appType, variables (Dify variable names, each used by the app type) and userMapping on Dify only; mapping on custom agents only, and with asModel; asModel on Dify and Model Studio, and on custom agents with a mapping, one plain name that no model of the gateway answers to and no other agent shares; token limits not on custom agents (their own paths report no usage). Warnings: surfaceAgentEvents or variables without asModel, surfaceAgentEvents on a custom agent, and a Dify base URL that does not end in /v1.",
   level: 'error',
   errors: {
     suppressible: false,

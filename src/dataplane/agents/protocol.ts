@@ -1,16 +1,25 @@
 import type { AgentRouteConfig, WireProtocol } from '../../specs';
 
 /**
- * The wire protocols of the agents the gateway understands: Dify's app API, and Model Studio's
- * (DashScope) application API. A custom agent has none the gateway reads: its bytes pass through.
+ * The wire protocols of the agents the gateway understands natively: Dify's app API, and Model Studio's
+ * (DashScope) application API. A custom agent has none the gateway reads: on its own paths its bytes pass through.
  */
-export type AgentProtocol = 'dify' | 'dashscope-app';
+export type NativeAgentProtocol = 'dify' | 'dashscope-app';
+
+/**
+ * What an agent's upstream speaks: a native agent protocol, or `custom-mapped`, a custom agent's JSON
+ * API as its route's `mapping` declares it (the OpenAI mapping only, `asModel`).
+ */
+export type AgentProtocol = NativeAgentProtocol | 'custom-mapped';
 
 /** What an upstream speaks: a model provider's protocol, or an agent's. */
 export type UpstreamProtocol = WireProtocol | AgentProtocol;
 
-/** The protocol of an agent route's kind; undefined for a custom agent. */
-export function agentProtocol(route: Pick<AgentRouteConfig, 'kind'>): AgentProtocol | undefined {
+/**
+ * The native protocol of an agent route's kind; undefined for a custom agent, whose native paths pass
+ * bytes through whatever its `mapping` (the OpenAI mapping has its own check: agents/adapter.ts).
+ */
+export function agentProtocol(route: Pick<AgentRouteConfig, 'kind'>): NativeAgentProtocol | undefined {
   if (route.kind === 'dify') return 'dify';
   if (route.kind === 'model-studio') return 'dashscope-app';
   return undefined;

@@ -26,7 +26,18 @@ export async function relayResponse(
   const contentType = String(response.headers['content-type'] ?? (stream ? 'text/event-stream' : 'application/json'));
   events.onFirstByte();
   const out: Record<string, string> = { 'x-aigw-served-model': headerSafe(servedModel) ? servedModel : attempt.targetModel };
-  if (stream && contentType.startsWith('text/event-stream')) {
+  if (stream && translator.answersWhole === true) {
+    // The upstream answered the stream with one JSON document (a custom agent's mapping): the relay makes the
+    // client's whole stream of it, and what it cannot read is an error before any byte.
+    const relay = translator.stream(clientWantsUsage, request.requested);
+    const frames = upstream.scrubber.text(relay.push(await response.text()).join(''));
+    const usage = relay.usage();
+    if (usage) events.onUsage(usage);
+    else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(frames))));
+    events.onFirstToken();
+    ctx.res.writeHead(200, { ...out, ...relay.headers?.(), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    ctx.res.end(frames);
+  } else if (stream && contentType.startsWith('text/event-stream')) {
     const relay = translator.stream(clientWantsUsage, request.requested);
     const head = { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
     // An agent's head waits for its first event: the conversation id is in it, or its error (then answered with a status).

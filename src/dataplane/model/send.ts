@@ -67,7 +67,7 @@ export async function sendAttempt(
     ...translator.upstreamHeaders?.(request),
     'content-type': contentType,
     ...(contentLength !== undefined && { 'content-length': String(contentLength) }),
-    'accept': stream ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',
+    'accept': stream && translator.answersWhole !== true ? 'text/event-stream' : spec.binaryResponse ? '*/*' : 'application/json',
   };
   // A client already gone (during the limits check or a backoff) gets no upstream request at all.
   if (ctx.cancellation.cancelled) throw new RetryableFailure(Errors.clientGone());

@@ -1,11 +1,13 @@
 /**
  * The translators of an agent exposed as a model (`asModel`): OpenAI chat clients through the agent's
- * own mapping (dify.ts, dashscope-app.ts), Anthropic `/v1/messages` clients through that same mapping
- * behind the existing Messages ⇄ chat translation, so that there is one agent mapping, not two.
+ * own mapping (dify.ts, dashscope-app.ts, custom-agent.ts for a custom agent's declared one), Anthropic
+ * `/v1/messages` clients through that same mapping behind the existing Messages ⇄ chat translation, so
+ * that there is one agent mapping, not two.
  */
 import type { AgentRouteConfig } from '../../specs';
 import { translated } from '../translators';
 import { ChatChunksToMessagesStream, chatResponseToMessages, messagesRequestToChat } from './anthropic-to-openai';
+import { customAgentChatTranslator } from './custom-agent';
 import { dashScopeAppChatTranslator } from './dashscope-app';
 import { difyChatTranslator } from './dify';
 import { badRequest } from './errors';
@@ -46,6 +48,8 @@ function refuseNonText(route: string, body: Record<string, unknown>): void {
 function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator {
   const chatResponse = chat.response;
   return {
+    // A custom agent's mapping answers streams whole: so does its Messages twin.
+    ...('answersWhole' in chat && { answersWhole: chat.answersWhole }),
     upstreamEndpoint: chat.upstreamEndpoint,
     payload: (request, servedModel, adapter) => {
       refuseNonText(route.name, request.body);
@@ -82,12 +86,13 @@ function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator 
 /**
  * The translators of an agent route: `chat` for `/v1/chat/completions`, `messages` for `/v1/messages`.
  *
- * @throws Error for a custom agent: it has no protocol the gateway can translate.
+ * @throws Error for a custom agent without a mapping: the gateway has no protocol to translate it with.
  */
 export function agentTranslators(route: AgentRouteConfig): { readonly chat: Translator; readonly messages: Translator } {
   let chat: Translator;
   if (route.kind === 'dify') chat = difyChatTranslator(route);
   else if (route.kind === 'model-studio') chat = dashScopeAppChatTranslator(route);
-  else throw new Error(`Agent route '${route.name}' is a custom agent: the gateway has no protocol to translate it with. Only Dify and Model Studio agents take asModel.`);
+  else if (route.mapping !== undefined) chat = customAgentChatTranslator(route);
+  else throw new Error(`Agent route '${route.name}' is a custom agent without a mapping: the gateway has no protocol to translate it with. Declare its mapping to take asModel.`);
   return { chat: guarded(chat), messages: guarded(messagesThrough(route, chat)) };
 }
