@@ -1,7 +1,11 @@
 import type { PoliciesConfig } from '../specs';
+import { CONVERSATION_HEADER } from './agents/protocol';
 import type { RequestContext } from './request-context';
 
 type Cors = NonNullable<PoliciesConfig['cors']>;
+
+/** Response headers of the gateway's own that a browser client may read. */
+const EXPOSED_HEADERS = `${CONVERSATION_HEADER}, x-aigw-served-model, x-aigw-overhead-ms`;
 
 function allowedOrigin(cors: Cors, origin: string | undefined): string | undefined {
   if (!origin) return undefined;
@@ -19,6 +23,8 @@ export function applyCors(ctx: RequestContext, cors: Cors | undefined): boolean 
   const preflight = ctx.req.method === 'OPTIONS' && ctx.req.headers['access-control-request-method'] !== undefined;
   if (origin) {
     ctx.res.setHeader('access-control-allow-origin', origin);
+    // A browser client continues an agent's conversation only if it may read the header that names it.
+    ctx.res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
     if (origin !== '*') ctx.res.setHeader('vary', 'Origin');
   }
   if (!preflight) return false;

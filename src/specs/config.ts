@@ -341,6 +341,8 @@ const AgentRoute = z.strictObject({
   };
   if (route.kind !== 'dify') for (const field of ['appType', 'variables', 'userMapping'] as const) misplaced(field, "'dify'");
   if (route.kind !== 'custom') misplaced('mapping', "'custom'");
+  // Unpinned, a Model Studio route would reach any DashScope path with its key.
+  if (route.kind === 'model-studio' && route.appId === undefined) ctx.addIssue({ code: 'custom', path: ['appId'], message: "a 'model-studio' agent needs its application's appId" });
   if (route.kind === 'custom' && route.asModel !== undefined && route.mapping === undefined) {
     ctx.addIssue({ code: 'custom', path: ['asModel'], message: 'a custom agent answers as a model only with a mapping: set mapping' });
   }

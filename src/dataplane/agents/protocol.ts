@@ -25,6 +25,14 @@ export function agentProtocol(route: Pick<AgentRouteConfig, 'kind'>): NativeAgen
   return undefined;
 }
 
+/** Longest conversation id the gateway takes or relays (Dify's are UUIDs; DashScope's session ids are shorter still). */
+export const MAX_CONVERSATION_ID_CHARS = 256;
+
+/** Whether a conversation id can travel as a header value both ways: printable ASCII, at most MAX_CONVERSATION_ID_CHARS. */
+export function isConversationId(value: string): boolean {
+  return value.length <= MAX_CONVERSATION_ID_CHARS && /^[\x21-\x7e]*$/.test(value);
+}
+
 /** The header that carries an agent's conversation (Dify `conversation_id`, DashScope `session_id`) both ways, on the OpenAI mapping. */
 export const CONVERSATION_HEADER = 'x-aigw-conversation-id';
 
@@ -45,7 +53,8 @@ export const MAX_CLIENT_USER_CHARS = 128;
  * A route without key auth has no consumer: its callers share `aigw:anonymous`.
  */
 export function difyUser(route: Pick<AgentRouteConfig, 'userMapping'>, consumer: string | undefined, clientUser: unknown): string {
-  const base = consumer === undefined ? 'aigw:anonymous' : `aigw:consumer:${consumer}`;
+  // A consumer name may hold ':' (config refName): escaped, so that `acme` + client user `evil` can never be consumer `acme:evil`.
+  const base = consumer === undefined ? 'aigw:anonymous' : `aigw:consumer:${consumer.replaceAll(':', '%3A')}`;
   if (route.userMapping !== 'client' || typeof clientUser !== 'string' || clientUser === '') return base;
   return `${base}:${clientUser.slice(0, MAX_CLIENT_USER_CHARS)}`;
 }

@@ -61,6 +61,8 @@ export interface CompiledAgentRoute extends CompiledRouteBase {
    * model route: named after the agent route, with its policies. Set once at compile (it points back here).
    */
   asModel: CompiledModelRoute | undefined;
+  /** The request paths `asModel` answers under the agent's prefix: `<prefix>/v1/chat/completions`, `/v1/messages`, `/v1/models`. */
+  readonly asModelPaths: ReadonlySet<string>;
 }
 
 export type CompiledRoute = CompiledModelRoute | CompiledAgentRoute | CompiledMcpRoute;
@@ -91,6 +93,14 @@ export interface Snapshot {
   /** `limits.bodyTimeoutMs` and `limits.maxJsonDepth`, their defaults applied. */
   readonly bodyTimeoutMs: number;
   readonly maxJsonDepth: number;
+}
+
+/** The OpenAI and Anthropic endpoints an agent exposed as a model answers under its own prefix. */
+const AS_MODEL_SUFFIXES = ['/v1/chat/completions', '/v1/messages', '/v1/models'];
+
+function asModelPaths(pathPrefix: string): ReadonlySet<string> {
+  const prefix = pathPrefix.replace(/\/+$/, '');
+  return new Set(AS_MODEL_SUFFIXES.map((suffix) => `${prefix}${suffix}`));
 }
 
 /** An agent exposed as a model: one target, its own upstream, no fallbacks. */
@@ -186,6 +196,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       firstByteMs,
       totalMs,
       asModel: undefined,
+      asModelPaths: route.asModel === undefined ? new Set() : asModelPaths(route.match.pathPrefix),
     };
     if (route.asModel !== undefined && upstream.adapter.translators) {
       const model = agentModel(route, upstream, compiled);

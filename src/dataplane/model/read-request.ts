@@ -1,5 +1,5 @@
 import { tmpdir } from 'os';
-import { CONVERSATION_HEADER } from '../agents/protocol';
+import { CONVERSATION_HEADER, isConversationId, MAX_CONVERSATION_ID_CHARS } from '../agents/protocol';
 import { authorizeModel } from '../auth';
 import { parseJsonObject, readBody } from '../body';
 import { ClientBody } from '../client-body';
@@ -70,13 +70,10 @@ function matchModel(ctx: RequestContext, route: CompiledModelRoute, requested: s
   return model;
 }
 
-/** Longest conversation id taken from `x-aigw-conversation-id` (Dify's are UUIDs; DashScope's session ids are shorter still). */
-const MAX_CONVERSATION_ID_CHARS = 256;
-
 /** Who calls an agent exposed as a model: the consumer (Dify's `user`), and the conversation the client continues. */
 function agentCallOf(ctx: RequestContext): AgentCall {
   const header = ctx.req.headers[CONVERSATION_HEADER];
-  if (typeof header === 'string' && (header.length > MAX_CONVERSATION_ID_CHARS || !/^[\x21-\x7e]*$/.test(header))) {
+  if (typeof header === 'string' && !isConversationId(header)) {
     throw Errors.badRequest(
       `The ${CONVERSATION_HEADER} header must be at most ${MAX_CONVERSATION_ID_CHARS} printable characters, found ${header.length}. Send back the value the previous answer carried.`,
       CONVERSATION_HEADER,

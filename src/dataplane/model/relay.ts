@@ -1,5 +1,7 @@
+import { isConversationId, MAX_CONVERSATION_ID_CHARS } from '../agents/protocol';
 import { completionTextChars } from '../completion-text';
 import { ENDPOINTS } from '../endpoints';
+import { Errors } from '../errors';
 import { LOG_TEXT_LIMIT } from '../log-bounds';
 import type { RequestContext } from '../request-context';
 import { estimateTextTokens } from '../token-estimate';
@@ -42,18 +44,20 @@ export async function relayResponse(
     const head = { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
     // An agent's head waits for its first event: the conversation id is in it, or its error (then answered with a status).
     if (relay.deferHead) {
-      await relayEvents(ctx, response, relay, events, upstream.scrubber.stream(), () => ctx.res.writeHead(200, { ...head, ...relay.headers?.() }));
+      const writeHead = () => ctx.res.writeHead(200, { ...head, ...agentHeaders(relay.headers?.()) });
+      await relayEvents(ctx, response, relay, events, upstream.scrubber.stream(), writeHead);
     } else {
       ctx.res.writeHead(200, head);
       await relayEvents(ctx, response, relay, events, upstream.scrubber.stream());
     }
   } else if (translator.response) {
     // A translated answer is one JSON document: read it whole (a non-streamed completion), map it, send it.
-    const translated = translator.response(await response.text(), request.requested);
+    // Scrubbed before it is read: an agent's error text (quoted in the client's error) may echo its key.
+    const translated = translator.response(upstream.scrubber.text(await response.text()), request.requested);
     if (translated.usage) events.onUsage(translated.usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(translated.body))));
     const body = upstream.scrubber.text(translated.body);
-    ctx.res.writeHead(200, { ...out, ...translated.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    ctx.res.writeHead(200, { ...out, ...agentHeaders(translated.headers), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     ctx.res.end(body);
   } else {
     // The identity translators' answer: the upstream's bytes as they arrive. A JSON answer may echo
@@ -62,6 +66,21 @@ export async function relayResponse(
     const scrubber = binary || !upstream.scrubber.active ? undefined : upstream.scrubber;
     await relayBody(ctx, response, events, !binary, { ...out, 'content-type': contentType }, contentLengthOf(response.headers['content-length']), scrubber);
   }
+}
+
+/**
+ * Headers an agent's answer gives the client (its conversation id), checked: a value that could not be sent back
+ * as a request header (control characters, too long) is the agent's fault, a 502 before any byte.
+ */
+function agentHeaders(headers: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+  if (!headers) return undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (!isConversationId(value)) {
+      throw Errors.upstreamUntranslatable(`its ${name} (${value.length} characters) is not ${MAX_CONVERSATION_ID_CHARS} printable characters or fewer, so a client could not send it back`);
+    }
+  }
+  return headers;
 }
 
 /**

@@ -37,7 +37,8 @@ export async function sendAttempt(
   ctx.record.servedModel = boundedForLog(servedModel);
   ctx.record.targetModel = attempt.targetModel;
   ctx.record.backend = upstream.config.name;
-  ctx.record.provider = upstream.config.provider;
+  // An agent's protocol names it (dify, dashscope-app, custom-mapped): one of a fixed few, as the providers are.
+  ctx.record.provider = adapter.translators ? adapter.protocol : upstream.config.provider;
 
   let payload: string | Buffer | Readable;
   let contentType = 'application/json';

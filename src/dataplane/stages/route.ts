@@ -1,10 +1,7 @@
 import type { AgentRouteConfig } from '../../specs';
-import { type Endpoint, endpointOf } from '../endpoints';
+import { endpointOf } from '../endpoints';
 import { type ErrorFormat, Errors } from '../errors';
 import type { Stage } from './stage';
-
-/** What an agent's as-model route answers under the agent's prefix: the chat mapping, Anthropic's through it, and the model list. */
-const AS_MODEL_ENDPOINTS: ReadonlySet<Endpoint | 'models'> = new Set(['chat', 'messages', 'models']);
 
 const AGENT_ERROR_FORMATS: { readonly [K in AgentRouteConfig['kind']]?: ErrorFormat } = { 'dify': 'dify', 'model-studio': 'dashscope' };
 
@@ -24,8 +21,9 @@ export const route: Stage = {
     ctx.record.route = matched.name;
     if (matched.kind !== 'agent') {
       ctx.route = matched;
-    } else if (matched.asModel && endpoint !== undefined && AS_MODEL_ENDPOINTS.has(endpoint)) {
-      // An agent exposed as a model answers the OpenAI and Anthropic endpoints under its own prefix too.
+    } else if (matched.asModel && matched.asModelPaths.has(ctx.path)) {
+      // An agent exposed as a model answers `<prefix>/v1/chat/completions`, `/v1/messages` and `/v1/models` too: exactly
+      // those paths, so that an agent's own path that ends alike (Dify's `GET <prefix>/messages`) stays the agent's.
       ctx.route = matched.asModel;
     } else {
       ctx.route = matched;

@@ -7,7 +7,7 @@
 import { badRequest } from './errors';
 import { asArray, asObject, isObject } from './read';
 import type { PayloadSource } from './translator';
-import { CONVERSATION_HEADER } from '../agents/protocol';
+import { CONVERSATION_HEADER, isConversationId, MAX_CONVERSATION_ID_CHARS } from '../agents/protocol';
 
 const R = 'request' as const;
 
@@ -117,6 +117,13 @@ function metadataConversation(metadata: unknown): string | undefined {
   if (id === undefined || id === null || id === '') return undefined;
   if (typeof id !== 'string') {
     throw badRequest('metadata.conversation_id', `must be a string, not ${typeof id}`, `Send the ${CONVERSATION_HEADER} value of the previous answer.`);
+  }
+  if (!isConversationId(id)) {
+    throw badRequest(
+      'metadata.conversation_id',
+      `must be at most ${MAX_CONVERSATION_ID_CHARS} printable characters, found ${id.length}`,
+      `Send the ${CONVERSATION_HEADER} value of the previous answer.`,
+    );
   }
   return id;
 }
