@@ -37,8 +37,8 @@
  */
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'os';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'fs';
+import { cpus, tmpdir, totalmem } from 'os';
 import { join, relative, resolve } from 'path';
 import { setTimeout as sleep } from 'timers/promises';
 import { buildBenchConfig, type BenchConfig, chatPath, CONSUMER_KEY, KubeletConfigDir, RATE_LIMIT, shardFiles } from './dataplane/configs';
@@ -47,8 +47,6 @@ import { type BusyPeriods, busyPeriods, type ProfileSummary, repoInclusive, setB
 import { END_OF_RUN_MS, hey, type HeyResult, LOADGEN_CPU, rateClient, type RateResult, wrk, type WrkResult } from './dataplane/loadgen';
 import {
   freePort,
-  killAllNow,
-  machineBusySeconds,
   openFds,
   openFilesLimit,
   peakRssKiB,
@@ -58,11 +56,18 @@ import {
   type StartedProc,
   stop,
   stopAll,
-  treeCpuSeconds,
   treeRssKiB,
   waitFor,
 } from './dataplane/procs';
 import { renderSection, routeSpread } from './dataplane/report';
+import { attempt } from './shared/attempt';
+import { requireCompiledLib, runDriver, stopProcessesOnExit } from './shared/driver';
+import { snapshotLib } from './shared/lib-snapshot';
+import { benchLog } from './shared/log';
+import { withMachineLoad } from './shared/machine-load';
+import { writeMarkedSection } from './shared/marked-section';
+import { loadAverage, packageVersion } from './shared/run-facts';
+import { startSimulator } from './shared/simulator-process';
 import { CAPACITY_SPEC_NAMES, CAPACITY_SPECS, decodeConfigShards, type GatewayConfig, MIN_DEDICATED_REPLICAS, POD_CAPACITY, sizeGateway } from '../src/specs';
 
 // ---------------------------------------------------------------- settings
@@ -125,12 +130,11 @@ const BENCHMARKS_MD = join(REPO_ROOT, 'BENCHMARKS.md');
 const LUA = join(REPO_ROOT, 'bench', 'dataplane', 'post.lua');
 const RATE_CLIENT = join(REPO_ROOT, 'bench', 'dataplane', 'rate-client.ts');
 const IDLE_CLIENT = join(REPO_ROOT, 'bench', 'dataplane', 'idle-client.ts');
-const SIMULATOR = join(REPO_ROOT, 'bench', 'dataplane', 'simulator.ts');
 export const MARK_START = '<!-- dataplane-bench:start -->';
 export const MARK_END = '<!-- dataplane-bench:end -->';
 
 const section = (name: string): boolean => SETTINGS.only.length === 0 || SETTINGS.only.includes(name);
-const log = (line: string): void => void process.stderr.write(`[dataplane-bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const log = benchLog('dataplane-bench');
 
 // ---------------------------------------------------------------- results
 
@@ -280,19 +284,12 @@ function machineInfo(): Record<string, string> {
     cpuModel: model,
     memoryGiB: (totalmem() / 2 ** 30).toFixed(1),
     kernel: sh('uname', ['-sr']),
-    loadAverageStart: loadavg().map((n) => n.toFixed(2)).join(' / '),
+    loadAverageStart: loadAverage(),
     nofileLimit: String(openFilesLimit()),
   };
 }
 
 function versions(): Record<string, string> {
-  const pkgVersion = (path: string): string => {
-    try {
-      return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
-    } catch {
-      return 'n/a';
-    }
-  };
   const dpkg = (pkg: string) => sh('dpkg-query', ['-W', '-f=${Version}', pkg]);
   return {
     node: process.version,
@@ -300,30 +297,12 @@ function versions(): Record<string, string> {
     wrk: dpkg('wrk'),
     hey: dpkg('hey'),
     redis: sh('redis-server', ['--version']).split(' ').find((w) => w.startsWith('v='))?.slice(2) ?? 'n/a',
-    portkey: pkgVersion(join(REPO_ROOT, 'bench', 'peers', 'node_modules', '@portkey-ai', 'gateway', 'package.json')),
-    honoNodeServer: pkgVersion(join(REPO_ROOT, 'bench', 'peers', 'node_modules', '@hono', 'node-server', 'package.json')),
-    undici: pkgVersion(join(REPO_ROOT, 'node_modules', 'undici', 'package.json')),
-    aigw: pkgVersion(join(REPO_ROOT, 'package.json')),
+    portkey: packageVersion(join(REPO_ROOT, 'bench', 'peers', 'node_modules', '@portkey-ai', 'gateway', 'package.json')),
+    honoNodeServer: packageVersion(join(REPO_ROOT, 'bench', 'peers', 'node_modules', '@hono', 'node-server', 'package.json')),
+    undici: packageVersion(join(REPO_ROOT, 'node_modules', 'undici', 'package.json')),
+    aigw: packageVersion(join(REPO_ROOT, 'package.json')),
     gitHead: sh('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']),
     gitDirty: sh('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).length > 0 ? 'src/ has uncommitted changes' : 'clean',
-  };
-}
-
-/** CPU used on the machine by anything but this bench during `fn`, in cores. */
-async function withNoise<T>(fn: () => Promise<T>): Promise<{ value: T } & Required<Noise>> {
-  const m0 = machineBusySeconds();
-  const c0 = machineBusySeconds('cpu0');
-  const c1 = machineBusySeconds('cpu1');
-  const b0 = treeCpuSeconds(process.pid, true);
-  const t0 = performance.now();
-  const value = await fn();
-  const wall = (performance.now() - t0) / 1000;
-  const foreign = (machineBusySeconds() - m0 - (treeCpuSeconds(process.pid, true) - b0)) / wall;
-  return {
-    value,
-    foreignCores: Math.max(0, foreign),
-    cpu0Busy: Math.min(1, (machineBusySeconds('cpu0') - c0) / wall),
-    cpu1Busy: Math.min(1, (machineBusySeconds('cpu1') - c1) / wall),
   };
 }
 
@@ -338,7 +317,7 @@ async function waitForQuiet(): Promise<void> {
   const deadline = performance.now() + Math.min(SETTINGS.quietWaitS, Math.max(0, QUIET_WAIT_TOTAL_S - quietWaitedS)) * 1000;
   const t0 = performance.now();
   for (;;) {
-    const { foreignCores } = await withNoise(() => sleep(500));
+    const { foreignCores } = await withMachineLoad(() => sleep(500));
     if (foreignCores < 0.5 || performance.now() >= deadline) break;
   }
   quietWaitedS += (performance.now() - t0) / 1000;
@@ -499,7 +478,7 @@ class Bench {
       await stopAll();
       this.results.finishedAt = new Date().toISOString();
       this.results.durationS = (performance.now() - t0) / 1000;
-      this.results.machine.loadAverageEnd = loadavg().map((n) => n.toFixed(2)).join(' / ');
+      this.results.machine.loadAverageEnd = loadAverage();
       // A partial run (BENCH_ONLY) keeps the full run's files, which BENCHMARKS.md points at.
       writeFileSync(join(OUT_DIR, SETTINGS.only.length ? 'results.partial.json' : 'results.json'), `${JSON.stringify(this.results, null, 2)}\n`);
       if (!SETTINGS.keep) rmSync(this.workDir, { recursive: true, force: true });
@@ -508,39 +487,20 @@ class Bench {
   }
 
   private async attempt(name: string, fn: () => Promise<void>): Promise<void> {
-    log(`== ${name}`);
-    try {
-      await fn();
-    } catch (e) {
-      const message = `${name}: ${(e as Error).message.slice(0, 1500)}`;
-      log(`FAILED ${message}`);
-      this.results.errors.push(message);
-    }
+    await attempt(name, fn, this.results.errors, log);
   }
 
   // ---------------------------------------------------------------- setup
 
   private async setUp(): Promise<void> {
-    // A snapshot of lib/ (with package.json, which lib/specs/version.js reads): other engineers may
-    // compile lib/ while the bench runs; every contender run must use the same code.
-    rmSync(BUILD_DIR, { recursive: true, force: true });
-    mkdirSync(BUILD_DIR, { recursive: true });
-    cpSync(join(REPO_ROOT, 'lib'), join(BUILD_DIR, 'lib'), { recursive: true });
-    copyFileSync(join(REPO_ROOT, 'package.json'), join(BUILD_DIR, 'package.json'));
+    // Every contender run must use the same code, whoever compiles lib/ meanwhile.
+    const libDir = snapshotLib(REPO_ROOT, BUILD_DIR);
     setBuildRoot(BUILD_DIR);
-    this.results.versions.build = buildHash(join(BUILD_DIR, 'lib'));
-    const libDir = join(BUILD_DIR, 'lib');
-    const simPort = await freePort();
-    const simArgs = ['-r', 'ts-node/register/transpile-only', SIMULATOR, String(simPort), '10', libDir];
-    this.simulator = start('simulator', process.execPath, simArgs, {
-      cpu: LOADGEN_CPU,
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
-      logFile: join(this.logDir, 'simulator.log'),
-      captureStdout: true,
-    });
-    const upstream = `http://127.0.0.1:${simPort}`;
-    await waitFor('the simulator', async () => this.simulator.stdout().includes(upstream), 20_000, this.simulator);
-    this.results.commands.simulator = `taskset -c ${LOADGEN_CPU} node -r ts-node/register/transpile-only bench/dataplane/simulator.ts ${simPort} 10 ${relative(REPO_ROOT, libDir)}`;
+    this.results.versions.build = buildHash(libDir);
+    const simulator = await startSimulator({ libDir, logDir: this.logDir, chunks: 10, timeoutMs: 20_000 });
+    const upstream = simulator.upstream;
+    this.simulator = simulator.proc;
+    this.results.commands.simulator = simulator.command;
 
     const redisPort = await freePort();
     const redisArgs = ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
@@ -675,7 +635,7 @@ class Bench {
     for (const [workload, body] of [['chat', CHAT_BODY], ['stream', STREAM_BODY]] as const) {
       for (const key of ['direct', 'nginx', 'portkey', 'aigw', 'aigw-local'] as const) {
         const row = await this.lessNoisy(() => this.withContender(key, body, async (running) => {
-          const { value, ...noise } = await withNoise(() =>
+          const { value, ...noise } = await withMachineLoad(() =>
             wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.durationS, body, workDir: this.workDir, luaScript: LUA, contenderPid: running.pid }),
           );
           const rssMiB = treeRssKiB(running.pid) / 1024;
@@ -693,12 +653,12 @@ class Bench {
     writeFileSync(bodyFile, CHAT_BODY);
     for (const key of ['direct', 'nginx', 'portkey', 'aigw'] as const) {
       const row: LatencyRow = await this.lessNoisy(() => this.withContender(key, CHAT_BODY, async (running) => {
-        const { value, ...noise } = await withNoise(() => hey(running.target, { ...heyRate(SETTINGS.rate), durationS: SETTINGS.latencyS, bodyFile }));
+        const { value, ...noise } = await withMachineLoad(() => hey(running.target, { ...heyRate(SETTINGS.rate), durationS: SETTINGS.latencyS, bodyFile }));
         return { contender: key, result: value, ...noise };
       }));
       // Cross-check, fresh contender: the same rate with arrivals on schedule.
       row.openLoop = await this.lessNoisy(() => this.withContender(key, CHAT_BODY, async (running) => {
-        const { value, ...noise } = await withNoise(() =>
+        const { value, ...noise } = await withMachineLoad(() =>
           rateClient(running.target, { rate: SETTINGS.rate, durationS: SETTINGS.latencyS, body: CHAT_BODY, sse: false, maxInFlight: RATE_MAX_IN_FLIGHT, connections: RATE_CONNECTIONS, clientScript: RATE_CLIENT }),
         );
         return { ...value, ...noise };
@@ -715,7 +675,7 @@ class Bench {
   private async ttftSection(): Promise<void> {
     for (const key of ['direct', 'nginx', 'portkey', 'aigw'] as const) {
       const row = await this.lessNoisy(() => this.withContender(key, STREAM_BODY, async (running) => {
-        const { value, ...noise } = await withNoise(() =>
+        const { value, ...noise } = await withMachineLoad(() =>
           rateClient(running.target, { rate: SETTINGS.ttftRate, durationS: SETTINGS.ttftS, body: STREAM_BODY, sse: true, maxInFlight: RATE_MAX_IN_FLIGHT, connections: RATE_CONNECTIONS, clientScript: RATE_CLIENT }),
         );
         return { contender: key, result: value, ...noise } satisfies TtftRow;
@@ -739,7 +699,7 @@ class Bench {
               // Not recorded: one pass over every route first, so that both configs are measured in
               // steady state (each route's first request creates its metric series).
               await wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.routePrepassS, body: CHAT_BODY, workDir: this.workDir, luaScript: LUA });
-              const { value, ...noise } = await withNoise(() =>
+              const { value, ...noise } = await withMachineLoad(() =>
                 wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.durationS, body: CHAT_BODY, workDir: this.workDir, luaScript: LUA, contenderPid: running.pid }),
               );
               return { routes: cfg.routes, round, result: value, ...noise } satisfies RouteRun;
@@ -771,7 +731,7 @@ class Bench {
       const reloadedCount = logCounter(logFile, '"msg":"config reloaded"');
       const swapTimes: number[] = [];
       let loadEndedAt = Number.POSITIVE_INFINITY;
-      const { value: load, ...noise } = await withNoise(async () => {
+      const { value: load, ...noise } = await withMachineLoad(async () => {
         const pending = wrk(running.target, { connections: SETTINGS.connections, durationS: SETTINGS.reloadS, body: CHAT_BODY, workDir: this.workDir, luaScript: LUA });
         const interval = Math.max(1, (SETTINGS.reloadS - 4) / SETTINGS.reloadSwaps);
         await sleep(2_000);
@@ -922,7 +882,7 @@ class Bench {
         'aigw',
         CHAT_BODY,
         async (running) => {
-          const { value, ...noise } = await withNoise(() =>
+          const { value, ...noise } = await withMachineLoad(() =>
             rateClient(running.target, { rate, durationS: SETTINGS.capacityS, body: CHAT_BODY, sse: false, maxInFlight: RATE_MAX_IN_FLIGHT, connections: RATE_CONNECTIONS, clientScript: RATE_CLIENT }),
           );
           return { config: 'serverless', maxQps: this.config('serverless').config.config.limits.maxQps, rate, result: value, ...noise } satisfies CapacityRun;
@@ -1156,25 +1116,11 @@ export function evaluateGoals(r: Results): Goal[] {
 // ---------------------------------------------------------------- main
 
 function writeBenchmarksMd(markdown: string): void {
-  const block = `${MARK_START}\n${markdown.trimEnd()}\n${MARK_END}`;
-  const current = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '# Benchmarks\n';
-  const startAt = current.indexOf(MARK_START);
-  const endAt = current.indexOf(MARK_END);
-  const next =
-    startAt >= 0 && endAt > startAt
-      ? `${current.slice(0, startAt)}${block}${current.slice(endAt + MARK_END.length)}`
-      : `${current.trimEnd()}\n\n${block}\n`;
-  writeFileSync(BENCHMARKS_MD, next);
+  writeMarkedSection({ file: BENCHMARKS_MD, start: MARK_START, end: MARK_END }, markdown);
 }
 
 async function main(): Promise<void> {
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      log(`${sig}: stopping every process this bench started`);
-      void stopAll().finally(() => process.exit(130));
-    });
-  }
-  process.once('exit', killAllNow);
+  stopProcessesOnExit(log);
   if (process.env.BENCH_RENDER === '1') {
     // Re-render BENCHMARKS.md from the last full run's raw results: nothing is measured or started.
     const results = JSON.parse(readFileSync(join(OUT_DIR, 'results.json'), 'utf8')) as Results;
@@ -1185,7 +1131,7 @@ async function main(): Promise<void> {
     log(`re-rendered the "## Data plane" section of BENCHMARKS.md from bench/out/dataplane/results.json (run of ${results.startedAt})`);
     return;
   }
-  if (!existsSync(join(REPO_ROOT, 'lib', 'cli', 'aigw.js'))) throw new Error('lib/ is missing: compile first (npx tsc -p tsconfig.json), or run bash bench/run.sh');
+  requireCompiledLib(REPO_ROOT);
   const bench = new Bench();
   await bench.run();
   const markdown = renderSection(bench.results, { goals: GOALS, labels: CONTENDER_LABELS, hey: heyRate });
@@ -1203,9 +1149,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().catch((e) => {
-    log(`failed: ${(e as Error).stack ?? String(e)}`);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runDriver(main, log);

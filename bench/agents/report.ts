@@ -1,14 +1,10 @@
 /** Renders the agents bench's results as the "## Agents as models (issue #13)" section of BENCHMARKS.md. */
 import type { AgentsResults, Comparison, SideFigures } from './agents-bench';
+import { int, ms, signed } from '../shared/report-format';
+import { busyMachineLines, failedSectionLines, gatewayVsDirectLines, overheads, runCells, runFactLines, verificationLines } from '../shared/report-lines';
 
 /** Issue #13 §4's goal, as for models: an agent called as a model costs at most this much more at p99 than calling it directly. */
 export const P99_OVERHEAD_GOAL_MS = 1;
-
-const ms = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(3) : 'n/a');
-const int = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const signed = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${ms(n)}` : 'n/a');
-const mean = (values: number[]): string => (values.length ? `${Math.round((100 * values.reduce((a, b) => a + b, 0)) / values.length)}%` : 'n/a');
-const spread = (values: number[], fmt: (n: number) => string): string => (values.length ? `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}` : 'n/a');
 
 function row(c: Comparison, side: 'gateway' | 'direct', f: SideFigures): string {
   const g = c.gateway;
@@ -16,8 +12,7 @@ function row(c: Comparison, side: 'gateway' | 'direct', f: SideFigures): string 
   const overhead = side === 'gateway' ? `${signed(g.latency.p50 - d.latency.p50)} / ${signed(g.latency.p99 - d.latency.p99)}` : '';
   const first = f.firstContent ? `${ms(f.firstContent.p50)} / ${ms(f.firstContent.p99)}` : '';
   const firstOverhead = side === 'gateway' && g.firstContent && d.firstContent ? `${signed(g.firstContent.p50 - d.firstContent.p50)} / ${signed(g.firstContent.p99 - d.firstContent.p99)}` : '';
-  const noise = Math.max(0, ...f.runs.map((r) => r.foreignCores));
-  const firstError = f.runs.find((r) => r.firstError)?.firstError;
+  const cells = runCells(f.runs, f.errors);
   return [
     side === 'gateway' ? `**${c.title}**<br>aigw` : 'direct',
     side === 'gateway' ? c.gatewayOp : c.directOp,
@@ -29,27 +24,14 @@ function row(c: Comparison, side: 'gateway' | 'direct', f: SideFigures): string 
     firstOverhead,
     side === 'gateway' ? int(f.gatewayCpuUsPerCall) : '',
     int(f.upstreamCpuUsPerCall),
-    spread(
-      f.runs.map((r) => r.latency.p99),
-      ms,
-    ),
-    `${f.errors}${firstError ? ` (${firstError})` : ''}`,
-    noise.toFixed(2),
-    `${mean(f.runs.map((r) => r.cpu0Busy))} / ${mean(f.runs.map((r) => r.cpu1Busy))}`,
+    cells.perRoundP99,
+    cells.errors,
+    cells.otherLoad,
+    cells.busy,
   ]
     .join(' | ')
     .replace(/^/, '| ')
     .concat(' |');
-}
-
-type RunLike = SideFigures['runs'][number];
-
-/** aigw's p99 minus direct's, pooled and per round; the goal holds when both are within it (one round where the direct side stalled makes the pooled difference negative, which is no pass). */
-function p99Overheads(c: Comparison, pick: (f: SideFigures | RunLike) => number | undefined): { pooled: number; rounds: number[]; pass: boolean } {
-  const at = (f: SideFigures | RunLike | undefined): number => (f ? (pick(f) ?? Number.NaN) : Number.NaN);
-  const pooled = at(c.gateway) - at(c.direct);
-  const rounds = c.gateway.runs.map((g, i) => at(g) - at(c.direct.runs[i]));
-  return { pooled, rounds, pass: pooled <= P99_OVERHEAD_GOAL_MS && rounds.every((o) => o <= P99_OVERHEAD_GOAL_MS) };
 }
 
 export function renderAgentsSection(r: AgentsResults): string {
@@ -57,10 +39,7 @@ export function renderAgentsSection(r: AgentsResults): string {
   const s = r.settings;
   lines.push('## Agents as models (issue #13)');
   lines.push('');
-  lines.push(`- Date: ${r.startedAt} (run took ${r.durationS?.toFixed(0) ?? '?'} s)`);
-  lines.push(
-    `- Machine: nproc ${r.machine.nproc}, CPU "${r.machine.cpuModel}", ${r.machine.kernel}; load average at start ${r.machine.loadAverageStart}, at end ${r.machine.loadAverageEnd ?? '?'}. The machine is shared and noisy: "other load" is CPU used during each run by processes that are not this bench, in cores, and the per-round column shows how far rounds of the same run spread.`,
-  );
+  lines.push(...runFactLines(r, 'the per-round column shows'));
   lines.push(`- Versions: node ${r.versions.node}, undici ${r.versions.undici}, aigw ${r.versions.aigw} at ${r.versions.gitHead} (${r.versions.gitDirty})`);
   lines.push(
     `- Command: \`${r.commands.env ? `${r.commands.env} ` : ''}BENCH_ONLY=agents bash bench/run.sh\`` +
@@ -79,27 +58,16 @@ export function renderAgentsSection(r: AgentsResults): string {
   lines.push(
     `- Rounds: gateway and direct alternate (gateway, direct, gateway, direct …) in the same run: ${s.shortRounds} rounds of ${s.shortRoundS} s for each closed loop, ${s.rounds} rounds of ${s.roundS} s for each paced comparison; each comparison starts with an unrecorded ${s.warmupS} s warm-up of each side; before each round the bench waited up to ${s.quietWaitS} s for other load to drop below 0.5 core (${(r.quietWaitedS ?? 0).toFixed(0)} s in all, at most 30). Latencies are pooled over the rounds; overhead = aigw's percentile − direct's percentile (a difference of percentiles, not a percentile of differences). "aigw CPU per call" = CPU seconds of the aigw process over its runs (from /proc) ÷ calls; "simulator CPU per call" likewise for the simulator, for scale. "CPU 0 / CPU 1 busy": mean share of each core busy during the runs (CPU 0: simulator + load generator + other load; CPU 1: aigw + other load). The direct path never touches CPU 1, so other load on CPU 1 delays aigw and not the direct path, which inflates aigw's latency (p99 first) on a shared machine.`,
   );
-  const noisiest = Math.max(0, ...r.comparisons.flatMap((c) => [...c.gateway.runs, ...c.direct.runs].map((x) => x.foreignCores)));
-  if (noisiest > 0.5) {
-    lines.push(
-      `- **This run was taken on a busy machine** (other load up to ${noisiest.toFixed(2)} of its ${r.machine.nproc} cores): aigw shares CPU 1 with that load and the direct path does not use CPU 1 at all, so aigw's latency (p99 first) and the overheads below carry the other load, not only aigw's cost. Rerun in a quiet period before reading the overhead against the goal.`,
-    );
-  }
-  lines.push('');
-  lines.push('### Verification (before any load)');
-  lines.push('');
-  for (const v of r.verification) lines.push(`- ${v}`);
-  lines.push('');
-  lines.push('### Gateway vs direct');
-  lines.push('');
+  lines.push(...busyMachineLines(r.comparisons, r.machine.nproc));
+  lines.push(...verificationLines(r.verification));
   lines.push(
-    '| Comparison | Operation | calls/s | p50 (ms) | p99 (ms) | Overhead p50 / p99 (ms) | First content p50 / p99 (ms) | First-content overhead p50 / p99 (ms) | aigw CPU per call (µs) | Simulator CPU per call (µs) | Per-round p99 (ms) | Errors | Other load (cores, max) | CPU 0 / CPU 1 busy |',
+    ...gatewayVsDirectLines(
+      '| Comparison | Operation | calls/s | p50 (ms) | p99 (ms) | Overhead p50 / p99 (ms) | First content p50 / p99 (ms) | First-content overhead p50 / p99 (ms) | aigw CPU per call (µs) | Simulator CPU per call (µs) | Per-round p99 (ms) | Errors | Other load (cores, max) | CPU 0 / CPU 1 busy |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      r.comparisons,
+      row,
+    ),
   );
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const c of r.comparisons) {
-    lines.push(row(c, 'gateway', c.gateway));
-    lines.push(row(c, 'direct', c.direct));
-  }
   lines.push('');
   lines.push('### Goal (issue #13 §4: ≤ 1 ms p99 overhead, as for models; reported as measured, not enforced)');
   lines.push('');
@@ -109,12 +77,12 @@ export function renderAgentsSection(r: AgentsResults): string {
       lines.push(`- ${key}: not measured (see "Sections that failed")`);
       continue;
     }
-    const last = p99Overheads(c, (f) => f.latency.p99);
+    const last = overheads(c, (f) => f.latency.p99, P99_OVERHEAD_GOAL_MS);
     lines.push(
       `- ${c.title}, ${c.streamed ? 'time to the last byte' : 'time to the answer'}: p99 overhead ≤ ${P99_OVERHEAD_GOAL_MS} ms, pooled and in every round: **${last.pass ? 'PASS' : 'MISS'}** (${signed(last.pooled)} ms pooled; per round ${last.rounds.map(signed).join(', ')} ms)`,
     );
     if (c.streamed) {
-      const first = p99Overheads(c, (f) => f.firstContent?.p99);
+      const first = overheads(c, (f) => f.firstContent?.p99, P99_OVERHEAD_GOAL_MS);
       lines.push(`  - time to the first content byte, for reading (not the goal's figure): p99 overhead ${signed(first.pooled)} ms pooled; per round ${first.rounds.map(signed).join(', ')} ms`);
     }
   }
@@ -124,11 +92,6 @@ export function renderAgentsSection(r: AgentsResults): string {
       `- aigw's CPU per call (its CPU seconds ÷ calls, from /proc): ${cpu.join(', ')}. This is the least noise-sensitive figure here, and the floor of what aigw adds to a call's latency on an idle core (plus one loopback hop); closed loops batch work per event-loop turn, so their figure is lower than a paced run's.`,
     );
   }
-  if (r.errors.length > 0) {
-    lines.push('');
-    lines.push('### Sections that failed');
-    lines.push('');
-    for (const e of r.errors) lines.push(`- ${e}`);
-  }
+  lines.push(...failedSectionLines(r.errors));
   return `${lines.join('\n')}\n`;
 }

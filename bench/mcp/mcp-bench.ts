@@ -22,104 +22,64 @@
  *   BENCH_MCP_PROFILE=0      1: at the end, a CPU profile (`node --cpu-prof`) of a separate aigw under the closed-loop JSON tools/call load (4 s)
  *   BENCH_QUIET_WAIT_S=5     before each round, wait up to this long (30 s in all) for other load on the machine to drop below 0.5 core
  */
-import { spawnSync } from 'child_process';
 import { randomUUID } from 'crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { loadavg, tmpdir } from 'os';
-import { setTimeout as sleep } from 'timers/promises';
-import { join, relative, resolve } from 'path';
+import { mkdirSync, readdirSync, rmSync } from 'fs';
+import { join, relative } from 'path';
 import { buildMcpBenchConfig, PATHS, SESSION_KEY, SESSION_KEY_ENV } from './config';
-import { callTool, closedLoop, closeSession, Http, type LoadResult, openSession, type RawSession } from './load';
+import { callTool, closeSession, type McpOp, openSession, type RawSession, timed } from './load';
 import { renderMcpSection } from './report';
-import { median, summarize, type Summary } from './stats';
 import type * as SessionModule from '../../src/dataplane/mcp/session';
 import { CONSUMER_KEY, KubeletConfigDir, shardFiles } from '../dataplane/configs';
 import { aigw, CONTENDER_CPU, type Env, type RunningAigw } from '../dataplane/contenders';
 import { type ProfileSummary, repoInclusive, setBuildRoot, summarizeProfile } from '../dataplane/cpuprofile';
 import { LOADGEN_CPU } from '../dataplane/loadgen';
-import { freePort, killAllNow, machineBusySeconds, start, type StartedProc, stopAll, treeCpuSeconds, waitFor } from '../dataplane/procs';
-
-const num = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' || raw === 'auto' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${raw}'`);
-  return n;
-};
+import { freePort, type StartedProc } from '../dataplane/procs';
+import { alternatingRounds, type Side, SIDES, type SideLoad } from '../shared/alternating-rounds';
+import { closedLoops, type LoopResult } from '../shared/closed-loop';
+import { ComparisonBench } from '../shared/comparison-bench';
+import { type ComparisonOf, pacedRate, runFigures, type RunFigures, type SideTotals, sumRuns } from '../shared/comparison-figures';
+import { type ComparisonResults, startResults } from '../shared/comparison-results';
+import { runDriver, sectionBenchMain } from '../shared/driver';
+import { envNumber, settingsLine } from '../shared/env-settings';
+import { PooledHttp } from '../shared/http-pool';
+import { snapshotLib } from '../shared/lib-snapshot';
+import { benchLog } from '../shared/log';
+import { waitForQuiet } from '../shared/quiet';
+import { benchOutDirs, REPO_ROOT, sectionMarkers } from '../shared/repo-paths';
+import { codeVersions, packageVersion } from '../shared/run-facts';
+import { median, summarize } from '../shared/stats';
+import { startTsScript } from '../shared/ts-process';
 
 export const SETTINGS = {
-  sessions: num('BENCH_MCP_SESSIONS', 50),
-  rounds: num('BENCH_MCP_ROUNDS', 3),
-  roundS: num('BENCH_MCP_ROUND_S', 4),
-  shortRounds: num('BENCH_MCP_SHORT_ROUNDS', 2),
+  sessions: envNumber('BENCH_MCP_SESSIONS', 50),
+  rounds: envNumber('BENCH_MCP_ROUNDS', 3),
+  roundS: envNumber('BENCH_MCP_ROUND_S', 4),
+  shortRounds: envNumber('BENCH_MCP_SHORT_ROUNDS', 2),
   shortRoundS: 3,
   /** 0: derived from the closed-loop throughput. */
-  rate: num('BENCH_MCP_RATE', 0),
-  warmupS: num('BENCH_MCP_WARMUP_S', 2),
-  quietWaitS: num('BENCH_QUIET_WAIT_S', 5),
+  rate: envNumber('BENCH_MCP_RATE', 0),
+  warmupS: envNumber('BENCH_MCP_WARMUP_S', 2),
+  quietWaitS: envNumber('BENCH_QUIET_WAIT_S', 5),
   profile: process.env.BENCH_MCP_PROFILE === '1',
 };
 const PROFILE_S = 4;
-const QUIET_WAIT_TOTAL_S = 30;
-/** Other load (cores) below which the machine counts as quiet enough to start a round. */
-const QUIET_CORES = 0.5;
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
-const OUT_DIR = join(REPO_ROOT, 'bench', 'out', 'mcp');
-const BUILD_DIR = join(OUT_DIR, 'build');
+const { outDir: OUT_DIR, buildDir: BUILD_DIR } = benchOutDirs('mcp');
 const UPSTREAM_SCRIPT = join(REPO_ROOT, 'bench', 'mcp', 'upstream.ts');
-const BENCHMARKS_MD = join(REPO_ROOT, 'BENCHMARKS.md');
-export const MARK_START = '<!-- mcp-bench:start -->';
-export const MARK_END = '<!-- mcp-bench:end -->';
+export const { start: MARK_START, end: MARK_END } = sectionMarkers('mcp-bench');
 const AUTH = { authorization: `Bearer ${CONSUMER_KEY}` };
-const log = (line: string): void => void process.stderr.write(`[mcp-bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const log = benchLog('mcp-bench');
 
 // ---------------------------------------------------------------- results
 
-export type Side = 'gateway' | 'direct';
-
-export interface RunFigures {
-  readonly round: number;
-  readonly ok: number;
-  readonly errors: number;
-  readonly firstError?: string;
-  readonly seconds: number;
-  readonly perS: number;
-  readonly latency: Summary;
-  /** CPU seconds of the gateway process in the run (gateway side only). */
-  readonly gatewayCpuS?: number;
-  /** CPU seconds of the upstream process in the run. */
-  readonly upstreamCpuS: number;
-  /** Busy CPU of processes that are not this bench, in cores. */
-  readonly foreignCores: number;
-  readonly cpu0Busy: number;
-  readonly cpu1Busy: number;
-}
-
-export interface SideFigures {
-  readonly runs: RunFigures[];
-  /** Every run's latencies pooled. */
-  readonly latency: Summary;
-  readonly ok: number;
-  readonly errors: number;
-  readonly perS: number;
+export interface SideFigures extends SideTotals {
   /** Gateway side: operations per CPU second of the gateway process. */
   readonly perCoreS?: number;
   /** Operations per CPU second of the upstream process. */
   readonly upstreamPerCoreS: number;
 }
 
-export interface Comparison {
-  readonly key: string;
-  readonly title: string;
-  /** What one operation is, on each side. */
-  readonly gatewayOp: string;
-  readonly directOp: string;
-  /** Total rate of a paced comparison (calls/s), absent for a closed loop (as fast as it goes). */
-  readonly rate?: number;
-  readonly seconds: number;
-  readonly gateway: SideFigures;
-  readonly direct: SideFigures;
-}
+export type Comparison = ComparisonOf<SideFigures>;
 
 export interface SealerFigures {
   readonly tokenChars: number;
@@ -130,73 +90,22 @@ export interface SealerFigures {
   readonly openUs: number[];
 }
 
-export interface McpResults {
-  startedAt: string;
-  finishedAt?: string;
-  durationS?: number;
-  settings: typeof SETTINGS;
-  machine: Record<string, string>;
-  versions: Record<string, string>;
-  commands: Record<string, string>;
-  configChanges: string[];
-  verification: string[];
-  comparisons: Comparison[];
+export interface McpResults extends ComparisonResults<typeof SETTINGS, Comparison> {
   sealer?: SealerFigures;
   /** BENCH_MCP_PROFILE=1: where aigw's CPU goes under closed-loop tools/call (JSON answers). */
   profile?: { summary: ProfileSummary; inclusive: { function: string; location: string; totalPercent: number }[]; calls: number; seconds: number };
-  /** Seconds spent waiting for other load to drop before rounds. */
-  quietWaitedS: number;
-  errors: string[];
-}
-
-// ---------------------------------------------------------------- helpers
-
-function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : 'n/a';
-}
-
-const pkgVersion = (path: string): string => {
-  try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'n/a';
-  }
-};
-
-async function measured<T extends LoadResult>(gatewayPid: number, upstreamPid: number, fn: () => Promise<T>): Promise<{ result: T; gatewayCpuS: number; upstreamCpuS: number; foreignCores: number; cpu0Busy: number; cpu1Busy: number }> {
-  const m0 = machineBusySeconds();
-  const c0 = machineBusySeconds('cpu0');
-  const c1 = machineBusySeconds('cpu1');
-  const own0 = treeCpuSeconds(process.pid, true);
-  const g0 = treeCpuSeconds(gatewayPid);
-  const u0 = treeCpuSeconds(upstreamPid);
-  const t0 = performance.now();
-  const result = await fn();
-  const wall = (performance.now() - t0) / 1000;
-  return {
-    result,
-    gatewayCpuS: treeCpuSeconds(gatewayPid) - g0,
-    upstreamCpuS: treeCpuSeconds(upstreamPid) - u0,
-    foreignCores: Math.max(0, (machineBusySeconds() - m0 - (treeCpuSeconds(process.pid, true) - own0)) / wall),
-    cpu0Busy: Math.min(1, (machineBusySeconds('cpu0') - c0) / wall),
-    cpu1Busy: Math.min(1, (machineBusySeconds('cpu1') - c1) / wall),
-  };
 }
 
 function sideFigures(runs: RunFigures[], latencies: number[], gatewaySide: boolean): SideFigures {
-  const ok = runs.reduce((a, r) => a + r.ok, 0);
-  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
-  const gatewayCpu = runs.reduce((a, r) => a + (r.gatewayCpuS ?? 0), 0);
-  const upstreamCpu = runs.reduce((a, r) => a + r.upstreamCpuS, 0);
+  const sum = sumRuns(runs);
   return {
     runs,
     latency: summarize(latencies),
-    ok,
-    errors: runs.reduce((a, r) => a + r.errors, 0),
-    perS: seconds > 0 ? ok / seconds : 0,
-    perCoreS: gatewaySide && gatewayCpu > 0 ? ok / gatewayCpu : undefined,
-    upstreamPerCoreS: upstreamCpu > 0 ? ok / upstreamCpu : 0,
+    ok: sum.ok,
+    errors: sum.errors,
+    perS: sum.perS,
+    perCoreS: gatewaySide && sum.gatewayCpuS > 0 ? sum.ok / sum.gatewayCpuS : undefined,
+    upstreamPerCoreS: sum.upstreamCpuS > 0 ? sum.ok / sum.upstreamCpuS : 0,
   };
 }
 
@@ -205,118 +114,61 @@ function sideFigures(runs: RunFigures[], latencies: number[], gatewaySide: boole
 interface SideSpec {
   /** Opens what each worker needs (its session), once per comparison. */
   prepare(workers: number): Promise<void>;
-  op(worker: number): Promise<boolean | number>;
+  op: McpOp;
   finish(): Promise<void>;
 }
 
-class McpBench {
-  public readonly results: McpResults;
-  private readonly workDir: string;
-  private readonly logDir: string;
+class McpBench extends ComparisonBench<McpResults> {
   private upstream!: StartedProc;
   private upstreamUrl = '';
   private gateway!: RunningAigw;
-  private gatewayHttp!: Http;
-  private upstreamHttp!: Http;
+  private gatewayHttp!: PooledHttp;
+  private upstreamHttp!: PooledHttp;
   private env!: Env;
   private configDir = '';
 
   public constructor() {
-    this.workDir = mkdtempSync(join(tmpdir(), 'aigw-mcp-bench-'));
-    this.logDir = join(this.workDir, 'logs');
-    mkdirSync(this.logDir, { recursive: true });
-    mkdirSync(OUT_DIR, { recursive: true });
-    this.results = {
-      startedAt: new Date().toISOString(),
-      settings: SETTINGS,
-      machine: {
-        nproc: sh('nproc', ['--all']),
-        cpuModel: readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'))?.split(':')[1]?.trim() ?? 'unknown',
-        kernel: sh('uname', ['-sr']),
-        loadAverageStart: loadavg().map((n) => n.toFixed(2)).join(' / '),
-      },
-      versions: {
-        node: process.version,
-        mcpSdk: pkgVersion(join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json')),
-        undici: pkgVersion(join(REPO_ROOT, 'node_modules', 'undici', 'package.json')),
-        aigw: pkgVersion(join(REPO_ROOT, 'package.json')),
-        gitHead: sh('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']),
-        gitDirty: sh('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).length > 0 ? 'src/ has uncommitted changes' : 'clean',
-      },
-      commands: {
-        // The settings this run was given (the report's command line shows them).
-        env: Object.entries(process.env)
-          .filter(([k]) => k.startsWith('BENCH_MCP_') || k === 'BENCH_QUIET_WAIT_S')
-          .map(([k, v]) => `${k}=${v}`)
-          .sort()
-          .join(' '),
-      },
-      configChanges: [],
-      verification: [],
-      comparisons: [],
-      quietWaitedS: 0,
-      errors: [],
-    };
+    const mcpSdk = packageVersion(join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json'));
+    super(startResults(SETTINGS, codeVersions(REPO_ROOT, { mcpSdk }), settingsLine('BENCH_MCP_', ['BENCH_QUIET_WAIT_S'])), 'aigw-mcp-bench-', OUT_DIR, log);
   }
 
-  public async run(): Promise<void> {
-    const t0 = performance.now();
-    try {
-      await this.setUp();
-      await this.attempt('verify', () => this.verify());
-      const json = await this.attemptValue('tools/call, JSON answers (closed loop)', () => this.toolsCall('json', SETTINGS.rounds, SETTINGS.roundS));
-      const rate = SETTINGS.rate || (json ? Math.max(50, Math.round((0.3 * Math.min(json.gateway.perS, json.direct.perS)) / 50) * 50) : 200);
-      await this.attempt('tools/call, JSON answers (paced)', () => this.toolsCall('json', SETTINGS.rounds, SETTINGS.roundS, rate).then(() => undefined));
-      await this.attempt('tools/call, SSE answers (closed loop)', () => this.toolsCall('sse', SETTINGS.shortRounds, SETTINGS.shortRoundS).then(() => undefined));
-      await this.attempt('tools/call, SSE answers (paced)', () => this.toolsCall('sse', SETTINGS.shortRounds, SETTINGS.shortRoundS, rate).then(() => undefined));
-      await this.attempt('session creation', () => this.sessionCreation().then(() => undefined));
-      const rest = await this.attemptValue('HTTP-to-MCP (closed loop)', () => this.httpToMcp(SETTINGS.shortRounds, SETTINGS.shortRoundS));
-      const restRate = SETTINGS.rate || (rest ? Math.max(50, Math.round((0.3 * Math.min(rest.gateway.perS, rest.direct.perS)) / 50) * 50) : 200);
-      await this.attempt('HTTP-to-MCP (paced)', () => this.httpToMcp(SETTINGS.shortRounds, SETTINGS.shortRoundS, restRate).then(() => undefined));
-      await this.attempt('session token seal/open', async () => this.sealer());
-      if (SETTINGS.profile) await this.attempt('CPU profile of aigw', () => this.cpuProfile());
-    } finally {
-      await this.gatewayHttp?.close().catch(() => undefined);
-      await this.upstreamHttp?.close().catch(() => undefined);
-      await stopAll();
-      this.results.finishedAt = new Date().toISOString();
-      this.results.durationS = (performance.now() - t0) / 1000;
-      this.results.machine.loadAverageEnd = loadavg().map((n) => n.toFixed(2)).join(' / ');
-      writeFileSync(join(OUT_DIR, 'results.json'), `${JSON.stringify(this.results, null, 2)}\n`);
-      rmSync(this.workDir, { recursive: true, force: true });
-    }
+  protected async measure(): Promise<void> {
+    await this.setUp();
+    await this.attempt('verify', () => this.verify());
+    const json = await this.attempt('tools/call, JSON answers (closed loop)', () => this.toolsCall('json', SETTINGS.rounds, SETTINGS.roundS));
+    const rate = pacedRate(SETTINGS.rate, json);
+    await this.attempt('tools/call, JSON answers (paced)', () => this.toolsCall('json', SETTINGS.rounds, SETTINGS.roundS, rate));
+    await this.attempt('tools/call, SSE answers (closed loop)', () => this.toolsCall('sse', SETTINGS.shortRounds, SETTINGS.shortRoundS));
+    await this.attempt('tools/call, SSE answers (paced)', () => this.toolsCall('sse', SETTINGS.shortRounds, SETTINGS.shortRoundS, rate));
+    await this.attempt('session creation', () => this.sessionCreation());
+    const rest = await this.attempt('HTTP-to-MCP (closed loop)', () => this.httpToMcp(SETTINGS.shortRounds, SETTINGS.shortRoundS));
+    const restRate = pacedRate(SETTINGS.rate, rest);
+    await this.attempt('HTTP-to-MCP (paced)', () => this.httpToMcp(SETTINGS.shortRounds, SETTINGS.shortRoundS, restRate));
+    await this.attempt('session token seal/open', async () => this.sealer());
+    if (SETTINGS.profile) await this.attempt('CPU profile of aigw', () => this.cpuProfile());
   }
 
-  private async attempt(name: string, fn: () => Promise<void>): Promise<void> {
-    await this.attemptValue(name, fn);
-  }
-
-  private async attemptValue<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-    log(`== ${name}`);
-    try {
-      return await fn();
-    } catch (e) {
-      const message = `${name}: ${(e as Error).message.slice(0, 1500)}`;
-      log(`FAILED ${message}`);
-      this.results.errors.push(message);
-      return undefined;
-    }
+  protected async closeClients(): Promise<void> {
+    await this.gatewayHttp?.close().catch(() => undefined);
+    await this.upstreamHttp?.close().catch(() => undefined);
   }
 
   private async setUp(): Promise<void> {
-    // A snapshot of lib/ (with package.json, which lib/specs/version.js reads): others may compile lib/ meanwhile.
-    rmSync(BUILD_DIR, { recursive: true, force: true });
-    mkdirSync(BUILD_DIR, { recursive: true });
-    cpSync(join(REPO_ROOT, 'lib'), join(BUILD_DIR, 'lib'), { recursive: true });
-    copyFileSync(join(REPO_ROOT, 'package.json'), join(BUILD_DIR, 'package.json'));
-    const libDir = join(BUILD_DIR, 'lib');
+    const libDir = snapshotLib(REPO_ROOT, BUILD_DIR);
 
     const port = await freePort();
-    const upArgs = ['-r', 'ts-node/register/transpile-only', UPSTREAM_SCRIPT, String(port)];
-    this.upstream = start('mcp-upstream', process.execPath, upArgs, { cpu: LOADGEN_CPU, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, logFile: join(this.logDir, 'upstream.log'), captureStdout: true });
     this.upstreamUrl = `http://127.0.0.1:${port}`;
-    await waitFor('the MCP upstream', async () => this.upstream.stdout().includes('@@upstream@@'), 30_000, this.upstream);
-    this.results.commands.upstream = `taskset -c ${LOADGEN_CPU} node -r ts-node/register/transpile-only bench/mcp/upstream.ts ${port}`;
+    const upstream = await startTsScript(REPO_ROOT, {
+      name: 'mcp-upstream',
+      what: 'the MCP upstream',
+      script: UPSTREAM_SCRIPT,
+      args: [String(port)],
+      logFile: join(this.logDir, 'upstream.log'),
+      ready: (stdout) => stdout.includes('@@upstream@@'),
+      timeoutMs: 30_000,
+    });
+    this.upstream = upstream.proc;
+    this.results.commands.upstream = upstream.command;
 
     log('building the config from the constructs');
     const built = buildMcpBenchConfig(this.upstreamUrl);
@@ -332,24 +184,8 @@ class McpBench {
     this.results.commands.pinning = `aigw alone on CPU ${CONTENDER_CPU}; the upstream process and this driver (the load generator) on CPU ${LOADGEN_CPU}`;
     this.results.commands.load = `in this driver (taskset -c ${LOADGEN_CPU} node -r ts-node/register/transpile-only bench/mcp/mcp-bench.ts): undici Pool, ${SETTINGS.sessions} connections per origin, raw JSON-RPC POSTs`;
     // One connection per session: a closed loop has one request in flight per session.
-    this.gatewayHttp = new Http(this.gateway.target.baseUrl, SETTINGS.sessions);
-    this.upstreamHttp = new Http(this.upstreamUrl, SETTINGS.sessions);
-  }
-
-  /** Waits (bounded: QUIET_WAIT_TOTAL_S over the run) until other processes use less than QUIET_CORES, so rounds are not measured under someone else's build. */
-  private async waitForQuiet(): Promise<void> {
-    const budget = Math.min(SETTINGS.quietWaitS, QUIET_WAIT_TOTAL_S - this.results.quietWaitedS);
-    if (budget <= 0) return;
-    const t0 = performance.now();
-    for (;;) {
-      const idle = async (): Promise<LoadResult> => {
-        await sleep(500);
-        return { ok: 0, errors: 0, seconds: 0.5, latencies: [] };
-      };
-      const { foreignCores } = await measured(this.gateway.pid, this.upstream.pid, idle);
-      if (foreignCores < QUIET_CORES || performance.now() - t0 + 500 > budget * 1000) break;
-    }
-    this.results.quietWaitedS += (performance.now() - t0) / 1000;
+    this.gatewayHttp = new PooledHttp(this.gateway.target.baseUrl, SETTINGS.sessions);
+    this.upstreamHttp = new PooledHttp(this.upstreamUrl, SETTINGS.sessions);
   }
 
   /** Every path answers as expected, and the gateway refuses a caller without a key. */
@@ -378,46 +214,33 @@ class McpBench {
   }
 
   private async compare(c: Omit<Comparison, 'gateway' | 'direct' | 'seconds'>, rounds: number, roundS: number, sides: Record<Side, SideSpec>): Promise<Comparison> {
-    const runs: Record<Side, RunFigures[]> = { gateway: [], direct: [] };
-    const latencies: Record<Side, number[]> = { gateway: [], direct: [] };
     const t0 = performance.now();
+    const load = (side: Side): SideLoad<number> => ({ prepare: () => sides[side].prepare(SETTINGS.sessions), op: timed(sides[side].op) });
+    let measured: Record<Side, { runs: RunFigures[]; samples: number[] }>;
     try {
-      for (const side of ['gateway', 'direct'] as const) {
-        await sides[side].prepare(SETTINGS.sessions);
-        // Warm-up, not recorded: JIT, connection pools.
-        if (SETTINGS.warmupS > 0) await closedLoop(SETTINGS.sessions, SETTINGS.warmupS * 1000, (w) => sides[side].op(w), c.rate);
-      }
-      for (let round = 1; round <= rounds; round++) {
-        await this.waitForQuiet();
-        for (const side of ['gateway', 'direct'] as const) {
-          const m = await measured(this.gateway.pid, this.upstream.pid, () => closedLoop(SETTINGS.sessions, roundS * 1000, (w) => sides[side].op(w), c.rate));
-          latencies[side].push(...m.result.latencies);
-          const run: RunFigures = {
-            round,
-            ok: m.result.ok,
-            errors: m.result.errors,
-            firstError: m.result.firstError,
-            seconds: m.result.seconds,
-            perS: m.result.ok / m.result.seconds,
-            latency: summarize(m.result.latencies),
-            gatewayCpuS: side === 'gateway' ? m.gatewayCpuS : undefined,
-            upstreamCpuS: m.upstreamCpuS,
-            foreignCores: m.foreignCores,
-            cpu0Busy: m.cpu0Busy,
-            cpu1Busy: m.cpu1Busy,
-          };
-          runs[side].push(run);
+      measured = await alternatingRounds({
+        rounds,
+        roundS,
+        workers: SETTINGS.sessions,
+        warmupS: SETTINGS.warmupS,
+        rate: c.rate,
+        sides: { gateway: load('gateway'), direct: load('direct') },
+        pids: { gateway: this.gateway.pid, upstream: this.upstream.pid },
+        beforeRound: () => waitForQuiet(this.results, SETTINGS.quietWaitS),
+        record: (side, round, m) => {
+          const run = runFigures(side, round, m, summarize(m.value.samples), {});
           log(`${c.key} round ${round} ${side}: ${run.perS.toFixed(0)}/s, p50 ${run.latency.p50.toFixed(3)} ms, p99 ${run.latency.p99.toFixed(3)} ms, ${run.errors} errors, other load ${run.foreignCores.toFixed(2)} cores`);
-        }
-      }
+          return run;
+        },
+      });
     } finally {
-      for (const side of ['gateway', 'direct'] as const) await sides[side].finish().catch(() => undefined);
+      for (const side of SIDES) await sides[side].finish().catch(() => undefined);
     }
     const comparison: Comparison = {
       ...c,
       seconds: (performance.now() - t0) / 1000,
-      gateway: sideFigures(runs.gateway, latencies.gateway, true),
-      direct: sideFigures(runs.direct, latencies.direct, false),
+      gateway: sideFigures(measured.gateway.runs, measured.gateway.samples, true),
+      direct: sideFigures(measured.direct.runs, measured.direct.samples, false),
     };
     this.results.comparisons.push(comparison);
     return comparison;
@@ -528,9 +351,9 @@ class McpBench {
     await this.gateway.stop();
     const nodeFlags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
     const running = await aigw(this.env, { name: 'aigw-profile', configDir: this.configDir, paths: [PATHS.json.gateway], logFile: join(this.logDir, 'aigw-profile.log'), nodeFlags });
-    const http = new Http(running.target.baseUrl, SETTINGS.sessions);
+    const http = new PooledHttp(running.target.baseUrl, SETTINGS.sessions);
     let window = { fromUs: 0, toUs: 0 };
-    let load: LoadResult | undefined;
+    let load: LoopResult<number> | undefined;
     try {
       const sessions = await Promise.all(Array.from({ length: SETTINGS.sessions }, () => openSession(http, PATHS.json.gateway, AUTH)));
       let n = 0;
@@ -538,10 +361,10 @@ class McpBench {
         const text = `profile-${n++}`;
         return callTool(sessions[w], 'echo', { text }, text);
       };
-      await closedLoop(SETTINGS.sessions, 1000, op);
-      await this.waitForQuiet();
+      await closedLoops(SETTINGS.sessions, 1000, timed(op));
+      await waitForQuiet(this.results, SETTINGS.quietWaitS);
       const from = Number(process.hrtime.bigint() / 1000n);
-      load = await closedLoop(SETTINGS.sessions, PROFILE_S * 1000, op);
+      load = await closedLoops(SETTINGS.sessions, PROFILE_S * 1000, timed(op));
       window = { fromUs: from, toUs: Number(process.hrtime.bigint() / 1000n) };
       await Promise.all(sessions.map((s) => closeSession(s).catch(() => undefined)));
     } finally {
@@ -581,46 +404,16 @@ class McpBench {
 
 // ---------------------------------------------------------------- main
 
-function writeBenchmarksMd(markdown: string): void {
-  const block = `${MARK_START}\n${markdown.trimEnd()}\n${MARK_END}`;
-  const current = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '# Benchmarks\n';
-  const startAt = current.indexOf(MARK_START);
-  const endAt = current.indexOf(MARK_END);
-  const next = startAt >= 0 && endAt > startAt ? `${current.slice(0, startAt)}${block}${current.slice(endAt + MARK_END.length)}` : `${current.trimEnd()}\n\n${block}\n`;
-  writeFileSync(BENCHMARKS_MD, next);
-}
-
 async function main(): Promise<void> {
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      log(`${sig}: stopping every process this bench started`);
-      void stopAll().finally(() => process.exit(130));
-    });
-  }
-  process.once('exit', killAllNow);
-  if (process.env.BENCH_RENDER === '1') {
-    const results = JSON.parse(readFileSync(join(OUT_DIR, 'results.json'), 'utf8')) as McpResults;
-    writeBenchmarksMd(renderMcpSection(results));
-    log('re-rendered the "## MCP" section of BENCHMARKS.md from bench/out/mcp/results.json');
-    return;
-  }
-  if (!existsSync(join(REPO_ROOT, 'lib', 'cli', 'aigw.js'))) throw new Error('lib/ is missing: compile first (npx tsc -p tsconfig.json), or run bash bench/run.sh');
-  const bench = new McpBench();
-  await bench.run();
-  const markdown = renderMcpSection(bench.results);
-  writeFileSync(join(OUT_DIR, 'section.md'), markdown);
-  writeBenchmarksMd(markdown);
-  log(`wrote the "## MCP" section of BENCHMARKS.md (${bench.results.durationS?.toFixed(0)} s; ${relative(REPO_ROOT, OUT_DIR)}/results.json)`);
-  process.stdout.write(`${markdown}\n`);
-  if (bench.results.errors.length > 0) {
-    log(`sections that failed: ${bench.results.errors.join(' | ')}`);
-    process.exitCode = 1;
-  }
-}
-
-if (require.main === module) {
-  main().catch((e) => {
-    log(`failed: ${(e as Error).stack ?? String(e)}`);
-    process.exitCode = 1;
+  await sectionBenchMain<McpResults>({
+    log,
+    outDir: OUT_DIR,
+    title: '"## MCP"',
+    markers: { start: MARK_START, end: MARK_END },
+    renderRewritesSectionMd: false,
+    render: renderMcpSection,
+    measure: () => new McpBench().run(),
   });
 }
+
+if (require.main === module) runDriver(main, log);

@@ -1,27 +1,21 @@
 /** Renders the MCP bench's results as the "## MCP" section of BENCHMARKS.md. */
 import type { Comparison, McpResults, SideFigures } from './mcp-bench';
-import { median } from './stats';
+import { int, ms, signed, spread } from '../shared/report-format';
+import { busyMachineLines, failedSectionLines, gatewayVsDirectLines, overheads, runCells, runFactLines, verificationLines } from '../shared/report-lines';
+import { median } from '../shared/stats';
 
 /** Issue #12 §5's goal: the gateway adds at most this much to a tools/call at p99. */
 export const P99_OVERHEAD_GOAL_MS = 1;
 
-const ms = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
-const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const signed = (n: number): string => `${n >= 0 ? '+' : ''}${ms(n)}`;
-const mean = (values: number[]): string => (values.length ? `${Math.round((100 * values.reduce((a, b) => a + b, 0)) / values.length)}%` : 'n/a');
-const spread = (values: number[], fmt: (n: number) => string): string => (values.length ? `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}` : 'n/a');
-
 function row(c: Comparison, side: 'gateway' | 'direct', f: SideFigures): string {
   const overhead = side === 'gateway' ? `${signed(c.gateway.latency.p50 - c.direct.latency.p50)} / ${signed(c.gateway.latency.p99 - c.direct.latency.p99)}` : '';
-  const noise = Math.max(0, ...f.runs.map((r) => r.foreignCores));
   const op = side === 'gateway' ? c.gatewayOp : c.directOp;
-  return `| ${side === 'gateway' ? `**${c.title}**<br>aigw` : 'direct'} | ${op} | ${int(f.perS)} | ${ms(f.latency.p50)} | ${ms(f.latency.p99)} | ${overhead} | ${f.perCoreS !== undefined ? int(f.perCoreS) : ''} | ${int(f.upstreamPerCoreS)} | ${spread(
-    f.runs.map((r) => r.latency.p99),
-    ms,
-  )} | ${spread(
+  const cells = runCells(f.runs, f.errors);
+  const perRoundPerS = spread(
     f.runs.map((r) => r.perS),
     int,
-  )} | ${f.errors}${f.runs.find((r) => r.firstError)?.firstError ? ` (${f.runs.find((r) => r.firstError)!.firstError})` : ''} | ${noise.toFixed(2)} | ${mean(f.runs.map((r) => r.cpu0Busy))} / ${mean(f.runs.map((r) => r.cpu1Busy))} |`;
+  );
+  return `| ${side === 'gateway' ? `**${c.title}**<br>aigw` : 'direct'} | ${op} | ${int(f.perS)} | ${ms(f.latency.p50)} | ${ms(f.latency.p99)} | ${overhead} | ${f.perCoreS !== undefined ? int(f.perCoreS) : ''} | ${int(f.upstreamPerCoreS)} | ${cells.perRoundP99} | ${perRoundPerS} | ${cells.errors} | ${cells.otherLoad} | ${cells.busy} |`;
 }
 
 export function renderMcpSection(r: McpResults): string {
@@ -29,10 +23,7 @@ export function renderMcpSection(r: McpResults): string {
   const s = r.settings;
   lines.push('## MCP (issue #12)');
   lines.push('');
-  lines.push(`- Date: ${r.startedAt} (run took ${r.durationS?.toFixed(0) ?? '?'} s)`);
-  lines.push(
-    `- Machine: nproc ${r.machine.nproc}, CPU "${r.machine.cpuModel}", ${r.machine.kernel}; load average at start ${r.machine.loadAverageStart}, at end ${r.machine.loadAverageEnd ?? '?'}. The machine is shared and noisy: "other load" is CPU used during each run by processes that are not this bench, in cores, and the per-round columns show how far rounds of the same run spread.`,
-  );
+  lines.push(...runFactLines(r, 'the per-round columns show'));
   lines.push(`- Versions: node ${r.versions.node}, @modelcontextprotocol/sdk ${r.versions.mcpSdk}, undici ${r.versions.undici}, aigw ${r.versions.aigw} at ${r.versions.gitHead} (${r.versions.gitDirty})`);
   lines.push(
     `- Command: \`${r.commands.env ? `${r.commands.env} ` : ''}BENCH_ONLY=mcp bash bench/run.sh\`` +
@@ -48,35 +39,23 @@ export function renderMcpSection(r: McpResults): string {
   lines.push(
     `- Rounds: gateway and direct alternate (gateway, direct, gateway, direct …) in the same run, ${s.rounds} rounds of ${s.roundS} s each for tools/call with JSON answers, ${s.shortRounds} rounds of ${s.shortRoundS} s for SSE answers and HTTP-to-MCP, ${s.rounds} rounds of ${s.shortRoundS} s for session creation; each comparison starts with an unrecorded ${s.warmupS} s warm-up of each side; before each round the bench waited up to ${s.quietWaitS} s for other load to drop below 0.5 core (${(r.quietWaitedS ?? 0).toFixed(0)} s in all, at most 30). Latencies are pooled over the rounds; overhead = aigw's percentile − direct's percentile (a difference of percentiles, not a percentile of differences). "per gateway core" = operations ÷ CPU seconds of the aigw process over its runs (from /proc); "per upstream core" likewise for the upstream process, for scale. "CPU 0 / CPU 1 busy": mean share of each core that was busy during the runs (CPU 0: upstream + load generator + other load; CPU 1: aigw + other load); at 100% on CPU 0 the load side, not aigw, is the limit. The direct path never touches CPU 1, so CPU 1's busy share in direct runs is other load alone: other load on CPU 1 delays aigw and not the direct path, which inflates aigw's latency (p99 first) on a shared machine.`,
   );
-  const noisiest = Math.max(0, ...r.comparisons.flatMap((c) => [...c.gateway.runs, ...c.direct.runs].map((x) => x.foreignCores)));
-  if (noisiest > 0.5) {
-    lines.push(
-      `- **This run was taken on a busy machine** (other load up to ${noisiest.toFixed(2)} of its 2 cores): aigw shares CPU 1 with that load and the direct path does not use CPU 1 at all, so aigw's latency (p99 first) and the overheads below carry the other load, not only aigw's cost. Rerun in a quiet period before reading the overhead against the goal.`,
-    );
-  }
-  lines.push('');
-  lines.push('### Verification (before any load)');
-  lines.push('');
-  for (const v of r.verification) lines.push(`- ${v}`);
-  lines.push('');
-  lines.push('### Gateway vs direct');
-  lines.push('');
-  lines.push('| Comparison | Operation | ops/s | p50 (ms) | p99 (ms) | Overhead p50 / p99 (ms) | ops/s per gateway core | ops/s per upstream core | Per-round p99 (ms) | Per-round ops/s | Errors | Other load (cores, max) | CPU 0 / CPU 1 busy |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const c of r.comparisons) {
-    lines.push(row(c, 'gateway', c.gateway));
-    lines.push(row(c, 'direct', c.direct));
-  }
+  lines.push(...busyMachineLines(r.comparisons, '2'));
+  lines.push(...verificationLines(r.verification));
+  lines.push(
+    ...gatewayVsDirectLines(
+      '| Comparison | Operation | ops/s | p50 (ms) | p99 (ms) | Overhead p50 / p99 (ms) | ops/s per gateway core | ops/s per upstream core | Per-round p99 (ms) | Per-round ops/s | Errors | Other load (cores, max) | CPU 0 / CPU 1 busy |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      r.comparisons,
+      row,
+    ),
+  );
   lines.push('');
   lines.push('### Goals (issue #12 §5; reported as measured, not enforced)');
   lines.push('');
   for (const key of ['tools-call-json-paced', 'tools-call-sse-paced', 'http-to-mcp-paced']) {
     const c = r.comparisons.find((x) => x.key === key);
     if (!c) continue;
-    const overhead = c.gateway.latency.p99 - c.direct.latency.p99;
-    const rounds = c.gateway.runs.map((g, i) => g.latency.p99 - (c.direct.runs[i]?.latency.p99 ?? Number.NaN));
-    // Every round must meet it too: one round where the direct side stalled makes the pooled difference negative, which is no pass.
-    const pass = overhead <= P99_OVERHEAD_GOAL_MS && rounds.every((o) => o <= P99_OVERHEAD_GOAL_MS);
+    const { pooled: overhead, rounds, pass } = overheads(c, (f) => f.latency.p99, P99_OVERHEAD_GOAL_MS);
     lines.push(
       `- ${c.title}: p99 overhead ≤ ${P99_OVERHEAD_GOAL_MS} ms, pooled and in every round: **${pass ? 'PASS' : 'MISS'}** (${signed(overhead)} ms pooled; per round ${rounds.map(signed).join(', ')} ms)`,
     );
@@ -124,11 +103,6 @@ export function renderMcpSection(r: McpResults): string {
     lines.push('|---:|---|---|');
     for (const f of r.profile.inclusive) lines.push(`| ${pct(f.totalPercent)} | \`${f.function}\` | ${f.location} |`);
   }
-  if (r.errors.length > 0) {
-    lines.push('');
-    lines.push('### Sections that failed');
-    lines.push('');
-    for (const e of r.errors) lines.push(`- ${e}`);
-  }
+  lines.push(...failedSectionLines(r.errors));
   return `${lines.join('\n')}\n`;
 }

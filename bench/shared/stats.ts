@@ -1,9 +1,5 @@
-/** Percentiles of the MCP bench (nearest rank, as bench/dataplane/rate-client.ts computes them). */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-}
+/** Percentiles of the MCP and agents benches (nearest rank, as the data-plane bench's clients compute them). */
+import { percentile } from '../dataplane/loadgen';
 
 export interface Summary {
   readonly n: number;
