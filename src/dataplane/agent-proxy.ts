@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'http';
 import { Readable, type Transform } from 'stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'zlib';
 import type { Dispatcher } from 'undici';
+import { chargesAgent } from './agents/native-answer';
 import { nativeReading, type NativeReading, settleNativeAnswer } from './agents/native-relay';
 import type { NativeAgentRequest } from './agents/native-request';
 import { withGatewayUser } from './agents/native-upload';
@@ -125,32 +126,55 @@ async function exchange(
       breaker.failure();
       throw transportError(upstream, e, route.firstByteMs, route.totalMs, false);
     }
-    if (failed(response.statusCode) || response.statusCode === 401 || response.statusCode === 403) breaker.failure();
-    else breaker.success();
-    if (response.statusCode === 401 || response.statusCode === 403) {
-      await response.text().catch(() => '');
-      throw Errors.upstreamAuth(upstream.config.name);
-    }
-    // HEAD, 204 and 304 have no body whatever their Content-Encoding says: nothing to decode (a decoder
-    // would fail on the empty stream and break the client's connection).
-    const bodiless = method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
-    const encoding = bodiless ? 'identity' : String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    const decoder = encoding === 'identity' || encoding === '' ? undefined : DECODERS[encoding];
-    if (encoding !== 'identity' && encoding !== '' && !decoder) {
-      await response.text().catch(() => '');
-      throw Errors.upstreamEncoding(upstream.config.name, encoding);
-    }
-    events.onFirstByte();
-    ctx.res.writeHead(response.statusCode, relayedHeaders(response.headers, upstream.scrubber));
     // The agent's own answer is read as it passes; an error status's body is relayed as it is (no usage to read).
     const read = native && response.statusCode >= 200 && response.statusCode < 300 ? nativeReading(native, response.headers) : undefined;
+    if (failed(response.statusCode) || response.statusCode === 401 || response.statusCode === 403) breaker.failure();
+    else if (!read) breaker.success();
     try {
-      await relay(ctx, response, decoder?.(), upstream.scrubber, events, read);
+      await answer(ctx, upstream, response, method, events, read);
     } finally {
-      if (native && read) settleNativeAnswer(ctx, native, read.reader, events);
+      // A 200 that is read may still carry the agent's own error (its `error` event, a failed workflow): the
+      // breaker hears once the answer is read, of the status the agent reported.
+      if (read) {
+        const failure = read.reader.failure;
+        if (failure && chargesAgent(failure.status)) breaker.failure();
+        else breaker.success();
+      }
     }
   } finally {
     call.end();
+  }
+}
+
+/** The agent answered: its status checked, its body relayed (decoded, scrubbed, read on the way when `read`). */
+async function answer(
+  ctx: RequestContext,
+  upstream: CompiledAgentRoute['upstream'],
+  response: UpstreamResponse,
+  method: Dispatcher.HttpMethod,
+  events: ProxyEvents,
+  read: NativeReading | undefined,
+): Promise<void> {
+  if (response.statusCode === 401 || response.statusCode === 403) {
+    await response.text().catch(() => '');
+    throw Errors.upstreamAuth(upstream.config.name);
+  }
+  // HEAD, 204 and 304 have no body whatever their Content-Encoding says: nothing to decode (a decoder
+  // would fail on the empty stream and break the client's connection).
+  const bodiless = method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
+  const encoding = bodiless ? 'identity' : String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const decoder = encoding === 'identity' || encoding === '' ? undefined : DECODERS[encoding];
+  if (encoding !== 'identity' && encoding !== '' && !decoder) {
+    await response.text().catch(() => '');
+    throw Errors.upstreamEncoding(upstream.config.name, encoding);
+  }
+  events.onFirstByte();
+  ctx.res.writeHead(response.statusCode, relayedHeaders(response.headers, upstream.scrubber));
+  try {
+    await relay(ctx, response, decoder?.(), upstream.scrubber, events, read);
+  } finally {
+    const native = ctx.agentRequest;
+    if (native && read) settleNativeAnswer(ctx, native, read.reader, events);
   }
 }
 
@@ -177,13 +201,24 @@ async function relay(
     }
     return ctx.res.write(bytes) ? undefined : drained(ctx);
   };
-  const onChunk = read ? (chunk: Buffer) => send(scrub.push(read.see(chunk))) : (chunk: Buffer) => send(scrub.push(chunk));
+  // The key is scrubbed before the answer is read: what the reader keeps (the agent's error message, for the
+  // access line) never holds it. Rewritten events (DashScope's re-accumulation) join pieces of text that may
+  // have split a key between them: what they send is scrubbed once more.
+  const rescrub = read?.reader.rewrites ? scrubber.stream() : undefined;
+  const sent = (bytes: Buffer): Buffer => (rescrub ? rescrub.push(bytes) : bytes);
+  const onChunk = read ? (chunk: Buffer) => send(sent(read.see(scrub.push(chunk)))) : (chunk: Buffer) => send(scrub.push(chunk));
   try {
     if (decoder) await relayDecoded(response, decoder, onChunk);
     else await response.forEachChunk(onChunk);
-    const rest = read?.end();
-    if (rest) await send(scrub.push(rest));
-    await send(scrub.flush());
+    const held = scrub.flush();
+    if (read) {
+      if (held.length > 0) await send(sent(read.see(held)));
+      const rest = read.end();
+      if (rest) await send(sent(rest));
+      if (rescrub) await send(rescrub.flush());
+    } else {
+      await send(held);
+    }
     ctx.res.end();
   } catch (e) {
     failMidStream(ctx, e);

@@ -21,6 +21,15 @@ export interface NativeAnswerReader {
   document(doc: JsonObject): void;
 }
 
+/**
+ * Whether an agent's error report (its own `status`, inside a 200 or as the HTTP status of a blocking
+ * error) charges its breaker: as for the HTTP statuses an agent answers with, 429, 5xx and the key refused
+ * (401, 403) are the agent's failure; another 4xx is the request's fault, from an agent that is alive.
+ */
+export function chargesAgent(status: number): boolean {
+  return status === 429 || status >= 500 || status === 401 || status === 403;
+}
+
 /** The parsed JSON object of a text, or undefined: not JSON, or not an object (a `[DONE]`, a bare string). */
 export function jsonObjectOf(text: string | undefined): JsonObject | undefined {
   if (text === undefined) return undefined;

@@ -1,8 +1,11 @@
+import { chargesAgent } from '../agents/native-answer';
+import { transportError } from '../bounded-call';
 import type { CompiledModel, CompiledModelRoute } from '../compile/snapshot';
 import { Errors, GatewayError } from '../errors';
 import type { RequestContext } from '../request-context';
 import { backoffDelayMs, sleep } from '../resilience';
 import type { Upstream } from '../upstream';
+import { type AgentAttemptEvents, StreamFailedBeforeHead } from './relay-events';
 import { sendAttempt } from './send';
 import type { Attempt, ModelRequest, ProxyEvents } from './types';
 import { RetryableFailure } from './upstream-errors';
@@ -25,16 +28,25 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
       const { breaker, config } = attempt.upstream;
       const retries = once ? 0 : config.retries.attempts;
       for (let retry = 0; breaker.allow(); retry++) {
+        // An agent's stream may end in its own error after the head went out: its status decides what the breaker hears.
+        let agentFailure: number | undefined;
+        const heard: ProxyEvents = candidate.owner === undefined ? events : agentEvents(events, (status) => (agentFailure = status));
         try {
-          await sendAttempt(ctx, route, attempt, request, events);
-          breaker.success();
+          await sendAttempt(ctx, route, attempt, request, heard);
+          if (agentFailure !== undefined && chargesAgent(agentFailure)) breaker.failure();
+          else breaker.success();
           return;
-        } catch (e) {
+        } catch (caught) {
+          const e = caught instanceof StreamFailedBeforeHead ? brokenStream(ctx, route, attempt, caught) : caught;
           // Only the backend's own failures count against it: a client fault (a bad request, a truncated,
           // oversized or stalled upload) is not a RetryableFailure, and the breaker never hears of it.
           if (!(e instanceof RetryableFailure)) {
             // The upstream answered (e.g. 400): it is alive, whatever it thought of the request.
+            // An agent's own error report (Dify's `error` event, a failed workflow, DashScope's error): its 5xx is
+            // the agent failing (agentFailed answers it 502), its 4xx a request it refused while alive.
             if (e instanceof GatewayError && e.code === 'upstream_rejected') breaker.success();
+            else if (e instanceof GatewayError && e.code === 'agent_error' && chargesAgent(e.status)) breaker.failure();
+            else if (e instanceof GatewayError && e.code === 'agent_error') breaker.success();
             else breaker.abandon();
             throw e;
           }
@@ -53,6 +65,23 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
     }
   }
   throw last ?? Errors.circuitOpen(requested);
+}
+
+/** The request's events, and the status of an agent's error reported mid-stream (model/relay-events.ts). */
+function agentEvents(events: ProxyEvents, onAgentFailure: (status: number) => void): AgentAttemptEvents {
+  return { ...events, onAgentFailure };
+}
+
+/**
+ * An agent's stream that broke or timed out before its deferred head went out: the upstream's failure
+ * (502, 504) like a call that never answered, worth the same as one to the breaker; the client's leaving, never.
+ */
+function brokenStream(ctx: RequestContext, route: CompiledModelRoute, attempt: Attempt, failed: StreamFailedBeforeHead): RetryableFailure {
+  if (ctx.cancellation.cancelled) return new RetryableFailure(Errors.clientGone());
+  const { upstream } = attempt;
+  const firstByteMs = route.timeouts?.firstByteMs ?? upstream.config.timeouts.firstByteMs;
+  const totalMs = route.timeouts?.totalMs ?? upstream.config.timeouts.totalMs;
+  return new RetryableFailure(transportError(upstream, failed.cause, firstByteMs, totalMs, false));
 }
 
 /**

@@ -1,14 +1,36 @@
 import { drained } from '../backpressure';
-import { GatewayError } from '../errors';
 import { completionTextChars } from '../completion-text';
+import { Errors, GatewayError } from '../errors';
 import type { RequestContext } from '../request-context';
 import type { ScrubStream } from '../scrub';
 import { SseFramer } from '../sse';
 import { estimateTextTokens } from '../token-estimate';
+import { failMidStream } from './mid-stream';
+import { isAgentRelay } from '../translate/agent-answer';
 import type { StreamRelay } from '../translate/translator';
 import type { UpstreamResponse } from '../upstream-call';
-import { failMidStream } from './mid-stream';
 import type { ProxyEvents } from './types';
+import { RetryableFailure } from './upstream-errors';
+
+/**
+ * An attempt's events on an agent exposed as a model (attempts.ts): it hears the status of an error the
+ * agent reported after the head went out, which its breaker is told of once the stream ended.
+ */
+export interface AgentAttemptEvents extends ProxyEvents {
+  onAgentFailure(status: number): void;
+}
+
+/**
+ * The upstream's stream failed (a break, a deadline) while a deferred head was still pending: no byte went
+ * to the client, so the attempt loop answers it with a status in the client's format, and charges the
+ * upstream unless the client left (attempts.ts maps `cause` as a failed call's).
+ */
+export class StreamFailedBeforeHead extends Error {
+  public constructor(public readonly cause: unknown) {
+    super((cause as Error | undefined)?.message ?? String(cause));
+    this.name = 'StreamFailedBeforeHead';
+  }
+}
 
 /** Streams SSE events as they are framed, through the translator's relay (identity or another protocol). */
 export async function relayEvents(
@@ -25,15 +47,23 @@ export async function relayEvents(
   /** Every write goes through here: a deferred head goes out first. */
   const write = (data: string | Buffer): boolean => {
     if (headPending) {
-      headPending = false;
+      // Written first: a head the agent made impossible (a bad conversation id) is still an error with a status.
       writeHead!();
+      headPending = false;
     }
     return ctx.res.write(data);
   };
   let sawToken = false;
   let reported = false;
-  /** Completion text received (and relayed): charged when no usage report comes. */
+  /**
+   * Completion text relayed: charged when no usage report comes. An identity relay's frames are the
+   * upstream's own events, counted as they arrive (the hot path: nothing more). A translating relay's
+   * upstream names its text otherwise (Dify's `answer` is no key completionTextChars reads): its frames
+   * out, in the client's protocol, are counted instead.
+   */
   let textChars = 0;
+  const countsUpstream = events.countsCompletionText && relay.passesUnchanged !== undefined;
+  const countsFrames = events.countsCompletionText && relay.passesUnchanged === undefined;
   const report = () => {
     if (reported) return;
     reported = true;
@@ -41,52 +71,69 @@ export async function relayEvents(
     if (usage) events.onUsage(usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(textChars));
   };
+  /** Whether an error came from the relay, the head or the end (the gateway's own answer), not from the upstream's transport. */
+  let thrownByGateway = false;
   try {
     // All events framed from one upstream chunk leave in one write.
     await response.forEachChunk((upstreamChunk) => {
       // Echoes of the upstream's key go first; a tail that may be the start of one waits for the next chunk.
       const chunk = scrub.push(upstreamChunk);
       if (chunk.length === 0) return undefined;
-      if (events.countsCompletionText) textChars += completionTextChars(chunk);
-      // Whole events with nothing to read or strip: the upstream's bytes go out as they are.
-      if (relay.passesUnchanged?.(chunk) && framer.isWholeEvents(chunk)) {
-        if (!sawToken) {
-          sawToken = true;
-          events.onFirstToken();
-        }
-        return write(chunk) ? undefined : drained(ctx);
-      }
-      let out = '';
-      for (const event of framer.push(chunk)) {
-        for (const frame of relay.push(event)) {
+      if (countsUpstream) textChars += completionTextChars(chunk);
+      try {
+        // Whole events with nothing to read or strip: the upstream's bytes go out as they are.
+        if (relay.passesUnchanged?.(chunk) && framer.isWholeEvents(chunk)) {
           if (!sawToken) {
             sawToken = true;
             events.onFirstToken();
           }
-          out += frame;
+          return write(chunk) ? undefined : drained(ctx);
         }
+        let out = '';
+        for (const event of framer.push(chunk)) {
+          for (const frame of relay.push(event)) {
+            if (!sawToken) {
+              sawToken = true;
+              events.onFirstToken();
+            }
+            out += frame;
+          }
+        }
+        if (out.length === 0) return undefined;
+        if (countsFrames) textChars += completionTextChars(Buffer.from(out));
+        return write(out) ? undefined : drained(ctx);
+      } catch (e) {
+        thrownByGateway = true;
+        throw e;
       }
-      if (out.length > 0 && !write(out)) return drained(ctx);
-      return undefined;
     });
+    thrownByGateway = true;
     const held = scrub.flush();
     const last = held.length > 0 ? framer.push(held).flatMap((event) => relay.push(event)).join('') : '';
     const rest = framer.flush();
     const tail = last + (rest.trim().length > 0 ? relay.push(`${rest}\n\n`).join('') : '');
+    if (countsFrames && tail.length > 0) textChars += completionTextChars(Buffer.from(tail));
     report();
-    // An agent whose stream carried nothing at all still gets its head, and a clean end.
     if (headPending) {
-      headPending = false;
+      // The agent's stream ended without an event of a run (keep-alives at most): nothing went out, so it is
+      // answered with a status; the agent answered 200 with no answer, its breaker hears of it.
+      if (tail.length === 0) throw new RetryableFailure(Errors.upstreamUntranslatable("the agent's stream ended with no answer (no event but keep-alives). Retry later."));
       writeHead!();
+      headPending = false;
     }
     // The agent's own error after the answer started (sent to the client as a last frame): recorded as an error.
     const failure = relay.failure?.();
     if (failure !== undefined) ctx.record.error = failure;
     ctx.res.end(tail.length > 0 ? tail : undefined);
+    const agentStatus = isAgentRelay(relay) ? relay.agentFailureStatus() : undefined;
+    if (agentStatus !== undefined && 'onAgentFailure' in events) (events as AgentAttemptEvents).onAgentFailure(agentStatus);
   } catch (e) {
     report();
-    // Nothing went out yet (a deferred head): the error is answered with its status, in the client's format.
-    if (headPending && e instanceof GatewayError) throw e;
+    if (headPending) {
+      // Nothing went out yet (a deferred head): the error is answered with its status, in the client's format.
+      if (e instanceof GatewayError || e instanceof RetryableFailure || thrownByGateway) throw e;
+      throw new StreamFailedBeforeHead(e);
+    }
     failMidStream(ctx, e);
   }
 }

@@ -81,6 +81,8 @@ export class AgentChunkWriter {
   private finished = false;
   private ended = false;
   private failed: string | undefined;
+  /** The status the agent reported with its error after the answer started (its breaker hears of a 5xx). */
+  private failedStatus: number | undefined;
   private conversationId: string | undefined;
   private lastUsage: Usage | undefined;
 
@@ -122,6 +124,21 @@ export class AgentChunkWriter {
     return this.ended ? undefined : RecordedErrors.upstreamStreamFailed;
   }
 
+  /**
+   * The run started (an event other than a keep-alive or an error): the first chunk, the role alone, so
+   * that the head (and the conversation header) goes out now rather than at the first answer text, which
+   * a long workflow may send minutes later. Nothing once a chunk went out.
+   */
+  public start(): string[] {
+    if (this.started || this.ended) return [];
+    return [this.chunk({ content: '' }, null)];
+  }
+
+  /** The status of the agent's error reported after the answer started; undefined when it reported none. */
+  public failureStatus(): number | undefined {
+    return this.failedStatus;
+  }
+
   /** A content delta; nothing for empty text. */
   public text(text: string, finishReason: AgentFinishReason | null = null): string[] {
     if (this.ended || (text === '' && finishReason === null)) return [];
@@ -159,6 +176,7 @@ export class AgentChunkWriter {
     if (!this.started) throw error;
     this.ended = true;
     this.failed = RecordedErrors.agentStreamFailed;
+    this.failedStatus = failure.status;
     return [frame({ error: { message: error.message, type: 'api_error', param: null, code: 'agent_error' } })];
   }
 
@@ -200,14 +218,26 @@ function frame(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }
 
+/** An agent's stream relay: also the status of an error the agent reported after the answer started. */
+export interface AgentStreamRelay extends StreamRelay {
+  /** The agent's own status for the error that ended the stream after its head went out (model/relay-events.ts tells the attempt). */
+  agentFailureStatus(): number | undefined;
+}
+
+/** Whether a relay is an agent's (it knows the status of the agent's own error mid-stream). */
+export function isAgentRelay(relay: StreamRelay): relay is AgentStreamRelay {
+  return typeof (relay as Partial<AgentStreamRelay>).agentFailureStatus === 'function';
+}
+
 /** The relay hooks every agent stream shares, bound to its writer: push is the protocol's own. */
-export function agentRelay(writer: AgentChunkWriter, push: (event: string) => string[]): StreamRelay {
+export function agentRelay(writer: AgentChunkWriter, push: (event: string) => string[]): AgentStreamRelay {
   return {
     deferHead: true,
     push,
     usage: () => writer.usage(),
     headers: () => writer.headers(),
     failure: () => writer.failure(),
+    agentFailureStatus: () => writer.failureStatus(),
   };
 }
 

@@ -6,11 +6,12 @@
  */
 import type { AgentRouteConfig } from '../../specs';
 import { translated } from '../translators';
+import { isAgentRelay } from './agent-answer';
 import { ChatChunksToMessagesStream, chatResponseToMessages, messagesRequestToChat } from './anthropic-to-openai';
 import { customAgentChatTranslator } from './custom-agent';
 import { dashScopeAppChatTranslator } from './dashscope-app';
 import { difyChatTranslator } from './dify';
-import { badRequest } from './errors';
+import { badRequest, TranslationError } from './errors';
 import { isObject } from './read';
 import type { StreamRelay, Translator } from './translator';
 
@@ -44,6 +45,26 @@ function refuseNonText(route: string, body: Record<string, unknown>): void {
   });
 }
 
+/** Whether an Anthropic `system` carries text (then it is the chat request's first message). */
+function hasSystemText(system: unknown): boolean {
+  if (typeof system === 'string') return system.length > 0;
+  return Array.isArray(system) && system.some((block) => isObject(block) && typeof block.text === 'string' && block.text.length > 0);
+}
+
+/**
+ * A refusal of the chat request the Anthropic one became, named in the client's own terms: the chat's
+ * `messages[0]` is the top-level `system` when there is one, and the others shift by one. Only where
+ * the messages map one to one (text only, as refuseNonText left them, none empty): else the chat's
+ * names stand, still pointing at the right kind of field.
+ */
+function inClientTerms(e: TranslationError, body: Record<string, unknown>, chatMessages: number): TranslationError {
+  const system = hasSystemText(body.system) ? 1 : 0;
+  // One to one without a system prompt, the indexes are the client's already.
+  if (system === 0 || !Array.isArray(body.messages) || chatMessages !== body.messages.length + system) return e;
+  const rename = (text: string) => text.replace(/messages\[(\d+)\]/g, (_, n: string) => (Number(n) < system ? 'system' : `messages[${Number(n) - system}]`));
+  return new TranslationError(rename(e.param), rename(e.message), e.source);
+}
+
 /** Anthropic Messages clients on the agent's chat translator. */
 function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator {
   const chatResponse = chat.response;
@@ -53,11 +74,16 @@ function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator 
     upstreamEndpoint: chat.upstreamEndpoint,
     payload: (request, servedModel, adapter) => {
       refuseNonText(route.name, request.body);
-      const body: Record<string, unknown> = { ...messagesRequestToChat(request.body, servedModel) };
+      const converted = messagesRequestToChat(request.body, servedModel);
+      const body: Record<string, unknown> = { ...converted };
       // The conversation to continue, as an OpenAI client would send it (the header works the same).
       const metadata = request.body.metadata;
       if (isObject(metadata) && metadata.conversation_id !== undefined) body.metadata = { conversation_id: metadata.conversation_id };
-      return chat.payload({ body, stream: request.stream, agentCall: request.agentCall }, servedModel, adapter);
+      try {
+        return chat.payload({ body, stream: request.stream, agentCall: request.agentCall }, servedModel, adapter);
+      } catch (e) {
+        throw e instanceof TranslationError && e.source === 'request' ? inClientTerms(e, request.body, converted.messages.length) : e;
+      }
     },
     upstreamHeaders: chat.upstreamHeaders,
     ...(chatResponse && {
@@ -77,6 +103,7 @@ function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator 
         usage: () => inner.usage(),
         headers: () => inner.headers?.() ?? {},
         failure: () => inner.failure?.(),
+        ...(isAgentRelay(inner) && { agentFailureStatus: () => inner.agentFailureStatus() }),
       };
     },
     responseError: chat.responseError,

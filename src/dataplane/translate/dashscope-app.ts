@@ -94,7 +94,8 @@ export function dashScopeAppStream(route: AgentRouteConfig, includeUsage: boolea
     out.push(...writer.text(typeof output.text === 'string' ? output.text : ''));
     const finish = finishReasonOf(output.finish_reason);
     if (finish !== undefined) out.push(...writer.finish(finish));
-    return out;
+    // A result without text yet still proves the run started: the head goes out with it.
+    return out.length > 0 ? out : writer.start();
   };
   return agentRelay(writer, push);
 }

@@ -124,17 +124,8 @@ export function difyStream(route: AgentRouteConfig, includeUsage: boolean, reque
   const isChat = appTypeOf(route) === 'chat';
   /** Whether a workflow streamed its answer (`text_chunk`): its outputs then repeat it. */
   let streamedText = false;
-  const push = (event: string): string[] => {
-    if (writer.done) return [];
-    // `event: ping` keep-alives carry no data: nothing to say.
-    const doc = eventJson(route.name, eventData(event));
-    if (doc === undefined) return [];
-    if (doc instanceof TranslationError) return writer.unreadable(doc);
-    writer.noteId(doc.message_id ?? doc.workflow_run_id);
-    if (isChat) writer.noteConversation(difyConversationId(doc));
-    writer.noteUsage(difyUsage(doc));
-    const reported = difyError(doc);
-    if (reported) return writer.agentError(reported);
+  /** The frames one event of a run makes (none for most workflow events, unless the route surfaces them). */
+  const framesOf = (doc: JsonObject): string[] => {
     const data = isObject(doc.data) ? doc.data : undefined;
     switch (doc.event) {
       case 'message':
@@ -164,6 +155,21 @@ export function difyStream(route: AgentRouteConfig, includeUsage: boolean, reque
       }
     }
     return route.surfaceAgentEvents ? writer.agentEvent(typeof doc.event === 'string' ? doc.event : 'unknown', doc) : [];
+  };
+  const push = (event: string): string[] => {
+    if (writer.done) return [];
+    // `event: ping` keep-alives carry no data: nothing to say.
+    const doc = eventJson(route.name, eventData(event));
+    if (doc === undefined) return [];
+    if (doc instanceof TranslationError) return writer.unreadable(doc);
+    writer.noteId(doc.message_id ?? doc.workflow_run_id);
+    if (isChat) writer.noteConversation(difyConversationId(doc));
+    writer.noteUsage(difyUsage(doc));
+    const reported = difyError(doc);
+    if (reported) return writer.agentError(reported);
+    // Any other event proves the run started (`workflow_started`, `node_started`, `message`…): the head goes out with it.
+    const out = framesOf(doc);
+    return out.length > 0 ? out : writer.start();
   };
   return agentRelay(writer, push);
 }

@@ -47,6 +47,12 @@ export interface Translator {
    * e.g. `anthropic-version`); undefined when none pass.
    */
   readonly clientHeaders?: readonly string[];
+  /**
+   * The upstream answers a streamed request as any other: with one JSON document, not SSE (a custom agent's
+   * mapping: a template knows no stream format). It is asked for JSON, and `stream`'s relay is handed that
+   * whole document in one `push`, which returns the client's whole stream.
+   */
+  readonly answersWhole?: boolean;
   /** The upstream request body: the client's bytes as they are when nothing changes, else new JSON. */
   payload(request: PayloadSource, servedModel: string, adapter: ProviderAdapter): string | Buffer;
   /**
@@ -54,12 +60,6 @@ export interface Translator {
    * the upstream's bytes are relayed as they arrive (scrubbed, usage read on the way).
    */
   response?(text: string, requestedModel: string): { body: string; usage?: Usage; headers?: Readonly<Record<string, string>> };
-  /**
-   * The upstream answers a streamed request as any other: with one JSON document, not SSE (a custom agent's
-   * mapping: a template knows no stream format). It is asked for JSON, and `stream`'s relay is handed that
-   * whole document in one `push`, which returns the client's whole stream.
-   */
-  readonly answersWhole?: boolean;
   /** Headers the upstream request needs for this request besides the adapter's (DashScope's `X-DashScope-SSE`). */
   upstreamHeaders?(request: PayloadSource): Readonly<Record<string, string>> | undefined;
   stream(includeUsage: boolean, requestedModel: string): StreamRelay;

@@ -57,6 +57,25 @@ describe('agentTranslators', () => {
     expect(e.param).toBe(param);
   });
 
+  test("messages: a system prompt the Dify app has no variable for is refused naming `system`, with the chat's fix", () => {
+    const { messages } = agentTranslators(agentRoute({ kind: 'dify' }));
+    const e = gatewayError(() => messages.payload(chatSource({ max_tokens: 10, system: [{ type: 'text', text: 'Be brief.' }], messages: [{ role: 'user', content: 'Hi' }] }), 'x', ADAPTER));
+    expect(e).toMatchObject({ status: 400, param: 'system' });
+    expect(e.message).toMatch(/^system is a system prompt, .*Set the route's variables\.system to the app's input variable that takes it, or leave the system message out\.$/);
+    // With a conversation the system prompt is the conversation's already: nothing to refuse.
+    expect(() => messages.payload(chatSource({ max_tokens: 10, system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }] }, 'conv-1'), 'x', ADAPTER)).not.toThrow();
+  });
+
+  test('messages: refusals after the chat translation name the Anthropic indexes (behind a system prompt, shifted back by one)', () => {
+    const { messages } = agentTranslators(dify);
+    const turns = [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }, { role: 'user', content: 'More' }];
+    const e = gatewayError(() => messages.payload(chatSource({ max_tokens: 10, system: 'Be brief.', messages: turns }), 'x', ADAPTER));
+    expect(e.param).toBe('messages');
+    expect(e.message).toContain('(messages[0] is a user message)');
+    const last = gatewayError(() => messages.payload(chatSource({ max_tokens: 10, system: 'Be brief.', messages: turns.slice(0, 2) }), 'x', ADAPTER));
+    expect(last.param).toBe('messages[1].role');
+  });
+
   test('messages: a blocking answer as an Anthropic message, with its usage and conversation header', () => {
     const answer = { event: 'message', message_id: 'm-1', conversation_id: 'conv-1', answer: 'Hello!', metadata: { usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } }, created_at: 1 };
     const out = agentTranslators(dify).messages.response!(JSON.stringify(answer), 'support-bot');

@@ -131,6 +131,14 @@ describe('DashScope application stream', () => {
     expect(e.message).toMatch(/InvalidParameter\): bad session/);
   });
 
+  test('the first result, though it has no text yet, sends the first chunk (the role alone) with the session id', () => {
+    const relay = dashScopeAppStream(app, false, 'bot');
+    const frames = openAiFrames(relay.push(dashScopeSse([{ payload: { output: { session_id: 'sess-2', finish_reason: 'null', text: '' }, request_id: 'r' } }])));
+    expect(chunksOf(frames).map((c) => c.choices[0].delta)).toEqual([{ role: 'assistant', content: '' }]);
+    expect(relay.headers?.()).toEqual({ 'x-aigw-conversation-id': 'sess-2' });
+    expect(chunksOf(openAiFrames(relay.push(dashScopeSse([events[0]]))))[0].choices[0].delta).toEqual({ content: 'Hel' });
+  });
+
   test('an error event mid-stream: one error frame, then nothing, recorded as the agent\'s failure', () => {
     const relay = dashScopeAppStream(app, false, 'bot');
     const frames = openAiFrames(rawEvents(dashScopeSse([events[0], { event: 'error', status: 500, payload: { code: 'InternalError', message: 'oops', request_id: 'r' } }, events[2]])).flatMap((e) => relay.push(e)));

@@ -299,11 +299,26 @@ describe('Dify stream', () => {
 
   test('an error event before any byte: the agent\'s error, with its status', () => {
     const relay = difyStream(chatApp, false, 'bot');
-    expect(relayAll(relay, difySse(['ping', { event: 'workflow_started', workflow_run_id: 'r', data: {} }]))).toEqual([]);
+    // Keep-alives start nothing: the head still waits.
+    expect(relayAll(relay, difySse(['ping', 'ping']))).toEqual([]);
     const e = gatewayError(() => relayAll(relay, difySse([{ event: 'error', task_id: 't', message_id: 'm', status: 400, code: 'invalid_param', message: 'query is required' }])));
     expect(e.status).toBe(400);
     expect(e.code).toBe('agent_error');
     expect(e.message).toMatch(/route 'support' failed \(invalid_param\): query is required/);
+  });
+
+  test('the first event of a run (not a keep-alive) sends the first chunk, the role alone, with the conversation id', () => {
+    const relay = difyStream(chatApp, false, 'bot');
+    const frames = openAiFrames(relayAll(relay, difySse(['ping', { event: 'workflow_started', message_id: 'm', conversation_id: 'c-9', workflow_run_id: 'r', data: {} }])));
+    expect(frames).toHaveLength(1);
+    expect(chunksOf(frames)[0].choices[0]).toEqual({ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null });
+    expect(relay.headers?.()).toEqual({ 'x-aigw-conversation-id': 'c-9' });
+    // Later node events add nothing; the text that follows carries no role; an error now is a last frame.
+    expect(relayAll(relay, difySse([{ event: 'node_started', message_id: 'm', conversation_id: 'c-9', data: {} }]))).toEqual([]);
+    const rest = chunksOf(openAiFrames(relayAll(relay, difySse([{ event: 'message', message_id: 'm', conversation_id: 'c-9', answer: 'Hi' }]))));
+    expect(rest[0].choices[0].delta).toEqual({ content: 'Hi' });
+    const last = openAiFrames(relayAll(relay, difySse([{ event: 'error', message_id: 'm', status: 500, code: 'boom', message: 'failed' }])));
+    expect(last).toEqual([{ error: expect.objectContaining({ code: 'agent_error' }) }]);
   });
 
   test('an error event mid-stream: one OpenAI error frame, then nothing; recorded as the agent\'s failure', () => {
