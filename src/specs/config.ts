@@ -341,6 +341,12 @@ const AgentRoute = z.strictObject({
   };
   if (route.kind !== 'dify') for (const field of ['appType', 'variables', 'userMapping'] as const) misplaced(field, "'dify'");
   if (route.kind !== 'custom') misplaced('mapping', "'custom'");
+  // A custom agent's own paths report no usage: a token rule there would count nothing it declares.
+  route.policies.rateLimits.forEach((rule, i) => {
+    if (route.kind === 'custom' && rule.kind === 'tokens') {
+      ctx.addIssue({ code: 'custom', path: ['policies', 'rateLimits', i, 'kind'], message: "a custom agent reports no token usage: use kind 'requests'" });
+    }
+  });
   // Unpinned, a Model Studio route would reach any DashScope path with its key.
   if (route.kind === 'model-studio' && route.appId === undefined) ctx.addIssue({ code: 'custom', path: ['appId'], message: "a 'model-studio' agent needs its application's appId" });
   if (route.kind === 'custom' && route.asModel !== undefined && route.mapping === undefined) {

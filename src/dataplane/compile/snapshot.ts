@@ -189,8 +189,8 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       config: route,
       upstream,
       maxBodyBytes: maxBody(route.policies),
-      // Dify and Model Studio report usage (agents/wire.ts), which settles token limits; a custom agent reports none, and its
-      // token rules are refused at synth (rules/agent-routes.ts) and only pre-charge the estimate here.
+      // Dify and Model Studio report usage (agents/wire.ts), which settles token limits; a custom agent reports none, and the
+      // config refuses token rules on one.
       limits: limits(route.name, route.policies),
       paths: compileAgentPaths(route),
       firstByteMs,

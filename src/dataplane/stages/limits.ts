@@ -8,7 +8,7 @@ import type { Stage } from './stage';
 /**
  * The route's rate limits (compiled with the config): request counts, and where the answer reports usage
  * (model requests; Dify and Model Studio agents) the prompt's estimated tokens, pre-charged until usage
- * settles them. A custom agent reports none: its token rules charge one token a request (synth warns).
+ * settles them. A custom agent reports none, and the config refuses token rules on one.
  * Admits or throws 429/503. A route without limits passes synchronously: no promise, no store call.
  */
 export const limits: Stage = {
@@ -33,6 +33,6 @@ async function admit(ctx: RequestContext, limiter: RateLimiter, compiled: Compil
   if (admission.kind === 'limited') throw Errors.rateLimited(admission.rule, admission.retryAfterSeconds, admission.headers);
   if (admission.kind === 'unavailable') throw Errors.limitsUnavailable();
   for (const k in admission.headers) ctx.res.setHeader(k, admission.headers[k]!);
-  // Kept where usage will settle it; a custom agent's stays as charged.
+  // Kept where usage will settle it.
   if (ctx.route!.kind === 'model' || ctx.agentRequest) ctx.admission = admission;
 }

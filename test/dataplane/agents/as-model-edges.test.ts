@@ -141,3 +141,13 @@ test("the config refuses a Model Studio route without appId (unpinned, it would 
   expect(parsed.ok).toBe(false);
   expect(!parsed.ok && parsed.issues.join('\n')).toMatch(/agentRoutes\.0\.appId|appId/);
 });
+
+test('the config refuses a token rule on a custom agent, whose own paths report no usage (declared, it would count nothing)', () => {
+  const gateway = gatewayStack();
+  gateway.addAgentRoute('raw', { kind: 'custom', baseUrl: 'https://agents.example.com', policies: { rateLimits: [{ limit: 10, window: 'minute' }] } });
+  const config = structuredClone(synthesizedGatewayConfig(gateway).config);
+  expect(parseGatewayConfig(config).ok).toBe(true);
+  config.agentRoutes[0].policies.rateLimits.push({ ...config.agentRoutes[0].policies.rateLimits[0], kind: 'tokens' });
+  const parsed = parseGatewayConfig(config);
+  expect(!parsed.ok && parsed.issues.join('\n')).toMatch(/rateLimits.*1.*kind.*custom agent reports no token usage/s);
+});
