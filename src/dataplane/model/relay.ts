@@ -8,7 +8,7 @@ import { estimateTextTokens } from '../token-estimate';
 import type { Translator } from '../translate/translator';
 import type { UpstreamResponse } from '../upstream-call';
 import { relayBody } from './relay-body';
-import { relayEvents } from './relay-events';
+import { relayEvents, StreamFailedBeforeHead } from './relay-events';
 import type { Attempt, ModelRequest, ProxyEvents } from './types';
 import { checkStatus } from './upstream-errors';
 
@@ -32,12 +32,13 @@ export async function relayResponse(
     // The upstream answered the stream with one JSON document (a custom agent's mapping): the relay makes the
     // client's whole stream of it, and what it cannot read is an error before any byte.
     const relay = translator.stream(clientWantsUsage, request.requested);
-    const frames = upstream.scrubber.text(relay.push(await response.text()).join(''));
+    // Scrubbed before it is read: what the relay quotes (an unreadable answer, the conversation id) may echo the key.
+    const frames = upstream.scrubber.text(relay.push(upstream.scrubber.text(await wholeBody(response))).join(''));
     const usage = relay.usage();
     if (usage) events.onUsage(usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(frames))));
     events.onFirstToken();
-    ctx.res.writeHead(200, { ...out, ...relay.headers?.(), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    ctx.res.writeHead(200, { ...out, ...agentHeaders(relay.headers?.()), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     ctx.res.end(frames);
   } else if (stream && contentType.startsWith('text/event-stream')) {
     const relay = translator.stream(clientWantsUsage, request.requested);
@@ -53,7 +54,7 @@ export async function relayResponse(
   } else if (translator.response) {
     // A translated answer is one JSON document: read it whole (a non-streamed completion), map it, send it.
     // Scrubbed before it is read: an agent's error text (quoted in the client's error) may echo its key.
-    const translated = translator.response(upstream.scrubber.text(await response.text()), request.requested);
+    const translated = translator.response(upstream.scrubber.text(await wholeBody(response)), request.requested);
     if (translated.usage) events.onUsage(translated.usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(translated.body))));
     const body = upstream.scrubber.text(translated.body);
@@ -69,6 +70,16 @@ export async function relayResponse(
 }
 
 /**
+ * A body read whole before anything is sent: a break or a deadline while reading it is the upstream's failure
+ * with nothing yet sent (502/504, charged to its breaker unless the client left: attempts.ts), never a 500.
+ */
+function wholeBody(response: UpstreamResponse): Promise<string> {
+  return response.text().catch((e: unknown) => {
+    throw new StreamFailedBeforeHead(e);
+  });
+}
+
+/**
  * Headers an agent's answer gives the client (its conversation id), checked: a value that could not be sent back
  * as a request header (control characters, too long) is the agent's fault, a 502 before any byte.
  */
@@ -77,7 +88,9 @@ function agentHeaders(headers: Readonly<Record<string, string>> | undefined): Re
   for (const name in headers) {
     const value = headers[name];
     if (!isConversationId(value)) {
-      throw Errors.upstreamUntranslatable(`its ${name} (${value.length} characters) is not ${MAX_CONVERSATION_ID_CHARS} printable characters or fewer, so a client could not send it back`);
+      throw Errors.upstreamUntranslatable(
+        `its ${name} (${value.length} characters) is not printable ASCII without spaces, at most ${MAX_CONVERSATION_ID_CHARS} characters, so a client could not send it back`,
+      );
     }
   }
   return headers;

@@ -38,7 +38,10 @@ export function fillTemplate(template: unknown, values: PlaceholderValues): unkn
   if (Array.isArray(template)) return template.map((v) => fillTemplate(v, values));
   if (template !== null && typeof template === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(template)) out[key] = fillTemplate(v, values);
+    // Defined, not assigned: a `__proto__` key is kept as the key it is, never the prototype.
+    for (const [key, v] of Object.entries(template)) {
+      Object.defineProperty(out, key, { value: fillTemplate(v, values), enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
   return template;

@@ -9,7 +9,7 @@
  * `[DONE]`. The client's first token therefore comes when the agent has finished (`answersWhole`).
  */
 import type { AgentMappingPlaceholder, AgentRouteConfig } from '../../specs';
-import { difyUser, CONVERSATION_HEADER } from '../agents/protocol';
+import { difyUser, CONVERSATION_HEADER, isConversationId, MAX_CONVERSATION_ID_CHARS } from '../agents/protocol';
 import type { Usage } from '../usage';
 import { agentErrorMessage, AgentChunkWriter, agentRelay, completionAnswer, textOf } from './agent-answer';
 import { earlierTurns, readAgentChat } from './agent-request';
@@ -111,9 +111,6 @@ export function customAgentAnswer(agent: MappedAgent, text: string): CustomAgent
   return { text: textOf(answer.value), conversationId: conversationOf(agent, doc), usage: usageOf(mapping, doc) };
 }
 
-/** The most a conversation id may be: it goes back and forth in a header. */
-const MAX_CONVERSATION_ID_CHARS = 256;
-
 /** The conversation id at its path: a string or a number; absent when the path finds nothing (the agent gave none). */
 function conversationOf({ route, mapping }: MappedAgent, doc: unknown): string | undefined {
   const path = mapping.response.conversationId;
@@ -122,11 +119,11 @@ function conversationOf({ route, mapping }: MappedAgent, doc: unknown): string |
   if (!found.found) return undefined;
   const id = typeof found.value === 'number' && Number.isFinite(found.value) ? String(found.value) : found.value;
   if (id === '') return undefined;
-  if (typeof id !== 'string' || id.length > MAX_CONVERSATION_ID_CHARS || !/^[\x20-\x7e]+$/.test(id)) {
+  if (typeof id !== 'string' || !isConversationId(id)) {
     throw new TranslationError(
       path,
       `The answer of the agent of route '${route.name}' has a conversation id at mapping.response.conversationId '${path}' that cannot be the ${CONVERSATION_HEADER} header ` +
-        `(${typeof id === 'string' ? `${id.length} characters` : Array.isArray(id) ? 'an array' : typeof id === 'object' ? 'an object' : `a ${typeof id}`}; it must be printable ASCII, at most ${MAX_CONVERSATION_ID_CHARS} characters). ` +
+        `(${typeof id === 'string' ? `${id.length} characters` : Array.isArray(id) ? 'an array' : typeof id === 'object' ? 'an object' : `a ${typeof id}`}; it must be printable ASCII without spaces, at most ${MAX_CONVERSATION_ID_CHARS} characters). ` +
         "Set the route's mapping.response.conversationId to the path of the conversation's id.",
       'response',
     );

@@ -151,3 +151,18 @@ test('the config refuses a token rule on a custom agent, whose own paths report 
   const parsed = parseGatewayConfig(config);
   expect(!parsed.ok && parsed.issues.join('\n')).toMatch(/rateLimits.*1.*kind.*custom agent reports no token usage/s);
 });
+
+test.each([
+  ['asModel on a custom agent without a mapping', (r: Record<string, unknown>) => Object.assign(r, { kind: 'custom', asModel: 'x-bot' }), /asModel.*only with a mapping/],
+  ['a mapping without asModel', (r: Record<string, unknown>) => Object.assign(r, { kind: 'custom', mapping: { path: '/run', request: { q: '{{query}}' }, response: { answer: 'a' } } }), /mapping.*set asModel/],
+  ["appType on a 'model-studio' agent", (r: Record<string, unknown>) => Object.assign(r, { appType: 'chat' }), /appType.*'dify' agents only/],
+  ["userMapping on a 'custom' agent", (r: Record<string, unknown>) => Object.assign(r, { kind: 'custom', userMapping: 'client' }), /userMapping.*'dify' agents only/],
+])('the config refuses %s (declared, it would not be served)', (_name, change, message) => {
+  const gateway = gatewayStack();
+  gateway.addAgentRoute('studio', { kind: 'model-studio', appId: 'app-1', apiKey: { secretName: 'k', key: 'k' } });
+  const config = structuredClone(synthesizedGatewayConfig(gateway).config);
+  expect(parseGatewayConfig(config).ok).toBe(true);
+  change(config.agentRoutes[0] as unknown as Record<string, unknown>);
+  const parsed = parseGatewayConfig(config);
+  expect(!parsed.ok && parsed.issues.join('\n')).toMatch(message);
+});

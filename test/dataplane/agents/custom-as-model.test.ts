@@ -21,7 +21,7 @@ interface Received {
   readonly body: Record<string, unknown>;
 }
 
-/** The agent: it answers with the question and its turn in the session; `[[no-answer]]` and `[[busy]]` ask for its faults. */
+/** The agent: it answers with the question and its turn in the session; `[[no-answer]]`, `[[busy]]`, `[[echo-key]]`, `[[key-session]]` and `[[cut]]` ask for its faults. */
 async function startAgent(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const sessions = new Map<string, number>();
@@ -40,6 +40,17 @@ async function startAgent(): Promise<{ url: string; received: Received[]; close(
       const input = body.input as { question: string };
       if (input.question.includes('[[busy]]')) return json(429, { message: 'too many runs', code: 'busy' });
       if (input.question.includes('[[no-answer]]')) return json(200, { result: 'done', status: 'ok' });
+      // Faults of a careless agent: its key echoed in a non-JSON answer, or as its session id; an answer cut off.
+      if (input.question.includes('[[echo-key]]')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(`oops ${String(req.headers.authorization)}`);
+      }
+      if (input.question.includes('[[key-session]]')) return json(200, { output: { text: 'ok' }, session: { id: String(req.headers.authorization).slice(7) } });
+      if (input.question.includes('[[cut]]')) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"output": {"text": "par');
+        return void setTimeout(() => res.destroy(), 20);
+      }
       const session = typeof body.session_id === 'string' ? body.session_id : `s-${sessions.size + 1}`;
       const turn = (sessions.get(session) ?? 0) + 1;
       sessions.set(session, turn);
@@ -200,5 +211,38 @@ describe('a custom agent with a mapping, as a model', () => {
     expect(native.status).toBe(200);
     expect(await native.json()).toEqual({ echo: '/api/status?x=1' });
     expect(last(f).body).toEqual({ ping: true });
+  });
+});
+
+describe("a careless custom agent's answers, streamed and not", () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await fixture();
+  });
+  afterAll(async () => f.close());
+
+  const ask = (question: string, stream: boolean) =>
+    new OpenAI({ baseURL: `${f.gw.url}/v1`, apiKey: CONSUMER_KEYS.alice, maxRetries: 0 })
+      .chat.completions.create({ model: 'helper-bot', messages: [{ role: 'user', content: question }], stream })
+      .withResponse()
+      .then(async ({ data, response }) => {
+        if (stream) for await (const chunk of data as AsyncIterable<unknown>) void chunk;
+        return response;
+      });
+
+  test.each([false, true])('its key, echoed in an unreadable answer or sent as its session id, never reaches the client (stream: %s)', async (stream) => {
+    const err = await ask('[[echo-key]]', stream).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((err as Error).message).not.toContain(AGENT_KEY);
+    const response = await ask('[[key-session]]', stream);
+    expect(response.headers.get('x-aigw-conversation-id')).not.toContain(AGENT_KEY);
+  });
+
+  test.each([false, true])('an answer cut off while it is read whole is a 502, never a 500 (stream: %s)', async (stream) => {
+    const err = await ask('[[cut]]', stream).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect(f.gw.logs.some((l) => l.msg === 'unhandled error in the request path')).toBe(false);
   });
 });

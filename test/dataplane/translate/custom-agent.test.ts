@@ -190,7 +190,7 @@ describe('the answer', () => {
     const badId = translationError(() => customAgentAnswer(agent, JSON.stringify({ choices: [{ message: { content: 'x' } }], session: { id: 'a\nb' } })));
     expect([badId.param, badId.message]).toEqual([
       'session.id',
-      "The answer of the agent of route 'support' has a conversation id at mapping.response.conversationId 'session.id' that cannot be the x-aigw-conversation-id header (3 characters; it must be printable ASCII, at most 256 characters). Set the route's mapping.response.conversationId to the path of the conversation's id.",
+      "The answer of the agent of route 'support' has a conversation id at mapping.response.conversationId 'session.id' that cannot be the x-aigw-conversation-id header (3 characters; it must be printable ASCII without spaces, at most 256 characters). Set the route's mapping.response.conversationId to the path of the conversation's id.",
     ]);
     expect(translationError(() => customAgentAnswer(agent, JSON.stringify({ choices: [{ message: { content: 'x' } }], session: { id: { v: 1 } } }))).message).toMatch(/\(an object; it must be/);
   });
@@ -249,4 +249,10 @@ describe('the answer', () => {
     expect(() => customAgentChatTranslator(agentRoute({ kind: 'custom' }))).toThrow("Agent route 'support' has no mapping");
     expect(() => agentTranslators(agentRoute({ kind: 'custom' }))).toThrow(/custom agent without a mapping/);
   });
+});
+
+test('a `__proto__` key of the template is kept as a key, never set as the prototype', () => {
+  const filled = fillTemplate(JSON.parse('{"__proto__":{"q":"{{query}}"},"x":1}'), { query: 'hi' } as Parameters<typeof fillTemplate>[1]);
+  expect(JSON.stringify(filled)).toBe('{"__proto__":{"q":"hi"},"x":1}');
+  expect(Object.getPrototypeOf(filled)).toBe(Object.prototype);
 });
