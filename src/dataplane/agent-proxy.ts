@@ -14,7 +14,9 @@ import { Errors, GatewayError } from './errors';
 import { failMidStream } from './model/mid-stream';
 import type { ProxyEvents } from './model-proxy';
 import type { RequestContext } from './request-context';
+import { backoffDelayMs, type CircuitBreaker, sleep } from './resilience';
 import type { Scrubber } from './scrub';
+import { GATEWAY_CONFIG_DEFAULTS } from '../specs';
 import type { UpstreamResponse } from './upstream-call';
 
 /**
@@ -34,6 +36,15 @@ const NOT_RELAYED = new Set([...HOP_BY_HOP, 'content-encoding']);
 const DECODERS: Record<string, () => Transform> = { 'gzip': createGunzip, 'x-gzip': createGunzip, 'deflate': createInflate, 'br': createBrotliDecompress };
 /** What the agent's breaker counts as its failure when the agent answers: as for model backends, 429 and 5xx. */
 const failed = (status: number) => status === 429 || status >= 500;
+/**
+ * The methods an agent call may be sent again with, when it carries no body: they read, start nothing, and
+ * nothing of the client's is lost by resending. A POST (a run, an upload) is never sent twice. A DELETE (Dify's
+ * conversation delete) is idempotent in HTTP terms but kept to one attempt: a retry after a delete that went
+ * through unseen would answer 404 and hide that it succeeded.
+ */
+const RESENT_METHODS = new Set<string>(['GET', 'HEAD', 'OPTIONS']);
+/** A native agent call is retried as a model attempt is, with the one policy the config contract states (a model backend's default). */
+const AGENT_RETRIES = GATEWAY_CONFIG_DEFAULTS.retries;
 
 /** How far the client's body got: a fault there (413, 408, 499, 400) is the client's, never the agent's. */
 interface BodyProgress {
@@ -44,8 +55,9 @@ interface BodyProgress {
 }
 
 /**
- * An agent route: the request goes to the agent's API on the same upstream call, deadlines and breaker
- * as a model attempt. One attempt: a request that starts a run is not sent twice. A custom agent's
+ * An agent route: the request goes to the agent's API on the same upstream call, deadlines, breaker and
+ * retries as a model attempt; retried only when it reads and has no body (RESENT_METHODS): a request that
+ * starts a run is not sent twice. A custom agent's
  * request and answer stream through unbuffered; a Dify or Model Studio request was read by the read
  * stage (ctx.agentRequest), and its answer is read as it is relayed (usage, the agent's own errors).
  */
@@ -61,7 +73,8 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
 
   const method = native ? native.method : ((ctx.req.method ?? 'GET') as Dispatcher.HttpMethod);
   // A native JSON body was read whole by the read stage; an upload, and a custom agent's body, stream from the client.
-  const streamed = native ? native.upload !== undefined : method !== 'GET' && method !== 'HEAD';
+  // An OPTIONS that declares no body has none (RFC 9112 §6.3): sent without one, it may be sent again.
+  const streamed = native ? native.upload !== undefined : method !== 'GET' && method !== 'HEAD' && !(method === 'OPTIONS' && !carriesBody(ctx.req.headers));
   const source = streamed ? new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs) : undefined;
   const progress: BodyProgress = { bytes: 0, source };
   const headers: Record<string, string> = { ...forwardedHeaders(ctx.req.headers), ...route.upstream.headers, 'accept-encoding': 'identity' };
@@ -92,7 +105,13 @@ interface AgentCall {
   readonly body: Readable | Buffer | undefined;
 }
 
-/** Sends the request to the agent, tells its breaker the outcome, and relays the answer. */
+/**
+ * Sends the request to the agent, tells its breaker the outcome, and relays the answer: a request that may be
+ * resent (RESENT_METHODS, no body) goes again after a connection error, a timeout before the answer's head or a
+ * status the retry policy names, with backoff and jitter, while the breaker lets it and the client is there.
+ * Once it may not go again, the last answer is relayed as the agent gave it (its own error shape), or the last
+ * transport failure is the gateway's error.
+ */
 async function exchange(
   ctx: RequestContext,
   route: CompiledAgentRoute,
@@ -101,6 +120,34 @@ async function exchange(
   events: ProxyEvents,
   native: NativeAgentRequest | undefined,
 ): Promise<void> {
+  const resent = RESENT_METHODS.has(agentCall.method) && agentCall.body === undefined;
+  const attempts = resent ? AGENT_RETRIES.attempts : 0;
+  for (let retry = 0; ; retry++) {
+    const retryOn = retry < attempts ? AGENT_RETRIES.onStatus : undefined;
+    if ((await attempt(ctx, route, agentCall, progress, events, native, retryOn)) === 'answered') return;
+    ctx.record.retries = (ctx.record.retries ?? 0) + 1;
+    await sleep(backoffDelayMs(retry, AGENT_RETRIES.backoffBaseMs), ctx.cancellation.signal);
+    // The client left during the backoff: the agent's failures were charged, its leaving never is.
+    if (ctx.cancellation.cancelled) {
+      route.upstream.breaker.abandon();
+      throw Errors.clientGone();
+    }
+  }
+}
+
+/**
+ * One call to the agent. `retryOn`: this attempt may be followed by another (undefined: it is the last), after
+ * a transport failure or one of these statuses; `again` then means the breaker let the next attempt in.
+ */
+async function attempt(
+  ctx: RequestContext,
+  route: CompiledAgentRoute,
+  agentCall: AgentCall,
+  progress: BodyProgress,
+  events: ProxyEvents,
+  native: NativeAgentRequest | undefined,
+  retryOn: readonly number[] | undefined,
+): Promise<'answered' | 'again'> {
   const upstream = route.upstream;
   const breaker = upstream.breaker;
   const method = agentCall.method;
@@ -124,12 +171,19 @@ async function exchange(
         throw Errors.internal();
       }
       breaker.failure();
+      if (retryOn && goesAgain(ctx, breaker)) return 'again';
       throw transportError(upstream, e, route.firstByteMs, route.totalMs, false);
     }
     // The agent's own answer is read as it passes; an error status's body is relayed as it is (no usage to read).
     const read = native && response.statusCode >= 200 && response.statusCode < 300 ? nativeReading(native, response.headers) : undefined;
-    if (failed(response.statusCode) || response.statusCode === 401 || response.statusCode === 403) breaker.failure();
-    else if (!read) breaker.success();
+    if (failed(response.statusCode) || response.statusCode === 401 || response.statusCode === 403) {
+      breaker.failure();
+      if (retryOn?.includes(response.statusCode) && goesAgain(ctx, breaker)) {
+        // Nobody sees this answer: read to its end, so its connection serves the next attempt.
+        await response.text().catch(() => '');
+        return 'again';
+      }
+    } else if (!read) {breaker.success();}
     try {
       await answer(ctx, upstream, response, method, events, read);
     } finally {
@@ -141,9 +195,15 @@ async function exchange(
         else breaker.success();
       }
     }
+    return 'answered';
   } finally {
     call.end();
   }
+}
+
+/** Whether a failed attempt is followed by another: the client is still there and the breaker lets it in (a half-open trial slot taken). */
+function goesAgain(ctx: RequestContext, breaker: CircuitBreaker): boolean {
+  return !ctx.cancellation.cancelled && breaker.allow();
 }
 
 /** The agent answered: its status checked, its body relayed (decoded, scrubbed, read on the way when `read`). */
@@ -317,6 +377,11 @@ function clientFault(ctx: RequestContext, progress: BodyProgress, e: unknown, ro
   if (progress.fault) return progress.fault;
   if (progress.source?.awaitingClient && isTimeout(e)) return Errors.bodyTooSlow(route.totalMs, `agent route '${route.name}' timeouts.totalMs`);
   return undefined;
+}
+
+/** Whether the request has a body at all: a length above zero, or a chunked one. */
+function carriesBody(headers: IncomingHttpHeaders): boolean {
+  return headers['transfer-encoding'] !== undefined || (declaredLength(headers) ?? 0) > 0;
 }
 
 function declaredLength(headers: IncomingHttpHeaders): number | undefined {

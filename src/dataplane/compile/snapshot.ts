@@ -175,7 +175,8 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
         headers: {},
         // The route policy's deadlines are the agent's, on its native paths and as a model alike.
         timeouts: { ...route.timeouts, firstByteMs, totalMs },
-        // An agent call is a POST that starts a run: never sent twice.
+        // Read by the agent-as-model attempts: a POST that starts a run, never sent twice. The native calls that
+        // may be resent (GET, HEAD, OPTIONS) follow GATEWAY_CONFIG_DEFAULTS.retries in agent-proxy.ts.
         retries: { attempts: 0, onStatus: [], backoffBaseMs: 0 },
       },
       agentAdapter(route),
