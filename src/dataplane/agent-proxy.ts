@@ -178,12 +178,11 @@ async function attempt(
     const read = native && response.statusCode >= 200 && response.statusCode < 300 ? nativeReading(native, response.headers) : undefined;
     if (failed(response.statusCode) || response.statusCode === 401 || response.statusCode === 403) {
       breaker.failure();
-      if (retryOn?.includes(response.statusCode) && goesAgain(ctx, breaker)) {
-        // Nobody sees this answer: read to its end, so its connection serves the next attempt.
-        await response.text().catch(() => '');
-        return 'again';
-      }
-    } else if (!read) {breaker.success();}
+      // Nobody sees this answer: it is not read (a large or stalled body would hold the retry); call.end() aborts it.
+      if (retryOn?.includes(response.statusCode) && goesAgain(ctx, breaker)) return 'again';
+    } else if (!read) {
+      breaker.success();
+    }
     try {
       await answer(ctx, upstream, response, method, events, read);
     } finally {

@@ -28,7 +28,7 @@ export function agentProtocol(route: Pick<AgentRouteConfig, 'kind'>): NativeAgen
 /** Longest conversation id the gateway takes or relays (Dify's are UUIDs; DashScope's session ids are shorter still). */
 export const MAX_CONVERSATION_ID_CHARS = 256;
 
-/** Whether a conversation id can travel as a header value both ways: printable ASCII, at most MAX_CONVERSATION_ID_CHARS. */
+/** Whether a conversation id can travel as a header value both ways: printable ASCII without spaces, at most MAX_CONVERSATION_ID_CHARS. */
 export function isConversationId(value: string): boolean {
   return value.length <= MAX_CONVERSATION_ID_CHARS && /^[\x21-\x7e]*$/.test(value);
 }

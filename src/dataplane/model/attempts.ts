@@ -37,7 +37,15 @@ export async function forwardModelRequest(ctx: RequestContext, route: CompiledMo
           else breaker.success();
           return;
         } catch (caught) {
-          const e = caught instanceof StreamFailedBeforeHead ? brokenStream(ctx, route, attempt, caught) : caught;
+          if (caught instanceof StreamFailedBeforeHead) {
+            // The upstream's answer had begun (its head, part of a finished generation the provider bills) when it broke:
+            // charged, answered 502/504, never sent again, as a proxy does not retry once an upstream's headers arrived.
+            const failed = brokenStream(ctx, route, attempt, caught);
+            if (ctx.cancellation.cancelled) breaker.abandon();
+            else breaker.failure();
+            throw failed.error;
+          }
+          const e = caught;
           // Only the backend's own failures count against it: a client fault (a bad request, a truncated,
           // oversized or stalled upload) is not a RetryableFailure, and the breaker never hears of it.
           if (!(e instanceof RetryableFailure)) {

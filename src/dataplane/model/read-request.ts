@@ -75,7 +75,7 @@ function agentCallOf(ctx: RequestContext): AgentCall {
   const header = ctx.req.headers[CONVERSATION_HEADER];
   if (typeof header === 'string' && !isConversationId(header)) {
     throw Errors.badRequest(
-      `The ${CONVERSATION_HEADER} header must be at most ${MAX_CONVERSATION_ID_CHARS} printable characters, found ${header.length}. Send back the value the previous answer carried.`,
+      `The ${CONVERSATION_HEADER} header must be printable ASCII without spaces, at most ${MAX_CONVERSATION_ID_CHARS} characters; found ${header.length} characters. Send back the value the previous answer carried.`,
       CONVERSATION_HEADER,
     );
   }

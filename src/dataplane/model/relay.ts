@@ -4,6 +4,7 @@ import { ENDPOINTS } from '../endpoints';
 import { Errors } from '../errors';
 import { LOG_TEXT_LIMIT } from '../log-bounds';
 import type { RequestContext } from '../request-context';
+import type { Scrubber } from '../scrub';
 import { estimateTextTokens } from '../token-estimate';
 import type { Translator } from '../translate/translator';
 import type { UpstreamResponse } from '../upstream-call';
@@ -38,14 +39,14 @@ export async function relayResponse(
     if (usage) events.onUsage(usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(frames))));
     events.onFirstToken();
-    ctx.res.writeHead(200, { ...out, ...agentHeaders(relay.headers?.()), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    ctx.res.writeHead(200, { ...out, ...agentHeaders(relay.headers?.(), upstream.scrubber), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     ctx.res.end(frames);
   } else if (stream && contentType.startsWith('text/event-stream')) {
     const relay = translator.stream(clientWantsUsage, request.requested);
     const head = { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
     // An agent's head waits for its first event: the conversation id is in it, or its error (then answered with a status).
     if (relay.deferHead) {
-      const writeHead = () => ctx.res.writeHead(200, { ...head, ...agentHeaders(relay.headers?.()) });
+      const writeHead = () => ctx.res.writeHead(200, { ...head, ...agentHeaders(relay.headers?.(), upstream.scrubber) });
       await relayEvents(ctx, response, relay, events, upstream.scrubber.stream(), writeHead);
     } else {
       ctx.res.writeHead(200, head);
@@ -58,7 +59,7 @@ export async function relayResponse(
     if (translated.usage) events.onUsage(translated.usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(translated.body))));
     const body = upstream.scrubber.text(translated.body);
-    ctx.res.writeHead(200, { ...out, ...agentHeaders(translated.headers), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    ctx.res.writeHead(200, { ...out, ...agentHeaders(translated.headers, upstream.scrubber), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     ctx.res.end(body);
   } else {
     // The identity translators' answer: the upstream's bytes as they arrive. A JSON answer may echo
@@ -83,13 +84,15 @@ function wholeBody(response: UpstreamResponse): Promise<string> {
  * Headers an agent's answer gives the client (its conversation id), checked: a value that could not be sent back
  * as a request header (control characters, too long) is the agent's fault, a 502 before any byte.
  */
-function agentHeaders(headers: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+function agentHeaders(headers: Readonly<Record<string, string>> | undefined, scrubber: Scrubber): Readonly<Record<string, string>> | undefined {
   if (!headers) return undefined;
   for (const name in headers) {
     const value = headers[name];
-    if (!isConversationId(value)) {
+    // Parsed out of the answer, where a JSON escape (`\u0073k-…`) hid the key from the scrub of its bytes: a value
+    // that the scrub would change is refused like any other that cannot be sent back.
+    if (!isConversationId(value) || scrubber.text(value) !== value) {
       throw Errors.upstreamUntranslatable(
-        `its ${name} (${value.length} characters) is not printable ASCII without spaces, at most ${MAX_CONVERSATION_ID_CHARS} characters, so a client could not send it back`,
+        `its ${name} (${value.length} characters) is not printable ASCII without spaces, at most ${MAX_CONVERSATION_ID_CHARS} characters, free of credentials, so a client could not send it back`,
       );
     }
   }

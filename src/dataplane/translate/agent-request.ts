@@ -121,7 +121,7 @@ function metadataConversation(metadata: unknown): string | undefined {
   if (!isConversationId(id)) {
     throw badRequest(
       'metadata.conversation_id',
-      `must be at most ${MAX_CONVERSATION_ID_CHARS} printable characters, found ${id.length}`,
+      `must be printable ASCII without spaces, at most ${MAX_CONVERSATION_ID_CHARS} characters; found ${id.length} characters`,
       `Send the ${CONVERSATION_HEADER} value of the previous answer.`,
     );
   }

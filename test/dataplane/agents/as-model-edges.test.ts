@@ -78,7 +78,7 @@ describe('against the Dify simulator', () => {
 describe('against a Dify-format upstream that misbehaves', () => {
   let upstream: AgentUpstream;
   let gw: TestGateway;
-  let mode: 'bad-conversation' | 'key-echo' = 'bad-conversation';
+  let mode: 'bad-conversation' | 'key-echo' | 'escaped-key' = 'bad-conversation';
   beforeAll(async () => {
     upstream = await agentUpstream((req, res) => {
       const stream = req.body.includes('"streaming"');
@@ -86,6 +86,12 @@ describe('against a Dify-format upstream that misbehaves', () => {
         // Dify's blocking workflow answer, failed, its error quoting the key it was given.
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ task_id: 't', workflow_run_id: 'r', data: { id: 'r', workflow_id: 'w', status: 'failed', outputs: {}, error: `provider rejected ${AGENT_KEY}`, total_tokens: 0 } }));
+        return;
+      }
+      // The key behind a JSON escape in its conversation id: the scrub of the answer's bytes cannot see it.
+      if (mode === 'escaped-key') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`{"event":"message","message_id":"m","conversation_id":"\\u${AGENT_KEY.charCodeAt(0).toString(16).padStart(4, '0')}${AGENT_KEY.slice(1)}","mode":"chat","answer":"hi","created_at":1}`);
         return;
       }
       const conversation = 'conv\u0001bad';
@@ -119,6 +125,16 @@ describe('against a Dify-format upstream that misbehaves', () => {
       expect((err as Error).message).toMatch(/x-aigw-conversation-id/);
     }
     expect(gw.logs.some((l) => l.msg === 'unhandled error in the request path')).toBe(false);
+  });
+
+  test("the agent's key hidden behind a JSON escape in its conversation id never becomes the header", async () => {
+    mode = 'escaped-key';
+    const err = await client(gw)
+      .chat.completions.create({ model: 'support-bot', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect(JSON.stringify(err)).not.toContain(AGENT_KEY);
   });
 
   test("a non-streamed agent error that quotes the agent's key reaches the client scrubbed", async () => {

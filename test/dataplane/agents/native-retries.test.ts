@@ -43,6 +43,16 @@ const scripts: Record<string, { script: Answer[]; then: Answer }> = {
   // Says which attempt it answers: the client must see the last one's.
   'always-502': { script: [], then: status(502, () => `{"error":"attempt ${seenAt('always-502').length}"}`) },
   'failing': { script: [], then: status(503) },
+  // A 503 whose body starts and then stalls (never ends): the retry must not wait for it.
+  'stalled-503': {
+    script: [
+      (res) => {
+        res.writeHead(503, { 'content-type': 'application/json', 'content-length': '100000' });
+        res.write('{"error":"busy');
+      },
+    ],
+    then: ok,
+  },
 };
 const segment = (url: string) => url.split('?')[0].split('/').pop()!;
 const seenAt = (last: string) => up.seen.filter((r) => segment(r.url) === last);
@@ -114,6 +124,14 @@ describe('native agent calls that read are retried', () => {
     expect(seen).toHaveLength(2);
     expect(seen[1].url).toBe(seen[0].url);
     expect(seen[0].url).toContain('user=');
+  });
+
+  test('the body of a retried answer is not waited for: a 503 that stalls mid-body is dropped and the GET goes again at once', async () => {
+    // The route's total time is the default 600 s: were the stalled body read, this test would time out.
+    const res = await call('/recovers/stalled-503');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('{"answer":"ok"}');
+    expect(seenAt('stalled-503')).toHaveLength(2);
   });
 
   test("a GET that keeps failing gets the agent's last answer, relayed as it is, after 1 + retries.attempts requests", async () => {
