@@ -6,6 +6,7 @@
 import { randomUUID } from 'crypto';
 import type { JsonObject } from '../../specs';
 import { CONVERSATION_HEADER } from '../agents/protocol';
+import type { AgentErrorReport } from '../agents/wire';
 import { Errors, RecordedErrors } from '../errors';
 import type { Usage } from '../usage';
 import { upstreamErrorMessage } from './error-message';
@@ -60,13 +61,6 @@ export function completionAnswer(answer: {
 /** The text of a JSON value for a client: a string as it is, anything else as JSON. */
 export function textOf(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-/** An agent's error report, as Errors.agentFailed takes it. */
-export interface AgentFailure {
-  readonly status: number;
-  readonly code: string;
-  readonly message: string;
 }
 
 /**
@@ -170,7 +164,7 @@ export class AgentChunkWriter {
    * The agent reported an error. Before any frame: thrown as its own status (the head is still
    * deferred). After: one OpenAI error frame ends the stream, recorded as the agent's failure.
    */
-  public agentError(failure: AgentFailure): string[] {
+  public agentError(failure: AgentErrorReport): string[] {
     if (this.ended) return [];
     const error = Errors.agentFailed(this.route, failure.status, failure.code, failure.message);
     if (!this.started) throw error;
