@@ -40,8 +40,25 @@ export const ENDPOINTS: { readonly [E in Endpoint]: EndpointSpec } = {
 /** Longest suffix first: `/chat/completions` before `/completions`. Computed once. */
 const BY_SUFFIX = (Object.keys(ENDPOINTS) as Endpoint[]).sort((a, b) => ENDPOINTS[b].suffix.length - ENDPOINTS[a].suffix.length);
 
-/** Which endpoint a path ends in, `models` for the gateway's model list (`…/v1/models`, on model routes only), or undefined. */
-export function endpointOf(path: string): Endpoint | 'models' | undefined {
+/** What a path asks of a model route: an endpoint, `models` (the model list, `…/v1/models`) or `model` (one of it, `…/v1/models/{id}`). */
+export type ModelRouteTarget = Endpoint | 'models' | 'model';
+
+const MODEL_BY_ID = '/v1/models/';
+
+/** Which endpoint a path ends in, `models` / `model` for the gateway's model list and one model of it (on model routes only), or undefined. */
+export function endpointOf(path: string): ModelRouteTarget | undefined {
   for (const e of BY_SUFFIX) if (path.endsWith(ENDPOINTS[e].suffix)) return e;
-  return path.endsWith('/v1/models') ? 'models' : undefined;
+  if (path.endsWith('/v1/models')) return 'models';
+  const at = path.lastIndexOf(MODEL_BY_ID);
+  return at >= 0 && at + MODEL_BY_ID.length < path.length ? 'model' : undefined;
+}
+
+/** The model id of a `…/v1/models/{id}` path, decoded (`a%2Fb` is `a/b`); undefined when it does not decode. */
+export function modelIdOf(path: string): string | undefined {
+  const raw = path.slice(path.lastIndexOf(MODEL_BY_ID) + MODEL_BY_ID.length);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,9 @@
 import { visibleRoutes } from './auth';
 import { pathHasPrefix } from './compile/route-table';
 import type { CompiledModelRoute } from './compile/snapshot';
+import { modelIdOf } from './endpoints';
 import { Errors } from './errors';
+import { boundedForLog } from './log-bounds';
 import type { RequestContext } from './request-context';
 
 /** The as-model routes of the agents these model routes also serve, each once. */
@@ -11,8 +13,8 @@ function agentsOf(routes: readonly CompiledModelRoute[]): CompiledModelRoute[] {
   return [...out];
 }
 
-/** GET /v1/models: the models this consumer may use on this host and path. */
-export function listModels(ctx: RequestContext): void {
+/** The models this consumer may use on this host and path (under an agent's own prefix: that agent's model). */
+function visibleModels(ctx: RequestContext): { id: string; object: 'model'; created: number; owned_by: string }[] {
   const own = ctx.route?.kind === 'model' && ctx.route.owner ? ctx.route : undefined;
   // Under an agent's own prefix: that agent's model only. Elsewhere: the host's model routes under the path.
   const routes = own
@@ -24,14 +26,29 @@ export function listModels(ctx: RequestContext): void {
   const visible = agentRoutes.length === 0 ? visibleRoutes(routes, ctx.caller) : visibleRoutes([...routes, ...agentRoutes], ctx.caller);
   const admitted = new Set(visible);
   const seen = new Set<string>();
-  const data = visible.flatMap((r) =>
+  return visible.flatMap((r) =>
     r.models.listableModels().flatMap(({ id, model }) => {
       if (seen.has(id) || (model.owner && !own && !admitted.has(model.owner.asModel!))) return [];
       seen.add(id);
-      return [{ id, object: 'model', created: 0, owned_by: model.owner?.name ?? r.name }];
+      return [{ id, object: 'model' as const, created: 0, owned_by: model.owner?.name ?? r.name }];
     }),
   );
-  const body = JSON.stringify({ object: 'list', data });
+}
+
+/** GET /v1/models: the models this consumer may use on this host and path. */
+export function listModels(ctx: RequestContext): void {
+  send(ctx, JSON.stringify({ object: 'list', data: visibleModels(ctx) }));
+}
+
+/** GET /v1/models/{id}: one of those models, or 404 as for a model the consumer may not use (its existence is not revealed). */
+export function retrieveModel(ctx: RequestContext): void {
+  const id = modelIdOf(ctx.path);
+  const model = id === undefined ? undefined : visibleModels(ctx).find((m) => m.id === id);
+  if (!model) throw Errors.noModel(boundedForLog(id ?? ctx.path), ctx.route!.name);
+  send(ctx, JSON.stringify(model));
+}
+
+function send(ctx: RequestContext, body: string): void {
   ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   ctx.res.end(body);
 }

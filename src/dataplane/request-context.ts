@@ -4,7 +4,7 @@ import type { NativeAgentRequest } from './agents/native-request';
 import type { Caller } from './auth';
 import type { Cancellation } from './cancellation';
 import type { CompiledRoute, Snapshot } from './compile/snapshot';
-import type { Endpoint } from './endpoints';
+import type { ModelRouteTarget } from './endpoints';
 import type { ErrorFormat, GatewayError } from './errors';
 import type { Admission } from './limits';
 import type { ModelRequest } from './model-proxy';
@@ -34,7 +34,7 @@ export interface RequestContext {
   /** The wire format of error bodies: OpenAI's, Anthropic's for `/v1/messages`, a native agent route's own. */
   errorFormat: ErrorFormat;
   /** The route stage: the endpoint the path ends in (`models`: the model list), and the matched route. */
-  endpoint: Endpoint | 'models' | undefined;
+  endpoint: ModelRouteTarget | undefined;
   route: CompiledRoute | undefined;
   /** The read stage (model routes): the request, read and checked. */
   request: ModelRequest | undefined;

@@ -1,9 +1,9 @@
 import { Errors } from '../errors';
-import { listModels } from '../models-endpoint';
+import { listModels, retrieveModel } from '../models-endpoint';
 import { ANSWERED, type Stage } from './stage';
 
 /**
- * What a model route is asked for, checked before the caller is: `GET …/v1/models` is answered here
+ * What a model route is asked for, checked before the caller is: `GET …/v1/models` and `GET …/v1/models/{id}` are answered here
  * (each caller sees the routes it may use), any other endpoint must be one the gateway serves, by POST.
  * Agent routes take any path and method (the agent proxy checks them).
  */
@@ -15,7 +15,11 @@ export const endpoint: Stage = {
       listModels(ctx);
       return ANSWERED;
     }
-    if (ctx.endpoint === undefined || ctx.endpoint === 'models') throw Errors.noEndpoint(ctx.path);
+    if (ctx.endpoint === 'model' && ctx.req.method === 'GET') {
+      retrieveModel(ctx);
+      return ANSWERED;
+    }
+    if (ctx.endpoint === undefined || ctx.endpoint === 'models' || ctx.endpoint === 'model') throw Errors.noEndpoint(ctx.path);
     if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
     return undefined;
   },

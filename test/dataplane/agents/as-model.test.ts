@@ -175,6 +175,17 @@ describe('a Dify chat app as a model on /v1/chat/completions', () => {
     await expect(openai(f.gw, CONSUMER_KEYS.bob).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
   });
 
+  test('GET /v1/models/{id}: a model the consumer may use, else 404 as for one that does not exist', async () => {
+    expect(await openai(f.gw).models.retrieve('gpt-4o')).toMatchObject({ id: 'gpt-4o', object: 'model', owned_by: 'chat' });
+    expect(await openai(f.gw, CONSUMER_KEYS.bob).models.retrieve('support-bot')).toMatchObject({ id: 'support-bot', object: 'model', owned_by: 'support' });
+    await expect(openai(f.gw, CONSUMER_KEYS.bob).models.retrieve('gpt-4o')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(openai(f.gw, CAROL).models.retrieve('support-bot')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(openai(f.gw).models.retrieve('no/such-model')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    const res = await fetch(`${f.gw.url}/v1/models/%E0%A4%A`, { headers: { authorization: `Bearer ${CONSUMER_KEYS.alice}` } });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('model_not_found');
+  });
+
   test("under the agent route's own prefix, with the agent's metrics label", async () => {
     const out = await openai(f.gw, CONSUMER_KEYS.bob, '/agents/support').chat.completions.create({ model: 'support-bot', messages: [{ role: 'user', content: 'own prefix' }] });
     expect(out.choices[0].message.content).toContain('Dify heard "own prefix"');
