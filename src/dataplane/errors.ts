@@ -73,7 +73,7 @@ export const RecordedErrors = {
 } as const;
 
 /** Every endpoint a model route serves, for the 404 that names them: computed once from ENDPOINTS. */
-const ENDPOINT_LIST = [...Object.values(ENDPOINTS).map((e) => `/v1${e.suffix}`), '/v1/models'].join(', ').replace(/, (?=[^,]*$)/, ' or ');
+const ENDPOINT_LIST = [...Object.values(ENDPOINTS).map((e) => `/v1${e.suffix}`), '/v1/models', '/v1/models/{id}'].join(', ').replace(/, (?=[^,]*$)/, ' or ');
 
 export const Errors = {
   badJson: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_json', `The request body is not valid JSON (${detail}). Send a JSON object.`),
