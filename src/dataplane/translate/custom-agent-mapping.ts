@@ -24,6 +24,9 @@ export function placeholdersOf(template: unknown, out = new Set<AgentMappingPlac
   return out;
 }
 
+/** Compiled once: `replace` with a global pattern starts from 0 each call, so one instance serves every request. */
+const PLACEHOLDERS = mappingPlaceholderPattern();
+
 /**
  * The template with its placeholders filled: a string that is one placeholder becomes its value (an
  * array stays an array, null stays null); a placeholder inside a longer string becomes its text (a
@@ -33,7 +36,7 @@ export function fillTemplate(template: unknown, values: PlaceholderValues): unkn
   if (typeof template === 'string') {
     const whole = WHOLE_PLACEHOLDER.exec(template);
     if (whole && isPlaceholder(whole[1])) return values[whole[1]];
-    return template.replace(mappingPlaceholderPattern(), (text, name: string) => (isPlaceholder(name) ? textOf(values[name]) : text));
+    return template.replace(PLACEHOLDERS, (text, name: string) => (isPlaceholder(name) ? textOf(values[name]) : text));
   }
   if (Array.isArray(template)) return template.map((v) => fillTemplate(v, values));
   if (template !== null && typeof template === 'object') {
