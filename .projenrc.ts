@@ -1,4 +1,5 @@
-import { javascript, typescript } from 'projen';
+import { github, javascript, typescript } from 'projen';
+import { IMAGE_REPOSITORY } from './src/specs/runtime';
 
 /**
  * The single source of package.json, tsconfig, jest and eslint.
@@ -119,6 +120,8 @@ const project = new typescript.TypeScriptProject({
 
 // swc, not ts-jest: type-checking is `tsc --noEmit` over test/ (typecheckTests above).
 project.deps.removeDependency('ts-jest');
+// ts-jest only for the README's testing example, run as cdktf's TypeScript template runs it (test/packaging).
+project.addDevDeps('ts-jest@^29.4');
 project.jest!.config.transform = {
   '^.+\\.tsx?$': new javascript.Transform('@swc/jest'),
 };
@@ -131,7 +134,7 @@ project.package.addField('knip', {
   paths: { 'cdktf-ai-gateway': ['src/index.ts'], 'cdktf-ai-gateway/testing': ['src/testing/index.ts'] },
   // An export its own file uses is not dead code.
   ignoreExportsUsedInFile: true,
-  ignoreDependencies: ['cdktf-cli', 'commit-and-tag-version', 'ts-node'],
+  ignoreDependencies: ['cdktf-cli', 'commit-and-tag-version', 'ts-node', 'ts-jest'],
 });
 const knip = project.addTask('knip', { description: 'Finds unused files, exports and dependencies (knip)', exec: 'knip' });
 // Part of `npm test`: dead code fails the build, as a type error does.
@@ -143,6 +146,9 @@ project.package.addField('exports', {
   './testing': { types: './lib/testing/index.d.ts', default: './lib/testing/index.js' },
   './package.json': './package.json',
 });
+// TypeScript's `node10` resolution (cdktf's app template: CommonJS, classic `node`) ignores `exports`: this maps
+// `cdktf-ai-gateway/testing` to its types there. Node's require and jest read `exports` for the code.
+project.package.addField('typesVersions', { '*': { testing: ['lib/testing/index.d.ts'] } });
 
 // The provider's root barrel loads every resource binding: import `@cdktf/provider-kubernetes/lib/<resource>`.
 const barrelBan = {
@@ -188,7 +194,9 @@ project.addTask('synth', {
 });
 // `npm start`: the fleet, locally, with no keys (synth, then one `aigw serve` per gateway on a simulated upstream).
 project.addTask('start', {
-  description: 'Run the example fleet locally: aigw dev (see README)',
+  // npm prints its `> pkg@version start` banner on stdout before the script runs: `--silent` is the only switch that drops it
+  // for one command (an .npmrc loglevel would hide npm's warnings everywhere), so JSON readers run `npm start --silent -- --json`.
+  description: 'Run the example fleet locally: aigw dev (see README); `npm start --silent -- --json` prints only JSON lines on stdout',
   steps: [{ spawn: 'compile' }, { exec: 'node lib/cli/aigw.js dev', receiveArgs: true }],
 });
 // Issue #6: the data plane against its peers, side by side (installs nginx-light, wrk, hey, Portkey; see BENCHMARKS.md).
@@ -200,5 +208,65 @@ project.addTask('bench:synth', {
   description: 'Benchmark synth of one aigw.large.x4 gateway filled to every quota (see BENCHMARKS.md)',
   exec: 'node --expose-gc -r ts-node/register/transpile-only bench/synth-bench.ts',
 });
+
+// The data-plane image goes out with each release, tagged as the constructs pull it: a Dedicated gateway pins
+// `<IMAGE_REPOSITORY>:<package version>` (src/constructs/image-tag.ts), a Serverless one follows the fleet's floating
+// channel, 'stable' unless set (src/constructs/fleet.ts); `latest` for people who pull by hand.
+// test/image/release-workflow.test.ts holds the three together.
+const publisher = project.release!.publisher;
+const [imageRegistry] = IMAGE_REPOSITORY.split('/');
+if (imageRegistry !== 'ghcr.io' || publisher.condition === undefined) {
+  throw new Error(`release_image logs in to ghcr.io with GITHUB_TOKEN after a gated release; found ${IMAGE_REPOSITORY} and condition ${publisher.condition}. Publish elsewhere with that registry's login-action.`);
+}
+const imageVersion = '${{ steps.version.outputs.version }}';
+project.release!.addJobs({
+  release_image: {
+    name: 'Publish the data-plane image',
+    needs: [publisher.buildJobId],
+    // The gate of the npm and GitHub publish jobs: only when this run tagged a new version.
+    if: publisher.condition,
+    runsOn: ['ubuntu-latest'],
+    permissions: { contents: github.workflows.JobPermission.READ, packages: github.workflows.JobPermission.WRITE },
+    steps: [
+      github.WorkflowSteps.checkout(),
+      github.WorkflowSteps.downloadArtifact({
+        name: 'Download build artifacts',
+        with: { artifactIds: [`\${{ needs.${publisher.buildJobId}.outputs.artifact_id }}`], path: 'dist' },
+      }),
+      {
+        name: 'Set the released version',
+        id: 'version',
+        // The checkout's package.json says 0.0.0 (the release job bumps, builds, then resets it); the bump's version is in
+        // dist/version.txt. Set it as the bump did, so that the image's package (LIBRARY_VERSION, `aigw --version`) is the release.
+        run: [
+          'VERSION=$(cat dist/version.txt)',
+          'npm version "$VERSION" --no-git-tag-version --allow-same-version --ignore-scripts',
+          'echo "version=$VERSION" >> "$GITHUB_OUTPUT"',
+        ].join('\n'),
+      },
+      { name: 'Set up Docker Buildx', uses: 'docker/setup-buildx-action@v3' },
+      {
+        name: 'Log in to the GitHub Container Registry',
+        if: '${{ !inputs.dry_run }}',
+        uses: 'docker/login-action@v3',
+        with: { registry: imageRegistry, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' },
+      },
+      {
+        name: 'Build and push the image',
+        uses: 'docker/build-push-action@v6',
+        with: {
+          // The checkout with the version set above, not the action's default Git context (which would build package.json at 0.0.0).
+          context: '.',
+          file: 'Dockerfile',
+          push: '${{ !inputs.dry_run }}',
+          tags: [`${IMAGE_REPOSITORY}:${imageVersion}`, `${IMAGE_REPOSITORY}:stable`, `${IMAGE_REPOSITORY}:latest`].join('\n'),
+          labels: [`org.opencontainers.image.version=${imageVersion}`, 'org.opencontainers.image.revision=${{ github.sha }}'].join('\n'),
+        },
+      },
+    ],
+  },
+});
+// The GitHub Release marks a version as out: only once npm has the package and the registry has the image it pulls.
+project.github!.tryFindWorkflow('release')!.file!.addOverride('jobs.release_github.needs', [publisher.buildJobId, 'release_npm', 'release_image']);
 
 project.synth();

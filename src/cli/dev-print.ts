@@ -137,6 +137,28 @@ export function curlCommand(e: GatewayEndpoint, prompt = 'Hello from aigw dev'):
   return postCommand(`${e.baseUrl}${apiBasePath(e.pathPrefix)}/chat/completions`, e.apiKey, e.host, { model: e.model, messages: [{ role: 'user', content: prompt }] });
 }
 
+/** A ready-to-paste Responses API call (`POST /v1/responses`) for the gateway's first model route, or undefined without one. */
+export function responsesCurlCommand(e: GatewayEndpoint, prompt = 'Hello from aigw dev'): string | undefined {
+  if (e.model === null || e.pathPrefix === null) return undefined;
+  return postCommand(`${e.baseUrl}${apiBasePath(e.pathPrefix)}/responses`, e.apiKey, e.host, { model: e.model, input: prompt });
+}
+
+/** A ready-to-paste Anthropic Messages call (`POST /v1/messages`, what Claude Code sends) for the first model route, or undefined without one. */
+export function messagesCurlCommand(e: GatewayEndpoint, prompt = 'Hello from aigw dev'): string | undefined {
+  if (e.model === null || e.pathPrefix === null) return undefined;
+  return postCommand(`${e.baseUrl}${apiBasePath(e.pathPrefix)}/messages`, e.apiKey, e.host, { model: e.model, max_tokens: 256, messages: [{ role: 'user', content: prompt }] });
+}
+
+/**
+ * The base URLs SDKs take for the first model route: OpenAI's `baseURL` ends in `/v1` (the SDK appends
+ * `/chat/completions`, `/responses`); Anthropic's does not (its SDK and Claude Code append `/v1/messages`).
+ */
+export function sdkBaseUrls(e: GatewayEndpoint): { openai: string; anthropic: string } | undefined {
+  if (e.pathPrefix === null) return undefined;
+  const openai = `${e.baseUrl}${apiBasePath(e.pathPrefix)}`;
+  return { openai, anthropic: openai.replace(/\/v1$/, '') };
+}
+
 /** A JSON POST as a ready curl: the consumer's key and the route's Host header when they are needed. */
 function postCommand(url: string, apiKey: string | null, host: string | null, body: unknown): string {
   const parts = ['curl', '-s', url];
@@ -194,16 +216,37 @@ function formatAgent(agent: AgentEndpoint, e: GatewayEndpoint): string[] {
   return lines;
 }
 
+/** The lines that show the first model route: SDK base URLs (when no Host header is needed) and a ready call per API. */
+function formatModelRoute(e: GatewayEndpoint): string[] {
+  const chat = curlCommand(e);
+  const responses = responsesCurlCommand(e);
+  const messages = messagesCurlCommand(e);
+  const sdk = sdkBaseUrls(e);
+  if (!chat || !responses || !messages || !sdk) return ['  (no model route to try)'];
+  const key = e.apiKey ?? '<none>';
+  return [
+    // An SDK cannot set Host (Node's fetch ignores it): the base URLs are printed only when none is needed.
+    ...(e.host === null
+      ? [`  OpenAI SDK     baseURL ${sdk.openai}  apiKey ${key}  model ${e.model}`, `  Claude Code    ${[`ANTHROPIC_BASE_URL=${sdk.anthropic}`, `ANTHROPIC_AUTH_TOKEN=${key}`, `ANTHROPIC_MODEL=${e.model}`, `ANTHROPIC_SMALL_FAST_MODEL=${e.model}`, 'claude'].map(shellQuote).join(' ')}`]
+      : [`  (the model route matches host ${e.host} only: SDKs cannot send that Host header, use the curls)`]),
+    '  try chat:',
+    `    ${chat}`,
+    '  try responses:',
+    `    ${responses}`,
+    '  try messages:',
+    `    ${messages}`,
+  ];
+}
+
 /** The human-readable block for one gateway. */
 export function formatGateway(e: GatewayEndpoint, consumer: string | undefined): string {
-  const curl = curlCommand(e);
   const agentModelCurl = agentModelCurlCommand(e);
   return [
     `${e.name} (${e.edition})`,
     `  base URL   ${e.baseUrl}`,
     `  admin URL  ${e.adminUrl}  (/healthz /readyz /metrics)`,
     e.apiKey !== null ? `  API key    ${e.apiKey}  (consumer ${consumer})` : '  API key    (no consumers)',
-    ...(curl ? ['  try:', `    ${curl}`] : ['  (no model route to try)']),
+    ...formatModelRoute(e),
     ...(agentModelCurl ? ['  try an agent as a model:', `    ${agentModelCurl}`] : []),
     ...e.agents.flatMap((a) => formatAgent(a, e)),
     ...e.mcpServers.flatMap((m) => [

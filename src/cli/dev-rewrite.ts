@@ -1,5 +1,6 @@
 import { secretEnvName } from '../dataplane/secrets';
 import { type GatewayConfig, parseGatewayConfig, type SecretRef } from '../specs';
+import { matchLoopback } from '../specs/loopback-routes';
 
 /** What `aigw dev` decided for one gateway's local run. */
 export interface LocalRunOptions {
@@ -29,7 +30,8 @@ export interface LocalConfig {
  * Rewrites a synthesized config so that it runs on a laptop with no keys and no cluster: every
  * upstream is the simulator, or the demo MCP server for MCP proxies (keeping the original URL's path, so provider path shapes such as
  * DashScope's `/compatible-mode/v1` are exercised), consumers get session keys, other secrets get
- * dummy values, and listeners use the given ports. Pure: the same inputs give the same output.
+ * dummy values, listeners use the given ports, and host-matched routes also answer on the loopback
+ * address (specs/loopback-routes.ts). Pure: the same inputs give the same output.
  */
 export function rewriteForLocal(original: GatewayConfig, options: LocalRunOptions): LocalConfig {
   const c = structuredClone(original) as Mutable<GatewayConfig>;
@@ -73,7 +75,9 @@ export function rewriteForLocal(original: GatewayConfig, options: LocalRunOption
     env[secretEnvName(ref)] ??= `dev-dummy-${ref.secretName}-${ref.key}`;
   }
 
-  const parsed = parseGatewayConfig(c);
+  // SDKs on Node's fetch cannot send a Host header: locally, host-matched routes answer on 127.0.0.1 too,
+  // where no two routes would then collide (the cluster's config keeps its hosts exact).
+  const parsed = parseGatewayConfig(matchLoopback(c).config);
   if (!parsed.ok) throw new Error(`the local config of gateway '${original.metadata.name}' is invalid:\n  ${parsed.issues.join('\n  ')}`);
   return { config: parsed.config, env, consumerKeys };
 }

@@ -82,7 +82,8 @@ async function run(session: Session, appDir: string, json: boolean, signal: Abor
       const configDir = join(session.root, 'gateways', `${i}-${config.metadata.name}`);
       writeConfigDir(configDir, local.config);
       const label = `gateway ${config.metadata.name}`;
-      const forward = json ? undefined : (line: string) => process.stderr.write(`[${config.metadata.name}] ${line}\n`);
+      // Access logs to stderr in both modes: with --json, stdout carries only the gateways' JSON lines.
+      const forward = (line: string) => process.stderr.write(`[${config.metadata.name}] ${line}\n`);
       const launch = { entry: AIGW_ENTRY, configDir, port, adminPort, env: local.env, forward, drainTimeoutMs: DRAIN_TIMEOUT_MS };
       const proc = await startServe(label, launch, signal);
       session.processes.push(proc);

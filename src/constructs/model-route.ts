@@ -25,6 +25,19 @@ export interface ModelProps {
   readonly targets: ModelTargetProps[];
   /** Models of this route to fall back to, in order, on 429, 5xx, timeout or connection error. @default [] */
   readonly fallbacks?: string[];
+  /**
+   * The most output tokens (completion tokens, thinking included) a request may ask of this model. A request
+   * asking for more (`max_tokens`, `max_completion_tokens`, `max_output_tokens`) is sent upstream with this
+   * limit instead, and a chat request sent to an Anthropic backend without one gets at most this.
+   * @default - no limit (the client's ask goes as it is)
+   */
+  readonly maxOutputTokens?: number;
+  /**
+   * A wildcard model (`qwen-*`) only: the names `GET /v1/models` lists for it, each one a name the pattern
+   * matches (`['qwen-max', 'qwen-plus']`). A pattern cannot be enumerated, so clients discover these.
+   * @default - the pattern itself is listed
+   */
+  readonly listAs?: string[];
 }
 
 export interface ModelRouteOptions {
@@ -78,6 +91,8 @@ export class ModelRoute extends RouteBase<ModelRouteProps> {
         aliases: [...(m.aliases ?? [])],
         targets: (m.targets ?? []).map((t) => ({ backend: ctx.backendName(t.backend, m.name), model: t.model ?? m.name, weight: t.weight ?? 1 })),
         fallbacks: [...(m.fallbacks ?? [])],
+        ...(m.maxOutputTokens !== undefined && { maxOutputTokens: m.maxOutputTokens }),
+        ...(m.listAs !== undefined && { listAs: [...m.listAs] }),
       })),
       policies: policiesConfig(this.policies),
     };

@@ -3,7 +3,8 @@ import { BACKSLASH, COLON, QUOTE } from './json-bytes';
 /**
  * How much completion text raw response bytes carry: the lengths of the string values of the
  * members that hold generated text in either wire format (OpenAI `content`, `arguments`,
- * `reasoning_content`, `refusal`, completions' `text`; Anthropic `text`, `partial_json`, `thinking`),
+ * `reasoning_content`, `refusal`, completions' `text`, the Responses API's `delta` (its `.done` events
+ * repeat the text: counted again, erring on charging more); Anthropic `text`, `partial_json`, `thinking`),
  * wherever they sit. Used only when the provider reported no usage (a client gone before the
  * usage chunk, an upstream that never sends one), so that what was relayed is still charged.
  *
@@ -35,7 +36,8 @@ export function completionTextChars(chunk: Buffer): number {
 }
 
 const SPACE = 0x20;
-const TEXT_KEYS = ['content', 'arguments', 'reasoning_content', 'refusal', 'text', 'partial_json', 'thinking'].map((k) => Buffer.from(k));
+// `delta`: the Responses API's text deltas (a string there; an object in chat and Anthropic streams, which is skipped).
+const TEXT_KEYS = ['content', 'arguments', 'reasoning_content', 'refusal', 'text', 'partial_json', 'thinking', 'delta'].map((k) => Buffer.from(k));
 
 function isTextKey(chunk: Buffer, start: number, end: number): boolean {
   const length = end - start;

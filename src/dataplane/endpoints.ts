@@ -10,7 +10,9 @@ export type Endpoint =
   | 'audio.transcriptions'
   | 'audio.translations'
   | 'audio.speech'
-  | 'messages';
+  | 'responses'
+  | 'messages'
+  | 'messages.count_tokens';
 
 export interface EndpointSpec {
   /** The path's ending, after any route prefix (`/v1/chat/completions`, `/team/v1/messages`). */
@@ -23,6 +25,8 @@ export interface EndpointSpec {
   readonly streams: boolean;
   /** A binary answer (audio) is streamed through unread. */
   readonly binaryResponse?: boolean;
+  /** The endpoint generates nothing (it counts tokens): its token pre-charge is settled to none. @default false */
+  readonly countsOnly?: boolean;
 }
 
 export const ENDPOINTS: { readonly [E in Endpoint]: EndpointSpec } = {
@@ -34,23 +38,39 @@ export const ENDPOINTS: { readonly [E in Endpoint]: EndpointSpec } = {
   'audio.transcriptions': { suffix: '/audio/transcriptions', protocol: 'openai', body: 'multipart', streams: false },
   'audio.translations': { suffix: '/audio/translations', protocol: 'openai', body: 'multipart', streams: false },
   'audio.speech': { suffix: '/audio/speech', protocol: 'openai', body: 'json', streams: false, binaryResponse: true },
+  // OpenAI's Responses API: native on OpenAI and Azure OpenAI backends, translated onto chat completions elsewhere.
+  'responses': { suffix: '/responses', protocol: 'openai', body: 'json', streams: true },
   'messages': { suffix: '/messages', protocol: 'anthropic', body: 'json', streams: true },
+  // Anthropic's token counting: passed to Anthropic backends, estimated by the gateway for others.
+  'messages.count_tokens': { suffix: '/messages/count_tokens', protocol: 'anthropic', body: 'json', streams: false, countsOnly: true },
 };
+
+/** Whether a route target is an endpoint that carries a model request (not a listing or a stored response). */
+export function isEndpoint(target: ModelRouteTarget | undefined): target is Endpoint {
+  return target !== undefined && Object.prototype.hasOwnProperty.call(ENDPOINTS, target);
+}
 
 /** Longest suffix first: `/chat/completions` before `/completions`. Computed once. */
 const BY_SUFFIX = (Object.keys(ENDPOINTS) as Endpoint[]).sort((a, b) => ENDPOINTS[b].suffix.length - ENDPOINTS[a].suffix.length);
 
-/** What a path asks of a model route: an endpoint, `models` (the model list, `…/v1/models`) or `model` (one of it, `…/v1/models/{id}`). */
-export type ModelRouteTarget = Endpoint | 'models' | 'model';
+/**
+ * What a path asks of a model route: an endpoint, `models` (the model list, `…/v1/models`), `model` (one of it,
+ * `…/v1/models/{id}`) or `stored-response` (a Responses API call on a response kept by id: `…/v1/responses/{id}`,
+ * `…/cancel`, `…/input_items`).
+ */
+export type ModelRouteTarget = Endpoint | 'models' | 'model' | 'stored-response';
 
 const MODEL_BY_ID = '/v1/models/';
+const RESPONSE_BY_ID = '/v1/responses/';
 
 /** Which endpoint a path ends in, `models` / `model` for the gateway's model list and one model of it (on model routes only), or undefined. */
 export function endpointOf(path: string): ModelRouteTarget | undefined {
   for (const e of BY_SUFFIX) if (path.endsWith(ENDPOINTS[e].suffix)) return e;
   if (path.endsWith('/v1/models')) return 'models';
   const at = path.lastIndexOf(MODEL_BY_ID);
-  return at >= 0 && at + MODEL_BY_ID.length < path.length ? 'model' : undefined;
+  if (at >= 0 && at + MODEL_BY_ID.length < path.length) return 'model';
+  const response = path.lastIndexOf(RESPONSE_BY_ID);
+  return response >= 0 && response + RESPONSE_BY_ID.length < path.length ? 'stored-response' : undefined;
 }
 
 /** The model id of a `…/v1/models/{id}` path, decoded (`a%2Fb` is `a/b`); undefined when it does not decode. */

@@ -199,6 +199,17 @@ export const Errors = {
   noRoute: (host: string, path: string) =>
     new GatewayError(404, 'not_found_error', 'route_not_found', `No route matches host '${host}' and path '${path}'. Check the base URL.`),
   noEndpoint: (path: string) => new GatewayError(404, 'not_found_error', 'endpoint_not_found', `'${path}' is not an endpoint of this gateway. Use ${ENDPOINT_LIST}.`),
+  /**
+   * `GET|DELETE /v1/responses/{id}`, `…/cancel`, `…/input_items`: a response kept by a backend is not reached through the
+   * gateway yet, because the gateway keeps no record of which backend holds it or which consumer created it.
+   */
+  storedResponsesNotServed: (method: string, path: string) =>
+    new GatewayError(
+      501,
+      'api_error',
+      'stored_responses_not_served',
+      `${method.slice(0, 20)} '${path.slice(0, 200)}' is not served: this gateway does not yet reach responses kept by a backend (it records neither which backend holds a response nor whose it is). Continue a conversation with previous_response_id in POST /v1/responses (passed to OpenAI and Azure OpenAI backends), or send the whole conversation in input.`,
+    ),
   noModel: (model: string, route: string) =>
     new GatewayError(404, 'not_found_error', 'model_not_found', `The model '${model}' does not exist on route '${route}'. List the models with GET /v1/models.`, 'model'),
   tooLarge: (limit: number) =>

@@ -20,6 +20,13 @@ interface ProviderWire {
   readonly extraBody?: Readonly<Record<string, unknown>>;
   /** Whether it honours `stream_options.include_usage`. */
   readonly streamUsage: boolean;
+  /**
+   * Whether it serves OpenAI's Responses API itself (OpenAI, Azure OpenAI): a Responses client's bytes then
+   * go through as they are; elsewhere the gateway translates them onto chat completions. @default false
+   */
+  readonly servesResponses?: boolean;
+  /** The `model` the body names for an endpoint, when the provider wants another than the served model (Azure's deployment). @default the served model */
+  readonly bodyModel?: (endpoint: Endpoint, model: string, backend: BackendConfig) => string;
 }
 
 /**
@@ -44,19 +51,26 @@ const openAiStyle: ProviderWire = {
   streamUsage: true,
 };
 
+/** Azure's deployment for a model: the backend's mapping, else the model's own name. */
+const azureDeployment = (model: string, backend: BackendConfig) => backend.azure?.deployments[model] ?? model;
+
 const WIRE: { readonly [P in ProviderType]?: ProviderWire } = {
   // https://platform.openai.com/docs/api-reference: base https://api.openai.com/v1
-  'openai': openAiStyle,
+  'openai': { ...openAiStyle, servesResponses: true },
   // Azure OpenAI: {endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…, key in `api-key`.
+  // Its Responses API is not per deployment: {endpoint}/openai/v1/responses (the v1 API, no api-version), the deployment as `model`.
   'azure-openai': {
     path: (basePath, endpoint, model, backend) => {
+      if (endpoint === 'responses') return `${basePath}/openai/v1/responses`;
       const suffix = OPENAI_PATHS[endpoint];
       if (suffix === undefined) return undefined;
-      const deployment = encodeURIComponent(backend.azure?.deployments[model] ?? model);
+      const deployment = encodeURIComponent(azureDeployment(model, backend));
       return `${basePath}/openai/deployments/${deployment}${suffix}?api-version=${encodeURIComponent(backend.azure?.apiVersion ?? '')}`;
     },
     authHeaders: (apiKey) => ({ 'api-key': apiKey }),
     streamUsage: true,
+    servesResponses: true,
+    bodyModel: (endpoint, model, backend) => (endpoint === 'responses' ? azureDeployment(model, backend) : model),
   },
   // DashScope (Qwen) compatible mode: base https://dashscope.aliyuncs.com/compatible-mode/v1, Bearer.
   'dashscope': openAiStyle,
@@ -69,7 +83,7 @@ const WIRE: { readonly [P in ProviderType]?: ProviderWire } = {
   'openai-compatible': openAiStyle,
   // Anthropic Messages API: base https://api.anthropic.com/v1, key in `x-api-key`, a version header.
   'anthropic': {
-    path: (basePath, endpoint) => (endpoint === 'messages' ? `${basePath}/messages` : undefined),
+    path: (basePath, endpoint) => (endpoint === 'messages' ? `${basePath}/messages` : endpoint === 'messages.count_tokens' ? `${basePath}/messages/count_tokens` : undefined),
     authHeaders: (apiKey) => ({ 'x-api-key': apiKey }),
     headers: { 'anthropic-version': '2023-06-01' },
     streamUsage: false,

@@ -23,6 +23,18 @@ export function estimatePromptTokens(endpoint: Endpoint, body: Record<string, un
       extra += TOKENS_PER_MESSAGE;
     }
     chars += textLength(body.system);
+  } else if (endpoint === 'responses') {
+    // The Responses API: `instructions`, and `input` as a string or items (messages, tool outputs).
+    chars += textLength(body.instructions);
+    if (Array.isArray(body.input)) {
+      for (const item of body.input) {
+        const i = item as { content?: unknown; output?: unknown; arguments?: unknown } | null;
+        chars += textLength(i?.content) + textLength(i?.output) + textLength(i?.arguments);
+        extra += TOKENS_PER_MESSAGE;
+      }
+    } else {
+      chars += textLength(body.input);
+    }
   } else {
     // The field that carries the prompt: `input` for embeddings and speech, `prompt` elsewhere.
     const input = endpoint === 'embeddings' || endpoint === 'audio.speech' ? body.input : body.prompt;

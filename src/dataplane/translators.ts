@@ -1,6 +1,5 @@
-import type { UpstreamProtocol } from './agents/protocol';
 import type { Endpoint } from './endpoints';
-import { Errors } from './errors';
+import type { ProviderAdapter } from './providers';
 import {
   ChatChunksToMessagesStream,
   chatRequestToMessages,
@@ -8,38 +7,24 @@ import {
   MessagesStreamToChatChunks,
   messagesRequestToChat,
   messagesResponseToChat,
-  TranslationError,
 } from './translate';
 import type { WireProtocol } from '../specs';
+import { countTokensEstimated } from './translate/count-tokens';
 import { upstreamErrorMessage } from './translate/error-message';
 import { identityTranslators } from './translate/identity';
+import { responsesNative, responsesThrough } from './translate/responses-translators';
+import { parseUpstreamJson as parse, translated } from './translate/translated';
 import type { Translator } from './translate/translator';
 import { usageOfJson } from './usage';
-
-/** A translation failure: the client's request (400, naming the field) or the upstream's answer (502). */
-export function translated<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof TranslationError)) throw e;
-    if (e.source === 'request') throw Errors.badRequest(e.message, e.param);
-    throw Errors.upstreamUntranslatable(e.message);
-  }
-}
-
-function parse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw Errors.upstreamNotJson();
-  }
-}
 
 /** OpenAI chat clients on an Anthropic backend. */
 const openAiChatOnAnthropic: Translator = {
   upstreamEndpoint: 'messages',
-  payload: (request, servedModel, adapter) =>
-    JSON.stringify({ ...translated(() => chatRequestToMessages(request.body, servedModel)), ...adapter.extraBody }),
+  payload: (request, servedModel, adapter, target) =>
+    JSON.stringify({
+      ...translated(() => chatRequestToMessages(request.body, servedModel, { maxOutputTokens: target.maxOutputTokens })),
+      ...adapter.extraBody,
+    }),
   response: (text, requested) => ({
     body: JSON.stringify(translated(() => messagesResponseToChat(parse(text), requested))),
     usage: usageOfJson(text),
@@ -54,8 +39,8 @@ const openAiChatOnAnthropic: Translator = {
 /** Claude-style clients (`/v1/messages`) on an OpenAI-compatible backend. */
 const anthropicMessagesOnOpenAi: Translator = {
   upstreamEndpoint: 'chat',
-  payload: (request, servedModel, adapter) =>
-    JSON.stringify({ ...translated(() => messagesRequestToChat(request.body, servedModel)), ...adapter.extraBody }),
+  payload: (request, servedModel, adapter, target) =>
+    JSON.stringify({ ...translated(() => messagesRequestToChat(request.body, servedModel, target)), ...adapter.extraBody }),
   response: (text, requested) => ({
     body: JSON.stringify(translated(() => chatResponseToMessages(parse(text), requested))),
     usage: usageOfJson(text),
@@ -68,27 +53,51 @@ const anthropicMessagesOnOpenAi: Translator = {
 };
 
 /**
- * Every (client protocol > backend protocol) pair, then the client's endpoint: translation is a
- * property of the protocols, not a branch per provider. The identity pairs (`openai>openai`,
- * `anthropic>anthropic`) are translators too, so every JSON request takes one path. Nested rather
- * than keyed by a `client>backend:endpoint` string: looking a pair up builds no string per request.
+ * The API a backend speaks, as translation sees it: OpenAI's whole API (the Responses API included), an
+ * OpenAI-compatible one with chat completions but no Responses API (DashScope, DeepSeek, vLLM, Ollama…), or Anthropic's.
  */
-const TRANSLATORS: { readonly [C in WireProtocol]: { readonly [B in WireProtocol]: { readonly [E in Endpoint]?: Translator } } } = {
+type BackendApi = 'openai' | 'openai-chat' | 'anthropic';
+
+const OPENAI_IDENTITY = identityTranslators('openai');
+/** Same-protocol chat on an OpenAI-compatible backend: what a Responses client is served through there. */
+const OPENAI_CHAT = OPENAI_IDENTITY.chat!;
+
+/** Claude-style clients on any OpenAI-style backend: messages translated to chat, token counts estimated. */
+const ANTHROPIC_ON_OPENAI: { readonly [E in Endpoint]?: Translator } = { 'messages': anthropicMessagesOnOpenAi, 'messages.count_tokens': countTokensEstimated };
+
+/**
+ * Every (client protocol > backend API) pair, then the client's endpoint: translation is a property of
+ * the protocols, not a branch per provider. The identity pairs (`openai>openai`, `anthropic>anthropic`)
+ * are translators too, so every JSON request takes one path. A Responses client on a backend without
+ * the Responses API is served through that backend's chat translator (responses-translators.ts).
+ * Nested rather than keyed by a `client>backend:endpoint` string: looking a pair up builds no string per request.
+ */
+const TRANSLATORS: { readonly [C in WireProtocol]: { readonly [B in BackendApi]: { readonly [E in Endpoint]?: Translator } } } = {
   openai: {
-    openai: identityTranslators('openai'),
-    anthropic: { chat: openAiChatOnAnthropic },
+    'openai': { ...OPENAI_IDENTITY, responses: responsesNative },
+    'openai-chat': { ...OPENAI_IDENTITY, responses: responsesThrough(OPENAI_CHAT) },
+    'anthropic': { chat: openAiChatOnAnthropic, responses: responsesThrough(openAiChatOnAnthropic) },
   },
   anthropic: {
-    anthropic: identityTranslators('anthropic'),
-    openai: { messages: anthropicMessagesOnOpenAi },
+    'anthropic': identityTranslators('anthropic'),
+    'openai': ANTHROPIC_ON_OPENAI,
+    'openai-chat': ANTHROPIC_ON_OPENAI,
   },
 };
 
+/** The API a provider's backend speaks; undefined for an agent (its adapter holds its own translators). */
+function backendApi(adapter: ProviderAdapter): BackendApi | undefined {
+  if (adapter.protocol === 'anthropic') return 'anthropic';
+  if (adapter.protocol === 'openai') return adapter.servesResponses === true ? 'openai' : 'openai-chat';
+  return undefined;
+}
+
 /**
- * The translator for a (client protocol, backend protocol) pair on an endpoint; undefined when the pair
+ * The translator for a (client protocol, backend) pair on an endpoint; undefined when the pair
  * cannot serve it. An agent's translators are not here: they carry their route's settings, and its
  * adapter holds them (agents/adapter.ts).
  */
-export function translatorFor(client: WireProtocol, backend: UpstreamProtocol, endpoint: Endpoint): Translator | undefined {
-  return backend === 'openai' || backend === 'anthropic' ? TRANSLATORS[client][backend][endpoint] : undefined;
+export function translatorFor(client: WireProtocol, adapter: ProviderAdapter, endpoint: Endpoint): Translator | undefined {
+  const api = backendApi(adapter);
+  return api === undefined ? undefined : TRANSLATORS[client][api][endpoint];
 }

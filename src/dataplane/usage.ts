@@ -25,13 +25,19 @@ export function usageOfJson(json: string): Usage | undefined {
   // Only the `usage` object is parsed, not the whole answer.
   const member = topLevelObjectMember(json, 'usage');
   if (member === undefined) return undefined;
-  let usage: (OpenAiUsage & AnthropicUsage) | undefined;
+  let usage: unknown;
   try {
-    usage = JSON.parse(member) as OpenAiUsage & AnthropicUsage;
+    usage = JSON.parse(member);
   } catch {
     return undefined;
   }
-  if (!usage || typeof usage !== 'object') return undefined;
+  return usageOfObject(usage);
+}
+
+/** Usage of a parsed `usage` object, in either wire format; undefined when it is not an object. */
+function usageOfObject(parsed: unknown): Usage | undefined {
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const usage = parsed as OpenAiUsage & AnthropicUsage;
   const cached = (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
   return {
     inputTokens: (usage.prompt_tokens ?? usage.input_tokens ?? 0) + cached,
@@ -96,5 +102,28 @@ export function anthropicStreamUsage(): StreamUsageReader {
     },
     usage: () => (seen ? { inputTokens: input, outputTokens: output } : undefined),
     mayCarryUsage: (chunk) => chunk.includes(ANTHROPIC_USAGE_MARKER),
+  };
+}
+
+/** The Responses API's closing events carry the whole Response, its `usage` inside: `{"type":"response.completed","response":{…,"usage":{…}}}`. */
+const RESPONSES_CLOSING_MARKERS = ['"response.completed"', '"response.incomplete"', '"response.failed"'].map((key) => Buffer.from(key));
+
+/** OpenAI's Responses API: usage in the Response of the closing event (`response.completed`, `.incomplete`, `.failed`). */
+export function responsesStreamUsage(): StreamUsageReader {
+  let found: Usage | undefined;
+  return {
+    see(data) {
+      if (!OPENAI_USAGE_KEYS.some((key) => data.includes(key))) return false;
+      try {
+        const event = JSON.parse(data) as { response?: { usage?: unknown } } | null;
+        found = usageOfObject(event?.response?.usage) ?? found;
+      } catch {
+        // not JSON: nothing to read
+      }
+      // Never dropped: the closing event is the client's too.
+      return false;
+    },
+    usage: () => found,
+    mayCarryUsage: (chunk) => RESPONSES_CLOSING_MARKERS.some((marker) => chunk.includes(marker)),
   };
 }

@@ -1,10 +1,13 @@
 /**
- * Pure builders for Anthropic's Messages API wire format: validation, the deterministic reply (text, a
- * `tool_use` block when a tool is asked for, a `thinking` block when thinking is enabled), the message
+ * Pure builders for Anthropic's Messages API wire format: validation, the deterministic reply (text, JSON
+ * for structured outputs, a `tool_use` block when tools are offered (tool-answers.ts), a `thinking` block
+ * when thinking is enabled; text over `max_tokens` words is cut, `stop_reason: 'max_tokens'`), the message
  * object, its stream events, and Anthropic-style error bodies.
  */
 import { createHash } from 'node:crypto';
-import { countWords, estimateTokens, isRecord, replyText, splitIntoPieces, textOf } from './responses';
+import { sampleObject, structuredText } from './json-schema-sample';
+import { countWords, cutToWords, estimateTokens, isRecord, replyText, splitIntoPieces, textOf } from './responses';
+import { anthropicTool } from './tool-answers';
 
 export interface AnthropicErrorBody {
   readonly type: 'error';
@@ -60,7 +63,7 @@ export type ContentBlock =
 
 export interface AnthropicReply {
   readonly content: readonly ContentBlock[];
-  readonly stopReason: 'end_turn' | 'tool_use';
+  readonly stopReason: 'end_turn' | 'tool_use' | 'max_tokens';
   readonly usage: AnthropicUsage;
 }
 
@@ -90,16 +93,20 @@ export function anthropicReply(name: string, body: Record<string, unknown>, seq:
     const thinking = replyText(name, `${model} thinking`, prompt);
     content.push({ type: 'thinking', thinking, signature: signatureOf(thinking) });
   }
-  const tool = lastUser && !hasToolResult(lastUser.content) ? chosenTool(body, prompt) : undefined;
+  const tool = lastUser && !hasToolResult(lastUser.content) ? anthropicTool(body) : undefined;
+  let cut: string | undefined;
   if (tool) {
-    content.push({ type: 'tool_use', id: `toolu_sim${seq}`, name: tool.name, input: toolInput(tool.input_schema) });
+    content.push({ type: 'tool_use', id: `toolu_sim${seq}`, name: tool.name, input: sampleObject(tool.parameters) });
   } else {
-    content.push({ type: 'text', text: replyText(name, model, prompt) });
+    const format = outputFormatOf(body);
+    const text = structuredText(replyText(name, model, prompt), format?.type, format?.schema);
+    cut = cutToWords(text, typeof body.max_tokens === 'number' ? body.max_tokens : undefined);
+    content.push({ type: 'text', text: cut ?? text });
   }
   const outputWords = content.reduce((sum, block) => sum + countWords(blockText(block)), 0);
   return {
     content,
-    stopReason: tool ? 'tool_use' : 'end_turn',
+    stopReason: tool ? 'tool_use' : cut !== undefined ? 'max_tokens' : 'end_turn',
     usage: { input_tokens: anthropicInputTokens(body), output_tokens: outputWords },
   };
 }
@@ -171,45 +178,11 @@ export function sseFrame(event: AnthropicEvent): string {
   return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }
 
-interface ToolDefinition {
-  readonly name: string;
-  readonly input_schema?: unknown;
-}
-
-/** `tool_choice` `{type:'tool'}` names the tool; otherwise a tool the prompt mentions (`any`: else the first); `none`: no tool. */
-function chosenTool(body: Record<string, unknown>, prompt: string): ToolDefinition | undefined {
-  const tools = Array.isArray(body.tools) ? body.tools.filter((t): t is ToolDefinition => isRecord(t) && typeof t.name === 'string' && t.name !== '') : [];
-  const choice = isRecord(body.tool_choice) ? body.tool_choice : {};
-  if (tools.length === 0 || choice.type === 'none') return undefined;
-  if (choice.type === 'tool') return tools.find((t) => t.name === choice.name);
-  const lower = prompt.toLowerCase();
-  return tools.find((t) => lower.includes(t.name.toLowerCase())) ?? (choice.type === 'any' ? tools[0] : undefined);
-}
-
-/** Input for a tool: required properties get a placeholder of their type, and the first free-text string property `"sim"`. */
-export function toolInput(schema: unknown): Record<string, unknown> {
-  const properties = isRecord(schema) && isRecord(schema.properties) ? schema.properties : {};
-  const required = isRecord(schema) && Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : [];
-  const input: Record<string, unknown> = {};
-  for (const key of required) input[key] = placeholder(properties[key]);
-  const text = Object.keys(properties).find((key) => {
-    const property = properties[key];
-    return isRecord(property) && property.type === 'string' && property.enum === undefined;
-  });
-  if (text !== undefined) input[text] = 'sim';
-  return input;
-}
-
-function placeholder(property: unknown): unknown {
-  if (!isRecord(property)) return 'sim';
-  if (Array.isArray(property.enum) && property.enum.length > 0) return property.enum[0];
-  switch (property.type) {
-    case 'number': case 'integer': return 1;
-    case 'boolean': return true;
-    case 'array': return [];
-    case 'object': return {};
-    default: return 'sim';
-  }
+/** Structured outputs: `output_config.format` (or the beta's `output_format`) `{ type: 'json_schema', schema }`. */
+function outputFormatOf(body: Record<string, unknown>): Record<string, unknown> | undefined {
+  const config = isRecord(body.output_config) ? body.output_config : {};
+  const format = isRecord(config.format) ? config.format : body.output_format;
+  return isRecord(format) && format.type === 'json_schema' ? format : undefined;
 }
 
 function hasToolResult(content: unknown): boolean {

@@ -7,7 +7,7 @@ import type { SimulatorOptions } from './types';
 export const SIMULATOR_CLI_USAGE = [
   'Usage: simulator [--port N] [--host H] [--name NAME] [--latency-ms N] [--chunk-delay-ms N] [--stream-chunks N] [--rest-echo]',
   '',
-  'Starts an upstream simulator (OpenAI-compatible chat, completions, embeddings, images and audio; Anthropic Messages;',
+  'Starts an upstream simulator (OpenAI-compatible chat, completions, the Responses API, embeddings, images and audio; Anthropic Messages;',
   'Dify apps under any base path, e.g. <url>/v1/chat-messages; Model Studio applications, <url>/api/v1/apps/<id>/completion)',
   'and prints its URL (default port 0: a free port). --rest-echo answers any other request with a JSON echo of it.',
 ].join('\n');

@@ -1,11 +1,8 @@
-/** OpenAI-compatible text endpoints: chat completions, legacy completions and embeddings, plain or streamed. */
+/** OpenAI-compatible text endpoints: chat completions (with tool calls, `n`, logprobs, JSON mode), legacy completions and embeddings, plain or streamed. */
+import { chatAnswer, chatCompletion, chatCompletionChunks, chatOptionsProblem } from './chat-answer';
 import type { Exchange, HandlerContext } from './exchange';
 import {
   apiError,
-  chatCompletion,
-  chatCompletionChunks,
-  chatReply,
-  type ChatMessage,
   completionReply,
   embeddingInputsOf,
   embeddingList,
@@ -27,13 +24,17 @@ export async function chat(ctx: HandlerContext, exchange: Exchange, body: Record
     ctx.responder.json(exchange, 400, apiError('Missing required parameter: \'messages\'.', 'invalid_request_error', 'messages', 'missing_required_parameter'));
     return;
   }
-  const messages = body.messages.map((m): ChatMessage => ({ role: String(m.role), content: m.content }));
-  const reply = chatReply(ctx.name, model, messages);
+  const problem = chatOptionsProblem(body);
+  if (problem !== undefined) {
+    ctx.responder.json(exchange, 400, apiError(problem.message, 'invalid_request_error', problem.param));
+    return;
+  }
+  const answer = chatAnswer(ctx.name, model, body, exchange.seq);
   const meta = { id: `chatcmpl-sim${exchange.seq}`, created: nowSeconds(), model };
   if (body.stream === true) {
-    await streamChunks(ctx, exchange, chatCompletionChunks(meta, reply, ctx.streamChunks, includeUsage(body)));
+    await streamChunks(ctx, exchange, chatCompletionChunks(meta, answer, ctx.streamChunks, includeUsage(body)));
   } else {
-    ctx.responder.json(exchange, 200, chatCompletion(meta, reply));
+    ctx.responder.json(exchange, 200, chatCompletion(meta, answer));
   }
 }
 

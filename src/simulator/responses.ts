@@ -1,7 +1,8 @@
 /**
- * Pure builders for the OpenAI-compatible wire format the simulator speaks: reply text, token estimates,
- * response and stream-chunk objects, embeddings and error bodies. Everything is deterministic except
- * `id` and `created`, which the caller supplies.
+ * Pure builders for the OpenAI-compatible wire format the simulator speaks: reply text (shared by every
+ * protocol), token estimates, legacy completion objects and chunks, embeddings and error bodies (chat
+ * objects: chat-answer.ts; the Responses API: responses-api.ts). Everything is deterministic except `id`
+ * and `created`, which the caller supplies.
  */
 import { createHash } from 'node:crypto';
 
@@ -90,6 +91,15 @@ export function countWords(text: string): number {
   return text.split(/\s+/).filter((word) => word !== '').length;
 }
 
+/**
+ * `text` cut to its first `limit` words when it has more (a reply over the request's output-token limit, where
+ * OpenAI ends with `length` / `incomplete` and Anthropic with `max_tokens`), else `undefined`.
+ */
+export function cutToWords(text: string, limit: number | undefined): string | undefined {
+  if (limit === undefined || countWords(text) <= limit) return undefined;
+  return text.split(/\s+/).filter((word) => word !== '').slice(0, limit).join(' ');
+}
+
 export function usageOf(promptTokens: number, completionTokens: number): Usage {
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }
@@ -115,10 +125,11 @@ export interface ChatReply {
   readonly usage: Usage;
 }
 
-/** The reply to a chat request: echoes the last user message. */
+/** The reply to a chat request: echoes the last user message, or the tool result when the conversation ends with one. */
 export function chatReply(name: string, model: string, messages: readonly ChatMessage[]): ChatReply {
-  const lastUser = [...messages].reverse().find((message) => message.role === 'user');
-  const content = replyText(name, model, lastUser ? textOf(lastUser.content) : '');
+  const last = messages[messages.length - 1];
+  const echoed = last?.role === 'tool' ? last : [...messages].reverse().find((message) => message.role === 'user');
+  const content = replyText(name, model, echoed ? textOf(echoed.content) : '');
   return { content, usage: usageOf(estimateTokens(messages.map((message) => textOf(message.content))), countWords(content)) };
 }
 
@@ -126,45 +137,6 @@ export interface ResponseMeta {
   readonly id: string;
   readonly created: number;
   readonly model: string;
-}
-
-export function chatCompletion(meta: ResponseMeta, reply: ChatReply): Record<string, unknown> {
-  return {
-    id: meta.id,
-    object: 'chat.completion',
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: SYSTEM_FINGERPRINT,
-    choices: [{ index: 0, message: { role: 'assistant', content: reply.content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
-    usage: reply.usage,
-  };
-}
-
-/**
- * The `chat.completion.chunk` objects of a streamed reply: the role chunk, `pieces` content chunks,
- * the `finish_reason` chunk and, with `includeUsage`, the usage chunk (`choices: []`; every other chunk
- * then carries `usage: null`).
- */
-export function chatCompletionChunks(meta: ResponseMeta, reply: ChatReply, pieces: number, includeUsage: boolean): Record<string, unknown>[] {
-  const chunk = (choices: unknown[], usage?: Usage): Record<string, unknown> => ({
-    id: meta.id,
-    object: 'chat.completion.chunk',
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: SYSTEM_FINGERPRINT,
-    choices,
-    ...(includeUsage ? { usage: usage ?? null } : {}),
-  });
-  const choice = (delta: Record<string, unknown>, finishReason: string | null = null) => (
-    { index: 0, delta, logprobs: null, finish_reason: finishReason }
-  );
-  const chunks = [
-    chunk([choice({ role: 'assistant', content: '', refusal: null })]),
-    ...splitIntoPieces(reply.content, pieces).map((piece) => chunk([choice({ content: piece })])),
-    chunk([choice({}, 'stop')]),
-  ];
-  if (includeUsage) chunks.push(chunk([], reply.usage));
-  return chunks;
 }
 
 /** The prompts of a legacy completions request: a string, strings, a token array, or token arrays. */

@@ -1,4 +1,4 @@
-/** Maps a method and path (any prefix: `/v1`, `/compatible-mode/v1`, Azure's deployments, a gateway's own) to an operation. */
+/** Maps a method and path (any prefix: `/v1`, `/compatible-mode/v1`, Azure's deployments and `/openai/…`, a gateway's own) to an operation. */
 import { IMAGE_URL_PATH } from './images';
 
 /** Dify's app API (dify-handler.ts). */
@@ -15,8 +15,20 @@ export const DIFY_ID_ROUTES: readonly [string, RegExp, DifyOperation][] = [
   ['GET', /\/messages\/([^/]+)\/suggested$/, 'dify-suggested'],
 ];
 
+/** OpenAI's stored-response endpoints (responses-api-handler.ts). */
+export type StoredResponseOperation = 'response-get' | 'response-delete' | 'response-cancel' | 'response-input-items';
+
+/** Responses API paths with a response id in them: `[method, pattern, operation]`; the id is the pattern's first group. */
+export const RESPONSE_ID_ROUTES: readonly [string, RegExp, StoredResponseOperation][] = [
+  ['GET', /\/responses\/([^/]+)$/, 'response-get'],
+  ['DELETE', /\/responses\/([^/]+)$/, 'response-delete'],
+  ['POST', /\/responses\/([^/]+)\/cancel$/, 'response-cancel'],
+  ['GET', /\/responses\/([^/]+)\/input_items$/, 'response-input-items'],
+];
+
 export type Operation =
   | 'chat' | 'completions' | 'embeddings' | 'models' | 'model'
+  | 'responses' | StoredResponseOperation
   | 'anthropic-messages' | 'anthropic-count-tokens'
   | 'image-generations' | 'image-edits' | 'image-file'
   | 'transcriptions' | 'translations' | 'speech'
@@ -29,6 +41,7 @@ const POST_SUFFIXES: readonly [string, Operation][] = [
   ['/v1/messages', 'anthropic-messages'],
   ['/v1/messages/count_tokens', 'anthropic-count-tokens'],
   ['/chat/completions', 'chat'],
+  ['/responses', 'responses'],
   ['/completions', 'completions'],
   ['/embeddings', 'embeddings'],
   ['/images/generations', 'image-generations'],
@@ -58,7 +71,7 @@ const GET_SUFFIXES: readonly [string, Operation][] = [
 export const MULTIPART_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['image-edits', 'transcriptions', 'translations']);
 
 export function route(method: string, path: string): Operation | undefined {
-  const withId = DIFY_ID_ROUTES.find(([m, pattern]) => m === method && pattern.test(path));
+  const withId = [...DIFY_ID_ROUTES, ...RESPONSE_ID_ROUTES].find(([m, pattern]) => m === method && pattern.test(path));
   if (withId) return withId[2];
   if (method === 'POST') {
     if (DIFY_STOP.test(path)) return 'dify-stop';
@@ -80,4 +93,8 @@ export function isDify(operation: Operation | undefined): operation is DifyOpera
 
 export function isAnthropic(operation: Operation | undefined): boolean {
   return operation === 'anthropic-messages' || operation === 'anthropic-count-tokens';
+}
+
+export function isStoredResponse(operation: Operation | undefined): operation is StoredResponseOperation {
+  return operation !== undefined && operation.startsWith('response-');
 }

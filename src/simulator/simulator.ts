@@ -1,9 +1,12 @@
 /**
  * A local HTTP server imitating LLM providers' documented wire formats, with injectable faults: the
  * OpenAI-compatible API (OpenAI, DashScope's `/compatible-mode/v1`, Azure OpenAI's
- * `/openai/deployments/{deployment}/...`) including images and audio, Anthropic's Messages API, and the
- * agent APIs of Dify apps and Model Studio (DashScope) applications. `aigw dev` points gateways at it,
- * and the data plane's end-to-end tests use it as their upstream.
+ * `/openai/deployments/{deployment}/...` and `/openai/...`) — chat completions with tool calls, `n`,
+ * logprobs and JSON mode, the Responses API with stored responses (`previous_response_id`, retrieve,
+ * delete, input items), images and audio —, Anthropic's Messages API with tool use, and the agent APIs
+ * of Dify apps and Model Studio (DashScope) applications. Offered function tools are always called once
+ * (tool-answers.ts). `aigw dev` points gateways at it, and the data plane's end-to-end tests use it as
+ * their upstream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -21,8 +24,9 @@ import { chat, completions, embeddings } from './openai-handlers';
 import { readRequestBody } from './request-body';
 import { Responder } from './responder';
 import { apiError, faultError, isRecord, modelList, modelObject } from './responses';
+import { createResponse, ResponsesStore, storedResponse } from './responses-api-handler';
 import { restEcho } from './rest-echo';
-import { isAnthropic, isDify, MODEL_BY_ID, MULTIPART_OPERATIONS, type Operation, route } from './routes';
+import { isAnthropic, isDify, isStoredResponse, MODEL_BY_ID, MULTIPART_OPERATIONS, type Operation, RESPONSE_ID_ROUTES, route } from './routes';
 import type { Fault, RecordedRequest, SimulatorOptions } from './types';
 
 const DEFAULT_STREAM_CHUNKS = 10;
@@ -59,6 +63,8 @@ export class UpstreamSimulator {
   /** Dify conversations and DashScope sessions: kept across `reset()`, like a real app's. */
   private readonly dify = new DifyStore();
   private readonly dashScopeSessions = new DashScopeSessions();
+  /** Stored Responses API responses: kept across `reset()`, like OpenAI's. */
+  private readonly responses = new ResponsesStore();
   private seq = 0;
   private baseUrl = '';
 
@@ -179,6 +185,9 @@ export class UpstreamSimulator {
       this.responder.json(exchange, 200, modelObject(decodeURIComponent(MODEL_BY_ID.exec(path)![1])));
     } else if (operation === 'image-file') {
       simulatedImage(ctx, exchange);
+    } else if (isStoredResponse(operation)) {
+      const [, pattern] = RESPONSE_ID_ROUTES.find(([, , op]) => op === operation)!;
+      storedResponse(ctx, exchange, operation, decodeURIComponent(pattern.exec(path)![1]), this.responses);
     } else if (isAnthropic(operation)) {
       await anthropicMessages(ctx, exchange, operation === 'anthropic-count-tokens');
     } else if (isDify(operation)) {
@@ -200,6 +209,8 @@ export class UpstreamSimulator {
       ));
     } else if (operation === 'chat') {
       await chat(ctx, exchange, body);
+    } else if (operation === 'responses') {
+      await createResponse(ctx, exchange, body, this.responses);
     } else if (operation === 'completions') {
       await completions(ctx, exchange, body);
     } else if (operation === 'embeddings') {

@@ -51,7 +51,7 @@ export interface SimulatorOptions {
   readonly latencyMs?: number;
   /** Delay between SSE chunks. Default 0. */
   readonly chunkDelayMs?: number;
-  /** Content chunks per streamed response (text deltas, tool-input JSON pieces, speech audio pieces). Default 10. */
+  /** Content chunks per streamed response (text deltas, tool-call argument pieces, speech audio pieces), per choice or output item. Default 10. */
   readonly streamChunks?: number;
   /** Echoed in every generated reply (`[sim:NAME] ...`) and in the `x-simulator-name` header. Default `sim`. */
   readonly name?: string;

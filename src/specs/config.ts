@@ -206,6 +206,13 @@ const ModelEntry = z.strictObject({
   targets: z.array(ModelTarget).min(1),
   /** Other models of this route to try, in order, on 429, 5xx, timeout or connection error. */
   fallbacks: z.array(z.string().min(1)),
+  /**
+   * The most output tokens a request may ask of this model: a larger ask is lowered to it on the way
+   * upstream. Absent: no limit of the gateway's.
+   */
+  maxOutputTokens: positiveInt.optional(),
+  /** A wildcard entry only: the names `GET /v1/models` lists for it, each matching the pattern. Absent: the pattern itself. */
+  listAs: z.array(z.string().min(1)).optional(),
 });
 
 const Match = z.strictObject({ host: hostPattern, pathPrefix: pathPrefix });

@@ -5,10 +5,14 @@ import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import { promisify } from 'util';
 /* eslint-disable import/no-unresolved -- the SDK's "./*" export gives types as "*.js.d.ts"; tsc and jest resolve these */
+import { createOpenAI } from '@ai-sdk/openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { ChatOpenAI } from '@langchain/openai';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 /* eslint-enable import/no-unresolved */
+import { generateText } from 'ai';
 import OpenAI from 'openai';
 import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
 import {
@@ -20,7 +24,9 @@ import {
   formatGateway,
   type GatewayEndpoint,
   inspectorCommand,
+  messagesCurlCommand,
   requestHost,
+  responsesCurlCommand,
   sampleModel,
   shellQuote,
 } from '../../src/cli/dev-print';
@@ -222,7 +228,8 @@ describe('dev printing', () => {
       baseUrl: 'http://127.0.0.1:1',
       adminUrl: 'http://127.0.0.1:2',
       apiKey: local.consumerKeys.get('admin'),
-      host: 'x.example.com',
+      // Locally the route answers on 127.0.0.1 too (no other route would collide): no Host header needed.
+      host: null,
       model: 'qwen-dev',
       pathPrefix: '/team',
       mcpServers: [
@@ -233,7 +240,7 @@ describe('dev printing', () => {
       agents: [{ name: 'agent', kind: 'dify', url: 'http://127.0.0.1:1/agent', asModel: null, host: null, appType: 'chat' }],
     });
     expect(curlCommand(endpoint)).toBe(
-      `curl -s http://127.0.0.1:1/team/v1/chat/completions -H 'authorization: Bearer ${endpoint.apiKey}' -H 'content-type: application/json' -H 'host: x.example.com' ` +
+      `curl -s http://127.0.0.1:1/team/v1/chat/completions -H 'authorization: Bearer ${endpoint.apiKey}' -H 'content-type: application/json' ` +
         '-d \'{"model":"qwen-dev","messages":[{"role":"user","content":"Hello from aigw dev"}]}\'',
     );
     expect(shellQuote('it\'s')).toBe('\'it\'\\\'\'s\'');
@@ -272,7 +279,10 @@ describe('dev printing', () => {
     const byName = (name: string) => config.consumers.find((c) => c.name === name)!;
     config.consumers = [byName('team-a'), { ...byName('admin'), name: 'helpdesk', grants: { all: false, routes: ['chat', 'agent'], mcpServers: [] } }];
     const built = rewriteForLocal(config, options());
-    const { consumer, endpoint } = describeGateway(built.config, built.consumerKeys, { baseUrl: 'http://127.0.0.1:1', adminUrl: 'http://127.0.0.1:2' });
+    // Locally every route here answers on 127.0.0.1 (none would collide): no Host header anywhere.
+    expect(describeGateway(built.config, built.consumerKeys, { baseUrl: 'http://127.0.0.1:1', adminUrl: 'http://127.0.0.1:2' }).endpoint.agents.map((a) => a.host)).toEqual([null, null, null, null]);
+    // Where a route keeps its host (two routes would collide on 127.0.0.1), the printed calls send it: described from the hosts as configured.
+    const { consumer, endpoint } = describeGateway(config, built.consumerKeys, { baseUrl: 'http://127.0.0.1:1', adminUrl: 'http://127.0.0.1:2' });
     expect(consumer).toBe('helpdesk');
     const key = built.consumerKeys.get('helpdesk')!;
     expect(endpoint.agents).toEqual([
@@ -420,7 +430,7 @@ describe('aigw dev', () => {
         expect(res.choices[0].message.content).toMatch(new RegExp(`^\\[sim:[^\\]]+\\] ${g.model}: hello ${g.name}$`));
       }
       const lab = gws.find((g) => g.name === 'lab')!;
-      expect(lab).toMatchObject({ host: 'lab.ai.example.com', model: 'qwen-dev' });
+      expect(lab).toMatchObject({ host: null, model: 'qwen-dev' });
 
       // Streaming through the gateway, too.
       const prod = gws.find((g) => g.name === 'prod')!;
@@ -458,6 +468,44 @@ describe('aigw dev', () => {
   }, 180_000);
 
   /**
+   * What a newcomer does after `npm start -- --json`: the printed `baseUrl` and `apiKey`, pasted into the SDKs with
+   * nothing else (no Host header: Node's fetch cannot send one): `baseUrl + /v1` as the OpenAI `baseURL`
+   * (chat, Responses, the AI SDK's default provider, LangChain), `baseUrl` as the Anthropic base URL; and the
+   * printed curls of each API, run as printed.
+   */
+  test('every gateway: the printed baseUrl and apiKey work unmodified in the SDKs, and the printed curls as printed', async () => {
+    const run = runDev(['--json']);
+    try {
+      const gws = await endpoints(run, 2);
+      for (const g of gws) {
+        const model = g.model!;
+        const sdk = new OpenAI({ baseURL: `${g.baseUrl}/v1`, apiKey: g.apiKey!, maxRetries: 0 });
+        const chat = await sdk.chat.completions.create({ model, messages: [{ role: 'user', content: `chat ${g.name}` }] });
+        expect(chat.choices[0].message.content).toContain(`chat ${g.name}`);
+        const response = await sdk.responses.create({ model, input: `responses ${g.name}` });
+        expect(response.output_text).toContain(`responses ${g.name}`);
+        const anthropic = new Anthropic({ baseURL: g.baseUrl, apiKey: g.apiKey!, maxRetries: 0 });
+        const message = await anthropic.messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content: `messages ${g.name}` }] });
+        expect(message.content.map((b) => (b.type === 'text' ? b.text : '')).join('')).toContain(`messages ${g.name}`);
+        const ai = await generateText({ model: createOpenAI({ baseURL: `${g.baseUrl}/v1`, apiKey: g.apiKey! })(model), prompt: `ai sdk ${g.name}`, maxRetries: 0 });
+        expect(ai.text).toContain(`ai sdk ${g.name}`);
+        const lc = await new ChatOpenAI({ model, apiKey: g.apiKey!, configuration: { baseURL: `${g.baseUrl}/v1` }, maxRetries: 0 }).invoke(`langchain ${g.name}`);
+        expect(lc.text).toContain(`langchain ${g.name}`);
+        const sh = async (command: string) => JSON.parse((await promisify(execFile)('sh', ['-c', command])).stdout) as Record<string, unknown>;
+        expect(JSON.stringify(await sh(curlCommand(g)!))).toContain('Hello from aigw dev');
+        expect(await sh(responsesCurlCommand(g)!)).toMatchObject({ object: 'response', status: 'completed' });
+        expect(await sh(messagesCurlCommand(g)!)).toMatchObject({ type: 'message', role: 'assistant' });
+      }
+      // The gateways' access logs are kept, on stderr: stdout holds only the JSON lines.
+      expect(run.stderr()).toMatch(/\[prod\] .*"path":"\/v1\/responses"/);
+      expect(run.stdout().trim().split('\n')).toHaveLength(2);
+    } finally {
+      run.proc.kill('SIGINT');
+      await run.exit;
+    }
+  }, 180_000);
+
+  /**
    * The example's Dify agent, on the bundled Dify simulator: the printed native call and the printed call of
    * the agent as a model (`support-bot` on the chat route), run as printed, and the official SDK on the latter.
    * The Dify `user` is the gateway's, per consumer: the simulator's answer shows it.
@@ -469,7 +517,7 @@ describe('aigw dev', () => {
       expect(gws.find((g) => g.name === 'lab')!.agents).toEqual([]);
       const prod = gws.find((g) => g.name === 'prod')!;
       expect(prod.agents).toEqual([
-        { name: 'support', kind: 'dify', url: `${prod.baseUrl}/agents/support`, asModel: 'support-bot', host: 'ai.example.com', appType: 'chat' },
+        { name: 'support', kind: 'dify', url: `${prod.baseUrl}/agents/support`, asModel: 'support-bot', host: null, appType: 'chat' },
       ]);
       const sh = async (command: string) => JSON.parse((await promisify(execFile)('sh', ['-c', command])).stdout) as Record<string, unknown>;
 

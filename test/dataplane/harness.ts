@@ -24,6 +24,8 @@ export const UPSTREAM_KEY = 'sk-upstream-secret-0123456789';
 export async function start(gateway: AiGateway, transform?: (c: GatewayConfig) => GatewayConfig): Promise<TestGateway> {
   return startTestGateway(gateway, {
     transform,
+    // The synthesized Redis address stays (a test points it at its redis-server, or sees the outage policy).
+    localLimits: false,
     secrets: {
       'consumer-keys/alice': CONSUMER_KEYS.alice,
       'consumer-keys/bob': CONSUMER_KEYS.bob,
@@ -31,6 +33,7 @@ export async function start(gateway: AiGateway, transform?: (c: GatewayConfig) =
       'llm-keys/azure': UPSTREAM_KEY,
       'llm-keys/dashscope': UPSTREAM_KEY,
       'llm-keys/deepseek': UPSTREAM_KEY,
+      'llm-keys/anthropic': UPSTREAM_KEY,
     },
   });
 }

@@ -60,13 +60,13 @@ describe('Anthropic Messages: non-streaming', () => {
     expect(counted).toEqual({ input_tokens: data.usage.input_tokens });
   });
 
-  test('a tool named in the last user turn is called with input derived from its schema; a tool_result turn gets text', async () => {
+  test('offered tools are called with input satisfying the schema; a tool_result turn gets text', async () => {
     const sim = await startSimulator();
     const anthropic = client(sim);
     const ask: Anthropic.MessageParam[] = [{ role: 'user', content: 'What is the weather in Paris? Use get_weather.' }];
     const message = await anthropic.messages.create({ model: MODEL, max_tokens: 256, tools: [weatherTool], messages: ask });
     expect(message.stop_reason).toBe('tool_use');
-    expect(message.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_sim/), name: 'get_weather', input: { unit: 'celsius', location: 'sim' } }]);
+    expect(message.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_sim/), name: 'get_weather', input: { unit: 'celsius', location: 'example' } }]);
 
     const toolUse = message.content[0] as Anthropic.ToolUseBlock;
     const followUp = await anthropic.messages.create({
@@ -80,12 +80,39 @@ describe('Anthropic Messages: non-streaming', () => {
     expect(followUp.stop_reason).toBe('end_turn');
     expect(followUp.content).toEqual([{ type: 'text', text: `[sim:sim] ${MODEL}: 18 degrees and sunny` }]);
 
-    const unmentioned = await anthropic.messages.create({ model: MODEL, max_tokens: 256, tools: [weatherTool], messages: [{ role: 'user', content: 'Hello' }] });
-    expect(unmentioned.content[0].type).toBe('text');
-    const forced = await anthropic.messages.create({
-      model: MODEL, max_tokens: 256, tools: [weatherTool], tool_choice: { type: 'tool', name: 'get_weather' }, messages: [{ role: 'user', content: 'Hello' }],
+    const hello: Anthropic.MessageParam[] = [{ role: 'user', content: 'Hello' }];
+    const timeTool: Anthropic.Tool = { name: 'get_time', input_schema: { type: 'object', properties: { zone: { type: 'string', format: 'date-time' }, utc: { type: 'boolean' } } } };
+    const webSearch = { type: 'web_search_20250305', name: 'web_search' } as unknown as Anthropic.Tool;
+    // Whatever the prompt says: the first client tool offered (server tools are never called), or the one tool_choice names; none: text.
+    const first = await anthropic.messages.create({ model: MODEL, max_tokens: 256, tools: [webSearch, timeTool, weatherTool], messages: hello });
+    expect(first.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_sim/), name: 'get_time', input: { zone: '2024-01-01T00:00:00Z', utc: true } }]);
+    const named = await anthropic.messages.create({
+      model: MODEL, max_tokens: 256, tools: [timeTool, weatherTool], tool_choice: { type: 'tool', name: 'get_weather' }, messages: hello,
     });
-    expect(forced.content[0]).toMatchObject({ type: 'tool_use', name: 'get_weather' });
+    expect(named.content[0]).toMatchObject({ type: 'tool_use', name: 'get_weather' });
+    const none = await anthropic.messages.create({ model: MODEL, max_tokens: 256, tools: [weatherTool], tool_choice: { type: 'none' }, messages: hello });
+    expect(none).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: `[sim:sim] ${MODEL}: Hello` }] });
+    const serverOnly = await anthropic.messages.create({ model: MODEL, max_tokens: 256, tools: [webSearch], messages: hello });
+    expect(serverOnly.content[0].type).toBe('text');
+  });
+
+  test('structured outputs: output_config.format json_schema gives JSON satisfying the schema, carrying the reply', async () => {
+    const sim = await startSimulator();
+    const schema = { type: 'object', properties: { mood: { type: 'string', enum: ['calm', 'busy'] }, reply: { type: 'string' } }, required: ['mood', 'reply'], additionalProperties: false };
+    const message = await client(sim).messages.create({
+      model: MODEL, max_tokens: 256, output_config: { format: { type: 'json_schema', schema } }, messages: [{ role: 'user', content: 'How are you?' }],
+    });
+    expect(message.stop_reason).toBe('end_turn');
+    expect(JSON.parse((message.content[0] as Anthropic.TextBlock).text)).toEqual({ mood: 'calm', reply: `[sim:sim] ${MODEL}: How are you?` });
+  });
+
+  test('text over max_tokens words is cut there with stop_reason max_tokens, streamed too', async () => {
+    const sim = await startSimulator();
+    const anthropic = client(sim);
+    const message = await anthropic.messages.create({ model: MODEL, max_tokens: 3, messages: [{ role: 'user', content: 'one two three' }] });
+    expect(message).toMatchObject({ stop_reason: 'max_tokens', content: [{ type: 'text', text: `[sim:sim] ${MODEL}: one` }], usage: { output_tokens: 3 } });
+    const streamed = await anthropic.messages.stream({ model: MODEL, max_tokens: 3, messages: [{ role: 'user', content: 'one two three' }] }).finalMessage();
+    expect(streamed).toMatchObject({ stop_reason: 'max_tokens', content: message.content });
   });
 
   test('with thinking enabled, a signed thinking block comes first', async () => {
@@ -166,7 +193,16 @@ describe('Anthropic Messages: streaming', () => {
     const toolMessage = await toolStream.finalMessage();
     expect(partials).toHaveLength(5);
     expect(toolMessage.stop_reason).toBe('tool_use');
-    expect(toolMessage.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_sim/), name: 'get_weather', input: { unit: 'celsius', location: 'sim' } }]);
+    expect(toolMessage.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_sim/), name: 'get_weather', input: { unit: 'celsius', location: 'example' } }]);
+
+    const toolUse = toolMessage.content[0] as Anthropic.ToolUseBlock;
+    const answered = await anthropic.messages.stream({
+      model: MODEL,
+      max_tokens: 256,
+      tools: [weatherTool],
+      messages: [...ask, { role: 'assistant', content: toolMessage.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'Sunny' }] }],
+    }).finalMessage();
+    expect(answered).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: `[sim:sim] ${MODEL}: Sunny` }] });
 
     const thinkingStream = anthropic.messages.stream({ model: MODEL, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: ask });
     const deltaTypes = new Set<string>();

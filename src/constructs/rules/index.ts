@@ -13,6 +13,7 @@ import { kubernetesNamesRule } from './kubernetes-names';
 import { mcpRateLimitsRule } from './mcp-rate-limits';
 import { mcpSessionKeyRule } from './mcp-session-key';
 import { mcpToolGrantsRule } from './mcp-tool-grants';
+import { modelEntriesRule } from './model-entries';
 import { noDowngradeRule } from './no-downgrade';
 import { openApiFilesRule } from './openapi-files';
 import { publishedHostsRule } from './published-hosts';
@@ -48,6 +49,7 @@ export const RULES: readonly Rule[] = [
   upstreamUrlsRule,
   agentRoutesRule,
   fallbackLoopsRule,
+  modelEntriesRule,
   openApiFilesRule,
   extensionsRule,
   noDowngradeRule,

@@ -32,7 +32,7 @@ export async function relayResponse(
   if (stream && translator.answersWhole === true) {
     // The upstream answered the stream with one JSON document (a custom agent's mapping): the relay makes the
     // client's whole stream of it, and what it cannot read is an error before any byte.
-    const relay = translator.stream(clientWantsUsage, request.requested);
+    const relay = translator.stream(clientWantsUsage, request.requested, request);
     // Scrubbed before it is read: what the relay quotes (an unreadable answer, the conversation id) may echo the key.
     const frames = upstream.scrubber.text(relay.push(upstream.scrubber.text(await wholeBody(response))).join(''));
     const usage = relay.usage();
@@ -42,7 +42,7 @@ export async function relayResponse(
     ctx.res.writeHead(200, { ...out, ...agentHeaders(relay.headers?.(), upstream.scrubber), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     ctx.res.end(frames);
   } else if (stream && contentType.startsWith('text/event-stream')) {
-    const relay = translator.stream(clientWantsUsage, request.requested);
+    const relay = translator.stream(clientWantsUsage, request.requested, request);
     const head = { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
     // An agent's head waits for its first event: the conversation id is in it, or its error (then answered with a status).
     if (relay.deferHead) {
@@ -55,7 +55,7 @@ export async function relayResponse(
   } else if (translator.response) {
     // A translated answer is one JSON document: read it whole (a non-streamed completion), map it, send it.
     // Scrubbed before it is read: an agent's error text (quoted in the client's error) may echo its key.
-    const translated = translator.response(upstream.scrubber.text(await wholeBody(response)), request.requested);
+    const translated = translator.response(upstream.scrubber.text(await wholeBody(response)), request.requested, request);
     if (translated.usage) events.onUsage(translated.usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(translated.body))));
     const body = upstream.scrubber.text(translated.body);

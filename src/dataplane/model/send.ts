@@ -6,6 +6,7 @@ import { ENDPOINTS } from '../endpoints';
 import { Errors } from '../errors';
 import { boundedForLog } from '../log-bounds';
 import type { RequestContext } from '../request-context';
+import type { Translator } from '../translate/translator';
 import { translatorFor } from '../translators';
 import type { UpstreamResponse } from '../upstream-call';
 import { relayResponse } from './relay';
@@ -29,7 +30,11 @@ export async function sendAttempt(
   const adapter = upstream.adapter;
   const spec = ENDPOINTS[endpoint];
   // The translator for the pair (the identity one when the protocols agree): a property of the protocols, not of a provider.
-  const translator = adapter.translators ? adapter.translators[endpoint] : translatorFor(spec.protocol, adapter.protocol, endpoint);
+  const translator = adapter.translators ? adapter.translators[endpoint] : translatorFor(spec.protocol, adapter, endpoint);
+  if (translator?.local) {
+    answerLocally(ctx, attempt, translator.local(request), events);
+    return;
+  }
   const path = translator && adapter.path(upstream.basePath, translator.upstreamEndpoint, servedModel, upstream.config);
   if (!translator || path === undefined) {
     throw Errors.badRequest(`Model '${request.requested}' is served by a ${upstream.config.provider} backend, which has no ${spec.suffix} endpoint.`, 'model');
@@ -56,7 +61,10 @@ export async function sendAttempt(
     contentType = rewritten.contentType;
     contentLength = rewritten.contentLength;
   } else {
-    payload = translator.payload(request, servedModel, adapter);
+    // The model the body names: the served one, or what the provider wants there instead (Azure's deployment, for its Responses API).
+    const bodyModel = adapter.bodyModel ? adapter.bodyModel(translator.upstreamEndpoint, servedModel, upstream.config) : servedModel;
+    const target = { provider: upstream.config.provider, maxOutputTokens: attempt.model.entry.maxOutputTokens };
+    payload = translator.payload(request, bodyModel, adapter, target);
   }
 
   // Route timeouts override the backend's; the total covers the whole attempt, stream included.
@@ -89,11 +97,30 @@ export async function sendAttempt(
       }
       throw new RetryableFailure(transportError(upstream, e, firstByteMs, totalMs, ctx.cancellation.cancelled));
     }
+    // Counting tokens uses none: the limits stage's pre-charge is settled to nothing (before the relay, which
+    // would otherwise charge an estimate of what it relayed, for want of a usage report).
+    if (spec.countsOnly) events.onUsage(NO_TOKENS);
     await relayResponse(ctx, attempt, request, events, response, translator);
   } finally {
     call.end();
   }
 }
+
+/** An answer the gateway gives itself (a token-count estimate): sent as the backend's would be, with no upstream call. */
+function answerLocally(ctx: RequestContext, attempt: Attempt, answer: ReturnType<NonNullable<Translator['local']>>, events: ProxyEvents): void {
+  ctx.record.servedModel = boundedForLog(attempt.servedModel);
+  ctx.record.targetModel = attempt.targetModel;
+  ctx.record.backend = attempt.upstream.config.name;
+  ctx.record.provider = attempt.upstream.config.provider;
+  events.onDispatch();
+  events.onFirstByte();
+  // An estimate of the prompt, not a use of it: nothing is charged.
+  events.onUsage(NO_TOKENS);
+  ctx.res.writeHead(200, { ...answer.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer.body) });
+  ctx.res.end(answer.body);
+}
+
+const NO_TOKENS = { inputTokens: 0, outputTokens: 0 } as const;
 
 /** The client's values of the headers a translator passes on (those it sent). */
 function pickHeaders(from: IncomingHttpHeaders, names: readonly string[]): Record<string, string> {

@@ -1,3 +1,4 @@
+import { isEndpoint } from '../endpoints';
 import { Errors } from '../errors';
 import { listModels, retrieveModel } from '../models-endpoint';
 import { ANSWERED, type Stage } from './stage';
@@ -19,7 +20,8 @@ export const endpoint: Stage = {
       retrieveModel(ctx);
       return ANSWERED;
     }
-    if (ctx.endpoint === undefined || ctx.endpoint === 'models' || ctx.endpoint === 'model') throw Errors.noEndpoint(ctx.path);
+    if (ctx.endpoint === 'stored-response') throw Errors.storedResponsesNotServed(ctx.req.method ?? '', ctx.path);
+    if (!isEndpoint(ctx.endpoint)) throw Errors.noEndpoint(ctx.path);
     if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
     return undefined;
   },

@@ -1,5 +1,5 @@
 import { readNativeAgentRequest } from '../agents/native-request';
-import { ENDPOINTS } from '../endpoints';
+import { ENDPOINTS, isEndpoint } from '../endpoints';
 import { readModelRequest, readMultipartModelRequest } from '../model-proxy';
 import type { Stage } from './stage';
 
@@ -16,7 +16,7 @@ export const read: Stage = {
     const route = ctx.route!;
     if (route.kind === 'agent') return readNativeAgentRequest(ctx, route);
     // The endpoint stage let only a served endpoint through; the check narrows the type.
-    if (route.kind !== 'model' || ctx.endpoint === undefined || ctx.endpoint === 'models' || ctx.endpoint === 'model') return;
+    if (route.kind !== 'model' || !isEndpoint(ctx.endpoint)) return;
     return ENDPOINTS[ctx.endpoint].body === 'multipart' ? readMultipartModelRequest(ctx, route, ctx.endpoint) : readModelRequest(ctx, route, ctx.endpoint);
   },
 };

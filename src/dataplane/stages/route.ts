@@ -15,7 +15,7 @@ export const route: Stage = {
     const endpoint = endpointOf(ctx.path);
     ctx.endpoint = endpoint;
     // Claude-style clients get errors in Anthropic's shape, from here on.
-    if (endpoint === 'messages') ctx.errorFormat = 'anthropic';
+    if (endpoint === 'messages' || endpoint === 'messages.count_tokens') ctx.errorFormat = 'anthropic';
     const matched = ctx.snapshot.routes.match(ctx.host, ctx.path);
     if (!matched) throw Errors.noRoute(ctx.host, ctx.path);
     ctx.record.route = matched.name;

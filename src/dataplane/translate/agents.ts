@@ -4,8 +4,6 @@
  * `/v1/messages` clients through that same mapping behind the existing Messages ⇄ chat translation, so
  * that there is one agent mapping, not two.
  */
-import type { AgentRouteConfig } from '../../specs';
-import { translated } from '../translators';
 import { isAgentRelay } from './agent-answer';
 import { ChatChunksToMessagesStream, chatResponseToMessages, messagesRequestToChat } from './anthropic-to-openai';
 import { customAgentChatTranslator } from './custom-agent';
@@ -13,17 +11,22 @@ import { dashScopeAppChatTranslator } from './dashscope-app';
 import { difyChatTranslator } from './dify';
 import { badRequest, TranslationError } from './errors';
 import { isObject } from './read';
-import type { StreamRelay, Translator } from './translator';
+import { responsesThrough } from './responses-translators';
+import { translated } from './translated';
+import type { PayloadSource, StreamRelay, Translator } from './translator';
+import type { AgentRouteConfig } from '../../specs';
 
 /** The translator with its TranslationErrors answered as 400 / 502 (the agent's own errors pass as they are). */
 function guarded(t: Translator): Translator {
   const response = t.response;
   return {
     ...t,
-    payload: (request, servedModel, adapter) => translated(() => t.payload(request, servedModel, adapter)),
-    ...(response && { response: (text: string, requestedModel: string) => translated(() => response(text, requestedModel)) }),
-    stream: (includeUsage, requestedModel) => {
-      const relay = t.stream(includeUsage, requestedModel);
+    payload: (request, servedModel, adapter, target) => translated(() => t.payload(request, servedModel, adapter, target)),
+    ...(response && {
+      response: (text: string, requestedModel: string, request: PayloadSource) => translated(() => response(text, requestedModel, request)),
+    }),
+    stream: (includeUsage, requestedModel, request) => {
+      const relay = t.stream(includeUsage, requestedModel, request);
       return { ...relay, push: (event: string) => translated(() => relay.push(event)) };
     },
   };
@@ -72,7 +75,7 @@ function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator 
     // A custom agent's mapping answers streams whole: so does its Messages twin.
     ...('answersWhole' in chat && { answersWhole: chat.answersWhole }),
     upstreamEndpoint: chat.upstreamEndpoint,
-    payload: (request, servedModel, adapter) => {
+    payload: (request, servedModel, adapter, target) => {
       refuseNonText(route.name, request.body);
       const converted = messagesRequestToChat(request.body, servedModel);
       const body: Record<string, unknown> = { ...converted };
@@ -80,21 +83,21 @@ function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator 
       const metadata = request.body.metadata;
       if (isObject(metadata) && metadata.conversation_id !== undefined) body.metadata = { conversation_id: metadata.conversation_id };
       try {
-        return chat.payload({ body, stream: request.stream, agentCall: request.agentCall }, servedModel, adapter);
+        return chat.payload({ body, stream: request.stream, agentCall: request.agentCall }, servedModel, adapter, target);
       } catch (e) {
         throw e instanceof TranslationError && e.source === 'request' ? inClientTerms(e, request.body, converted.messages.length) : e;
       }
     },
     upstreamHeaders: chat.upstreamHeaders,
     ...(chatResponse && {
-      response: (text: string, requestedModel: string) => {
-        const answer = chatResponse(text, requestedModel);
+      response: (text: string, requestedModel: string, request: PayloadSource) => {
+        const answer = chatResponse(text, requestedModel, request);
         return { ...answer, body: JSON.stringify(chatResponseToMessages(JSON.parse(answer.body), requestedModel)) };
       },
     }),
-    stream: (_includeUsage, requestedModel): StreamRelay => {
+    stream: (_includeUsage, requestedModel, request): StreamRelay => {
       // Usage always: the Messages stream reports it in message_delta.
-      const inner = chat.stream(true, requestedModel);
+      const inner = chat.stream(true, requestedModel, request);
       const messages = new ChatChunksToMessagesStream(requestedModel);
       return {
         deferHead: inner.deferHead,
@@ -115,11 +118,13 @@ function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator 
  *
  * @throws Error for a custom agent without a mapping: the gateway has no protocol to translate it with.
  */
-export function agentTranslators(route: AgentRouteConfig): { readonly chat: Translator; readonly messages: Translator } {
+export function agentTranslators(route: AgentRouteConfig): { readonly [E in 'chat' | 'messages' | 'responses']: Translator } {
   let chat: Translator;
   if (route.kind === 'dify') chat = difyChatTranslator(route);
   else if (route.kind === 'model-studio') chat = dashScopeAppChatTranslator(route);
   else if (route.mapping !== undefined) chat = customAgentChatTranslator(route);
   else throw new Error(`Agent route '${route.name}' is a custom agent without a mapping: the gateway has no protocol to translate it with. Declare its mapping to take asModel.`);
-  return { chat: guarded(chat), messages: guarded(messagesThrough(route, chat)) };
+  const chatGuarded = guarded(chat);
+  // A Responses client reaches the agent through its chat translator, as any chat-only backend.
+  return { chat: chatGuarded, messages: guarded(messagesThrough(route, chat)), responses: responsesThrough(chatGuarded) };
 }

@@ -5,23 +5,34 @@
  */
 import { randomUUID } from 'crypto';
 import { badRequest, badResponse, TranslationError } from './errors';
+import { chatOutputTokensField, chatReasoningStyle, type ChatReasoningStyle, effortOfBudget } from './output-tokens';
 import {
   asArray, asObject, asString, count, isObject, optBoolean, optNumber, optPositiveInt, optString, parseJson, sseField,
   type Json,
 } from './read';
 import {
   IMAGE_MEDIA_TYPES,
-  type AssistantBlock, type ChatMessage, type ChatRequest, type ChatTool, type ChatToolCall, type ChatToolChoice, type ChatUserPart,
+  type AnswerBlock, type ChatMessage, type ChatRequest, type ChatTool, type ChatToolCall, type ChatToolChoice, type ChatUserPart,
   type MessagesErrorBody, type MessagesErrorType, type MessagesResponse, type MessagesStopReason, type MessagesUsage, type TranslatedUsage,
 } from './wire';
+import type { ProviderType } from '../../specs';
 
+/** Where the request goes: a translator's `PayloadTarget` is one. */
 export interface MessagesRequestToChatOptions {
   /**
-   * Which field carries the token limit: `max_tokens` (what most OpenAI-compatible servers read)
-   * or `max_completion_tokens` (what OpenAI's reasoning models require).
-   * @default 'max_tokens'
+   * The backend's provider: which field carries the token limit (`chatOutputTokensField`), and how the
+   * backend is asked to think when the request's `thinking` enables it (`chatReasoningStyle`).
+   * @default - `max_tokens`, and the request's `thinking` is not sent
+   */
+  readonly provider?: ProviderType;
+  /**
+   * Which field carries the token limit, whatever the provider: `max_tokens` (what most OpenAI-compatible
+   * servers read) or `max_completion_tokens` (what OpenAI's reasoning models require).
+   * @default - the provider's field
    */
   readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /** The model entry's `maxOutputTokens`: a larger `max_tokens` is sent as this. @default - no limit */
+  readonly maxOutputTokens?: number;
 }
 
 const R = 'request' as const;
@@ -36,8 +47,9 @@ const S = 'response' as const;
  *
  * `system` becomes one system message; `tool_result` blocks become `tool` messages (their text
  * flattened; images and PDFs they carry follow in a user message, as tool messages take text only);
- * thinking blocks are left out. `top_k`, `thinking` and `cache_control` have no chat completions
- * equivalent and are not sent. Streaming asks for the usage chunk.
+ * thinking blocks are left out. `max_tokens` goes in the provider's field, at most
+ * `options.maxOutputTokens`; `thinking` goes as the provider reads it (see `reasoningOf`). `top_k`
+ * and `cache_control` have no chat completions equivalent and are not sent. Streaming asks for the usage chunk.
  *
  * @throws TranslationError (source `request`) naming the field that cannot be translated.
  */
@@ -81,7 +93,10 @@ export function messagesRequestToChat(body: unknown, servedModel: string, option
   if (conversational === 0) throw badRequest('messages', 'has no user or assistant message with content', 'Send at least one user message.');
 
   const out: ChatRequest = { model: servedModel, messages };
-  out[options.maxTokensField ?? 'max_tokens'] = maxTokens;
+  const field = options.maxTokensField ?? (options.provider === undefined ? 'max_tokens' : chatOutputTokensField(options.provider));
+  out[field] = options.maxOutputTokens === undefined ? maxTokens : Math.min(maxTokens, options.maxOutputTokens);
+  const reasoning = options.provider === undefined ? undefined : chatReasoningStyle(options.provider, servedModel);
+  if (reasoning !== undefined) Object.assign(out, reasoningOf(req, reasoning));
 
   const tools = req.tools === undefined || req.tools === null ? [] : asArray(req.tools, 'tools', R).map((t, i) => toolOf(t, `tools[${i}]`));
   if (tools.length > 0) {
@@ -111,6 +126,38 @@ export function messagesRequestToChat(body: unknown, servedModel: string, option
     if (user) out.user = user;
   }
   return out;
+}
+
+/**
+ * The request's thinking as the backend's reasoning fields. `{type: 'enabled', budget_tokens}` becomes
+ * `reasoning_effort` by the budget (`effortOfBudget`: under 4,096 low, under 16,384 medium, else high), or
+ * DashScope's `enable_thinking` with the budget as `thinking_budget`; `adaptive` (the model decides) sends
+ * no effort, and turns DashScope's thinking on; `disabled` turns DashScope's off (OpenAI's reasoning models
+ * cannot be turned off, and the others default to off). Without `thinking`, `output_config.effort` (Claude's
+ * effort) goes as `reasoning_effort` where it has a match.
+ */
+function reasoningOf(req: Json, style: NonNullable<ChatReasoningStyle>): Partial<ChatRequest> {
+  if (req.thinking === undefined || req.thinking === null) {
+    const config = isObject(req.output_config) ? req.output_config : {};
+    const effort = config.effort;
+    if (style === 'reasoning_effort' && (effort === 'low' || effort === 'medium' || effort === 'high')) return { reasoning_effort: effort };
+    return {};
+  }
+  const thinking = asObject(req.thinking, 'thinking', R, "Send {type: 'enabled', budget_tokens} or {type: 'disabled'}.");
+  switch (thinking.type) {
+    case 'enabled': {
+      const budget = optPositiveInt(thinking.budget_tokens, 'thinking.budget_tokens', R);
+      if (budget === undefined) throw badRequest('thinking.budget_tokens', "is missing, and thinking of type 'enabled' needs it", 'Send budget_tokens, e.g. 4096.');
+      return style === 'reasoning_effort' ? { reasoning_effort: effortOfBudget(budget) } : { enable_thinking: true, thinking_budget: budget };
+    }
+    case 'adaptive':
+    case 'between_tools':
+      return style === 'enable_thinking' ? { enable_thinking: true } : {};
+    case 'disabled':
+      return style === 'enable_thinking' ? { enable_thinking: false } : {};
+    default:
+      throw badRequest('thinking.type', `is ${JSON.stringify(thinking.type)}`, "Use 'enabled', 'adaptive' or 'disabled'.");
+  }
 }
 
 /** A system prompt (a string or text blocks) as one string, or undefined when empty. */
@@ -231,6 +278,8 @@ function assistantMessage(content: unknown, param: string): ChatMessage | undefi
         toolCalls.push({ id, type: 'function', function: { name, arguments: JSON.stringify(input) } });
         break;
       }
+      // Thinking sent back in history is dropped: its signature proves it to Anthropic only, an
+      // OpenAI-compatible backend has no field to take it back in, and reasoning models do not want it.
       case 'thinking':
       case 'redacted_thinking':
         break;
@@ -338,7 +387,9 @@ export function chatResponseToMessages(resp: unknown, requestedModel: string): M
   if (choices.length === 0) throw badResponse('choices', 'is empty');
   const choice = asObject(choices[0], 'choices[0]', S);
   const message = asObject(choice.message, 'choices[0].message', S);
-  const content: AssistantBlock[] = [];
+  const content: AnswerBlock[] = [];
+  const reasoning = reasoningText(message);
+  if (reasoning.length > 0) content.push({ type: 'thinking', thinking: reasoning, signature: '' });
   const text = messageText(message.content, 'choices[0].message.content') + (optString(message.refusal, 'choices[0].message.refusal', S) ?? '');
   if (text.length > 0) content.push({ type: 'text', text });
   if (message.tool_calls !== undefined && message.tool_calls !== null) {
@@ -364,6 +415,15 @@ export function chatResponseToMessages(resp: unknown, requestedModel: string): M
     stop_sequence: null,
     usage: messagesUsage(countsOf(completion.usage)),
   };
+}
+
+/**
+ * The model's reasoning in a chat message or delta: `reasoning_content` (DeepSeek, DashScope, vLLM) or
+ * `reasoning` (OpenRouter, Ollama, newer vLLM); '' when neither is there.
+ */
+function reasoningText(message: Json): string {
+  if (typeof message.reasoning_content === 'string') return message.reasoning_content;
+  return typeof message.reasoning === 'string' ? message.reasoning : '';
 }
 
 /** Message content as text: a string, or text parts (some backends send those). */
@@ -402,9 +462,10 @@ export function chatErrorToMessages(body: unknown): MessagesErrorBody {
  * OpenAI `chat.completion.chunk` payloads in, Anthropic Messages SSE events out.
  *
  * Feed it the `data:` payload of every upstream event, `[DONE]` included (`push(data)`, or
- * `pushEvent(rawEvent)`); write what each call returns to the client. Text and each tool call
- * become content blocks; `message_delta` (stop reason, usage) and `message_stop` go out at
- * `[DONE]`, after the usage chunk that follows the finish reason. An `{error}` payload ends the
+ * `pushEvent(rawEvent)`); write what each call returns to the client. Reasoning (`reasoning_content`
+ * or `reasoning`), text and each tool call become content blocks (thinking, text, tool_use);
+ * `message_delta` (stop reason, usage) and `message_stop` go out at `[DONE]`, after the usage chunk
+ * that follows the finish reason. An `{error}` payload ends the
  * stream with an `error` event. `usage()` has the token counts once the upstream reported them.
  */
 export class ChatChunksToMessagesStream {
@@ -412,8 +473,8 @@ export class ChatChunksToMessagesStream {
   private started = false;
   private done = false;
   private nextBlock = 0;
-  /** The open content block: its index, and for tool calls the OpenAI tool call index. */
-  private open: { block: number; tool?: number } | undefined;
+  /** The open content block: its index and kind, and for tool calls the OpenAI tool call index. */
+  private open: { block: number; kind: 'text' | 'thinking' | 'tool'; tool?: number } | undefined;
   /** OpenAI tool call index → content block index. */
   private readonly toolBlocks = new Map<number, number>();
   private finishReason: unknown;
@@ -442,6 +503,8 @@ export class ChatChunksToMessagesStream {
     const choice = choices.find((c) => isObject(c) && (c.index === 0 || c.index === undefined));
     if (!isObject(choice)) return out; // the usage-only chunk, or a keep-alive
     const delta = isObject(choice.delta) ? choice.delta : {};
+    const reasoning = reasoningText(delta);
+    if (reasoning.length > 0) out.push(...this.thinking(reasoning));
     if (typeof delta.content === 'string' && delta.content.length > 0) out.push(...this.text(delta.content));
     if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out.push(...this.text(delta.refusal));
     if (Array.isArray(delta.tool_calls)) delta.tool_calls.forEach((tc, k) => out.push(...this.toolCall(tc, k)));
@@ -497,12 +560,28 @@ export class ChatChunksToMessagesStream {
     })];
   }
 
-  private text(text: string): string[] {
+  /**
+   * The backend's reasoning as a thinking block, as Claude streams one: started empty, `thinking_delta`s,
+   * and a `signature_delta` before its stop (`close`). The signature is '' (see `ThinkingBlock`).
+   */
+  private thinking(text: string): string[] {
     const out: string[] = [];
-    if (!this.open || this.open.tool !== undefined) {
+    if (this.open?.kind !== 'thinking') {
       out.push(...this.close());
       const block = this.nextBlock++;
-      this.open = { block };
+      this.open = { block, kind: 'thinking' };
+      out.push(event('content_block_start', { type: 'content_block_start', index: block, content_block: { type: 'thinking', thinking: '', signature: '' } }));
+    }
+    out.push(event('content_block_delta', { type: 'content_block_delta', index: this.open.block, delta: { type: 'thinking_delta', thinking: text } }));
+    return out;
+  }
+
+  private text(text: string): string[] {
+    const out: string[] = [];
+    if (this.open?.kind !== 'text') {
+      out.push(...this.close());
+      const block = this.nextBlock++;
+      this.open = { block, kind: 'text' };
       out.push(event('content_block_start', { type: 'content_block_start', index: block, content_block: { type: 'text', text: '' } }));
     }
     out.push(event('content_block_delta', { type: 'content_block_delta', index: this.open.block, delta: { type: 'text_delta', text } }));
@@ -519,7 +598,7 @@ export class ChatChunksToMessagesStream {
       out.push(...this.close());
       block = this.nextBlock++;
       this.toolBlocks.set(index, block);
-      this.open = { block, tool: index };
+      this.open = { block, kind: 'tool', tool: index };
       const id = typeof raw.id === 'string' && raw.id.length > 0 ? raw.id : toolUseId();
       const name = typeof fn.name === 'string' ? fn.name : '';
       out.push(event('content_block_start', { type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name, input: {} } }));
@@ -533,9 +612,11 @@ export class ChatChunksToMessagesStream {
 
   private close(): string[] {
     if (!this.open) return [];
-    const index = this.open.block;
+    const { block: index, kind } = this.open;
     this.open = undefined;
-    return [event('content_block_stop', { type: 'content_block_stop', index })];
+    const stop = event('content_block_stop', { type: 'content_block_stop', index });
+    if (kind !== 'thinking') return [stop];
+    return [event('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: '' } }), stop];
   }
 }
 

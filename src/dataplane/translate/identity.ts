@@ -3,8 +3,9 @@ import type { ProviderAdapter } from '../providers';
 import { eventData } from '../sse';
 import { anthropicStreamUsage, openAiStreamUsage } from '../usage';
 import { upstreamErrorMessage } from './error-message';
+import { limitedOutputFields } from './output-tokens';
 import { isObject } from './read';
-import type { PayloadSource, StreamRelay, Translator } from './translator';
+import type { PayloadSource, PayloadTarget, StreamRelay, Translator } from './translator';
 import type { WireProtocol } from '../../specs';
 
 /**
@@ -17,15 +18,18 @@ const CLIENT_HEADERS: { readonly [P in WireProtocol]?: readonly string[] } = {
 
 /**
  * The body for a backend of the client's own protocol. The fast path: the client's bytes untouched
- * when the served model is the one asked for and nothing is added (Anthropic prompt caching and
- * thinking signatures survive, and nothing is parsed again or serialized).
+ * when the served model is the one asked for, nothing is added and no output limit is exceeded
+ * (Anthropic prompt caching and thinking signatures survive, and nothing is parsed again or serialized).
+ * An ask over the model's `maxOutputTokens` is lowered to it; the field the client chose stays (a chat
+ * client sending `max_tokens` to OpenAI made that choice, and its model may take it).
  */
-function samePayload(request: PayloadSource, servedModel: string, adapter: ProviderAdapter): string | Buffer {
+function samePayload(request: PayloadSource, servedModel: string, adapter: ProviderAdapter, target: PayloadTarget): string | Buffer {
   const { body, raw, stream } = request;
   // Token counts are always wanted (metrics, limits): ask for the usage chunk, strip it if the client did not.
   const asksUsage = stream && adapter.streamUsage;
-  if (raw && body.model === servedModel && !adapter.extraBody && !asksUsage) return raw;
-  const upstreamBody: Record<string, unknown> = { ...body, ...adapter.extraBody, model: servedModel };
+  const limited = limitedOutputFields(body, target.maxOutputTokens);
+  if (raw && body.model === servedModel && !adapter.extraBody && !asksUsage && !limited) return raw;
+  const upstreamBody: Record<string, unknown> = { ...body, ...limited, ...adapter.extraBody, model: servedModel };
   if (asksUsage) upstreamBody.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
   return JSON.stringify(upstreamBody);
 }

@@ -3,6 +3,7 @@
  * Messages request, the answer (JSON or SSE) comes back as a chat completion.
  */
 import { badRequest, TranslationError } from './errors';
+import { budgetOfEffort, REASONING_EFFORTS, type ReasoningEffort } from './output-tokens';
 import {
   asArray, asObject, asString, count, isObject, optBoolean, optNumber, optPositiveInt, optString, parseDataUrl, parseJson, sseField,
   type Json,
@@ -27,6 +28,8 @@ export interface ChatRequestToMessagesOptions {
    * @default false
    */
   readonly dropSamplingParams?: boolean;
+  /** The model entry's `maxOutputTokens`: `max_tokens` (asked for, or the default) is at most this. @default - no limit */
+  readonly maxOutputTokens?: number;
 }
 
 const R = 'request' as const;
@@ -41,8 +44,10 @@ const S = 'response' as const;
  *
  * System and developer messages (wherever they are) become `system`; tool results become user
  * turns of `tool_result` blocks; consecutive turns of one role are merged, since the Messages API
- * wants user and assistant to alternate. Parameters without a Messages equivalent (`seed`,
- * `logprobs`, `response_format`, penalties…) are not sent.
+ * wants user and assistant to alternate. `max_tokens` (required there) is `max_completion_tokens`, else
+ * `max_tokens`, else the default, at most `options.maxOutputTokens`; `reasoning_effort` becomes `thinking`
+ * (see `thinkingOf`). Parameters without a Messages equivalent (`seed`, `logprobs`, penalties…) are not
+ * sent; a `response_format` other than text is refused (the answer could not be held to it).
  *
  * @throws TranslationError (source `request`) naming the field that cannot be translated.
  */
@@ -50,6 +55,15 @@ export function chatRequestToMessages(body: unknown, servedModel: string, option
   const req = asObject(body, 'body', R);
   const n = optNumber(req.n, 'n', R);
   if (n !== undefined && n !== 1) throw badRequest('n', `is ${n}, but this route's Anthropic backend returns one choice`, 'Drop n or set it to 1.');
+  // JSON mode has no Messages equivalent here: dropped, the client would take free text for the JSON it asked for.
+  const format = isObject(req.response_format) ? req.response_format.type : undefined;
+  if (format !== undefined && format !== 'text') {
+    throw badRequest(
+      'response_format.type',
+      `is ${JSON.stringify(format)}, which this route's Anthropic backend cannot guarantee`,
+      'Drop response_format and ask for JSON in the prompt, or define a tool with the schema, or use a model on an OpenAI-compatible backend.',
+    );
+  }
   for (const legacy of ['functions', 'function_call'] as const) {
     if (req[legacy] !== undefined && req[legacy] !== null) {
       throw badRequest(legacy, 'belongs to the deprecated function-calling API, which this route cannot translate', 'Send tools and tool_choice instead.');
@@ -85,13 +99,14 @@ export function chatRequestToMessages(body: unknown, servedModel: string, option
   const built = turns.build();
   if (built.length === 0) throw badRequest('messages', 'has no user or assistant message with content', 'Send at least one user message.');
 
+  const asked =
+    optPositiveInt(req.max_completion_tokens, 'max_completion_tokens', R) ??
+    optPositiveInt(req.max_tokens, 'max_tokens', R) ??
+    options.defaultMaxTokens ??
+    DEFAULT_MAX_TOKENS;
   const out: MessagesRequest = {
     model: servedModel,
-    max_tokens:
-      optPositiveInt(req.max_completion_tokens, 'max_completion_tokens', R) ??
-      optPositiveInt(req.max_tokens, 'max_tokens', R) ??
-      options.defaultMaxTokens ??
-      DEFAULT_MAX_TOKENS,
+    max_tokens: options.maxOutputTokens === undefined ? asked : Math.min(asked, options.maxOutputTokens),
     messages: built,
   };
   if (system.length > 0) out.system = system.length === 1 ? system[0].text : system;
@@ -116,7 +131,32 @@ export function chatRequestToMessages(body: unknown, servedModel: string, option
   if (stream !== undefined) out.stream = stream;
   const user = optString(req.user, 'user', R) ?? optString(req.safety_identifier, 'safety_identifier', R);
   if (user) out.metadata = { user_id: user };
+  const thinking = thinkingOf(req.reasoning_effort, out);
+  if (thinking) out.thinking = thinking;
   return out;
+}
+
+/**
+ * `reasoning_effort` as Anthropic's extended thinking: a budget by effort (`budgetOfEffort`: low 2,048,
+ * medium 4,096, high 16,384, xhigh 32,768 tokens), kept below `max_tokens`, which counts thinking as
+ * OpenAI's limit counts reasoning. No thinking for `none` and `minimal`, when `max_tokens` leaves no room
+ * for Anthropic's minimum budget (1,024), or when the request sets what thinking refuses: a sampling
+ * parameter (`temperature`, `top_p`) or a forced tool (`tool_choice` required or named) — the client's
+ * explicit settings win over a hint — or inside a tool loop (the last assistant turn calls tools): Anthropic
+ * then wants that turn to start with its signed thinking block, which a chat client never had.
+ */
+function thinkingOf(raw: unknown, out: MessagesRequest): MessagesRequest['thinking'] {
+  if (raw === undefined || raw === null) return undefined;
+  const effort = asString(raw, 'reasoning_effort', R, `Send one of ${REASONING_EFFORTS.join(', ')}.`);
+  if (!(REASONING_EFFORTS as readonly string[]).includes(effort)) {
+    throw badRequest('reasoning_effort', `is '${effort}'`, `Send one of ${REASONING_EFFORTS.join(', ')}.`);
+  }
+  if (out.temperature !== undefined || out.top_p !== undefined) return undefined;
+  if (out.tool_choice?.type === 'any' || out.tool_choice?.type === 'tool') return undefined;
+  const lastAssistant = [...out.messages].reverse().find((t) => t.role === 'assistant');
+  if (lastAssistant && Array.isArray(lastAssistant.content) && lastAssistant.content.some((b) => b.type === 'tool_use')) return undefined;
+  const budget = budgetOfEffort(effort as ReasoningEffort, out.max_tokens);
+  return budget === undefined ? undefined : { type: 'enabled', budget_tokens: budget };
 }
 
 /** Whether an OpenAI chat request asks for the final usage chunk (`stream_options.include_usage`). */
@@ -369,8 +409,9 @@ function nowSeconds(): number {
 
 /**
  * An Anthropic message as an OpenAI chat completion for `requestedModel`: text blocks joined,
- * `tool_use` blocks as `tool_calls`, thinking and server-tool blocks left out; prompt tokens
- * include cache reads and writes.
+ * `tool_use` blocks as `tool_calls`, thinking blocks joined as `reasoning_content` (the DeepSeek and
+ * DashScope convention chat clients read), redacted thinking and server-tool blocks left out; prompt
+ * tokens include cache reads and writes.
  *
  * @throws TranslationError (source `response`) when the message is malformed.
  */
@@ -378,11 +419,14 @@ export function messagesResponseToChat(resp: unknown, requestedModel: string): C
   const msg = asObject(resp, 'body', S);
   const blocks = asArray(msg.content, 'content', S);
   let text = '';
+  let reasoning = '';
   const toolCalls: ChatToolCall[] = [];
   blocks.forEach((raw, i) => {
     const block = asObject(raw, `content[${i}]`, S);
     if (block.type === 'text') {
       text += asString(block.text, `content[${i}].text`, S);
+    } else if (block.type === 'thinking') {
+      reasoning += asString(block.thinking, `content[${i}].thinking`, S);
     } else if (block.type === 'tool_use') {
       toolCalls.push({
         id: asString(block.id, `content[${i}].id`, S),
@@ -390,7 +434,7 @@ export function messagesResponseToChat(resp: unknown, requestedModel: string): C
         function: { name: asString(block.name, `content[${i}].name`, S), arguments: JSON.stringify(block.input ?? {}) },
       });
     }
-    // thinking, redacted_thinking and server-tool blocks have no chat completion equivalent.
+    // redacted_thinking (encrypted, nothing to show) and server-tool blocks have no chat completion equivalent.
   });
   const message: ChatCompletion['choices'][number]['message'] = {
     role: 'assistant',
@@ -398,6 +442,7 @@ export function messagesResponseToChat(resp: unknown, requestedModel: string): C
     refusal: null,
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  if (reasoning.length > 0) message.reasoning_content = reasoning;
   return {
     id: optString(msg.id, 'id', S) ?? 'msg',
     object: 'chat.completion',
@@ -533,6 +578,8 @@ export class MessagesStreamToChatChunks {
     const index = typeof event.index === 'number' ? event.index : -1;
     if (block.type === 'text' && typeof block.text === 'string' && block.text.length > 0) {
       out.push(this.chunk({ content: block.text }));
+    } else if (block.type === 'thinking' && typeof block.thinking === 'string' && block.thinking.length > 0) {
+      out.push(this.chunk({ reasoning_content: block.thinking }));
     } else if (block.type === 'tool_use') {
       const toolIndex = this.toolIndex.size;
       this.toolIndex.set(index, toolIndex);
@@ -549,11 +596,13 @@ export class MessagesStreamToChatChunks {
     const delta = isObject(event.delta) ? event.delta : {};
     if (delta.type === 'text_delta' && typeof delta.text === 'string' && delta.text.length > 0) {
       out.push(this.chunk({ content: delta.text }));
+    } else if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string' && delta.thinking.length > 0) {
+      out.push(this.chunk({ reasoning_content: delta.thinking }));
     } else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json.length > 0) {
       const toolIndex = this.toolIndex.get(typeof event.index === 'number' ? event.index : -1);
       if (toolIndex !== undefined) out.push(this.chunk({ tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }] }));
     }
-    // thinking_delta, signature_delta, citations_delta: no chat completion equivalent.
+    // signature_delta, citations_delta: no chat completion equivalent.
     return out;
   }
 

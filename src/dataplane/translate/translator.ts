@@ -1,3 +1,4 @@
+import type { ProviderType } from '../../specs';
 import type { Endpoint } from '../endpoints';
 import type { ModelRequest } from '../model/types';
 import type { ProviderAdapter } from '../providers';
@@ -32,6 +33,23 @@ export interface AgentCall {
   readonly conversationId: string | undefined;
 }
 
+/**
+ * Where the body goes, beyond the adapter: the backend's provider and the model entry's declared
+ * output limit (`ModelProps.maxOutputTokens`), which no request may exceed.
+ */
+export interface PayloadTarget {
+  readonly provider: ProviderType;
+  /** The most output tokens the served model may be asked for; undefined when the entry declares none. */
+  readonly maxOutputTokens?: number;
+}
+
+/** A non-streamed answer, mapped for the client: its body, usage, and headers for the client (an agent's conversation id). */
+export interface TranslatedAnswer {
+  readonly body: string;
+  readonly usage?: Usage;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /** What a translator builds the upstream body from: the request as read (`agentCall` on agent models only). */
 export type PayloadSource = Pick<ModelRequest, 'body' | 'raw' | 'stream' | 'agentCall'>;
 
@@ -53,16 +71,22 @@ export interface Translator {
    * whole document in one `push`, which returns the client's whole stream.
    */
   readonly answersWhole?: boolean;
+  /**
+   * The gateway answers itself, and no upstream request is sent (Anthropic's token counting on a backend that
+   * cannot count: an estimate, said so in a header). The other members are then never called.
+   */
+  readonly local?: (request: PayloadSource) => { readonly body: string; readonly headers: Readonly<Record<string, string>> };
   /** The upstream request body: the client's bytes as they are when nothing changes, else new JSON. */
-  payload(request: PayloadSource, servedModel: string, adapter: ProviderAdapter): string | Buffer;
+  payload(request: PayloadSource, servedModel: string, adapter: ProviderAdapter, target: PayloadTarget): string | Buffer;
   /**
    * A non-streamed answer, read whole and mapped for the client. Absent on identity translators:
    * the upstream's bytes are relayed as they arrive (scrubbed, usage read on the way).
    */
-  response?(text: string, requestedModel: string): { body: string; usage?: Usage; headers?: Readonly<Record<string, string>> };
+  response?(text: string, requestedModel: string, request: PayloadSource): TranslatedAnswer;
   /** Headers the upstream request needs for this request besides the adapter's (DashScope's `X-DashScope-SSE`). */
   upstreamHeaders?(request: PayloadSource): Readonly<Record<string, string>> | undefined;
-  stream(includeUsage: boolean, requestedModel: string): StreamRelay;
+  /** The relay of one streamed answer; `request` is the client's (what a Responses answer echoes). */
+  stream(includeUsage: boolean, requestedModel: string, request: PayloadSource): StreamRelay;
   /** The explanation in an upstream error body (in the backend's format); undefined when it gives none. */
   responseError(text: string): string | undefined;
 }

@@ -79,6 +79,11 @@ export type ChatRequest = {
   tool_choice?: ChatToolChoice;
   parallel_tool_calls?: boolean;
   user?: string;
+  /** OpenAI and Azure OpenAI reasoning models. */
+  reasoning_effort?: 'low' | 'medium' | 'high';
+  /** DashScope (Qwen): thinking on or off, and its budget in tokens. */
+  enable_thinking?: boolean;
+  thinking_budget?: number;
 };
 
 export type ChatFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -97,7 +102,8 @@ export type ChatCompletion = {
   model: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: ChatToolCall[] };
+    /** `reasoning_content`: the model's thinking, as DeepSeek and DashScope (Qwen) return it. */
+    message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: ChatToolCall[]; reasoning_content?: string };
     finish_reason: ChatFinishReason;
     logprobs: null;
   }>;
@@ -114,6 +120,8 @@ export interface ChatChunkToolCall {
 export interface ChatChunkDelta {
   role?: 'assistant';
   content?: string;
+  /** The model's thinking, streamed (the DeepSeek and DashScope convention). */
+  reasoning_content?: string;
   tool_calls?: ChatChunkToolCall[];
 }
 
@@ -169,8 +177,20 @@ export interface ToolResultBlock {
   content?: string | TextBlock[];
 }
 
+/**
+ * The model's thinking. `signature` is Anthropic's proof that Claude wrote it; a block made from another
+ * backend's reasoning carries `''` (nothing to prove, and only that backend's route takes it back).
+ */
+export interface ThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+  signature: string;
+}
+
 export type UserBlock = TextBlock | ImageBlock | DocumentBlock | ToolResultBlock;
 export type AssistantBlock = TextBlock | ToolUseBlock;
+/** What an answer carries: what a request's assistant turn may, and thinking. */
+export type AnswerBlock = ThinkingBlock | AssistantBlock;
 
 export type MessagesTurn =
   | { role: 'user'; content: string | UserBlock[] }
@@ -200,6 +220,8 @@ export type MessagesRequest = {
   top_p?: number;
   stream?: boolean;
   metadata?: { user_id: string };
+  /** Extended thinking: `budget_tokens` at least 1,024 and below `max_tokens`. */
+  thinking?: { type: 'enabled'; budget_tokens: number };
 };
 
 export type MessagesStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
@@ -216,7 +238,7 @@ export type MessagesResponse = {
   type: 'message';
   role: 'assistant';
   model: string;
-  content: AssistantBlock[];
+  content: AnswerBlock[];
   stop_reason: MessagesStopReason;
   stop_sequence: string | null;
   usage: MessagesUsage;

@@ -201,6 +201,21 @@ describe('a Dify chat app as a model on /v1/chat/completions', () => {
     expect(final.content[0]).toMatchObject({ type: 'text', text: 'Dify heard "hola stream" (turn 1 of conversation, user aigw:consumer:alice)' });
   });
 
+  test('the Responses API reaches the agent through its chat translation, streamed and not, on the root and under its prefix', async () => {
+    const response = await openai(f.gw).responses.create({ model: 'support-bot', input: 'hola responses' });
+    expect(response.output_text).toBe('Dify heard "hola responses" (turn 1 of conversation, user aigw:consumer:alice)');
+    expect(response.usage?.output_tokens).toBeGreaterThan(0);
+    const stream = await openai(f.gw, CONSUMER_KEYS.bob, '/agents/support').responses.create({ model: 'support-bot', input: 'hola stream', stream: true });
+    let text = '';
+    let completed = false;
+    for await (const event of stream) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') completed = true;
+    }
+    expect(text).toBe('Dify heard "hola stream" (turn 1 of conversation, user aigw:consumer:bob)');
+    expect(completed).toBe(true);
+  });
+
   test('a Dify workflow app: the query in its input variable, the answer from its output; node events surfaced when asked', async () => {
     const out = await openai(f.gw).chat.completions.create({ model: 'flow-bot', messages: [{ role: 'user', content: 'run it' }] });
     expect(out.choices[0].message.content).toBe('Dify workflow ran with inputs {"query":"run it"} (user aigw:consumer:alice)');

@@ -17,6 +17,10 @@ function mapped(request: Mapping['request'], response: Mapping['response'] = { a
 const agentOf = (route: AgentRouteConfig) => ({ route, mapping: route.mapping!, uses: placeholdersOf(route.mapping!.request) });
 
 const user = (content: unknown) => ({ role: 'user', content });
+/** The backend ADAPTER is: a custom agent's body is its template's whatever it is. */
+const TARGET = { provider: 'openai-compatible' } as const;
+/** The client request the chat answers below are for. */
+const chatRequest = chatSource({ messages: [user('Hi')] });
 const everyPlaceholder = {
   input: { question: '{{query}}', history: '{{messages}}', persona: '{{system}}' },
   session: '{{conversationId}}',
@@ -197,14 +201,14 @@ describe('the answer', () => {
 
   test('non-streamed: a chat.completion with its usage and the conversation header', () => {
     const chat = customAgentChatTranslator(route);
-    const answer = chat.response!(JSON.stringify({ choices: [{ message: { content: 'Hello!' } }], session: { id: 's-1' }, usage: { in: 12, out: 3 } }), 'helper');
+    const answer = chat.response!(JSON.stringify({ choices: [{ message: { content: 'Hello!' } }], session: { id: 's-1' }, usage: { in: 12, out: 3 } }), 'helper', chatRequest);
     const completion = JSON.parse(answer.body) as ChatCompletion;
     expect(completion).toMatchObject({ object: 'chat.completion', model: 'helper', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop' }] });
     expect(completion.usage).toEqual({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 });
     expect(answer.usage).toEqual({ inputTokens: 12, outputTokens: 3 });
     expect(answer.headers).toEqual({ 'x-aigw-conversation-id': 's-1' });
     expect(chat).toMatchObject({ answersWhole: true });
-    expect(JSON.parse(chat.payload(chatSource({ messages: [user('Hi')] }), 'helper', ADAPTER) as string)).toEqual({ q: 'Hi' });
+    expect(JSON.parse(chat.payload(chatSource({ messages: [user('Hi')] }), 'helper', ADAPTER, TARGET) as string)).toEqual({ q: 'Hi' });
   });
 
   test('streamed: the whole answer as a short stream (role and text, finish, usage when asked, [DONE]); the head waits for it', () => {
@@ -228,18 +232,18 @@ describe('the answer', () => {
 
   test('through agentTranslators: an unreadable answer is a 502 before any byte, request faults 400s; Anthropic clients through the chat mapping', () => {
     const { chat, messages } = agentTranslators(route);
-    expect(gatewayError(() => chat.stream(false, 'helper').push('{"choices":[]}'))).toMatchObject({ status: 502, code: 'upstream_untranslatable' });
-    expect(gatewayError(() => chat.response!('nope', 'helper'))).toMatchObject({ status: 502, code: 'upstream_untranslatable' });
-    expect(gatewayError(() => chat.payload(chatSource({ messages: [{ role: 'system', content: 's' }, user('Hi')] }), 'helper', ADAPTER))).toMatchObject({ status: 400, param: 'messages[0]' });
+    expect(gatewayError(() => chat.stream(false, 'helper', chatRequest).push('{"choices":[]}'))).toMatchObject({ status: 502, code: 'upstream_untranslatable' });
+    expect(gatewayError(() => chat.response!('nope', 'helper', chatRequest))).toMatchObject({ status: 502, code: 'upstream_untranslatable' });
+    expect(gatewayError(() => chat.payload(chatSource({ messages: [{ role: 'system', content: 's' }, user('Hi')] }), 'helper', ADAPTER, TARGET))).toMatchObject({ status: 400, param: 'messages[0]' });
     expect([chat, messages]).toEqual([expect.objectContaining({ answersWhole: true }), expect.objectContaining({ answersWhole: true })]);
 
     const body = { model: 'helper', max_tokens: 100, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }] };
-    expect(JSON.parse(messages.payload(chatSource(body), 'helper', ADAPTER) as string)).toEqual({ q: 'Hi' });
+    expect(JSON.parse(messages.payload(chatSource(body), 'helper', ADAPTER, TARGET) as string)).toEqual({ q: 'Hi' });
     const answer = JSON.stringify({ choices: [{ message: { content: 'Hello!' } }], session: { id: 's-1' }, usage: { in: 12, out: 3 } });
-    const message = JSON.parse(messages.response!(answer, 'helper').body) as { content: unknown; usage: unknown };
+    const message = JSON.parse(messages.response!(answer, 'helper', chatSource(body)).body) as { content: unknown; usage: unknown };
     expect(message.content).toEqual([{ type: 'text', text: 'Hello!' }]);
     expect(message.usage).toMatchObject({ input_tokens: 12, output_tokens: 3 });
-    const relay = messages.stream(false, 'helper');
+    const relay = messages.stream(false, 'helper', chatSource({ ...body, stream: true }));
     const streamed = accumulateMessages(anthropicFrames(relay.push(answer)));
     expect([streamed.content, streamed.stopReason, streamed.usage]).toEqual([[{ type: 'text', text: 'Hello!' }], 'end_turn', { input_tokens: 12, output_tokens: 3 }]);
     expect(relay.headers!()).toEqual({ 'x-aigw-conversation-id': 's-1' });

@@ -321,7 +321,7 @@ function anthropicMessage(partial: Partial<Message>): Message {
 }
 
 describe('messagesResponseToChat', () => {
-  test('text blocks joined, tool_use as tool_calls, thinking dropped, usage with cache', () => {
+  test('text blocks joined, tool_use as tool_calls, thinking as reasoning_content, usage with cache', () => {
     const resp = anthropicMessage({
       content: [
         { type: 'thinking', thinking: 'The user wants weather.', signature: 'sig' },
@@ -346,6 +346,7 @@ describe('messagesResponseToChat', () => {
             content: 'Checking now.',
             refusal: null,
             tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+            reasoning_content: 'The user wants weather.',
           },
           finish_reason: 'tool_calls',
           logprobs: null,
@@ -444,7 +445,7 @@ function translateStream(events: typeof STREAM, includeUsage: boolean): { frames
 }
 
 describe('MessagesStreamToChatChunks', () => {
-  test('text and tool calls stream as chat chunks; the split arguments concatenate to valid JSON', () => {
+  test('thinking, text and tool calls stream as chat chunks; the split arguments concatenate to valid JSON', () => {
     const { frames, t } = translateStream(STREAM, false);
     const parsed = openAiFrames(frames);
     expect(parsed[parsed.length - 1]).toBe('[DONE]');
@@ -456,6 +457,7 @@ describe('MessagesStreamToChatChunks', () => {
     }
     expect(chunks.map((c) => c.choices[0].delta)).toEqual([
       { role: 'assistant', content: '' },
+      { reasoning_content: 'Need the weather.' },
       { content: 'Let me ' },
       { content: 'check.' },
       { tool_calls: [{ index: 0, id: 'toolu_01', type: 'function', function: { name: 'get_weather', arguments: '' } }] },
@@ -466,7 +468,7 @@ describe('MessagesStreamToChatChunks', () => {
       { tool_calls: [{ index: 1, function: { arguments: '{"tz":"CET"}' } }] },
       {},
     ]);
-    expect(chunks.map((c) => c.choices[0].finish_reason)).toEqual([...Array(9).fill(null), 'tool_calls']);
+    expect(chunks.map((c) => c.choices[0].finish_reason)).toEqual([...Array(10).fill(null), 'tool_calls']);
 
     const result = accumulateChat(parsed);
     expect(result.role).toBe('assistant');

@@ -1,0 +1,108 @@
+/**
+ * OpenAI's Responses API (`POST /v1/responses`) on every backend: native where the provider serves it
+ * (OpenAI, Azure OpenAI: the client's bytes as they are), else composed with the backend's chat
+ * translator: responses → chat, then whatever serves chat there (the identity translator of an
+ * OpenAI-compatible backend, chat → messages on Anthropic, an agent's chat translator). One
+ * composition, not a translator per backend: a backend that serves chat serves Responses clients.
+ */
+import { GatewayError } from '../errors';
+import { eventData } from '../sse';
+import { responsesStreamUsage, usageOfJson } from '../usage';
+import { ChatChunksToResponsesStream, chatResponseToResponses } from './chat-to-responses';
+import { upstreamErrorMessage } from './error-message';
+import { responsesEchoOf, responsesRequestToChat } from './responses-to-chat';
+import { parseUpstreamJson, translated } from './translated';
+import type { PayloadSource, StreamRelay, Translator } from './translator';
+
+/** The Responses API where the backend serves it: the client's bytes untouched unless the model name or the output limit must change. */
+export const responsesNative: Translator = {
+  upstreamEndpoint: 'responses',
+  payload: (request, bodyModel, adapter, target) => {
+    const { body, raw } = request;
+    const asked = body.max_output_tokens;
+    // A declared output limit is never exceeded: a larger ask is lowered to it (a smaller one, or none, is the client's).
+    const over = typeof asked === 'number' && target.maxOutputTokens !== undefined && asked > target.maxOutputTokens;
+    if (raw && body.model === bodyModel && !adapter.extraBody && !over) return raw;
+    return JSON.stringify({ ...body, ...adapter.extraBody, model: bodyModel, ...(over && { max_output_tokens: target.maxOutputTokens }) });
+  },
+  // No `response`: a non-streamed Response is relayed as it arrives, its top-level `usage` read on the way.
+  stream: (): StreamRelay => {
+    const reader = responsesStreamUsage();
+    return {
+      push: (event) => {
+        const data = eventData(event);
+        if (data !== undefined) reader.see(data);
+        return [event];
+      },
+      usage: () => reader.usage(),
+      // Only the closing event carries usage: every other event passes as it is, undecoded.
+      passesUnchanged: (chunk) => !reader.mayCarryUsage(chunk),
+    };
+  },
+  responseError: upstreamErrorMessage,
+};
+
+/** Chat fields a chat translator may refuse, as a Responses client wrote them. */
+const RESPONSES_NAMES: readonly [chat: string, responses: string][] = [
+  ['response_format', 'text.format'],
+  ['max_completion_tokens', 'max_output_tokens'],
+  ['reasoning_effort', 'reasoning.effort'],
+];
+
+/** A chat translator's 400 named in the Responses client's terms (`text.format.type`, not `response_format.type`). */
+function inResponsesTerms(e: unknown): unknown {
+  if (!(e instanceof GatewayError) || e.param === null) return e;
+  const renamed = RESPONSES_NAMES.find(([chat]) => e.param === chat || e.param!.startsWith(`${chat}.`));
+  if (!renamed) return e;
+  const [chat, responses] = renamed;
+  return new GatewayError(e.status, e.type, e.code, e.message.split(chat).join(responses), `${responses}${e.param.slice(chat.length)}`, e.headers);
+}
+
+/** The chat request a Responses request becomes, as the chat translator reads it. */
+function chatSourceOf(request: PayloadSource, servedModel: string): PayloadSource {
+  const body = translated(() => responsesRequestToChat(request.body, servedModel)) as unknown as Record<string, unknown>;
+  return { body, stream: request.stream, agentCall: request.agentCall };
+}
+
+/**
+ * A Responses client served by a backend's chat translator: the request becomes chat completions, the
+ * chat answer (or stream) a Response (or its typed `response.*` events).
+ */
+export function responsesThrough(chat: Translator): Translator {
+  const chatResponse = chat.response;
+  return {
+    upstreamEndpoint: chat.upstreamEndpoint,
+    answersWhole: chat.answersWhole,
+    payload: (request, servedModel, adapter, target) => {
+      try {
+        return chat.payload(chatSourceOf(request, servedModel), servedModel, adapter, target);
+      } catch (e) {
+        throw inResponsesTerms(e);
+      }
+    },
+    ...(chat.upstreamHeaders && { upstreamHeaders: chat.upstreamHeaders }),
+    response: (text, requestedModel, request) => {
+      // The chat answer: the backend's own (an identity translator reads none) or the chat translator's.
+      const inner = chatResponse ? chatResponse(text, requestedModel, request) : { body: text, usage: usageOfJson(text) };
+      const body = translated(() => chatResponseToResponses(parseUpstreamJson(inner.body), requestedModel, responsesEchoOf(request.body)));
+      return { body: JSON.stringify(body), usage: inner.usage, headers: inner.headers };
+    },
+    stream: (_includeUsage, requestedModel, request): StreamRelay => {
+      // The chat relay keeps its usage chunk (asked for always): the Response's usage is read from it.
+      const inner = chat.stream(true, requestedModel, request);
+      const out = new ChatChunksToResponsesStream(requestedModel, responsesEchoOf(request.body));
+      return {
+        deferHead: inner.deferHead,
+        push: (event) => {
+          const frames: string[] = [];
+          for (const chunk of inner.push(event)) for (const frame of translated(() => out.pushEvent(chunk))) frames.push(frame);
+          return frames;
+        },
+        usage: () => inner.usage() ?? out.usage(),
+        ...(inner.headers && { headers: inner.headers }),
+        failure: () => inner.failure?.() ?? out.failure(),
+      };
+    },
+    responseError: chat.responseError,
+  };
+}
