@@ -208,7 +208,9 @@ export const Errors = {
       501,
       'api_error',
       'stored_responses_not_served',
-      `${method.slice(0, 20)} '${path.slice(0, 200)}' is not served: this gateway does not yet reach responses kept by a backend (it records neither which backend holds a response nor whose it is). Continue a conversation with previous_response_id in POST /v1/responses (passed to OpenAI and Azure OpenAI backends), or send the whole conversation in input.`,
+      /\/responses\/(input_tokens|compact)$/.test(path)
+        ? `${method.slice(0, 20)} '${path.slice(0, 200)}' is not served by this gateway yet. Count tokens with POST /v1/messages/count_tokens, or send the conversation as it is.`
+        : `${method.slice(0, 20)} '${path.slice(0, 200)}' is not served: this gateway does not yet reach responses kept by a backend (it records neither which backend holds a response nor whose it is). Send the whole conversation in input.`,
     ),
   noModel: (model: string, route: string) =>
     new GatewayError(404, 'not_found_error', 'model_not_found', `The model '${model}' does not exist on route '${route}'. List the models with GET /v1/models.`, 'model'),

@@ -12,6 +12,7 @@ import type { WireProtocol } from '../specs';
 import { countTokensEstimated } from './translate/count-tokens';
 import { upstreamErrorMessage } from './translate/error-message';
 import { identityTranslators } from './translate/identity';
+import { adaptChatReasoning } from './translate/output-tokens';
 import { responsesNative, responsesThrough } from './translate/responses-translators';
 import { parseUpstreamJson as parse, translated } from './translate/translated';
 import type { Translator } from './translate/translator';
@@ -75,8 +76,8 @@ const ANTHROPIC_ON_OPENAI: { readonly [E in Endpoint]?: Translator } = { 'messag
 const TRANSLATORS: { readonly [C in WireProtocol]: { readonly [B in BackendApi]: { readonly [E in Endpoint]?: Translator } } } = {
   openai: {
     'openai': { ...OPENAI_IDENTITY, responses: responsesNative },
-    'openai-chat': { ...OPENAI_IDENTITY, responses: responsesThrough(OPENAI_CHAT) },
-    'anthropic': { chat: openAiChatOnAnthropic, responses: responsesThrough(openAiChatOnAnthropic) },
+    'openai-chat': { ...OPENAI_IDENTITY, responses: responsesThrough(OPENAI_CHAT, { upstreamTextReadable: true, adaptChat: adaptChatReasoning }) },
+    'anthropic': { chat: openAiChatOnAnthropic, responses: responsesThrough(openAiChatOnAnthropic, { upstreamTextReadable: true }) },
   },
   anthropic: {
     'anthropic': identityTranslators('anthropic'),

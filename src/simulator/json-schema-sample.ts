@@ -95,7 +95,8 @@ function objectSample(schema: Record<string, unknown>, slot: TextSlot, depth: nu
 }
 
 function arraySample(schema: Record<string, unknown>, slot: TextSlot, depth: number): unknown[] {
-  const minItems = typeof schema.minItems === 'number' ? Math.max(1, Math.floor(schema.minItems)) : 1;
+  // The schema is a client's: its bounds are capped, so that `minItems: 1e9` cannot exhaust the simulator.
+  const minItems = typeof schema.minItems === 'number' ? Math.min(MAX_SAMPLE_ITEMS, Math.max(1, Math.floor(schema.minItems))) : 1;
   const count = typeof schema.maxItems === 'number' ? Math.min(minItems, Math.max(0, Math.floor(schema.maxItems))) : minItems;
   if (Array.isArray(schema.prefixItems)) {
     return schema.prefixItems.map((item) => (isRecord(item) ? sample(item, slot, depth + 1) : PLACEHOLDER));
@@ -105,6 +106,10 @@ function arraySample(schema: Record<string, unknown>, slot: TextSlot, depth: num
   for (let i = 0; i < count; i++) out.push(isRecord(schema.items) ? sample(items, slot, depth + 1) : PLACEHOLDER);
   return out;
 }
+
+/** The most items and characters a sample holds, whatever the schema asks. */
+const MAX_SAMPLE_ITEMS = 100;
+const MAX_SAMPLE_CHARS = 4096;
 
 const FORMATS: Record<string, string> = {
   'date-time': '2024-01-01T00:00:00Z',
@@ -128,8 +133,8 @@ function stringSample(schema: Record<string, unknown>, slot: TextSlot): string {
     slot.used = true;
     value = slot.text;
   }
-  const minLength = typeof schema.minLength === 'number' ? schema.minLength : 0;
-  while (value.length < minLength) value += 'x';
+  const minLength = typeof schema.minLength === 'number' ? Math.min(MAX_SAMPLE_CHARS, schema.minLength) : 0;
+  if (value.length < minLength) value += 'x'.repeat(minLength - value.length);
   if (typeof schema.maxLength === 'number') value = value.slice(0, Math.max(minLength, schema.maxLength));
   return value;
 }

@@ -61,6 +61,21 @@ test('an OpenAI-compatible backend cannot: the gateway estimates, says so, and c
   expect(sim.requests).toHaveLength(0);
 });
 
+test('the estimate reads what Claude Code sends: tool calls, tool results, thinking', async () => {
+  const big = 'result line of a tool, '.repeat(400); // 9,200 characters
+  const data = await anthropic.messages.countTokens({
+    model: 'deepseek-chat',
+    messages: [
+      { role: 'user', content: 'list files' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: 'ls '.repeat(300) } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text: big }] }] },
+    ],
+  });
+  // About four characters a token: 9,200 of tool result and 900 of tool input are about 2,500 tokens.
+  expect(data.input_tokens).toBeGreaterThan(2400);
+  expect(data.input_tokens).toBeLessThan(2700);
+});
+
 test('a bad body is refused in Anthropic shape', async () => {
   const res = await fetch(`${gw.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'x-api-key': CONSUMER_KEYS.alice, 'content-type': 'application/json' }, body: '{"model": 1' });
   expect(res.status).toBe(400);

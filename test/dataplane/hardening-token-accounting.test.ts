@@ -128,6 +128,46 @@ describe('token limits charge what was relayed, usage report or not', () => {
     }
   });
 
+  test('a translated Responses stream without usage is charged its text once, not each event that repeats it', async () => {
+    const sim = await UpstreamSimulator.start({ streamChunks: 4 });
+    const prefix = `responses-nousage-${Date.now()}:`;
+    const gateway = gatewayStack();
+    const route = gateway.addModelRoute('chat', {
+      models: [{ name: 'deepseek-chat', targets: [{ backend: simulatedBackend(sim, { provider: 'deepseek', apiKey: { secretName: 'llm-keys', key: 'deepseek' } }) }] }],
+      policies: { rateLimits: [{ kind: 'tokens', limit: 10_000_000, window: 'hour', scope: 'consumer' }] },
+    });
+    gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
+    const gw = await start(gateway, (c: GatewayConfig) => ({ ...c, redis: { address: redis.address, keyPrefix: prefix } }));
+    const body = { model: 'deepseek-chat', input: 'tell me something', stream: true };
+    const prompt = estimatePromptTokens('responses', body);
+    try {
+      // The chat stream's role chunk, 4 content chunks and the finish chunk, then the connection drops: no usage chunk.
+      sim.failNext({ dropAfterChunks: 6 });
+      const res = await fetch(`${gw.url}/v1/responses`, {
+        method: 'POST',
+        headers: { 'authorization': `Bearer ${CONSUMER_KEYS.alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      // The stream breaks where the upstream's did: read what arrived.
+      let text = '';
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      try {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value, { stream: true });
+      } catch {
+        // cut: what arrived is what was relayed
+      }
+      // The text as the upstream wrote it (JSON-escaped), from the client's deltas: what the gateway relayed.
+      const deltas = [...text.matchAll(/"type":"response\.output_text\.delta".*?"delta":("(?:[^"\\]|\\.)*")/g)].map((m) => m[1]!.length - 2);
+      const relayed = deltas.reduce((a, b) => a + b, 0);
+      expect(relayed).toBeGreaterThan(20);
+      expect(await tokensCharged(prefix, prompt)).toBe(prompt + estimateTextTokens(relayed));
+    } finally {
+      await gw.close();
+      await sim.close();
+    }
+  });
+
   test('a non-streamed answer over 1 MiB is settled to the usage it reports', async () => {
     const sim = await UpstreamSimulator.start();
     const prefix = `big-${Date.now()}:`;

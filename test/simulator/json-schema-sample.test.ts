@@ -52,3 +52,9 @@ describe('JSON Schema samples', () => {
     expect(structuredText('hi there', 'text', undefined)).toBe('hi there');
   });
 });
+
+test("a client's schema cannot make a sample huge: item and length bounds are capped", () => {
+  const sampled = sampleOf({ type: 'object', properties: { a: { type: 'array', minItems: 1e9, items: { type: 'string', minLength: 1e9 } } }, required: ['a'] }) as { a: string[] };
+  expect(sampled.a).toHaveLength(100);
+  expect(sampled.a[0]).toHaveLength(4096);
+});

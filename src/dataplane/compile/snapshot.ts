@@ -96,7 +96,7 @@ export interface Snapshot {
 }
 
 /** The OpenAI and Anthropic endpoints an agent exposed as a model answers under its own prefix. */
-const AS_MODEL_SUFFIXES = ['/v1/chat/completions', '/v1/responses', '/v1/messages', '/v1/models'];
+const AS_MODEL_SUFFIXES = ['/v1/chat/completions', '/v1/responses', '/v1/messages', '/v1/messages/count_tokens', '/v1/models'];
 
 function asModelPaths(pathPrefix: string): ReadonlySet<string> {
   const prefix = pathPrefix.replace(/\/+$/, '');

@@ -62,8 +62,8 @@ export async function relayEvents(
    * out, in the client's protocol, are counted instead.
    */
   let textChars = 0;
-  const countsUpstream = events.countsCompletionText && relay.passesUnchanged !== undefined;
-  const countsFrames = events.countsCompletionText && relay.passesUnchanged === undefined;
+  const countsUpstream = events.countsCompletionText && (relay.passesUnchanged !== undefined || relay.countsUpstreamText === true);
+  const countsFrames = events.countsCompletionText && !countsUpstream;
   const report = () => {
     if (reported) return;
     reported = true;

@@ -6,6 +6,7 @@
  */
 import { isAgentRelay } from './agent-answer';
 import { ChatChunksToMessagesStream, chatResponseToMessages, messagesRequestToChat } from './anthropic-to-openai';
+import { countTokensEstimated } from './count-tokens';
 import { customAgentChatTranslator } from './custom-agent';
 import { dashScopeAppChatTranslator } from './dashscope-app';
 import { difyChatTranslator } from './dify';
@@ -118,7 +119,7 @@ function messagesThrough(route: AgentRouteConfig, chat: Translator): Translator 
  *
  * @throws Error for a custom agent without a mapping: the gateway has no protocol to translate it with.
  */
-export function agentTranslators(route: AgentRouteConfig): { readonly [E in 'chat' | 'messages' | 'responses']: Translator } {
+export function agentTranslators(route: AgentRouteConfig): { readonly [E in 'chat' | 'messages' | 'messages.count_tokens' | 'responses']: Translator } {
   let chat: Translator;
   if (route.kind === 'dify') chat = difyChatTranslator(route);
   else if (route.kind === 'model-studio') chat = dashScopeAppChatTranslator(route);
@@ -126,5 +127,11 @@ export function agentTranslators(route: AgentRouteConfig): { readonly [E in 'cha
   else throw new Error(`Agent route '${route.name}' is a custom agent without a mapping: the gateway has no protocol to translate it with. Declare its mapping to take asModel.`);
   const chatGuarded = guarded(chat);
   // A Responses client reaches the agent through its chat translator, as any chat-only backend.
-  return { chat: chatGuarded, messages: guarded(messagesThrough(route, chat)), responses: responsesThrough(chatGuarded) };
+  return {
+    'chat': chatGuarded,
+    'messages': guarded(messagesThrough(route, chat)),
+    // An agent counts no tokens: Claude-style clients get the gateway's estimate, as on any backend that cannot.
+    'messages.count_tokens': countTokensEstimated,
+    'responses': responsesThrough(chatGuarded),
+  };
 }

@@ -96,7 +96,7 @@ export function messagesRequestToChat(body: unknown, servedModel: string, option
   const field = options.maxTokensField ?? (options.provider === undefined ? 'max_tokens' : chatOutputTokensField(options.provider));
   out[field] = options.maxOutputTokens === undefined ? maxTokens : Math.min(maxTokens, options.maxOutputTokens);
   const reasoning = options.provider === undefined ? undefined : chatReasoningStyle(options.provider, servedModel);
-  if (reasoning !== undefined) Object.assign(out, reasoningOf(req, reasoning));
+  if (reasoning !== undefined) Object.assign(out, reasoningOf(req, reasoning, req.stream === true));
 
   const tools = req.tools === undefined || req.tools === null ? [] : asArray(req.tools, 'tools', R).map((t, i) => toolOf(t, `tools[${i}]`));
   if (tools.length > 0) {
@@ -136,7 +136,9 @@ export function messagesRequestToChat(body: unknown, servedModel: string, option
  * cannot be turned off, and the others default to off). Without `thinking`, `output_config.effort` (Claude's
  * effort) goes as `reasoning_effort` where it has a match.
  */
-function reasoningOf(req: Json, style: NonNullable<ChatReasoningStyle>): Partial<ChatRequest> {
+function reasoningOf(req: Json, style: NonNullable<ChatReasoningStyle>, streams: boolean): Partial<ChatRequest> {
+  // DashScope thinks only when streaming (a non-streamed call with enable_thinking is refused): a whole answer is asked without.
+  if (style === 'enable_thinking' && !streams) return req.thinking === undefined || req.thinking === null ? {} : { enable_thinking: false };
   if (req.thinking === undefined || req.thinking === null) {
     const config = isObject(req.output_config) ? req.output_config : {};
     const effort = config.effort;

@@ -114,3 +114,21 @@ export function chatReasoningStyle(provider: ProviderType, servedModel: string):
 const OPENAI_REASONING_MODELS = /^(o\d|gpt-5)/i;
 /** DashScope's models with switchable thinking (`enable_thinking`): Qwen3 and the Qwen3-based commercial models. */
 const QWEN_THINKING_MODELS = /^(qwen3|qwen-plus|qwen-flash|qwen-turbo)/i;
+
+/**
+ * A chat request's `reasoning_effort` (from a Responses client's `reasoning.effort`) in the field the backend
+ * reads: kept for OpenAI's reasoning models; DashScope's Qwen3 models take `enable_thinking` and a budget (when
+ * streaming: they think only then); other backends have no equivalent (DeepSeek thinks by model; vLLM and Ollama
+ * differ per model and may refuse the field), and it is not sent. Changes `chat` in place.
+ */
+export function adaptChatReasoning(chat: Record<string, unknown>, servedModel: string, target: PayloadTarget): void {
+  const effort = chat.reasoning_effort;
+  if (effort === undefined) return;
+  const style = chatReasoningStyle(target.provider, servedModel);
+  if (style === 'reasoning_effort') return;
+  delete chat.reasoning_effort;
+  if (style === 'enable_thinking' && chat.stream === true && (REASONING_EFFORTS as readonly unknown[]).includes(effort)) {
+    const budget = EFFORT_BUDGETS[effort as ReasoningEffort];
+    Object.assign(chat, budget === undefined ? { enable_thinking: false } : { enable_thinking: true, thinking_budget: budget });
+  }
+}

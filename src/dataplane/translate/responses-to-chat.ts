@@ -33,10 +33,10 @@ export const RESPONSES_REQUEST_FIELDS = {
   /** Carried over to the chat request. */
   translated: [
     'model', 'input', 'instructions', 'tools', 'tool_choice', 'text', 'reasoning', 'max_output_tokens', 'temperature', 'top_p',
-    'parallel_tool_calls', 'user', 'safety_identifier', 'stream', 'top_logprobs',
+    'parallel_tool_calls', 'user', 'safety_identifier', 'stream',
   ],
-  /** Refused with a 400 when set: they need state or tools only OpenAI has. */
-  refused: ['previous_response_id', 'conversation', 'store', 'background', 'prompt'],
+  /** Refused with a 400 when set: they need state or tools only OpenAI has, or output not carried back yet (log probabilities). */
+  refused: ['previous_response_id', 'conversation', 'store', 'background', 'prompt', 'top_logprobs', 'max_tool_calls'],
   /**
    * Accepted and not sent: nothing a chat backend can honour. `include` asks for extra output (encrypted
    * reasoning, search results…) the backend does not produce; `metadata` is echoed in the Response but
@@ -163,11 +163,17 @@ export function responsesRequestToChat(body: unknown, servedModel: string): Resp
   if (temperature !== undefined) out.temperature = temperature;
   const topP = optNumber(req.top_p, 'top_p', R);
   if (topP !== undefined) out.top_p = topP;
+  // Log probabilities are not carried back into the Response yet: asked for, they are refused, not silently left out.
   const topLogprobs = optNumber(req.top_logprobs, 'top_logprobs', R);
-  if (topLogprobs !== undefined) {
-    if (!Number.isInteger(topLogprobs) || topLogprobs < 0 || topLogprobs > 20) throw badRequest('top_logprobs', `is ${topLogprobs}`, 'Send a whole number from 0 to 20.');
-    out.logprobs = true;
-    out.top_logprobs = topLogprobs;
+  if (topLogprobs !== undefined && topLogprobs > 0) {
+    throw badRequest('top_logprobs', `is ${topLogprobs}, but this gateway does not yet return log probabilities from a chat-completions backend`, `Drop top_logprobs, ${OPENAI_ONLY}.`);
+  }
+  if (Array.isArray(req.include) && req.include.includes('message.output_text.logprobs')) {
+    throw badRequest('include', "asks for 'message.output_text.logprobs', which this gateway does not yet return from a chat-completions backend", `Drop it from include, ${OPENAI_ONLY}.`);
+  }
+  const maxToolCalls = optNumber(req.max_tool_calls, 'max_tool_calls', R);
+  if (maxToolCalls !== undefined) {
+    throw badRequest('max_tool_calls', `is ${maxToolCalls}, a limit a chat-completions backend cannot be held to`, `Drop max_tool_calls (parallel_tool_calls: false allows one call a turn), ${OPENAI_ONLY}.`);
   }
   const user = optString(req.user, 'user', R) ?? optString(req.safety_identifier, 'safety_identifier', R);
   if (user) out.user = user;

@@ -5,20 +5,28 @@
  * OpenAI-compatible backend, chat → messages on Anthropic, an agent's chat translator). One
  * composition, not a translator per backend: a backend that serves chat serves Responses clients.
  */
-import { GatewayError } from '../errors';
+import { Errors, GatewayError } from '../errors';
 import { eventData } from '../sse';
 import { responsesStreamUsage, usageOfJson } from '../usage';
 import { ChatChunksToResponsesStream, chatResponseToResponses } from './chat-to-responses';
 import { upstreamErrorMessage } from './error-message';
 import { responsesEchoOf, responsesRequestToChat } from './responses-to-chat';
 import { parseUpstreamJson, translated } from './translated';
-import type { PayloadSource, StreamRelay, Translator } from './translator';
+import type { PayloadSource, PayloadTarget, StreamRelay, Translator } from './translator';
 
 /** The Responses API where the backend serves it: the client's bytes untouched unless the model name or the output limit must change. */
 export const responsesNative: Translator = {
   upstreamEndpoint: 'responses',
   payload: (request, bodyModel, adapter, target) => {
     const { body, raw } = request;
+    // A background response answers `queued`, without usage (a token limit could not settle), and is then reached only by
+    // id, which the gateway does not serve yet: refused until it does.
+    if (body.background === true) {
+      throw Errors.badRequest(
+        'background is true, but this gateway does not yet serve responses by id (GET /v1/responses/{id}, cancel), nor count the tokens of a background run. Send background: false, streaming if the wait is long.',
+        'background',
+      );
+    }
     const asked = body.max_output_tokens;
     // A declared output limit is never exceeded: a larger ask is lowered to it (a smaller one, or none, is the client's).
     const over = typeof asked === 'number' && target.maxOutputTokens !== undefined && asked > target.maxOutputTokens;
@@ -49,13 +57,29 @@ const RESPONSES_NAMES: readonly [chat: string, responses: string][] = [
   ['reasoning_effort', 'reasoning.effort'],
 ];
 
-/** A chat translator's 400 named in the Responses client's terms (`text.format.type`, not `response_format.type`). */
+/** A chat function tool's fields sit under `function`; a Responses tool's at its top (`tools[0].parameters`). */
+const CHAT_TOOL_FIELD = /^(tools\[\d+\])\.function\./;
+
+/**
+ * A chat translator's 400 named in the Responses client's terms (`text.format.type`, not `response_format.type`;
+ * `tools[0].parameters`, not `tools[0].function.parameters`). A message's index is the chat request's (its
+ * `instructions` come first, consecutive items may merge): the message says which part of it.
+ */
 function inResponsesTerms(e: unknown): unknown {
   if (!(e instanceof GatewayError) || e.param === null) return e;
+  const tool = CHAT_TOOL_FIELD.exec(e.param);
+  if (tool) return new GatewayError(e.status, e.type, e.code, e.message.split(tool[0]).join(`${tool[1]}.`), e.param.replace(CHAT_TOOL_FIELD, '$1.'), e.headers);
   const renamed = RESPONSES_NAMES.find(([chat]) => e.param === chat || e.param!.startsWith(`${chat}.`));
   if (!renamed) return e;
   const [chat, responses] = renamed;
   return new GatewayError(e.status, e.type, e.code, e.message.split(chat).join(responses), `${responses}${e.param.slice(chat.length)}`, e.headers);
+}
+
+export interface ResponsesThroughOptions {
+  /** The chat translator's upstream names its text as completionTextChars reads it (chat, Anthropic; not an agent's). @default false */
+  readonly upstreamTextReadable?: boolean;
+  /** Adjusts the chat request for the backend before the chat translator sees it (reasoning fields per provider). */
+  readonly adaptChat?: (chat: Record<string, unknown>, servedModel: string, target: PayloadTarget) => void;
 }
 
 /** The chat request a Responses request becomes, as the chat translator reads it. */
@@ -68,14 +92,16 @@ function chatSourceOf(request: PayloadSource, servedModel: string): PayloadSourc
  * A Responses client served by a backend's chat translator: the request becomes chat completions, the
  * chat answer (or stream) a Response (or its typed `response.*` events).
  */
-export function responsesThrough(chat: Translator): Translator {
+export function responsesThrough(chat: Translator, options: ResponsesThroughOptions = {}): Translator {
   const chatResponse = chat.response;
   return {
     upstreamEndpoint: chat.upstreamEndpoint,
     answersWhole: chat.answersWhole,
     payload: (request, servedModel, adapter, target) => {
       try {
-        return chat.payload(chatSourceOf(request, servedModel), servedModel, adapter, target);
+        const source = chatSourceOf(request, servedModel);
+        options.adaptChat?.(source.body, servedModel, target);
+        return chat.payload(source, servedModel, adapter, target);
       } catch (e) {
         throw inResponsesTerms(e);
       }
@@ -99,6 +125,7 @@ export function responsesThrough(chat: Translator): Translator {
           return frames;
         },
         usage: () => inner.usage() ?? out.usage(),
+        countsUpstreamText: options.upstreamTextReadable === true,
         ...(inner.headers && { headers: inner.headers }),
         failure: () => inner.failure?.() ?? out.failure(),
       };

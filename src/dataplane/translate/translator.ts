@@ -12,6 +12,12 @@ export interface StreamRelay {
    * (the agent's own `error` event) is answered as an error, with its status.
    */
   readonly deferHead?: boolean;
+  /**
+   * A translating relay whose upstream names its text as completionTextChars reads it (chat's `content`, Anthropic's
+   * `text`): the upstream's bytes are counted, once, rather than the frames out, which may repeat the text (the
+   * Responses API's `.done` events and final Response do).
+   */
+  readonly countsUpstreamText?: boolean;
   push(event: string): string[];
   usage(): Usage | undefined;
   /**

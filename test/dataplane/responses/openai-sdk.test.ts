@@ -79,6 +79,18 @@ describe.each(BACKENDS)('responses.create on $model ($kind)', ({ model, path }) 
     expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
   });
 
+  test('the usage the client sees is the usage counted (what settles token limits and metrics), streamed and not', async () => {
+    const whole = await sdk.responses.create({ model, input: 'count my tokens' });
+    await waitForLog();
+    expect(lastLog()).toMatchObject({ path: '/v1/responses', inputTokens: whole.usage!.input_tokens, outputTokens: whole.usage!.output_tokens });
+    const stream = await sdk.responses.create({ model, input: 'count my streamed tokens', stream: true });
+    let usage: { input_tokens: number; output_tokens: number } | undefined;
+    for await (const event of stream) if (event.type === 'response.completed') usage = event.response.usage!;
+    await waitForLog();
+    expect(usage!.output_tokens).toBeGreaterThan(0);
+    expect(lastLog()).toMatchObject({ path: '/v1/responses', inputTokens: usage!.input_tokens, outputTokens: usage!.output_tokens });
+  });
+
   test('a function tool round trip: a function_call item, then text after its output', async () => {
     const first = await sdk.responses.create({ model, input: 'What is the weather in Paris?', tools: [WEATHER_TOOL] });
     const call = first.output.find((item): item is ResponseFunctionToolCall => item.type === 'function_call');
@@ -137,6 +149,17 @@ describe('what a translated backend cannot do is refused, naming the field and t
     });
   });
 
+  test('a tool schema Anthropic cannot take is named as the Responses client wrote it', async () => {
+    await expect(
+      sdk.responses.create({ model: 'claude-sonnet-4', input: 'x', tools: [{ type: 'function', name: 'f', parameters: { type: 'string' }, strict: false }] }),
+    ).rejects.toMatchObject({ status: 400, param: 'tools[0].parameters.type' });
+  });
+
+  test('background on the native backend: refused until responses by id are served (its usage could not be counted)', async () => {
+    await expect(sdk.responses.create({ model: 'gpt-4o', input: 'hi', background: true })).rejects.toMatchObject({ status: 400, param: 'background' });
+    expect(sim.requests).toHaveLength(0);
+  });
+
   test('on the native backend the same request goes through as sent', async () => {
     const response = await sdk.responses.create({ model: 'gpt-4o', input: 'hi', store: true });
     expect(response.status).toBe('completed');
@@ -145,10 +168,20 @@ describe('what a translated backend cannot do is refused, naming the field and t
 });
 
 test('a stored response by id is refused with 501, saying what works instead', async () => {
-  await expect(sdk.responses.retrieve('resp_abc')).rejects.toMatchObject({ status: 501, message: expect.stringContaining('previous_response_id') });
+  await expect(sdk.responses.retrieve('resp_abc')).rejects.toMatchObject({ status: 501, message: expect.stringContaining('Send the whole conversation in input') });
   await expect(sdk.responses.delete('resp_abc')).rejects.toMatchObject({ status: 501 });
   expect(sim.requests).toHaveLength(0);
 });
+
+/** The access log line of the last request (written when its response closes). */
+function lastLog(): Record<string, unknown> {
+  return gw.logs.filter((l) => l.path !== undefined).at(-1)!;
+}
+
+async function waitForLog(): Promise<void> {
+  const before = gw.logs.length;
+  for (let i = 0; i < 50 && gw.logs.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+}
 
 function textOf(output: readonly { type: string; content?: readonly { type: string; text?: string }[] }[]): string {
   return output.flatMap((item) => (item.type === 'message' ? (item.content ?? []).flatMap((c) => (c.type === 'output_text' ? [c.text ?? ''] : [])) : [])).join('');

@@ -35,9 +35,12 @@ describe('Anthropic client → OpenAI-compatible backend: output field, limit, t
     expect(messagesRequestToChat(enabled(2048), 'o3', { provider: 'openai' }).reasoning_effort).toBe('low');
     expect(messagesRequestToChat(enabled(8000), 'o4-mini', { provider: 'azure-openai' }).reasoning_effort).toBe('medium');
     expect(messagesRequestToChat(enabled(31999), 'gpt-5', { provider: 'openai' }).reasoning_effort).toBe('high');
-    expect(messagesRequestToChat(enabled(8000), 'qwen-plus', { provider: 'dashscope' })).toMatchObject({ enable_thinking: true, thinking_budget: 8000 });
-    expect(messagesRequestToChat(ask({ thinking: { type: 'disabled' } }), 'qwen3-32b', { provider: 'dashscope' }).enable_thinking).toBe(false);
-    expect(messagesRequestToChat(ask({ thinking: { type: 'adaptive' } }), 'qwen-flash', { provider: 'dashscope' })).toMatchObject({ enable_thinking: true });
+    const streamed = (budget: number) => ask({ stream: true, thinking: { type: 'enabled', budget_tokens: budget } });
+    expect(messagesRequestToChat(streamed(8000), 'qwen-plus', { provider: 'dashscope' })).toMatchObject({ enable_thinking: true, thinking_budget: 8000 });
+    expect(messagesRequestToChat(ask({ stream: true, thinking: { type: 'disabled' } }), 'qwen3-32b', { provider: 'dashscope' }).enable_thinking).toBe(false);
+    expect(messagesRequestToChat(ask({ stream: true, thinking: { type: 'adaptive' } }), 'qwen-flash', { provider: 'dashscope' })).toMatchObject({ enable_thinking: true });
+    // DashScope thinks only when streaming (it refuses enable_thinking on a whole answer): not streamed, thinking is off.
+    expect(messagesRequestToChat(enabled(8000), 'qwen-plus', { provider: 'dashscope' })).toMatchObject({ enable_thinking: false });
     expect(messagesRequestToChat(ask({ thinking: { type: 'adaptive' } }), 'o3', { provider: 'openai' }).reasoning_effort).toBeUndefined();
     // Models that take no such field (OpenAI refuses reasoning_effort on gpt-4o): Claude Code's thinking must not make a 400.
     for (const [provider, model] of [['openai', 'gpt-4o'], ['azure-openai', 'gpt-4.1'], ['dashscope', 'qwen-max']] as const) {

@@ -1,4 +1,5 @@
 import {
+  adaptChatReasoning,
   budgetOfEffort,
   chatOutputTokensField,
   chatReasoningStyle,
@@ -92,5 +93,23 @@ describe('thinking budget ⇄ reasoning effort', () => {
 
   test('a round trip keeps the effort', () => {
     for (const effort of ['low', 'medium', 'high'] as const) expect(effortOfBudget(budgetOfEffort(effort, 100_000)!)).toBe(effort);
+  });
+});
+
+describe("adaptChatReasoning: a Responses client's reasoning.effort in the field the backend reads", () => {
+  const chat = (extra: Record<string, unknown>) => ({ model: 'm', messages: [], reasoning_effort: 'medium', ...extra });
+  test('kept for OpenAI reasoning models; a Qwen3 budget when streaming; not sent where no equivalent exists', () => {
+    const openai = chat({});
+    adaptChatReasoning(openai, 'o3', { provider: 'openai' });
+    expect(openai.reasoning_effort).toBe('medium');
+    const qwen = chat({ stream: true });
+    adaptChatReasoning(qwen, 'qwen-plus', { provider: 'dashscope' });
+    expect(qwen).toEqual({ model: 'm', messages: [], stream: true, enable_thinking: true, thinking_budget: 4096 });
+    const whole = chat({});
+    adaptChatReasoning(whole, 'qwen-plus', { provider: 'dashscope' });
+    expect(whole).toEqual({ model: 'm', messages: [] });
+    const deepseek = chat({});
+    adaptChatReasoning(deepseek, 'deepseek-reasoner', { provider: 'deepseek' });
+    expect(deepseek).toEqual({ model: 'm', messages: [] });
   });
 });

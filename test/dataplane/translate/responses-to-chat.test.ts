@@ -204,7 +204,7 @@ describe('responsesRequestToChat', () => {
       max_output_tokens: 256,
       temperature: 0.2,
       top_p: 0.9,
-      top_logprobs: 3,
+      top_logprobs: 0,
       user: 'u-1',
       stream: true,
       // Dropped: nothing a chat backend can honour.
@@ -223,8 +223,6 @@ describe('responsesRequestToChat', () => {
       max_tokens: 256,
       temperature: 0.2,
       top_p: 0.9,
-      logprobs: true,
-      top_logprobs: 3,
       user: 'u-1',
       stream: true,
       stream_options: { include_usage: true },
@@ -236,6 +234,10 @@ describe('responsesRequestToChat', () => {
       stream: false,
     });
     expect(refusal({ model: 'm', input: 'x', max_output_tokens: 0 }).param).toBe('max_output_tokens');
+    // Log probabilities are not carried back yet, and a tool-call budget cannot be held: refused, not dropped.
+    expect(refusal({ model: 'm', input: 'x', top_logprobs: 3 }).param).toBe('top_logprobs');
+    expect(refusal({ model: 'm', input: 'x', include: ['message.output_text.logprobs'] }).param).toBe('include');
+    expect(refusal({ model: 'm', input: 'x', max_tool_calls: 2 }).param).toBe('max_tool_calls');
   });
 
   test('what needs stored responses is refused with a 400 naming the field and the way out', () => {
