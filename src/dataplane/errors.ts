@@ -203,15 +203,21 @@ export const Errors = {
    * `GET|DELETE /v1/responses/{id}`, `…/cancel`, `…/input_items`: a response kept by a backend is not reached through the
    * gateway yet, because the gateway keeps no record of which backend holds it or which consumer created it.
    */
-  storedResponsesNotServed: (method: string, path: string) =>
-    new GatewayError(
+  storedResponsesNotServed: (method: string, path: string) => {
+    const what = `${method.slice(0, 20)} '${path.slice(0, 200)}'`;
+    if (path.endsWith('/responses/input_tokens')) {
+      return new GatewayError(501, 'api_error', 'endpoint_not_served', `${what} is not served by this gateway yet. Count a prompt with POST /v1/messages/count_tokens (an estimate where the backend cannot count).`);
+    }
+    if (path.endsWith('/responses/compact')) {
+      return new GatewayError(501, 'api_error', 'endpoint_not_served', `${what} is not served by this gateway yet. Send the conversation as it is, or shorten it yourself.`);
+    }
+    return new GatewayError(
       501,
       'api_error',
       'stored_responses_not_served',
-      /\/responses\/(input_tokens|compact)$/.test(path)
-        ? `${method.slice(0, 20)} '${path.slice(0, 200)}' is not served by this gateway yet. Count tokens with POST /v1/messages/count_tokens, or send the conversation as it is.`
-        : `${method.slice(0, 20)} '${path.slice(0, 200)}' is not served: this gateway does not yet reach responses kept by a backend (it records neither which backend holds a response nor whose it is). Send the whole conversation in input.`,
-    ),
+      `${what} is not served: this gateway does not yet reach responses kept by a backend (it records neither which backend holds a response nor whose it is). Send the whole conversation in input.`,
+    );
+  },
   noModel: (model: string, route: string) =>
     new GatewayError(404, 'not_found_error', 'model_not_found', `The model '${model}' does not exist on route '${route}'. List the models with GET /v1/models.`, 'model'),
   tooLarge: (limit: number) =>

@@ -19,7 +19,7 @@ const PLACEHOLDER = 'example';
  * simulated reply. A missing or non-object schema gives `{}` (what a parameterless tool takes).
  */
 export function sampleOf(schema: unknown, text?: string): unknown {
-  const slot = { text, used: false };
+  const slot = { text, used: false, budget: SAMPLE_BUDGET };
   return isRecord(schema) ? sample(schema, slot, 0) : {};
 }
 
@@ -32,7 +32,12 @@ export function sampleObject(schema: unknown): Record<string, unknown> {
 interface TextSlot {
   readonly text: string | undefined;
   used: boolean;
+  /** Items and padding characters the sample may still add: nesting multiplies bounds, the budget does not. */
+  budget: number;
 }
+
+/** The most array items and padding characters one sample adds in all, however the schema nests them. */
+const SAMPLE_BUDGET = 65_536;
 
 function sample(schema: Record<string, unknown>, slot: TextSlot, depth: number): unknown {
   if ('const' in schema) return schema.const;
@@ -97,7 +102,9 @@ function objectSample(schema: Record<string, unknown>, slot: TextSlot, depth: nu
 function arraySample(schema: Record<string, unknown>, slot: TextSlot, depth: number): unknown[] {
   // The schema is a client's: its bounds are capped, so that `minItems: 1e9` cannot exhaust the simulator.
   const minItems = typeof schema.minItems === 'number' ? Math.min(MAX_SAMPLE_ITEMS, Math.max(1, Math.floor(schema.minItems))) : 1;
-  const count = typeof schema.maxItems === 'number' ? Math.min(minItems, Math.max(0, Math.floor(schema.maxItems))) : minItems;
+  const bounded = typeof schema.maxItems === 'number' ? Math.min(minItems, Math.max(0, Math.floor(schema.maxItems))) : minItems;
+  const count = Math.max(0, Math.min(bounded, slot.budget));
+  slot.budget -= count;
   if (Array.isArray(schema.prefixItems)) {
     return schema.prefixItems.map((item) => (isRecord(item) ? sample(item, slot, depth + 1) : PLACEHOLDER));
   }
@@ -134,7 +141,11 @@ function stringSample(schema: Record<string, unknown>, slot: TextSlot): string {
     value = slot.text;
   }
   const minLength = typeof schema.minLength === 'number' ? Math.min(MAX_SAMPLE_CHARS, schema.minLength) : 0;
-  if (value.length < minLength) value += 'x'.repeat(minLength - value.length);
+  const padding = Math.max(0, Math.min(minLength - value.length, slot.budget));
+  if (padding > 0) {
+    value += 'x'.repeat(padding);
+    slot.budget -= padding;
+  }
   if (typeof schema.maxLength === 'number') value = value.slice(0, Math.max(minLength, schema.maxLength));
   return value;
 }

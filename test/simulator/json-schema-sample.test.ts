@@ -58,3 +58,9 @@ test("a client's schema cannot make a sample huge: item and length bounds are ca
   expect(sampled.a).toHaveLength(100);
   expect(sampled.a[0]).toHaveLength(4096);
 });
+
+test('nesting cannot multiply the caps: one budget bounds the whole sample', () => {
+  const nested = { type: 'array', minItems: 100, items: { type: 'array', minItems: 100, items: { type: 'array', minItems: 100, items: { type: 'string', minLength: 4096 } } } };
+  const wide = { type: 'object', properties: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`p${i}`, nested])) };
+  for (const schema of [nested, wide]) expect(JSON.stringify(sampleOf(schema)).length).toBeLessThan(1_000_000);
+});

@@ -25,6 +25,8 @@ export interface CompiledModel {
 export interface CompiledLimits {
   readonly plan: LimitPlan;
   readonly onRedisUnavailable: PoliciesConfig['onRedisUnavailable'];
+  /** Some rule counts tokens: only then is a request's prompt estimated (a pre-charge that usage settles). */
+  readonly chargesTokens: boolean;
 }
 
 interface CompiledRouteBase {
@@ -158,7 +160,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
 
   const maxBody = (policies: { maxBodyBytes?: number }) => policies.maxBodyBytes ?? config.limits.maxBodyBytes;
   const limits = (route: string, policies: PoliciesConfig, rules = policies.rateLimits): CompiledLimits | undefined =>
-    rules.length === 0 ? undefined : { plan: compileLimitPlan(route, rules), onRedisUnavailable: policies.onRedisUnavailable };
+    rules.length === 0 ? undefined : { plan: compileLimitPlan(route, rules), onRedisUnavailable: policies.onRedisUnavailable, chargesTokens: rules.some((r) => r.kind === 'tokens') };
   const modelRoutes: CompiledModelRoute[] = [];
   const agentRoutes: CompiledAgentRoute[] = [];
   // Agents first: an agent exposed as a model (`asModel`) is a model of every model route of the gateway.

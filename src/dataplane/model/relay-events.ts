@@ -63,13 +63,13 @@ export async function relayEvents(
    */
   let textChars = 0;
   const countsUpstream = events.countsCompletionText && (relay.passesUnchanged !== undefined || relay.countsUpstreamText === true);
-  const countsFrames = events.countsCompletionText && !countsUpstream;
+  const countsFrames = events.countsCompletionText && !countsUpstream && relay.relayedTextChars === undefined;
   const report = () => {
     if (reported) return;
     reported = true;
     const usage = relay.usage();
     if (usage) events.onUsage(usage);
-    else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(textChars));
+    else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(relay.relayedTextChars?.() ?? textChars));
   };
   /** Whether an error came from the relay, the head or the end (the gateway's own answer), not from the upstream's transport. */
   let thrownByGateway = false;

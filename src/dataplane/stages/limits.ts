@@ -15,9 +15,10 @@ export const limits: Stage = {
   name: 'limits',
   run: (ctx, deps) => {
     const route = ctx.route!;
-    if (route.kind === 'model') ctx.promptTokens = estimatePromptTokens(ctx.request!.endpoint, ctx.request!.body);
-    else if (ctx.agentRequest) ctx.promptTokens = ctx.agentRequest.promptTokens;
     if (route.limits === undefined) return;
+    // The prompt is estimated only where a token rule pre-charges it: elsewhere nothing reads the estimate.
+    if (route.kind === 'model') ctx.promptTokens = route.limits.chargesTokens ? estimatePromptTokens(ctx.request!.endpoint, ctx.request!.body) : 0;
+    else if (ctx.agentRequest) ctx.promptTokens = ctx.agentRequest.promptTokens;
     return admit(ctx, deps.limiter, route.limits, ctx.promptTokens);
   },
 };

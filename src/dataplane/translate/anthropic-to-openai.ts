@@ -137,8 +137,9 @@ export function messagesRequestToChat(body: unknown, servedModel: string, option
  * effort) goes as `reasoning_effort` where it has a match.
  */
 function reasoningOf(req: Json, style: NonNullable<ChatReasoningStyle>, streams: boolean): Partial<ChatRequest> {
-  // DashScope thinks only when streaming (a non-streamed call with enable_thinking is refused): a whole answer is asked without.
-  if (style === 'enable_thinking' && !streams) return req.thinking === undefined || req.thinking === null ? {} : { enable_thinking: false };
+  // DashScope's Qwen3 models think only when streaming, and the open-source ones think by default: a whole answer is
+  // asked for with thinking off, said outright (a non-streamed call that leaves it on is refused).
+  if (style === 'enable_thinking' && !streams) return { enable_thinking: false };
   if (req.thinking === undefined || req.thinking === null) {
     const config = isObject(req.output_config) ? req.output_config : {};
     const effort = config.effort;

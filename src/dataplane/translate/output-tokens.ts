@@ -118,16 +118,21 @@ const QWEN_THINKING_MODELS = /^(qwen3|qwen-plus|qwen-flash|qwen-turbo)/i;
 /**
  * A chat request's `reasoning_effort` (from a Responses client's `reasoning.effort`) in the field the backend
  * reads: kept for OpenAI's reasoning models; DashScope's Qwen3 models take `enable_thinking` and a budget (when
- * streaming: they think only then); other backends have no equivalent (DeepSeek thinks by model; vLLM and Ollama
+ * streaming: they think only then; a whole answer is asked for with `enable_thinking: false`); other backends have no equivalent (DeepSeek thinks by model; vLLM and Ollama
  * differ per model and may refuse the field), and it is not sent. Changes `chat` in place.
  */
 export function adaptChatReasoning(chat: Record<string, unknown>, servedModel: string, target: PayloadTarget): void {
-  const effort = chat.reasoning_effort;
-  if (effort === undefined) return;
   const style = chatReasoningStyle(target.provider, servedModel);
   if (style === 'reasoning_effort') return;
+  const effort = chat.reasoning_effort;
   delete chat.reasoning_effort;
-  if (style === 'enable_thinking' && chat.stream === true && (REASONING_EFFORTS as readonly unknown[]).includes(effort)) {
+  if (style !== 'enable_thinking') return;
+  // Qwen3 models think only when streaming, and the open-source ones by default: a whole answer is asked for with thinking off.
+  if (chat.stream !== true) {
+    chat.enable_thinking = false;
+    return;
+  }
+  if ((REASONING_EFFORTS as readonly unknown[]).includes(effort)) {
     const budget = EFFORT_BUDGETS[effort as ReasoningEffort];
     Object.assign(chat, budget === undefined ? { enable_thinking: false } : { enable_thinking: true, thinking_budget: budget });
   }

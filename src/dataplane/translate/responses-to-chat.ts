@@ -165,6 +165,9 @@ export function responsesRequestToChat(body: unknown, servedModel: string): Resp
   if (topP !== undefined) out.top_p = topP;
   // Log probabilities are not carried back into the Response yet: asked for, they are refused, not silently left out.
   const topLogprobs = optNumber(req.top_logprobs, 'top_logprobs', R);
+  if (topLogprobs !== undefined && (!Number.isInteger(topLogprobs) || topLogprobs < 0 || topLogprobs > 20)) {
+    throw badRequest('top_logprobs', `is ${topLogprobs}`, 'Send a whole number from 0 to 20.');
+  }
   if (topLogprobs !== undefined && topLogprobs > 0) {
     throw badRequest('top_logprobs', `is ${topLogprobs}, but this gateway does not yet return log probabilities from a chat-completions backend`, `Drop top_logprobs, ${OPENAI_ONLY}.`);
   }

@@ -5,6 +5,7 @@
  * OpenAI-compatible backend, chat → messages on Anthropic, an agent's chat translator). One
  * composition, not a translator per backend: a backend that serves chat serves Responses clients.
  */
+import { completionTextChars } from '../completion-text';
 import { Errors, GatewayError } from '../errors';
 import { eventData } from '../sse';
 import { responsesStreamUsage, usageOfJson } from '../usage';
@@ -117,15 +118,22 @@ export function responsesThrough(chat: Translator, options: ResponsesThroughOpti
       // The chat relay keeps its usage chunk (asked for always): the Response's usage is read from it.
       const inner = chat.stream(true, requestedModel, request);
       const out = new ChatChunksToResponsesStream(requestedModel, responsesEchoOf(request.body));
+      // An upstream whose text the relay cannot read (an agent's): its chat chunks are counted here, once, since the
+      // Responses frames repeat the text (`.done` events, the final Response).
+      const countsChat = options.upstreamTextReadable !== true;
+      let chatChars = 0;
       return {
         deferHead: inner.deferHead,
         push: (event) => {
           const frames: string[] = [];
-          for (const chunk of inner.push(event)) for (const frame of translated(() => out.pushEvent(chunk))) frames.push(frame);
+          for (const chunk of inner.push(event)) {
+            if (countsChat) chatChars += completionTextChars(Buffer.from(chunk));
+            for (const frame of translated(() => out.pushEvent(chunk))) frames.push(frame);
+          }
           return frames;
         },
         usage: () => inner.usage() ?? out.usage(),
-        countsUpstreamText: options.upstreamTextReadable === true,
+        ...(countsChat ? { relayedTextChars: () => chatChars } : { countsUpstreamText: true }),
         ...(inner.headers && { headers: inner.headers }),
         failure: () => inner.failure?.() ?? out.failure(),
       };

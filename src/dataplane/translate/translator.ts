@@ -18,6 +18,8 @@ export interface StreamRelay {
    * Responses API's `.done` events and final Response do).
    */
   readonly countsUpstreamText?: boolean;
+  /** A relay that counts the text it relayed itself (once, however often its frames repeat it); read when no usage came. */
+  relayedTextChars?(): number;
   push(event: string): string[];
   usage(): Usage | undefined;
   /**

@@ -201,6 +201,17 @@ describe('a Dify chat app as a model on /v1/chat/completions', () => {
     expect(final.content[0]).toMatchObject({ type: 'text', text: 'Dify heard "hola stream" (turn 1 of conversation, user aigw:consumer:alice)' });
   });
 
+  test('count_tokens on the agent: the gateway estimates, on the root and under its prefix, calling no agent', async () => {
+    const calls = f.sim.requests.length;
+    for (const base of [f.gw.url, `${f.gw.url}/agents/support`]) {
+      const client = new Anthropic({ baseURL: base, apiKey: CONSUMER_KEYS.alice, maxRetries: 0 });
+      const { data, response } = await client.messages.countTokens({ model: 'support-bot', messages: [{ role: 'user', content: 'how long is this' }] }).withResponse();
+      expect(data.input_tokens).toBeGreaterThan(0);
+      expect(response.headers.get('x-aigw-token-count')).toBe('estimated');
+    }
+    expect(f.sim.requests.length).toBe(calls);
+  });
+
   test('the Responses API reaches the agent through its chat translation, streamed and not, on the root and under its prefix', async () => {
     const response = await openai(f.gw).responses.create({ model: 'support-bot', input: 'hola responses' });
     expect(response.output_text).toBe('Dify heard "hola responses" (turn 1 of conversation, user aigw:consumer:alice)');

@@ -319,4 +319,22 @@ describe('token limits on a Dify agent as a model whose stream ends in its error
     expect(line.error).toBe('agent_stream_failed');
     expect(line.estimatedTokens).toBeGreaterThanOrEqual(estimatePromptTokens('chat', { messages }) + estimateTextTokens(text.length));
   });
+
+  test('a Responses stream is charged its text once, not once per event that repeats it (deltas, .done events, the Response)', async () => {
+    const before = limited.logs.length;
+    const client = new OpenAI({ baseURL: `${limited.url}/support/v1`, apiKey: CONSUMER_KEYS.alice, maxRetries: 0 });
+    const body = { model: 'support-bot', input: 'tell me another story [[error]]', stream: true as const };
+    let text = '';
+    await (async () => {
+      for await (const event of await client.responses.create(body)) if (event.type === 'response.output_text.delta') text += event.delta;
+    })().catch(() => undefined);
+    expect(text.length).toBeGreaterThan(0);
+    await eventually(() => limited.logs.slice(before).some((l) => l.msg === 'access' && l.route === 'support'));
+    const line = limited.logs.slice(before).find((l) => l.msg === 'access' && l.route === 'support')!;
+    expect(line.error).toBe('agent_stream_failed');
+    // The prompt and the text once (JSON escapes may add a little), never the two or more times the frames repeat it.
+    const once = estimatePromptTokens('responses', body) + estimateTextTokens(text.length);
+    expect(line.estimatedTokens).toBeGreaterThanOrEqual(once);
+    expect(line.estimatedTokens).toBeLessThan(once + estimateTextTokens(text.length) / 2);
+  });
 });

@@ -170,6 +170,12 @@ describe('what a translated backend cannot do is refused, naming the field and t
 test('a stored response by id is refused with 501, saying what works instead', async () => {
   await expect(sdk.responses.retrieve('resp_abc')).rejects.toMatchObject({ status: 501, message: expect.stringContaining('Send the whole conversation in input') });
   await expect(sdk.responses.delete('resp_abc')).rejects.toMatchObject({ status: 501 });
+  // The other paths under /v1/responses/ say what they are, not that a response is stored.
+  for (const [path, fix] of [['input_tokens', 'count_tokens'], ['compact', 'shorten it']]) {
+    const res = await fetch(`${gw.url}/v1/responses/${path}`, { method: 'POST', headers: { 'authorization': `Bearer ${CONSUMER_KEYS.alice}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(501);
+    expect(await res.json()).toMatchObject({ error: { code: 'endpoint_not_served', message: expect.stringContaining(fix) } });
+  }
   expect(sim.requests).toHaveLength(0);
 });
 

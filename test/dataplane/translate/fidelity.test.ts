@@ -41,6 +41,7 @@ describe('Anthropic client → OpenAI-compatible backend: output field, limit, t
     expect(messagesRequestToChat(ask({ stream: true, thinking: { type: 'adaptive' } }), 'qwen-flash', { provider: 'dashscope' })).toMatchObject({ enable_thinking: true });
     // DashScope thinks only when streaming (it refuses enable_thinking on a whole answer): not streamed, thinking is off.
     expect(messagesRequestToChat(enabled(8000), 'qwen-plus', { provider: 'dashscope' })).toMatchObject({ enable_thinking: false });
+    expect(messagesRequestToChat(ask(), 'qwen3-32b', { provider: 'dashscope' })).toMatchObject({ enable_thinking: false });
     expect(messagesRequestToChat(ask({ thinking: { type: 'adaptive' } }), 'o3', { provider: 'openai' }).reasoning_effort).toBeUndefined();
     // Models that take no such field (OpenAI refuses reasoning_effort on gpt-4o): Claude Code's thinking must not make a 400.
     for (const [provider, model] of [['openai', 'gpt-4o'], ['azure-openai', 'gpt-4.1'], ['dashscope', 'qwen-max']] as const) {

@@ -107,7 +107,11 @@ describe("adaptChatReasoning: a Responses client's reasoning.effort in the field
     expect(qwen).toEqual({ model: 'm', messages: [], stream: true, enable_thinking: true, thinking_budget: 4096 });
     const whole = chat({});
     adaptChatReasoning(whole, 'qwen-plus', { provider: 'dashscope' });
-    expect(whole).toEqual({ model: 'm', messages: [] });
+    expect(whole).toEqual({ model: 'm', messages: [], enable_thinking: false });
+    // Open-source Qwen3 thinks by default and refuses that on a whole answer: off, even when no effort was asked.
+    const unasked = { model: 'm', messages: [] };
+    adaptChatReasoning(unasked, 'qwen3-32b', { provider: 'dashscope' });
+    expect(unasked).toEqual({ model: 'm', messages: [], enable_thinking: false });
     const deepseek = chat({});
     adaptChatReasoning(deepseek, 'deepseek-reasoner', { provider: 'deepseek' });
     expect(deepseek).toEqual({ model: 'm', messages: [] });

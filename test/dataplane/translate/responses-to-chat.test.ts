@@ -236,6 +236,7 @@ describe('responsesRequestToChat', () => {
     expect(refusal({ model: 'm', input: 'x', max_output_tokens: 0 }).param).toBe('max_output_tokens');
     // Log probabilities are not carried back yet, and a tool-call budget cannot be held: refused, not dropped.
     expect(refusal({ model: 'm', input: 'x', top_logprobs: 3 }).param).toBe('top_logprobs');
+    expect(refusal({ model: 'm', input: 'x', top_logprobs: -3 }).message).toBe('top_logprobs is -3. Send a whole number from 0 to 20.');
     expect(refusal({ model: 'm', input: 'x', include: ['message.output_text.logprobs'] }).param).toBe('include');
     expect(refusal({ model: 'm', input: 'x', max_tool_calls: 2 }).param).toBe('max_tool_calls');
   });
