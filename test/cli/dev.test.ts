@@ -347,6 +347,19 @@ function runDev(args: string[]): DevRun {
   return { proc, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
+/**
+ * Stops an `aigw dev` still running, as a user would (Ctrl-C: it stops its gateways and redis-server), and only
+ * if that does not end it, SIGKILL: killed outright, its children (started detached) would outlive it.
+ */
+async function stopDev(run: DevRun): Promise<void> {
+  if (run.proc.exitCode !== null || run.proc.signalCode !== null) return;
+  run.proc.kill('SIGINT');
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([run.exit.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 30_000)))]);
+  clearTimeout(timer);
+  if (!stopped) run.proc.kill('SIGKILL');
+}
+
 /** The JSON lines, once `count` of them have arrived. */
 async function endpoints(run: DevRun, count: number, timeoutMs = 90_000): Promise<GatewayEndpoint[]> {
   const deadline = Date.now() + timeoutMs;
@@ -463,7 +476,7 @@ describe('aigw dev', () => {
         expect(await refuses(g.adminUrl)).toBe(true);
       }
     } finally {
-      run.proc.kill('SIGKILL');
+      await stopDev(run);
     }
   }, 180_000);
 
@@ -633,7 +646,7 @@ describe('aigw dev', () => {
       expect(run.stderr()).toContain(`gateway ${victim.name} exited unexpectedly (SIGKILL)`);
       expect(await refuses(survivor.baseUrl)).toBe(true);
     } finally {
-      run.proc.kill('SIGKILL');
+      await stopDev(run);
     }
   }, 180_000);
 
