@@ -19,12 +19,14 @@ const CLAUDE_CODE_VERSION = '2.1.332';
 jest.setTimeout(240_000);
 
 let dir: string;
+let runDir: string;
 let claude: string;
 let sim: UpstreamSimulator;
 let gw: TestGateway;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'claude-code-'));
+  runDir = mkdtempSync(join(tmpdir(), 'r'));
   await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', dir, `@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}`], { timeout: 200_000 });
   claude = join(dir, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
   sim = await UpstreamSimulator.start({ name: 'claude-code' });
@@ -42,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const d of [dir, runDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 test.each([
@@ -64,7 +66,13 @@ test.each([
     ANTHROPIC_SMALL_FAST_MODEL: model,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
+    // Its scratch and socket folders inside this file's temp dir (removed after it), not in /tmp.
+    TMPDIR: join(home, 'tmp'),
+    CLAUDE_CODE_TMPDIR: join(home, 'tmp'),
+    // Its control socket's folder: short, a socket path holds at most 103 bytes (longer, it falls back to /tmp).
+    XDG_RUNTIME_DIR: runDir,
   };
+  mkdirSync(env.TMPDIR, { recursive: true });
   const run = promisify(execFile)(claude, ['-p', 'Read notes.txt and say hello', '--output-format', 'json', '--max-turns', '4', '--tools', 'Read', '--strict-mcp-config'], {
     env,
     cwd: work,
