@@ -3,10 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { promisify } from 'util';
-import { Backend } from '../../src';
 import { UpstreamSimulator } from '../../src/simulator';
 import type { TestGateway } from '../../src/testing';
-import { CONSUMER_KEYS, gatewayStack, start } from '../dataplane/harness';
+import { CONSUMER_KEYS, gatewayStack, modelsOnEveryApi, start } from '../dataplane/harness';
 
 /**
  * Claude Code itself (the official CLI, installed from the npm registry into a temp dir for this file: it is a
@@ -31,11 +30,11 @@ beforeAll(async () => {
   claude = join(dir, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
   sim = await UpstreamSimulator.start({ name: 'claude-code' });
   const gateway = gatewayStack();
-  const base = `${sim.url}/v1`;
+  const models = modelsOnEveryApi(sim);
   const route = gateway.addModelRoute('chat', {
     models: [
-      { name: 'claude-sonnet-4', targets: [{ backend: Backend.anthropic({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'anthropic' } }) }] },
-      { name: 'deepseek-chat', targets: [{ backend: Backend.deepSeek({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'deepseek' } }) }] },
+      models.claude,
+      models.deepseek,
     ],
   });
   gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });

@@ -1,6 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { CONSUMER_KEYS, gatewayStack, start } from './harness';
-import { Backend } from '../../src';
+import { CONSUMER_KEYS, gatewayStack, modelsOnEveryApi, start } from './harness';
 import { UpstreamSimulator } from '../../src/simulator';
 import type { TestGateway } from '../../src/testing';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
@@ -19,11 +18,11 @@ beforeAll(async () => {
   sim = await UpstreamSimulator.start({ name: 'count-tokens' });
   redis = await startRedisServer();
   const gateway = gatewayStack();
-  const base = `${sim.url}/v1`;
+  const models = modelsOnEveryApi(sim);
   const route = gateway.addModelRoute('chat', {
     models: [
-      { name: 'claude-sonnet-4', targets: [{ backend: Backend.anthropic({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'anthropic' } }) }] },
-      { name: 'deepseek-chat', targets: [{ backend: Backend.deepSeek({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'deepseek' } }) }] },
+      models.claude,
+      models.deepseek,
     ],
     // Two tokens a minute: a count that charged even one token would leave none by the third call.
     policies: { rateLimits: [{ kind: 'tokens', limit: 2, window: 'minute', scope: 'consumer' }], onRedisUnavailable: 'failClosed' },

@@ -1,7 +1,7 @@
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Testing, TerraformStack } from 'cdktf';
 import OpenAI from 'openai';
-import { type AiGateway, AiGatewayFleet, Backend, type BackendProps } from '../../src';
+import { type AiGateway, AiGatewayFleet, Backend, type BackendProps, type ModelProps } from '../../src';
 import type { GatewayConfig } from '../../src/specs';
 import { startTestGateway, type TestGateway, UpstreamSimulator } from '../../src/testing';
 
@@ -16,6 +16,21 @@ export function gatewayStack(props: Parameters<AiGatewayFleet['addGateway']>[1] 
 export function simulatedBackend(sim: UpstreamSimulator, props: Omit<BackendProps, 'baseUrl'> & { basePath?: string }): Backend {
   const { basePath = '/v1', ...rest } = props;
   return new Backend({ ...rest, baseUrl: `${sim.url}${basePath}` });
+}
+
+/**
+ * One model per backend API a client may meet, all on the simulator, each with the upstream key `start` supplies:
+ * `gpt-4o` on OpenAI (the Responses API native), `deepseek-chat` on DeepSeek (chat completions only) and
+ * `claude-sonnet-4` on Anthropic.
+ */
+export function modelsOnEveryApi(sim: UpstreamSimulator): { gpt4o: ModelProps; deepseek: ModelProps; claude: ModelProps } {
+  const baseUrl = `${sim.url}/v1`;
+  const key = (name: string) => ({ secretName: 'llm-keys', key: name });
+  return {
+    gpt4o: { name: 'gpt-4o', targets: [{ backend: Backend.openAi({ baseUrl, apiKey: key('openai') }) }] },
+    deepseek: { name: 'deepseek-chat', targets: [{ backend: Backend.deepSeek({ baseUrl, apiKey: key('deepseek') }) }] },
+    claude: { name: 'claude-sonnet-4', targets: [{ backend: Backend.anthropic({ baseUrl, apiKey: key('anthropic') }) }] },
+  };
 }
 
 export const CONSUMER_KEYS = { alice: 'sk-alice-test-key', bob: 'sk-bob-test-key' } as const;

@@ -1,10 +1,9 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { ChatOpenAI } from '@langchain/openai';
 import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
-import { Backend } from '../../../src';
 import { UpstreamSimulator } from '../../../src/simulator';
 import type { TestGateway } from '../../../src/testing';
-import { CONSUMER_KEYS, gatewayStack, start } from '../harness';
+import { CONSUMER_KEYS, gatewayStack, modelsOnEveryApi, start } from '../harness';
 
 /**
  * The clients that call the Responses API by default, pointed at the gateway with nothing but a base URL
@@ -19,12 +18,12 @@ const MODELS = ['gpt-4o', 'deepseek-chat', 'claude-sonnet-4'] as const;
 beforeAll(async () => {
   sim = await UpstreamSimulator.start({ streamChunks: 3, name: 'responses-clients' });
   const gateway = gatewayStack();
-  const base = `${sim.url}/v1`;
+  const models = modelsOnEveryApi(sim);
   const route = gateway.addModelRoute('chat', {
     models: [
-      { name: 'gpt-4o', targets: [{ backend: Backend.openAi({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'openai' } }) }] },
-      { name: 'deepseek-chat', targets: [{ backend: Backend.deepSeek({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'deepseek' } }) }] },
-      { name: 'claude-sonnet-4', targets: [{ backend: Backend.anthropic({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'anthropic' } }) }] },
+      models.gpt4o,
+      models.deepseek,
+      models.claude,
     ],
   });
   gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });

@@ -1,9 +1,8 @@
 import OpenAI from 'openai';
 import type { ResponseFunctionToolCall, ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { Backend } from '../../../src';
 import { UpstreamSimulator } from '../../../src/simulator';
 import type { TestGateway } from '../../../src/testing';
-import { CONSUMER_KEYS, client, gatewayStack, start } from '../harness';
+import { CONSUMER_KEYS, client, gatewayStack, modelsOnEveryApi, start } from '../harness';
 
 /**
  * The Responses API through the gateway, called with the official `openai` SDK as its users call it:
@@ -32,12 +31,12 @@ const WEATHER_TOOL = {
 beforeAll(async () => {
   sim = await UpstreamSimulator.start({ streamChunks: 4, name: 'responses' });
   const gateway = gatewayStack();
-  const base = `${sim.url}/v1`;
+  const models = modelsOnEveryApi(sim);
   const route = gateway.addModelRoute('chat', {
     models: [
-      { name: 'gpt-4o', targets: [{ backend: Backend.openAi({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'openai' } }) }] },
-      { name: 'deepseek-chat', targets: [{ backend: Backend.deepSeek({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'deepseek' } }) }] },
-      { name: 'claude-sonnet-4', targets: [{ backend: Backend.anthropic({ baseUrl: base, apiKey: { secretName: 'llm-keys', key: 'anthropic' } }) }] },
+      models.gpt4o,
+      models.deepseek,
+      models.claude,
     ],
   });
   gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
