@@ -7,7 +7,7 @@ import { ANTHROPIC_MODEL, CHAT_BACKEND_MODEL, OPENAI_MODEL } from './config';
 import { type Wire } from './wire';
 import { CONSUMER_KEY, UPSTREAM_KEY } from '../dataplane/configs';
 
-export const SCENARIO_KEYS = ['chat', 'responses-native', 'responses-chat', 'responses-anthropic'] as const;
+export const SCENARIO_KEYS = ['chat', 'responses-native', 'responses-native-stored', 'responses-chat', 'responses-anthropic'] as const;
 export type ScenarioKey = (typeof SCENARIO_KEYS)[number];
 
 /** One side's request. */
@@ -50,14 +50,18 @@ function chatCall(model: string, headers: Record<string, string>): Call {
   };
 }
 
-/** `store: false`: nothing is kept (the simulator would keep every response of the run otherwise, as OpenAI does). */
-function responsesCall(model: string, headers: Record<string, string>): Call {
+/**
+ * `store: false`: nothing is kept. With `store` left out (OpenAI's default, true), the backend keeps each response and aigw
+ * records whose it is (in memory here: the bench gateway has no Redis); the simulator keeps the last 1,000.
+ */
+function responsesCall(model: string, headers: Record<string, string>, store = false): Call {
+  const storeField = store ? {} : { store: false };
   return {
     wire: 'responses',
     path: '/v1/responses',
     headers,
-    body: (stream) => JSON.stringify({ model, input: PROMPT, store: false, ...streamed(stream) }),
-    shown: (stream) => `POST /v1/responses {model: "${model}", input: "${PROMPT}", store: false${stream ? ', stream: true' : ''}}`,
+    body: (stream) => JSON.stringify({ model, input: PROMPT, ...storeField, ...streamed(stream) }),
+    shown: (stream) => `POST /v1/responses {model: "${model}", input: "${PROMPT}"${store ? '' : ', store: false'}${stream ? ', stream: true' : ''}}`,
   };
 }
 
@@ -87,6 +91,14 @@ export const SCENARIOS: Record<ScenarioKey, Scenario> = {
     translated: false,
     gateway: responsesCall(OPENAI_MODEL, GATEWAY_HEADERS),
     direct: responsesCall(OPENAI_MODEL, OPENAI_HEADERS),
+  },
+  'responses-native-stored': {
+    key: 'responses-native-stored',
+    title: 'Responses on OpenAI (native), stored: aigw records whose each response is',
+    model: OPENAI_MODEL,
+    translated: false,
+    gateway: responsesCall(OPENAI_MODEL, GATEWAY_HEADERS, true),
+    direct: responsesCall(OPENAI_MODEL, OPENAI_HEADERS, true),
   },
   'responses-chat': {
     key: 'responses-chat',

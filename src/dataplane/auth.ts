@@ -53,6 +53,11 @@ export function authorize(route: CompiledRoute, caller: Caller): void {
 export function authorizeModel(route: CompiledModelRoute, model: CompiledModel, caller: Caller): void {
   if (model.owner) return authorize(model.owner.asModel!, caller);
   // authorize() has refused callers without a valid key where the route wants one.
+  authorizeRoute(route, caller);
+}
+
+/** A caller's grant to the route itself (not to an agent exposed as a model on it): what a call on a stored response needs. */
+export function authorizeRoute(route: CompiledModelRoute, caller: Caller): void {
   if (!route.config.policies.keyAuth.enabled || caller.kind !== 'consumer' || mayUse(caller.consumer, route)) return;
   throw Errors.notGranted(caller.consumer.name, route.name);
 }

@@ -73,6 +73,54 @@ export function endpointOf(path: string): ModelRouteTarget | undefined {
   return response >= 0 && response + RESPONSE_BY_ID.length < path.length ? 'stored-response' : undefined;
 }
 
+/** How long a backend keeps a stored response (OpenAI: 30 days), and so how long the gateway remembers whose it is. */
+export const STORED_RESPONSE_DAYS = 30;
+
+/** What a call on a stored response does: `GET {id}`, `DELETE {id}`, `POST {id}/cancel`, `GET {id}/input_items`. */
+export type StoredResponseOperation = 'retrieve' | 'delete' | 'cancel' | 'input_items';
+
+/** One call on a response a backend keeps by id (`…/v1/responses/{id}[/cancel|/input_items]`). */
+export interface StoredResponseCall {
+  readonly id: string;
+  readonly operation: StoredResponseOperation;
+  /** The method the operation takes. */
+  readonly method: 'GET' | 'DELETE' | 'POST';
+}
+
+/**
+ * A response id as OpenAI issues them (`resp_` and letters, digits, `_`, `-`): nothing else can name a
+ * stored response, so nothing else reaches a backend's path (no `/`, `.`, `%`, whatever the encoding).
+ */
+const RESPONSE_ID = /^[A-Za-z0-9_-]{1,256}$/;
+
+/** Whether a string can be a response id (and so be part of a backend's path). */
+export function isResponseId(id: string): boolean {
+  return RESPONSE_ID.test(id);
+}
+
+/** Paths under `/v1/responses/` that are endpoints of the API, not response ids. */
+const RESPONSES_SUBENDPOINTS: ReadonlySet<string> = new Set(['input_tokens', 'compact']);
+
+/** The methods each stored-response path takes (its `Allow` header when another is used). */
+const STORED_RESPONSE_METHODS = { '': 'GET, DELETE', 'cancel': 'POST', 'input_items': 'GET' } as const;
+
+/**
+ * The call a `stored-response` path makes; `{ allow }` when the path is one but the method is not its
+ * own; undefined for a path that names no stored response (an id OpenAI could not have issued, an unknown
+ * action, `input_tokens` / `compact`).
+ */
+export function storedResponseCallOf(path: string, method: string): StoredResponseCall | { readonly allow: string } | undefined {
+  const [id, given, ...more] = path.slice(path.lastIndexOf(RESPONSE_BY_ID) + RESPONSE_BY_ID.length).split('/');
+  // `{id}` alone is the response; `{id}/` names nothing.
+  const action = given ?? '';
+  if (given === '' || more.length > 0 || !RESPONSE_ID.test(id) || RESPONSES_SUBENDPOINTS.has(id) || !Object.prototype.hasOwnProperty.call(STORED_RESPONSE_METHODS, action)) return undefined;
+  if (action === '' && method === 'GET') return { id, operation: 'retrieve', method };
+  if (action === '' && method === 'DELETE') return { id, operation: 'delete', method };
+  if (action === 'cancel' && method === 'POST') return { id, operation: 'cancel', method };
+  if (action === 'input_items' && method === 'GET') return { id, operation: 'input_items', method };
+  return { allow: STORED_RESPONSE_METHODS[action as keyof typeof STORED_RESPONSE_METHODS] };
+}
+
 /** The model id of a `…/v1/models/{id}` path, decoded (`a%2Fb` is `a/b`); undefined when it does not decode. */
 export function modelIdOf(path: string): string | undefined {
   const raw = path.slice(path.lastIndexOf(MODEL_BY_ID) + MODEL_BY_ID.length);

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'http';
 import type { WireProtocol } from '../specs';
-import { ENDPOINTS } from './endpoints';
+import { ENDPOINTS, STORED_RESPONSE_DAYS } from './endpoints';
 
 /**
  * The shape an error body takes: the client's protocol. A native agent route answers in its agent's own
@@ -73,7 +73,7 @@ export const RecordedErrors = {
 } as const;
 
 /** Every endpoint a model route serves, for the 404 that names them: computed once from ENDPOINTS. */
-const ENDPOINT_LIST = [...Object.values(ENDPOINTS).map((e) => `/v1${e.suffix}`), '/v1/models', '/v1/models/{id}'].join(', ').replace(/, (?=[^,]*$)/, ' or ');
+const ENDPOINT_LIST = [...Object.values(ENDPOINTS).map((e) => `/v1${e.suffix}`), '/v1/models', '/v1/models/{id}', '/v1/responses/{id}'].join(', ').replace(/, (?=[^,]*$)/, ' or ');
 
 export const Errors = {
   badJson: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_json', `The request body is not valid JSON (${detail}). Send a JSON object.`),
@@ -199,25 +199,50 @@ export const Errors = {
   noRoute: (host: string, path: string) =>
     new GatewayError(404, 'not_found_error', 'route_not_found', `No route matches host '${host}' and path '${path}'. Check the base URL.`),
   noEndpoint: (path: string) => new GatewayError(404, 'not_found_error', 'endpoint_not_found', `'${path}' is not an endpoint of this gateway. Use ${ENDPOINT_LIST}.`),
-  /**
-   * `GET|DELETE /v1/responses/{id}`, `…/cancel`, `…/input_items`: a response kept by a backend is not reached through the
-   * gateway yet, because the gateway keeps no record of which backend holds it or which consumer created it.
-   */
-  storedResponsesNotServed: (method: string, path: string) => {
+  /** `/v1/responses/input_tokens` and `/v1/responses/compact`: endpoints of the Responses API the gateway does not serve yet. */
+  responsesEndpointNotServed: (method: string, path: string) => {
     const what = `${method.slice(0, 20)} '${path.slice(0, 200)}'`;
-    if (path.endsWith('/responses/input_tokens')) {
-      return new GatewayError(501, 'api_error', 'endpoint_not_served', `${what} is not served by this gateway yet. Count a prompt with POST /v1/messages/count_tokens (an estimate where the backend cannot count).`);
-    }
-    if (path.endsWith('/responses/compact')) {
-      return new GatewayError(501, 'api_error', 'endpoint_not_served', `${what} is not served by this gateway yet. Send the conversation as it is, or shorten it yourself.`);
-    }
-    return new GatewayError(
-      501,
-      'api_error',
-      'stored_responses_not_served',
-      `${what} is not served: this gateway does not yet reach responses kept by a backend (it records neither which backend holds a response nor whose it is). Send the whole conversation in input.`,
-    );
+    const fix = path.endsWith('/responses/input_tokens')
+      ? 'Count a prompt with POST /v1/messages/count_tokens (an estimate where the backend cannot count).'
+      : 'Send the conversation as it is, or shorten it yourself.';
+    return new GatewayError(501, 'api_error', 'endpoint_not_served', `${what} is not served by this gateway yet. ${fix}`);
   },
+  // Responses kept by a backend (stored-responses.ts): reached by the consumer who created them, on the route they were created on.
+  responseNotFound: (id: string) =>
+    new GatewayError(
+      404,
+      'not_found_error',
+      'response_not_found',
+      `Response with id '${id}' not found. A stored response is reached on the route and with the API key that created it, for ${STORED_RESPONSE_DAYS} days, unless it was created with store: false.`,
+    ),
+  previousResponseNotFound: (id: string) =>
+    new GatewayError(
+      400,
+      'invalid_request_error',
+      'previous_response_not_found',
+      `Previous response with id '${id}' not found. Continue a response created on this route with this API key (with store not false, in the last ${STORED_RESPONSE_DAYS} days), or send the whole conversation in input.`,
+      'previous_response_id',
+    ),
+  previousResponseElsewhere: (id: string, model: string) =>
+    new GatewayError(
+      400,
+      'invalid_request_error',
+      'previous_response_elsewhere',
+      `Previous response '${id}' is kept by a backend that does not serve model '${model}' on this route, so it cannot be continued with that model. Continue it with the model that created it, or send the whole conversation in input.`,
+      'previous_response_id',
+    ),
+  storedResponsesUnavailable: (id: string) =>
+    new GatewayError(503, 'api_error', 'stored_responses_unavailable', `The gateway could not look up which backend keeps response '${id}' (its Redis did not answer). Retry shortly.`),
+  storedResponseMethod: (method: string, allow: string) =>
+    new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `Method ${method.slice(0, 20)} is not allowed here. Use ${allow.replace(', ', ' or ')}.`, null, { allow }),
+  backgroundUncountable: (route: string) =>
+    new GatewayError(
+      400,
+      'invalid_request_error',
+      'invalid_request',
+      `background is true, but route '${route}' limits tokens, and a background response reports its usage only after this request has ended, so the gateway could not count it. Send background: false (streaming if the wait is long).`,
+      'background',
+    ),
   noModel: (model: string, route: string) =>
     new GatewayError(404, 'not_found_error', 'model_not_found', `The model '${model}' does not exist on route '${route}'. List the models with GET /v1/models.`, 'model'),
   tooLarge: (limit: number) =>

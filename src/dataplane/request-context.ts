@@ -4,7 +4,7 @@ import type { NativeAgentRequest } from './agents/native-request';
 import type { Caller } from './auth';
 import type { Cancellation } from './cancellation';
 import type { CompiledRoute, Snapshot } from './compile/snapshot';
-import type { ModelRouteTarget } from './endpoints';
+import type { ModelRouteTarget, StoredResponseCall } from './endpoints';
 import type { ErrorFormat, GatewayError } from './errors';
 import type { Admission } from './limits';
 import type { ModelRequest } from './model-proxy';
@@ -36,6 +36,8 @@ export interface RequestContext {
   /** The route stage: the endpoint the path ends in (`models`: the model list), and the matched route. */
   endpoint: ModelRouteTarget | undefined;
   route: CompiledRoute | undefined;
+  /** The endpoint stage: a call on a response a backend keeps (`…/v1/responses/{id}`…). */
+  storedResponse: StoredResponseCall | undefined;
   /** The read stage (model routes): the request, read and checked. */
   request: ModelRequest | undefined;
   /**

@@ -373,6 +373,7 @@ export class DataPlane {
       errorFormat: 'openai',
       endpoint: undefined,
       route: undefined,
+      storedResponse: undefined,
       request: undefined,
       agentRequest: undefined,
       admission: undefined,

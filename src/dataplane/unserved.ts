@@ -19,6 +19,12 @@ export const UNSERVED_FIELDS = {
     effect:
       'MCP session ids are sealed with a random key of this replica alone: another replica (or this one after a restart) answers 404 to them and the client must initialize again; set mcp.sessionKey to a Secret every replica reads',
   },
+  'backends[].responses': {
+    // Stored Responses API responses: whose each is, and which backend keeps it, is recorded in redis, or per replica without it.
+    isSet: (c: GatewayConfig) => c.redis === undefined && c.backends.some((b) => b.provider === 'openai' || b.provider === 'azure-openai'),
+    effect:
+      'without redis, whose each stored Responses API response is (and which backend keeps it) is recorded by the replica that relayed it, the last 100,000: with more than one replica, a call by id (GET /v1/responses/{id}, previous_response_id) that lands on another replica answers 404 / 400; set redis to share the records',
+  },
   'extensions': {
     // A disabled extension is served correctly by doing nothing.
     isSet: (c: GatewayConfig) => c.extensions.some((e) => e.enabled),

@@ -20,7 +20,7 @@ describe('errors come from the one catalog', () => {
   test('the unknown-endpoint 404 names every endpoint the gateway serves', () => {
     const message = Errors.noEndpoint('/v1/nope').message;
     for (const e of Object.values(ENDPOINTS)) expect(message).toContain(`/v1${e.suffix}`);
-    expect(message).toMatch(/, \/v1\/models or \/v1\/models\/{id}\.$/);
+    expect(message).toMatch(/, \/v1\/models, \/v1\/models\/{id} or \/v1\/responses\/{id}\.$/);
   });
 
   test("an excess connection's raw 503 is the catalog's error", () => {

@@ -7,8 +7,10 @@ import { backoffDelayMs, sleep } from '../resilience';
 import type { Upstream } from '../upstream';
 import { type AgentAttemptEvents, StreamFailedBeforeHead } from './relay-events';
 import { sendAttempt } from './send';
+import { continuedBackend, keepsResponses, storingEvents } from './stored-responses';
 import type { Attempt, ModelRequest, ProxyEvents } from './types';
 import { RetryableFailure } from './upstream-errors';
+import type { PipelineDeps } from '../stages/stage';
 
 /**
  * The attempt policy, one loop for every request: the model, then its fallbacks; within each,
@@ -17,13 +19,26 @@ import { RetryableFailure } from './upstream-errors';
  * An upload streams through once and cannot be sent a second time: it gets exactly one attempt
  * (the first target picked, no retry, no fallback).
  */
-export async function forwardModelRequest(ctx: RequestContext, route: CompiledModelRoute, request: ModelRequest, events: ProxyEvents): Promise<void> {
+export async function forwardModelRequest(
+  ctx: RequestContext,
+  route: CompiledModelRoute,
+  request: ModelRequest,
+  accounting: ProxyEvents,
+  deps: PipelineDeps,
+): Promise<void> {
   const { requested, model } = request;
   const once = request.multipart !== undefined;
+  let events = accounting;
+  /** The backend a continued response (`previous_response_id`) is kept by: the only one that can continue it. */
+  let held: string | undefined;
+  if (request.endpoint === 'responses' && keepsResponses(model)) {
+    held = await continuedBackend(ctx, route, request, deps);
+    events = storingEvents(ctx, route, request, accounting, deps);
+  }
   let last: GatewayError | undefined;
   for (const candidate of once ? [model] : [model, ...model.fallbacks]) {
     const tried = new Set<Upstream>();
-    for (let attempt = pick(candidate, requested, tried); attempt; attempt = once ? undefined : pick(candidate, requested, tried)) {
+    for (let attempt = pick(candidate, requested, tried, held); attempt; attempt = once ? undefined : pick(candidate, requested, tried, held)) {
       tried.add(attempt.upstream);
       const { breaker, config } = attempt.upstream;
       const retries = once ? 0 : config.retries.attempts;
@@ -93,11 +108,11 @@ function brokenStream(ctx: RequestContext, route: CompiledModelRoute, attempt: A
 }
 
 /**
- * A weighted random target among those not yet tried whose circuit is not open; `*` in the
- * target's model means "the name the client asked for".
+ * A weighted random target among those not yet tried whose circuit is not open (and on the `held` backend
+ * only, when one is); `*` in the target's model means "the name the client asked for".
  */
-function pick(model: CompiledModel, requested: string, tried: ReadonlySet<Upstream>): Attempt | undefined {
-  const open = model.targets.filter((t) => !tried.has(t.upstream) && t.upstream.breaker.state !== 'open');
+function pick(model: CompiledModel, requested: string, tried: ReadonlySet<Upstream>, held: string | undefined): Attempt | undefined {
+  const open = model.targets.filter((t) => !tried.has(t.upstream) && t.upstream.breaker.state !== 'open' && (held === undefined || t.upstream.config.name === held));
   if (open.length === 0) return undefined;
   let r = Math.random() * open.reduce((n, t) => n + t.weight, 0);
   let target = open[0];

@@ -99,8 +99,11 @@ export async function relayEvents(
             out += frame;
           }
         }
+        if (countsFrames && out.length > 0) textChars += completionTextChars(Buffer.from(out));
+        // A stored response's record is written before the event that names it goes out (the upstream waits meanwhile).
+        const held = relay.hold?.();
+        if (held) return held.then(() => (out.length === 0 || write(out) ? undefined : drained(ctx)));
         if (out.length === 0) return undefined;
-        if (countsFrames) textChars += completionTextChars(Buffer.from(out));
         return write(out) ? undefined : drained(ctx);
       } catch (e) {
         thrownByGateway = true;
@@ -113,6 +116,7 @@ export async function relayEvents(
     const rest = framer.flush();
     const tail = last + (rest.trim().length > 0 ? relay.push(`${rest}\n\n`).join('') : '');
     if (countsFrames && tail.length > 0) textChars += completionTextChars(Buffer.from(tail));
+    await relay.hold?.();
     report();
     if (headPending) {
       // The agent's stream ended without an event of a run (keep-alives at most): nothing went out, so it is

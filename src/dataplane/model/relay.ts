@@ -6,12 +6,14 @@ import { LOG_TEXT_LIMIT } from '../log-bounds';
 import type { RequestContext } from '../request-context';
 import type { Scrubber } from '../scrub';
 import { estimateTextTokens } from '../token-estimate';
-import type { Translator } from '../translate/translator';
-import type { UpstreamResponse } from '../upstream-call';
 import { relayBody } from './relay-body';
 import { relayEvents, StreamFailedBeforeHead } from './relay-events';
 import type { Attempt, ModelRequest, ProxyEvents } from './types';
 import { checkStatus } from './upstream-errors';
+import { responseIdOf } from '../translate/responses-translators';
+import { usageOfJson } from '../usage';
+import type { Translator } from '../translate/translator';
+import type { UpstreamResponse } from '../upstream-call';
 
 /** The upstream answered: check its status, then relay its body (SSE, translated JSON, or bytes as they are). */
 export async function relayResponse(
@@ -27,6 +29,7 @@ export async function relayResponse(
   await checkStatus(response, upstream, translator);
 
   const contentType = String(response.headers['content-type'] ?? (stream ? 'text/event-stream' : 'application/json'));
+  const keeps = events.onStoredResponse !== undefined && translator.storesResponses === true;
   events.onFirstByte();
   const out: Record<string, string> = { 'x-aigw-served-model': headerSafe(servedModel) ? servedModel : attempt.targetModel };
   if (stream && translator.answersWhole === true) {
@@ -42,7 +45,9 @@ export async function relayResponse(
     ctx.res.writeHead(200, { ...out, ...agentHeaders(relay.headers?.(), upstream.scrubber), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     ctx.res.end(frames);
   } else if (stream && contentType.startsWith('text/event-stream')) {
-    const relay = translator.stream(clientWantsUsage, request.requested, request);
+    // A stream the backend keeps: its id recorded as soon as its first event names it.
+    const keep = keeps ? (id: string | undefined) => events.onStoredResponse!(id, attempt) : undefined;
+    const relay = translator.stream(clientWantsUsage, request.requested, request, keep);
     const head = { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
     // An agent's head waits for its first event: the conversation id is in it, or its error (then answered with a status).
     if (relay.deferHead) {
@@ -52,6 +57,16 @@ export async function relayResponse(
       ctx.res.writeHead(200, head);
       await relayEvents(ctx, response, relay, events, upstream.scrubber.stream());
     }
+  } else if (keeps) {
+    // A Response the backend keeps: read whole, and its id recorded before the client has it, so that a call by id
+    // sent at once (to any replica) finds the record. Response bodies are small; their usage is read as chat's is.
+    const body = upstream.scrubber.text(await wholeBody(response));
+    const usage = usageOfJson(body);
+    if (usage) events.onUsage(usage);
+    else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(body))));
+    await events.onStoredResponse!(storedIdOf(body), attempt);
+    ctx.res.writeHead(200, { ...out, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    ctx.res.end(body);
   } else if (translator.response) {
     // A translated answer is one JSON document: read it whole (a non-streamed completion), map it, send it.
     // Scrubbed before it is read: an agent's error text (quoted in the client's error) may echo its key.
@@ -67,6 +82,15 @@ export async function relayResponse(
     const binary = ENDPOINTS[endpoint].binaryResponse === true;
     const scrubber = binary || !upstream.scrubber.active ? undefined : upstream.scrubber;
     await relayBody(ctx, response, events, !binary, { ...out, 'content-type': contentType }, contentLengthOf(response.headers['content-length']), scrubber);
+  }
+}
+
+/** The id of a Response the backend keeps; undefined when the answer is not a Response with an id (then logged). */
+function storedIdOf(body: string): string | undefined {
+  try {
+    return responseIdOf(JSON.parse(body));
+  } catch {
+    return undefined;
   }
 }
 

@@ -120,7 +120,7 @@ function answerLocally(ctx: RequestContext, attempt: Attempt, answer: ReturnType
   ctx.res.end(answer.body);
 }
 
-const NO_TOKENS = { inputTokens: 0, outputTokens: 0 } as const;
+export const NO_TOKENS = { inputTokens: 0, outputTokens: 0 } as const;
 
 /** The client's values of the headers a translator passes on (those it sent). */
 function pickHeaders(from: IncomingHttpHeaders, names: readonly string[]): Record<string, string> {

@@ -13,6 +13,13 @@ export interface ProxyEvents {
    * was pre-charged tokens that usage settles. Decided once per request: elsewhere no byte is scanned.
    */
   readonly countsCompletionText: boolean;
+  /**
+   * The backend keeps the answer by this id (a native Responses API answer, `store` not false): the relay
+   * reports it, and waits for the record before the client learns the id, so that the calls by id that follow
+   * reach that backend, for this consumer only (stored-responses.ts). `undefined`: the answer named no id.
+   * Never rejects. Undefined on requests whose answers are not kept.
+   */
+  readonly onStoredResponse?: (id: string | undefined, attempt: Attempt) => Promise<void>;
   /** The upstream request is about to be sent: what came before is the gateway's own time. */
   onDispatch(): void;
   onFirstByte(): void;

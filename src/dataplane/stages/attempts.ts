@@ -1,8 +1,9 @@
 import { proxyAgentRequest } from '../agent-proxy';
-import { serveMcp } from '../mcp/front';
-import { forwardModelRequest } from '../model-proxy';
 import { accountingEvents } from './account';
 import type { Stage } from './stage';
+import { serveMcp } from '../mcp/front';
+import { serveStoredResponse } from '../model/stored-responses';
+import { forwardModelRequest } from '../model-proxy';
 
 /**
  * The backend attempt(s): a model request's targets, retries and fallbacks, or the agent's one
@@ -15,6 +16,7 @@ export const attempts: Stage = {
     const route = ctx.route!;
     if (route.kind === 'mcp') return serveMcp(ctx, route, deps);
     if (route.kind === 'agent') return proxyAgentRequest(ctx, route, accountingEvents(ctx, deps));
-    return forwardModelRequest(ctx, route, ctx.request!, accountingEvents(ctx, deps));
+    if (ctx.storedResponse) return serveStoredResponse(ctx, route, ctx.storedResponse, deps, accountingEvents(ctx, deps));
+    return forwardModelRequest(ctx, route, ctx.request!, accountingEvents(ctx, deps), deps);
   },
 };

@@ -17,7 +17,8 @@ export const limits: Stage = {
     const route = ctx.route!;
     if (route.limits === undefined) return;
     // The prompt is estimated only where a token rule pre-charges it: elsewhere nothing reads the estimate.
-    if (route.kind === 'model') ctx.promptTokens = route.limits.chargesTokens ? estimatePromptTokens(ctx.request!.endpoint, ctx.request!.body) : 0;
+    // A call on a stored response has no prompt (and settles its pre-charge to none).
+    if (route.kind === 'model') ctx.promptTokens = route.limits.chargesTokens && ctx.request ? estimatePromptTokens(ctx.request.endpoint, ctx.request.body) : 0;
     else if (ctx.agentRequest) ctx.promptTokens = ctx.agentRequest.promptTokens;
     return admit(ctx, deps.limiter, route.limits, ctx.promptTokens);
   },

@@ -6,7 +6,8 @@
  * composition, not a translator per backend: a backend that serves chat serves Responses clients.
  */
 import { completionTextChars } from '../completion-text';
-import { Errors, GatewayError } from '../errors';
+import { isResponseId } from '../endpoints';
+import { GatewayError } from '../errors';
 import { eventData } from '../sse';
 import { responsesStreamUsage, usageOfJson } from '../usage';
 import { ChatChunksToResponsesStream, chatResponseToResponses } from './chat-to-responses';
@@ -15,19 +16,32 @@ import { responsesEchoOf, responsesRequestToChat } from './responses-to-chat';
 import { parseUpstreamJson, translated } from './translated';
 import type { PayloadSource, PayloadTarget, StreamRelay, Translator } from './translator';
 
+const CREATED_MARKER = Buffer.from('"response.created"');
+
+/** The response id a stream's `response.created` event names (`{"type":"response.created","response":{"id":"resp_…",…}}`), when it is one. */
+function createdResponseId(data: string): string | undefined {
+  try {
+    const event = JSON.parse(data) as { type?: unknown; response?: { id?: unknown } };
+    const id = event.type === 'response.created' ? event.response?.id : undefined;
+    return responseIdOf({ id });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The id of a whole Response (`{"id":"resp_…","object":"response",…}`), when it is one. */
+export function responseIdOf(response: unknown): string | undefined {
+  const id = response !== null && typeof response === 'object' ? (response as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && isResponseId(id) ? id : undefined;
+}
+
 /** The Responses API where the backend serves it: the client's bytes untouched unless the model name or the output limit must change. */
 export const responsesNative: Translator = {
   upstreamEndpoint: 'responses',
+  storesResponses: true,
+  // `background` and `previous_response_id` were checked against the route and the caller (stored-responses.ts).
   payload: (request, bodyModel, adapter, target) => {
     const { body, raw } = request;
-    // A background response answers `queued`, without usage (a token limit could not settle), and is then reached only by
-    // id, which the gateway does not serve yet: refused until it does.
-    if (body.background === true) {
-      throw Errors.badRequest(
-        'background is true, but this gateway does not yet serve responses by id (GET /v1/responses/{id}, cancel), nor count the tokens of a background run. Send background: false, streaming if the wait is long.',
-        'background',
-      );
-    }
     const asked = body.max_output_tokens;
     // A declared output limit is never exceeded: a larger ask is lowered to it (a smaller one, or none, is the client's).
     const over = typeof asked === 'number' && target.maxOutputTokens !== undefined && asked > target.maxOutputTokens;
@@ -35,17 +49,31 @@ export const responsesNative: Translator = {
     return JSON.stringify({ ...body, ...adapter.extraBody, model: bodyModel, ...(over && { max_output_tokens: target.maxOutputTokens }) });
   },
   // No `response`: a non-streamed Response is relayed as it arrives, its top-level `usage` read on the way.
-  stream: (): StreamRelay => {
+  stream: (_includeUsage, _model, _request, keep): StreamRelay => {
     const reader = responsesStreamUsage();
+    /** Whether the stream's first event is still to be read for the response's id (only when the answer is kept). */
+    let awaitingId = keep !== undefined;
+    let pending: Promise<void> | undefined;
     return {
       push: (event) => {
         const data = eventData(event);
-        if (data !== undefined) reader.see(data);
+        if (data === undefined) return [event];
+        if (awaitingId && data.includes('"response.created"')) {
+          awaitingId = false;
+          // Recorded before this event, which tells the client the id, goes out: a cancel sent on it finds the record.
+          pending = keep!(createdResponseId(data));
+        }
+        reader.see(data);
         return [event];
       },
       usage: () => reader.usage(),
-      // Only the closing event carries usage: every other event passes as it is, undecoded.
-      passesUnchanged: (chunk) => !reader.mayCarryUsage(chunk),
+      hold: () => {
+        const held = pending;
+        pending = undefined;
+        return held;
+      },
+      // The first event names a kept response, the closing one carries usage: every other passes as it is, undecoded.
+      passesUnchanged: (chunk) => !reader.mayCarryUsage(chunk) && !(awaitingId && chunk.includes(CREATED_MARKER)),
     };
   },
   responseError: upstreamErrorMessage,

@@ -23,6 +23,11 @@ export interface StreamRelay {
   push(event: string): string[];
   usage(): Usage | undefined;
   /**
+   * A promise the frames just returned by `push` wait for before they go out (the record of a stored response,
+   * written before the client learns its id), once; undefined when nothing is pending.
+   */
+  hold?(): Promise<void> | undefined;
+  /**
    * For a relay that passes events through: true when whole events in `chunk` need nothing from it
    * (no usage to read or strip), so the bytes may go to the client as they are, undecoded.
    */
@@ -69,6 +74,11 @@ export interface Translator {
   /** The backend endpoint that answers the client's. */
   readonly upstreamEndpoint: Endpoint;
   /**
+   * The backend keeps its answers by id (OpenAI's Responses API): the relay reads each answer's id (the
+   * head of a JSON answer, the stream's `responseId()`) for the calls by id that follow. @default false
+   */
+  readonly storesResponses?: boolean;
+  /**
    * Client headers the backend must see as they are (an identity translator's protocol headers,
    * e.g. `anthropic-version`); undefined when none pass.
    */
@@ -93,8 +103,11 @@ export interface Translator {
   response?(text: string, requestedModel: string, request: PayloadSource): TranslatedAnswer;
   /** Headers the upstream request needs for this request besides the adapter's (DashScope's `X-DashScope-SSE`). */
   upstreamHeaders?(request: PayloadSource): Readonly<Record<string, string>> | undefined;
-  /** The relay of one streamed answer; `request` is the client's (what a Responses answer echoes). */
-  stream(includeUsage: boolean, requestedModel: string, request: PayloadSource): StreamRelay;
+  /**
+   * The relay of one streamed answer; `request` is the client's (what a Responses answer echoes). `keep`, on a
+   * translator that `storesResponses` when the answer is kept: records the response's id as soon as the stream's first event names it (undefined: it names none).
+   */
+  stream(includeUsage: boolean, requestedModel: string, request: PayloadSource, keep?: (id: string | undefined) => Promise<void>): StreamRelay;
   /** The explanation in an upstream error body (in the backend's format); undefined when it gives none. */
   responseError(text: string): string | undefined;
 }

@@ -154,28 +154,11 @@ describe('what a translated backend cannot do is refused, naming the field and t
     ).rejects.toMatchObject({ status: 400, param: 'tools[0].parameters.type' });
   });
 
-  test('background on the native backend: refused until responses by id are served (its usage could not be counted)', async () => {
-    await expect(sdk.responses.create({ model: 'gpt-4o', input: 'hi', background: true })).rejects.toMatchObject({ status: 400, param: 'background' });
-    expect(sim.requests).toHaveLength(0);
-  });
-
   test('on the native backend the same request goes through as sent', async () => {
     const response = await sdk.responses.create({ model: 'gpt-4o', input: 'hi', store: true });
     expect(response.status).toBe('completed');
     expect(sim.requests[0].body).toMatchObject({ model: 'gpt-4o', input: 'hi', store: true });
   });
-});
-
-test('a stored response by id is refused with 501, saying what works instead', async () => {
-  await expect(sdk.responses.retrieve('resp_abc')).rejects.toMatchObject({ status: 501, message: expect.stringContaining('Send the whole conversation in input') });
-  await expect(sdk.responses.delete('resp_abc')).rejects.toMatchObject({ status: 501 });
-  // The other paths under /v1/responses/ say what they are, not that a response is stored.
-  for (const [path, fix] of [['input_tokens', 'count_tokens'], ['compact', 'shorten it']]) {
-    const res = await fetch(`${gw.url}/v1/responses/${path}`, { method: 'POST', headers: { 'authorization': `Bearer ${CONSUMER_KEYS.alice}`, 'content-type': 'application/json' }, body: '{}' });
-    expect(res.status).toBe(501);
-    expect(await res.json()).toMatchObject({ error: { code: 'endpoint_not_served', message: expect.stringContaining(fix) } });
-  }
-  expect(sim.requests).toHaveLength(0);
 });
 
 /** The access log line of the last request (written when its response closes). */
