@@ -94,7 +94,7 @@ export const SCENARIOS: Record<ScenarioKey, Scenario> = {
   },
   'responses-native-stored': {
     key: 'responses-native-stored',
-    title: 'Responses on OpenAI (native), stored: aigw records whose each response is',
+    title: 'Responses on OpenAI (native) with store on: aigw records whose each response is',
     model: OPENAI_MODEL,
     translated: false,
     gateway: responsesCall(OPENAI_MODEL, GATEWAY_HEADERS, true),
