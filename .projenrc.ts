@@ -41,6 +41,7 @@ const project = new typescript.TypeScriptProject({
       paths: {
         'cdktf-ai-gateway': ['src/index.ts'],
         'cdktf-ai-gateway/testing': ['src/testing/index.ts'],
+        'cdktf-ai-gateway/extensions': ['src/extensions/index.ts'],
       },
     },
     include: ['../examples/**/*.ts', '../bench/**/*.ts'],
@@ -54,7 +55,18 @@ const project = new typescript.TypeScriptProject({
   depsUpgrade: false,
   pullRequestTemplate: false,
 
-  deps: ['zod@^4.1.0', 'yaml@^2.8.0', 'undici@^7.16.0', 'prom-client@^15.1.3', 'pino@^10.0.0', 'ioredis@^5.8.0'],
+  // esbuild: synth bundles each custom extension's module into one file (src/constructs/extension-bundle.ts).
+  // re2js: content-guard runs admin-written deny patterns on client text in linear time (pure JS, no native build).
+  deps: [
+    'zod@^4.1.0',
+    'yaml@^2.8.0',
+    'undici@^7.16.0',
+    'prom-client@^15.1.3',
+    'pino@^10.0.0',
+    'ioredis@^5.8.0',
+    'esbuild@^0.28.0',
+    're2js@^2.10.0',
+  ],
   bin: { aigw: 'lib/cli/aigw.js' },
   peerDeps: ['cdktf@^0.21.0', 'constructs@^10', '@cdktf/provider-kubernetes@^12.1.1'],
   peerDependencyOptions: { pinnedDevDependency: false },
@@ -131,7 +143,11 @@ project.jest!.config.transform = {
 project.package.addField('knip', {
   entry: ['src/simulator/main.ts', 'bench/**/*.ts', 'examples/*/main.ts', 'test/**/*.ts'],
   project: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
-  paths: { 'cdktf-ai-gateway': ['src/index.ts'], 'cdktf-ai-gateway/testing': ['src/testing/index.ts'] },
+  paths: {
+    'cdktf-ai-gateway': ['src/index.ts'],
+    'cdktf-ai-gateway/testing': ['src/testing/index.ts'],
+    'cdktf-ai-gateway/extensions': ['src/extensions/index.ts'],
+  },
   // An export its own file uses is not dead code.
   ignoreExportsUsedInFile: true,
   ignoreDependencies: ['cdktf-cli', 'commit-and-tag-version', 'ts-node', 'ts-jest'],
@@ -140,15 +156,17 @@ const knip = project.addTask('knip', { description: 'Finds unused files, exports
 // Part of `npm test`: dead code fails the build, as a type error does.
 project.testTask.spawn(knip);
 
-// Public entry points: the construct library, and the test helpers (in-process data plane, upstream simulator).
+// Public entry points: the construct library, the test helpers (in-process data plane, upstream simulator), and the
+// extension API that custom extension modules import (bundled into them at synth).
 project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },
   './testing': { types: './lib/testing/index.d.ts', default: './lib/testing/index.js' },
+  './extensions': { types: './lib/extensions/index.d.ts', default: './lib/extensions/index.js' },
   './package.json': './package.json',
 });
 // TypeScript's `node10` resolution (cdktf's app template: CommonJS, classic `node`) ignores `exports`: this maps
-// `cdktf-ai-gateway/testing` to its types there. Node's require and jest read `exports` for the code.
-project.package.addField('typesVersions', { '*': { testing: ['lib/testing/index.d.ts'] } });
+// `cdktf-ai-gateway/testing` (and `/extensions`) to its types there. Node's require and jest read `exports` for the code.
+project.package.addField('typesVersions', { '*': { testing: ['lib/testing/index.d.ts'], extensions: ['lib/extensions/index.d.ts'] } });
 
 // The provider's root barrel loads every resource binding: import `@cdktf/provider-kubernetes/lib/<resource>`.
 const barrelBan = {

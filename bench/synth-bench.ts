@@ -189,14 +189,20 @@ const large: Workload = {
       }
     }
 
-    // Extensions: installed = enabled marketplace + custom (30), uploaded = all custom (80).
-    // 10 marketplace (enabled) + 80 custom of which 20 enabled → installed 30, uploaded 80. Plus 3 system (not counted).
-    const modulePath = join(tmp, 'custom-extension.wasm');
-    writeFileSync(modulePath, 'bench placeholder module\n');
-    for (let i = 0; i < 3; i++) gw.addExtension(`sys-${i}`, { name: `system-ext-${i}`, source: 'system' });
-    for (let i = 0; i < 10; i++) gw.addExtension(`mkt-${pad(i, 2)}`, { name: `marketplace-ext-${i}`, source: 'marketplace', version: '1.0.0', config: { level: i } });
+    // Extensions: installed = enabled marketplace + custom (30), uploaded = distinct custom bundles (80).
+    // The 4 marketplace extensions (enabled) + 80 custom modules (each bundled at synth) of which 26 enabled → installed 30,
+    // uploaded 80. Plus 3 system ones (not counted).
+    gw.addExtension('sys-cache', { name: 'ai-cache', source: 'system', config: { ttlSeconds: 60 } });
+    gw.addExtension('sys-headers', { name: 'header-transform', source: 'system', config: { response: { set: { 'x-served-by': 'aigw' } } } });
+    gw.addExtension('sys-prompt', { name: 'prompt-decorator', source: 'system', config: { prepend: [{ role: 'system', content: 'Be brief.' }] } });
+    gw.addExtension('mkt-pii', { name: 'pii-redaction', source: 'marketplace', version: '1.0.0' });
+    gw.addExtension('mkt-audit', { name: 'audit-log', source: 'marketplace' });
+    gw.addExtension('mkt-hmac', { name: 'hmac-auth', source: 'marketplace', config: { secret: 's'.repeat(32) } });
+    gw.addExtension('mkt-schema', { name: 'json-schema-guard', source: 'marketplace', config: { schema: { type: 'object' } } });
     for (let i = 0; i < 80; i++) {
-      gw.addExtension(`custom-${pad(i, 2)}`, { name: `custom-ext-${i}`, source: 'custom', modulePath, enabled: i < 20, phase: 'authz', priority: i });
+      const modulePath = join(tmp, `custom-ext-${i}.js`);
+      writeFileSync(modulePath, `module.exports = { name: 'custom-ext-${i}', onRequest() {} };\n`);
+      gw.addExtension(`custom-${pad(i, 2)}`, { name: `custom-ext-${i}`, source: 'custom', modulePath, enabled: i < 26, phase: 'authz', priority: i });
     }
 
     // 10,000 consumer authorizations: 100 consumers × 100 route grants, keys in ONE Secret.

@@ -58,7 +58,7 @@ const SERVICE_PROPS: PropNames = [
 ];
 const SOURCE_PROPS: PropNames = [['name', 'sourceName']];
 const DOMAIN_PROPS: PropNames = [['host', 'hostname']];
-const EXTENSION_PROPS: PropNames = [['module', 'modulePath']];
+const EXTENSION_PROPS: PropNames = [['bundle.requires', 'allowedModules'], ['bundle', 'modulePath']];
 const MCP_SETTINGS_PROPS: PropNames = [['sessionKey', 'mcpSessionKey']];
 /** `mcp` is not among the parts CONFIG_PART_SCHEMAS picks for the gateway: its own schema, from the one whole schema. */
 const MCP_SETTINGS_SCHEMA = GatewayConfigSchema.shape.mcp.unwrap();

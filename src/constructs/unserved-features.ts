@@ -25,12 +25,6 @@ interface UnservedFeature {
  * feature deletes its entry, and the warning goes with it.
  */
 export const UNSERVED_FEATURES = {
-  extension: {
-    // A disabled extension is served correctly by doing nothing.
-    declaredBy: (g) => g.children.extensions.filter((e) => e.enabled).map((e) => ({ construct: e, name: `extension '${e.name}'` })),
-    effect: 'extensions do not run: requests and responses pass through unchanged, whatever its failPolicy',
-    instead: 'Do its work in front of or behind the gateway for now, or set enabled: false to silence this warning.',
-  },
   waf: {
     declaredBy: (g) => (g.waf ? [{ construct: g, name: `the WAF of gateway '${g.gatewayName}'` }] : []),
     effect: 'it inspects nothing: no request is blocked or logged by it, whatever its mode',

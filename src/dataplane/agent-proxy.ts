@@ -11,6 +11,7 @@ import { callWithDeadlines, isTimeout, transportError } from './bounded-call';
 import { ClientBody } from './client-body';
 import type { CompiledAgentRoute } from './compile/snapshot';
 import { Errors, GatewayError } from './errors';
+import { responseHooksOf, runResponseHooks } from './extensions/response';
 import { failMidStream } from './model/mid-stream';
 import type { ProxyEvents } from './model-proxy';
 import type { RequestContext } from './request-context';
@@ -77,7 +78,12 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
   const streamed = native ? native.upload !== undefined : method !== 'GET' && method !== 'HEAD' && !(method === 'OPTIONS' && !carriesBody(ctx.req.headers));
   const source = streamed ? new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs) : undefined;
   const progress: BodyProgress = { bytes: 0, source };
-  const headers: Record<string, string> = { ...forwardedHeaders(ctx.req.headers), ...route.upstream.headers, 'accept-encoding': 'identity' };
+  // Headers extensions set in onRequest go too (never credentials or framing: extensions/request.ts); the route's own win.
+  const forwarded = forwardedHeaders(ctx.req.headers);
+  // Client headers an extension removed in onRequest are not forwarded.
+  const removed = ctx.extensions?.removedHeaders;
+  if (removed) for (const name of removed) delete forwarded[name];
+  const headers: Record<string, string> = { ...forwarded, ...ctx.extensions?.upstreamHeaders, ...route.upstream.headers, 'accept-encoding': 'identity' };
   let body: Readable | Buffer | undefined;
   if (native?.body) {
     body = native.body;
@@ -228,7 +234,20 @@ async function answer(
     throw Errors.upstreamEncoding(upstream.config.name, encoding);
   }
   events.onFirstByte();
-  ctx.res.writeHead(response.statusCode, relayedHeaders(response.headers, upstream.scrubber));
+  const relayed = relayedHeaders(response.headers, upstream.scrubber);
+  const hooks = responseHooksOf(ctx);
+  if (hooks) {
+    // onResponse sees the agent's status and headers (the body streams through: its events are not hooked on native routes).
+    const single: Record<string, string> = {};
+    for (const name in relayed) if (typeof relayed[name] === 'string') single[name] = relayed[name];
+    const streamed = String(response.headers['content-type'] ?? '').startsWith('text/event-stream');
+    const hooked = await runResponseHooks(hooks, response.statusCode, single, undefined, streamed);
+    const lists: Record<string, string[]> = {};
+    for (const name in relayed) if (Array.isArray(relayed[name])) lists[name] = relayed[name];
+    ctx.res.writeHead(hooked.status, { ...lists, ...hooked.headers });
+  } else {
+    ctx.res.writeHead(response.statusCode, relayed);
+  }
   try {
     await relay(ctx, response, decoder?.(), upstream.scrubber, events, read);
   } finally {

@@ -321,6 +321,21 @@ export const Errors = {
       null,
       { 'retry-after': '1' },
     ),
+  // Extensions (src/dataplane/extensions): a hook whose failure policy is `closed` failed; nothing reached the upstream.
+  extensionFailed: (extension: string, hook: string) =>
+    new GatewayError(
+      500,
+      'api_error',
+      'extension_failed',
+      `Extension '${extension}' failed in its ${hook} hook, and its failure policy is closed: the request was not served. Retry; if it persists, the gateway's owner must fix the extension or set its failPolicy to open.`,
+    ),
+  extensionTimeout: (extension: string, hook: string, budgetMs: number) =>
+    new GatewayError(
+      504,
+      'timeout_error',
+      'extension_timeout',
+      `Extension '${extension}' did not finish its ${hook} hook within its ${budgetMs} ms budget, and its failure policy is closed: the request was not served. Retry shortly.`,
+    ),
   /** A bug of the gateway's own (logged with its stack): the client gets a generic 500, never the details. */
   internal: () => new GatewayError(500, 'api_error', 'internal_error', 'The gateway failed to handle the request.'),
   unavailable: () => new GatewayError(503, 'api_error', 'unavailable', 'The gateway is shutting down. Retry on another replica.'),

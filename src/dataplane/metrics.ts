@@ -24,6 +24,10 @@ export class GatewayMetrics {
   public readonly mcpToolCalls: Counter<MetricLabelName<'mcpToolCalls'>>;
   public readonly mcpToolCallDuration: Histogram<MetricLabelName<'mcpToolCallDuration'>>;
   public readonly mcpSessionsActive: Gauge<MetricLabelName<'mcpSessionsActive'>>;
+  /** Extensions' hooks (extensions/runner.ts): labels `extension` (a configured extension's name) and `hook` (one of the API's). */
+  public readonly extensionDuration: Histogram<'extension' | 'hook'>;
+  public readonly extensionErrors: Counter<'extension' | 'hook'>;
+  public readonly extensionBudgetOverruns: Counter<'extension' | 'hook'>;
 
   /** @param labels the default labels on every series (`defaultMetricLabels` of the config). */
   public constructor(labels: Record<string, string> = {}) {
@@ -46,6 +50,9 @@ export class GatewayMetrics {
     this.mcpToolCalls = new Counter({ ...spec('mcpToolCalls'), registers });
     this.mcpToolCallDuration = new Histogram({ ...spec('mcpToolCallDuration'), buckets: [...METRICS.mcpToolCallDuration.buckets], registers });
     this.mcpSessionsActive = new Gauge({ ...spec('mcpSessionsActive'), registers });
+    this.extensionDuration = new Histogram({ ...spec('extensionDuration'), buckets: [...METRICS.extensionDuration.buckets], registers });
+    this.extensionErrors = new Counter({ ...spec('extensionErrors'), registers });
+    this.extensionBudgetOverruns = new Counter({ ...spec('extensionBudgetOverruns'), registers });
   }
 
   /** Process metrics (CPU, memory, event loop): the "system resources" tier. */

@@ -30,13 +30,13 @@ export const STAGES: readonly Stage[] = [
   endpoint,
   authorize,
   read,
+  requestExtensions, // after auth and the body, before limits and the backend: a hook may change both, or answer
   limits,
-  requestExtensions, // (later)
   attempts,
 ];
 
 /**
- * The answer's stages: its extensions run inside the attempts' relay, chunk by chunk (later); the
+ * The answer's stages: its extensions run inside the attempts' relay (extensions/response.ts, stream.ts); the
  * account runs on the response's 'close', subscribed before the first stage so that every outcome is counted.
  */
 export const ANSWER_STAGES: readonly Stage[] = [responseExtensions, account];

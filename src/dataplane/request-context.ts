@@ -6,6 +6,7 @@ import type { Cancellation } from './cancellation';
 import type { CompiledRoute, Snapshot } from './compile/snapshot';
 import type { ModelRouteTarget, StoredResponseCall } from './endpoints';
 import type { ErrorFormat, GatewayError } from './errors';
+import type { RequestExtensions } from './extensions/contexts';
 import type { Admission } from './limits';
 import type { ModelRequest } from './model-proxy';
 
@@ -47,6 +48,8 @@ export interface RequestContext {
   /** The limits stage (model routes, Dify and Model Studio routes): the admission that usage settles, and the prompt tokens it pre-charged. */
   admission: Admission | undefined;
   promptTokens: number;
+  /** The request-extensions stage (a config with extensions): what the hooks of this request share. Undefined without extensions. */
+  extensions: RequestExtensions | undefined;
 }
 
 export function elapsedMs(since: bigint): number {

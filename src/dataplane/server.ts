@@ -9,6 +9,7 @@ import { QpsCeiling, rejectConnection } from './capacity';
 import { closeSnapshot, handOverSnapshot, type Snapshot } from './compile/snapshot';
 import { compileConfig, type ConfigSource, readConfig } from './config-load';
 import { Errors, sendError } from './errors';
+import { extensionOrder } from './extensions/compile';
 import { Leases } from './leases';
 import { closeLimitBackend, createLimitBackend, type LimitBackend, limitStoreSettings, whenConnected } from './limit-backend';
 import type { RateLimiter } from './limits';
@@ -112,6 +113,7 @@ export class DataPlane {
     this.snapshots = new Leases(snapshot, (old) => void closeSnapshot(old));
     this.limits = new Leases(createLimitBackend(limitSettings, this.logger, this.metrics), closeLimitBackend);
     reportUnserved(config, this.logger, this.metrics.configUnserved);
+    logExtensionOrder(snapshot, this.logger);
     this.traffic = createServer(
       {
         keepAlive: true,
@@ -232,6 +234,7 @@ export class DataPlane {
       'config reloaded',
     );
     reportUnserved(loaded.config, this.logger, this.metrics.configUnserved);
+    logExtensionOrder(compiled.snapshot, this.logger);
     return { result: 'applied', hash: loaded.hash, swapMs };
   }
 
@@ -378,6 +381,7 @@ export class DataPlane {
       agentRequest: undefined,
       admission: undefined,
       promptTokens: 0,
+      extensions: undefined,
       record: { method: req.method ?? '', path, host, status: 0, durationMs: 0 },
     };
     void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: limits.limiter, mcpBus: limits.mcpBus });
@@ -404,6 +408,11 @@ export class DataPlane {
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   }
+}
+
+/** One line at load: the extensions in the order they run (`phase/priority/name`), when there are any. */
+function logExtensionOrder(snapshot: Snapshot, logger: Logger): void {
+  if (snapshot.extensions.all.length > 0) logger.info({ extensions: extensionOrder(snapshot.extensions) }, 'extensions loaded, in run order');
 }
 
 function listenOn(server: Server, port: number, host: string): Promise<void> {

@@ -25,11 +25,6 @@ export const UNSERVED_FIELDS = {
     effect:
       'without redis, whose each stored Responses API response is (and which backend keeps it) is recorded by the replica that relayed it, the last 100,000: with more than one replica, a call by id (GET /v1/responses/{id}, previous_response_id) that lands on another replica answers 404 / 400; set redis to share the records',
   },
-  'extensions': {
-    // A disabled extension is served correctly by doing nothing.
-    isSet: (c: GatewayConfig) => c.extensions.some((e) => e.enabled),
-    effect: 'extensions do not run: requests and responses pass through unchanged',
-  },
   'waf': {
     isSet: (c: GatewayConfig) => c.waf !== undefined,
     effect: 'the WAF inspects nothing: no request is blocked or logged by it, whatever its mode',

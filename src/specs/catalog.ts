@@ -186,7 +186,7 @@ export const QUOTAS = {
   uploadedExtensions: {
     noun: 'uploaded custom extensions',
     catalogName: 'Uploaded custom extensions',
-    countedAs: 'custom `Extension` modules attached to the gateway, enabled or not',
+    countedAs: 'distinct custom `Extension` bundles (by sha256 of the bundled module) attached to the gateway, enabled or not',
     limits: { serverless: null, small: 20, medium: 50, large: 80 },
   },
   consumerAuthorizations: {

@@ -487,18 +487,50 @@ const Mcp = z.strictObject({
 export const EXTENSION_SOURCES = ['system', 'marketplace', 'custom'] as const;
 export const EXTENSION_PHASES = ['authn', 'authz', 'stats', 'default'] as const;
 
-const Extension = z.strictObject({
-  name: refName,
-  source: z.enum(EXTENSION_SOURCES),
-  version: z.string().min(1).optional(),
-  /** Custom extensions: the module's path inside the bundle (bundling comes later). */
-  module: z.string().min(1).optional(),
-  phase: z.enum(EXTENSION_PHASES),
-  priority: z.int().min(0).max(1_000),
-  failPolicy: z.enum(['open', 'closed']),
-  enabled: z.boolean(),
-  config: JsonObject,
+/** The largest bundle of one custom extension, in bytes of its UTF-8 code: the whole config must fit the config shards. */
+export const MAX_EXTENSION_BUNDLE_BYTES = 1024 * 1024;
+
+/** A package name as `require` takes it (`zod`, `@scope/name`), or a path inside one (`yaml/util`). */
+export const PACKAGE_NAME_PATTERN = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(\/[A-Za-z0-9._~-]+)*$/;
+const moduleName = z.string().min(1).max(214).regex(PACKAGE_NAME_PATTERN, 'must be a package name (`name`, `@scope/name`), or a path inside one');
+
+/**
+ * A custom extension as synth bundled it: one self-contained CommonJS file (src/constructs/extension-bundle.ts),
+ * loaded in-process by the data plane (src/dataplane/extensions/bundle.ts), which checks the digest first.
+ */
+const ExtensionBundle = z.strictObject({
+  /** Lowercase hex SHA-256 of `code` (UTF-8). */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256 (64 characters)'),
+  code: z
+    .string()
+    .min(1)
+    .refine((code) => Buffer.byteLength(code, 'utf8') <= MAX_EXTENSION_BUNDLE_BYTES, `must be at most ${MAX_EXTENSION_BUNDLE_BYTES} bytes (1 MiB)`),
+  /**
+   * The packages the bundle requires at run time, besides Node's builtins: those of the construct's `allowedModules` it
+   * imports, resolved from the data plane's own node_modules. The loader's `require` gives the bundle nothing else; this is a
+   * guard against mistakes, not a sandbox: the bundle runs in the gateway's process with its privileges.
+   * @default - none
+   */
+  requires: z.array(moduleName).optional(),
 });
+
+const Extension = z
+  .strictObject({
+    name: refName,
+    source: z.enum(EXTENSION_SOURCES),
+    version: z.string().min(1).optional(),
+    /** Custom extensions (only they): the module, bundled at synth. */
+    bundle: ExtensionBundle.optional(),
+    phase: z.enum(EXTENSION_PHASES),
+    priority: z.int().min(0).max(1_000),
+    failPolicy: z.enum(['open', 'closed']),
+    enabled: z.boolean(),
+    config: JsonObject,
+  })
+  .refine((e) => (e.source === 'custom') === (e.bundle !== undefined), {
+    message: 'a custom extension has a bundle, and only a custom one',
+    path: ['bundle'],
+  });
 
 const Waf = z.strictObject({
   mode: z.enum(['detect', 'block']),
@@ -583,6 +615,9 @@ export type PoliciesConfig = ModelRouteConfig['policies'];
 export type RateLimitConfig = PoliciesConfig['rateLimits'][number];
 export type TimeoutsConfig = BackendConfig['timeouts'];
 export type RetriesConfig = BackendConfig['retries'];
+export type ExtensionConfig = GatewayConfig['extensions'][number];
+/** A custom extension's module as synth bundled it. */
+export type ExtensionBundleConfig = NonNullable<ExtensionConfig['bundle']>;
 
 /** One readable line per problem: `modelRoutes[3].models[0].targets: must have at least 1 item`. */
 export function formatConfigIssues(error: z.ZodError): string[] {

@@ -123,6 +123,25 @@ export const METRICS = {
     help: 'MCP sessions initialized on this replica minus those deleted on it (sessions survive replicas: summed over replicas it is the sessions open; one replica alone may read below zero). A proxy whose upstream speaks HTTP+SSE counts instead the sessions whose upstream stream this replica holds, until it ends for any reason (DELETE, idle, TTL, the upstream, a reload)',
     labelNames: ['server'],
   },
+  extensionDuration: {
+    name: 'aigw_extension_duration_seconds',
+    type: 'histogram',
+    help: "Time an extension's hook took, by extension and hook (an async hook over its budget is counted at its budget)",
+    labelNames: ['extension', 'hook'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  },
+  extensionErrors: {
+    name: 'aigw_extension_errors_total',
+    type: 'counter',
+    help: "Extension hooks that threw, rejected or overran their time budget, by extension and hook (the extension's failPolicy decided the request)",
+    labelNames: ['extension', 'hook'],
+  },
+  extensionBudgetOverruns: {
+    name: 'aigw_extension_budget_overruns_total',
+    type: 'counter',
+    help: 'Extension hooks over their time budget, by extension and hook: an async hook is abandoned, a synchronous one is only measured',
+    labelNames: ['extension', 'hook'],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

@@ -5,6 +5,7 @@ import { type AiGateway, AiGatewayFleet, Backend, CAPACITY_SPEC_NAMES } from '..
 import { kubernetesObjectsOf, type KubernetesObject, NAME_RULES, problemsOf } from '../support/kubernetes-validate';
 
 const WEATHER_OPENAPI = join(__dirname, '..', '..', 'examples', 'fleet', 'weather-api.yaml');
+const MINE_EXTENSION = join(__dirname, 'fixtures', 'mine-extension.js');
 const tls = (secretName: string) => ({ certificate: { secretName, key: 'tls.crt' }, privateKey: { secretName, key: 'tls.key' } });
 
 /** Routes, MCP servers, extensions, consumers, services and a domain: what any gateway may carry. */
@@ -30,10 +31,10 @@ function addChildren(g: AiGateway, host: string, dedicated: boolean): void {
   g.addAgentRoute('studio', { kind: 'model-studio', host, pathPrefix: '/studio', appId: 'app-123', apiKey: { secretName: 'agent-keys', key: 'studio' } });
   const proxy = g.addMcpServer('search', { kind: 'proxy', url: 'https://mcp.example.com/mcp', auth: { secretName: 'mcp-tokens', key: 'search' }, allowTools: ['search'] });
   const weather = g.addMcpServer('weather', { kind: 'http-to-mcp', baseUrl: 'https://weather.example.com', openApiFile: WEATHER_OPENAPI, auth: { secret: { secretName: 'mcp-tokens', key: 'weather' } } });
-  g.addExtension('key-auth', { name: 'key-auth', source: 'system' });
+  g.addExtension('headers', { name: 'header-transform', source: 'system', config: { response: { set: { 'x-served-by': 'aigw' } } } });
   if (dedicated) {
-    (g as AiGateway<'dedicated'>).addExtension('audit', { name: 'audit-log', source: 'marketplace', version: '1.2.0', phase: 'stats', failPolicy: 'open' });
-    (g as AiGateway<'dedicated'>).addExtension('mine', { name: 'mine', source: 'custom', modulePath: WEATHER_OPENAPI, config: { level: 2 } });
+    (g as AiGateway<'dedicated'>).addExtension('audit', { name: 'audit-log', source: 'marketplace', version: '1.0.0', phase: 'stats', failPolicy: 'open' });
+    (g as AiGateway<'dedicated'>).addExtension('mine', { name: 'mine', source: 'custom', modulePath: MINE_EXTENSION, config: { level: 2 } });
   }
   g.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: `${g.gatewayName}-alice` }, grants: { routes: [chat, agent], mcpServers: [proxy] } });
   g.addConsumer('admin', { apiKey: { secretName: 'consumer-keys', key: `${g.gatewayName}-admin` }, grants: 'all' });

@@ -26,8 +26,20 @@ const TIERS: Record<QuotaTier, AiGatewayProps> = {
 };
 
 const moduleDir = tempDirs()('aigw-ext-');
-const modulePath = join(moduleDir, 'ext.js');
-writeFileSync(modulePath, 'module.exports = {};\n');
+/** A custom extension module named `custom-<i>`, written once: each is its own bundle (the quota counts distinct bundles). */
+function customModule(i: number): string {
+  const path = join(moduleDir, `custom-${i}.js`);
+  writeFileSync(path, `module.exports = { name: 'custom-${i}' };\n`);
+  return path;
+}
+
+/** The marketplace's extensions, each with a config its schema takes: a gateway installs each name once. */
+const MARKETPLACE_INSTALLS = [
+  { name: 'pii-redaction' },
+  { name: 'audit-log' },
+  { name: 'hmac-auth', config: { secret: 's'.repeat(32) } },
+  { name: 'json-schema-guard', config: { schema: { type: 'object' } } },
+] as const;
 
 /** Adds `n` of what the quota counts, and nothing that would break another quota. */
 const FILL: Record<Quota, (g: AiGateway, n: number) => void> = {
@@ -55,11 +67,14 @@ const FILL: Record<Quota, (g: AiGateway, n: number) => void> = {
     for (let i = 0; i < n; i++) g.addServiceSource(`c${i}`, { kind: 'kubeconfig', kubeconfig: { secretName: 'kubeconfigs', key: `cluster-${i}` } });
   },
   installedExtensions: (g, n) => {
-    for (let i = 0; i < n; i++) (g as AiGateway<'dedicated'>).addExtension(`e${i}`, { name: `ext-${i}`, source: 'marketplace' });
+    // Every marketplace extension once, then enabled custom ones (installed too), within the uploaded quota of every tier.
+    const d = g as AiGateway<'dedicated'>;
+    MARKETPLACE_INSTALLS.slice(0, n).forEach((m, i) => d.addExtension(`e${i}`, { ...m, source: 'marketplace' }));
+    for (let i = MARKETPLACE_INSTALLS.length; i < n; i++) d.addExtension(`e${i}`, { name: `custom-${i}`, source: 'custom', modulePath: customModule(i) });
   },
   uploadedExtensions: (g, n) => {
     // Disabled, so that they count as uploaded but not as installed.
-    for (let i = 0; i < n; i++) (g as AiGateway<'dedicated'>).addExtension(`u${i}`, { name: `custom-${i}`, source: 'custom', modulePath, enabled: false });
+    for (let i = 0; i < n; i++) (g as AiGateway<'dedicated'>).addExtension(`u${i}`, { name: `custom-${i}`, source: 'custom', modulePath: customModule(i), enabled: false });
   },
   consumerAuthorizations: (g, n) => {
     const routes = Array.from({ length: 100 }, (_, i) => g.addModelRoute(`r${i}`, { pathPrefix: `/r${i}`, models: [{ name: 'm', targets: [{ backend: openAi() }] }] }));

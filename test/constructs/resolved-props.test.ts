@@ -10,7 +10,7 @@ describe('constructs resolve their props into readonly fields, defaults filled i
     const route = d.addModelRoute('chat', { models: [{ name: 'm', targets: [{ backend: openAi() }] }] });
     const agent = d.addAgentRoute('agent', { kind: 'model-studio', appId: 'a', timeouts: { totalMs: 5 } });
     const tools = d.addMcpServer('tools', { kind: 'proxy', url: 'https://mcp.example.com/mcp' });
-    const ext = d.addExtension('ext', { name: 'key-auth', source: 'system' });
+    const ext = d.addExtension('ext', { name: 'header-transform', source: 'system' });
     const backend = Backend.openAi({ retries: { attempts: 4 } });
 
     expect([route.host, route.pathPrefix, route.routeName]).toEqual(['*', '/', 'chat']);
@@ -18,7 +18,8 @@ describe('constructs resolve their props into readonly fields, defaults filled i
     expect(agent.timeouts).toEqual({ ...GATEWAY_CONFIG_DEFAULTS.timeouts, totalMs: 5 });
     expect(agent.baseUrl).toMatch(/^https:\/\//); // Model Studio's public endpoint
     expect([tools.path, tools.transport, tools.allowTools]).toEqual(['/mcp/tools', 'streamable-http', []]);
-    expect([ext.phase, ext.priority, ext.failPolicy, ext.enabled, ext.config]).toEqual(['default', 100, 'closed', true, {}]);
+    // A system extension's phase and priority are its catalog entry's (header-transform: default, 500).
+    expect([ext.phase, ext.priority, ext.failPolicy, ext.enabled, ext.config]).toEqual(['default', 500, 'closed', true, {}]);
     expect(backend.retries).toEqual({ ...GATEWAY_CONFIG_DEFAULTS.retries, attempts: 4 });
     expect(backend.circuitBreaker).toEqual(GATEWAY_CONFIG_DEFAULTS.circuitBreaker);
     expect(backend.baseUrl).toBe('https://api.openai.com/v1');

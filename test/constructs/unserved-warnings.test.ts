@@ -33,7 +33,7 @@ function exampleLikeFleet() {
   });
   prod.addConsumer('checkout-team', { apiKey: { secretName: 'consumer-keys', key: 'checkout-team' }, grants: { routes: [chat], mcpServers: [weather] } });
   prod.addExtension('audit', { name: 'audit-log', source: 'marketplace' });
-  prod.addExtension('off', { name: 'key-auth', source: 'system', enabled: false });
+  prod.addExtension('off', { name: 'ai-cache', source: 'system', enabled: false });
   const remote = prod.addServiceSource('remote', { kind: 'kubeconfig', kubeconfig: { secretName: 'remote-cluster', key: 'kubeconfig' } });
   prod.addUpstreamService('remote-svc', { kind: 'kubernetes', source: remote, name: 'llm', namespace: 'models', port: 8000 });
   prod.addUpstreamService('pair', { kind: 'static', addresses: ['10.0.0.1:8000', '10.0.0.2:8000'] });
@@ -54,8 +54,8 @@ describe('a construct that declares what the data plane does not serve yet gets 
 
     // MCP servers are served whole: Streamable HTTP by every replica, the legacy transport through the gateway's Redis (always synthesized).
     expect(at('/fleet/prod/weather')).toEqual([]);
-    expect(at('/fleet/prod/audit')).toEqual([expect.stringContaining("[unserved:extension] Extension 'audit-log'")]);
-    // A disabled extension does nothing, which is what it asks for.
+    // Extensions run: no warning, enabled or not.
+    expect(at('/fleet/prod/audit')).toEqual([]);
     expect(at('/fleet/prod/off')).toEqual([]);
     expect(at('/fleet/prod/api')).toEqual([expect.stringContaining("[unserved:domainTls] The TLS of domain 'ai.example.com'")]);
     expect(at('/fleet/prod/api')[0]).toContain('nothing listens on port 8443');
@@ -69,7 +69,7 @@ describe('a construct that declares what the data plane does not serve yet gets 
     expect(at('/fleet/lab')).toEqual([expect.stringMatching(/^\[unserved:bandwidthMbps\] The bandwidth limit of gateway 'lab' \(bandwidthMbps: 200\) .*CNI chain includes the bandwidth plugin/)]);
     // The Serverless domain's TLS is terminated by the shared Ingress: served, no warning.
     expect(at('/fleet/lab/lab')).toEqual([]);
-    expect(warnings).toHaveLength(7);
+    expect(warnings).toHaveLength(6);
   });
 
   test('an MCP proxy of a legacy HTTP+SSE upstream is served: no warning', () => {

@@ -67,20 +67,23 @@ describe('feature matrix (plain-JS callers, checked with zod)', () => {
     expect(synthError(bad.stack)).toContain(`Gateway 'sl' (${g.node.path}): Serverless bandwidth is at most 400 Mbps, found 401. Lower bandwidthMbps, or use edition 'dedicated'`);
   });
 
-  test.each(['marketplace', 'custom'] as const)('a %s Extension on a Serverless gateway fails; on Dedicated it passes', (source) => {
+  test.each([
+    ['marketplace', 'pii-redaction'],
+    ['custom', 'cache'],
+  ] as const)('a %s Extension on a Serverless gateway fails; on Dedicated it passes', (source, name) => {
     const dir = tempDir('aigw-ext-');
-    writeFileSync(join(dir, 'ext.js'), '');
+    writeFileSync(join(dir, 'ext.js'), `module.exports = { name: '${name}' };\n`);
     const bad = fleetStack();
     const sl = bad.fleet.addGateway('sl', { edition: 'serverless' });
     sl.addModelRoute('r', { models: [model()] });
-    const ext = new Extension(bad.stack, 'ext', { gateway: sl as unknown as AiGateway<'dedicated'>, name: 'cache', source, modulePath: join(dir, 'ext.js') });
-    expect(synthError(bad.stack)).toMatch(new RegExp(`Extension 'cache' \\(${ext.node.path}\\): (Extension marketplace|Custom extensions) are not available on the Serverless edition`));
+    const ext = new Extension(bad.stack, 'ext', { gateway: sl as unknown as AiGateway<'dedicated'>, name, source, modulePath: join(dir, 'ext.js') });
+    expect(synthError(bad.stack)).toMatch(new RegExp(`Extension '${name}' \\(${ext.node.path}\\): (Extension marketplace|Custom extensions) are not available on the Serverless edition`));
 
     const good = fleetStack();
     const d = good.fleet.addGateway('d', { edition: 'dedicated', spec: 'aigw.small.x1' });
     d.addModelRoute('r', { models: [model()] });
-    d.addExtension('ext', { name: 'cache', source, modulePath: join(dir, 'ext.js') });
-    sl.addExtension('sys', { name: 'key-auth', source: 'system' });
+    d.addExtension('ext', { name, source, modulePath: join(dir, 'ext.js') });
+    sl.addExtension('sys', { name: 'header-transform', source: 'system' });
     expect(() => synth(good.stack)).not.toThrow();
   });
 
@@ -305,19 +308,19 @@ describe("the config schema's findings come with every other rule's, named by co
   test("a gateway-props error and the schema's findings on the gateway's children come in one run", () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('sl', { edition: 'serverless', bandwidthMbps: 401 });
-    const ext = g.addExtension('auth', { name: 'key-auth', source: 'system', priority: 5, phase: 'sometimes' as 'default' });
+    const ext = g.addExtension('auth', { name: 'header-transform', source: 'system', priority: 5, phase: 'sometimes' as 'default', config: { response: { set: { 'x-a': 'b' } } } });
     const alice = g.addConsumer('alice', { apiKey: untyped({ secretName: 'Consumer Keys', key: 'alice' }) });
     const message = synthError(stack);
     expect(message).toContain(`[gateway-props] Gateway 'sl' (${g.node.path}): Serverless bandwidth is at most 400 Mbps, found 401.`);
-    expect(message).toContain(`[config-schema] Extension 'key-auth' (${ext.node.path}): phase: Invalid option: expected one of`);
+    expect(message).toContain(`[config-schema] Extension 'header-transform' (${ext.node.path}): phase: Invalid option: expected one of`);
     expect(message).toContain(`[config-schema] Consumer 'alice' (${alice.node.path}): apiKey.secretName: must be a lowercase RFC 1123 name`);
   });
 
   test('a plain-JS null priority on an extension is reported, not replaced by the default', () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
-    const ext = g.addExtension('auth', untyped({ name: 'key-auth', source: 'system', priority: null }));
-    expect(synthError(stack)).toContain(`[extensions] Extension 'key-auth' (${ext.node.path}): priority must be an integer from 0 to 1000, found null.`);
+    const ext = g.addExtension('auth', untyped({ name: 'header-transform', source: 'system', priority: null }));
+    expect(synthError(stack)).toContain(`[extensions] Extension 'header-transform' (${ext.node.path}): priority must be an integer from 0 to 1000, found null.`);
   });
 
   test("a backend's bad value is reported at the first route that uses it, naming the backend and the prop", () => {

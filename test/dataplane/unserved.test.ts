@@ -18,7 +18,7 @@ async function unservedGauge(adminUrl: string): Promise<Record<string, number>> 
 }
 
 /** The fixed list of fields the data plane does not serve yet: each has a series, 0 when the config does not set it. */
-const FIELDS = ['mcpServers', 'mcp.sessionKey', 'backends[].responses', 'extensions', 'waf', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps', 'serviceSources[].kubeconfig', 'services[].addresses'];
+const FIELDS = ['mcpServers', 'mcp.sessionKey', 'backends[].responses', 'waf', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps', 'serviceSources[].kubeconfig', 'services[].addresses'];
 const ALL_ZERO = Object.fromEntries(FIELDS.map((f) => [f, 0]));
 
 describe('configured but not served', () => {

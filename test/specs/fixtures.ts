@@ -167,7 +167,7 @@ export function minimalConfig(): GatewayConfig {
         name: 'pii-mask',
         source: 'custom',
         version: '1.0.0',
-        module: 'extensions/pii-mask.wasm',
+        bundle: { sha256: '26cea0c64cae23af02cb0c456e6efccbcd73a28f72111a3fbb775c7857bc60ba', code: 'module.exports = { name: "pii-mask" };' },
         phase: 'default',
         priority: 100,
         failPolicy: 'closed',

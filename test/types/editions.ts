@@ -133,8 +133,8 @@ fleet.addGateway('dd-nospec2', { edition: 'dedicated' });
 // ---------------------------------------------------------------------------------------------
 
 // Positive controls: 'system' on Serverless.
-new Extension(stack, 'ext-sl-system', { gateway: serverlessGw, name: 'key-auth', source: 'system' });
-serverlessGw.addExtension('ext-sl-system2', { name: 'key-auth', source: 'system' });
+new Extension(stack, 'ext-sl-system', { gateway: serverlessGw, name: 'header-transform', source: 'system' });
+serverlessGw.addExtension('ext-sl-system2', { name: 'ai-cache', source: 'system', config: { ttlSeconds: 60 } });
 
 new Extension(stack, 'ext-sl-mkt', {
   gateway: serverlessGw,
@@ -162,10 +162,18 @@ serverlessGw.addExtension('ext-sl-custom2', {
 });
 
 // Positive controls: every source on Dedicated, both ways.
-new Extension(stack, 'ext-dd-system', { gateway: dedicatedGw, name: 'key-auth', source: 'system' });
+new Extension(stack, 'ext-dd-system', { gateway: dedicatedGw, name: 'header-transform', source: 'system' });
 new Extension(stack, 'ext-dd-mkt', { gateway: dedicatedGw, name: 'ai-cache', source: 'marketplace' });
 new Extension(stack, 'ext-dd-custom', { gateway: dedicatedGw, name: 'my-ext', source: 'custom', modulePath: './ext/my-ext.wasm' });
-dedicatedGw.addExtension('ext-dd-system2', { name: 'key-auth', source: 'system' });
+dedicatedGw.addExtension('ext-dd-system2', { name: 'ai-cache', source: 'system', config: { ttlSeconds: 60, scope: 'shared' } });
+
+// A system extension's name is one the gateway ships, and its config is typed by that name.
+// @ts-expect-error 'key-auth' is not a system extension (yet): the names are the catalog's
+dedicatedGw.addExtension('ext-dd-nosuch', { name: 'key-auth', source: 'system' });
+// @ts-expect-error ai-cache's ttlSeconds is a number of seconds
+dedicatedGw.addExtension('ext-dd-badcfg', { name: 'ai-cache', source: 'system', config: { ttlSeconds: '60' } });
+// @ts-expect-error ai-cache has no denyPatterns (a content-guard field)
+dedicatedGw.addExtension('ext-dd-wrongcfg', { name: 'ai-cache', source: 'system', config: { denyPatterns: ['x'] } });
 dedicatedGw.addExtension('ext-dd-mkt2', { name: 'ai-cache', source: 'marketplace' });
 dedicatedGw.addExtension('ext-dd-custom2', { name: 'my-ext', source: 'custom', modulePath: './ext/my-ext.wasm' });
 

@@ -2,6 +2,7 @@ import { agentRoutesRule } from './agent-routes';
 import { configSchemaRule } from './config-schema';
 import type { Rule } from './context';
 import { domainTlsRule } from './domain-tls';
+import { extensionBundlesRule } from './extension-bundles';
 import { extensionsRule } from './extensions';
 import { fallbackLoopsRule } from './fallback-loops';
 import { fleetPropsRule } from './fleet-props';
@@ -10,6 +11,7 @@ import { gatewayPropsRule } from './gateway-props';
 import { imageReferencesRule } from './image-references';
 import { inlineCredentialsRule } from './inline-credentials';
 import { kubernetesNamesRule } from './kubernetes-names';
+import { marketplaceExtensionsRule } from './marketplace-extensions';
 import { mcpRateLimitsRule } from './mcp-rate-limits';
 import { mcpSessionKeyRule } from './mcp-session-key';
 import { mcpToolGrantsRule } from './mcp-tool-grants';
@@ -52,6 +54,8 @@ export const RULES: readonly Rule[] = [
   modelEntriesRule,
   openApiFilesRule,
   extensionsRule,
+  marketplaceExtensionsRule,
+  extensionBundlesRule,
   noDowngradeRule,
   secretMountsRule,
   inlineCredentialsRule,

@@ -17,7 +17,8 @@ export const QUOTA_COUNTERS: { readonly [Q in Quota]: (g: AiGateway) => number }
       ...g.children.services.flatMap((s) => (s.kind === 'kubernetes' && s.source ? [s.source.clusterKey] : [])),
     ]).size,
   installedExtensions: (g) => g.children.extensions.filter((e) => e.enabled && e.source !== 'system').length,
-  uploadedExtensions: (g) => g.children.extensions.filter((e) => e.source === 'custom').length,
+  // Distinct bundles (by sha256): the same module attached twice is one upload.
+  uploadedExtensions: (g) => new Set(g.children.extensions.filter((e) => e.source === 'custom').map((e) => e._bundleIdentity())).size,
   consumerAuthorizations: (g) => {
     const everything = g.children.modelRoutes.length + g.children.agentRoutes.length + g.children.mcpServers.length;
     return g.children.consumers.reduce(

@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { type AgentRouteConfig, type ConsumerConfig, GATEWAY_CONFIG_DEFAULTS, type GatewayConfig, type ModelEntryConfig, type ModelRouteConfig, type PoliciesConfig, type SecretRef } from '../../specs';
 import { type AgentPaths, compileAgentPaths } from '../agent-path';
 import { agentAdapter } from '../agents/adapter';
+import { compileExtensions, type CompiledExtensions } from '../extensions/compile';
 import { compileLimitPlan, type LimitPlan } from '../limits/plan';
 import { closeMcpServers, type CompiledMcpRoute, compileMcpServers, handOverMcpServers } from '../mcp/compile';
 import { MIN_SESSION_KEY_BYTES, SessionSealer } from '../mcp/session';
@@ -95,6 +96,8 @@ export interface Snapshot {
   /** `limits.bodyTimeoutMs` and `limits.maxJsonDepth`, their defaults applied. */
   readonly bodyTimeoutMs: number;
   readonly maxJsonDepth: number;
+  /** The enabled extensions in run order, and per hook those that define it: empty arrays when there are none. */
+  readonly extensions: CompiledExtensions;
 }
 
 /** The OpenAI and Anthropic endpoints an agent exposed as a model answers under its own prefix. */
@@ -267,6 +270,8 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     });
   });
 
+  const extensions = compileExtensions(config.extensions, problems);
+
   if (problems.length > 0) {
     for (const u of upstreams.values()) void u.pool.destroy();
     void closeMcpServers(mcpServers);
@@ -283,6 +288,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     upstreams,
     bodyTimeoutMs: config.limits.bodyTimeoutMs ?? GATEWAY_CONFIG_DEFAULTS.limits.bodyTimeoutMs,
     maxJsonDepth: config.limits.maxJsonDepth ?? GATEWAY_CONFIG_DEFAULTS.limits.maxJsonDepth,
+    extensions,
   };
 }
 

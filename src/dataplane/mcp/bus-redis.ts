@@ -113,6 +113,11 @@ export class RedisMcpBus implements McpBus {
     await this.commands.del(this.prefix + key);
   }
 
+  public async incrBy(key: string, delta: number, ttlSeconds: number): Promise<number> {
+    // One round trip, atomic: the count, and a time to live for a key without one (the INCRBY created it).
+    return Number(await this.commands.eval(INCR_BY_SCRIPT, 1, this.prefix + key, delta, ttlSeconds));
+  }
+
   /** Resolves once both connections are ready; rejects after `timeoutMs`. For startup: nothing else waits. */
   public async whenReady(timeoutMs: number): Promise<void> {
     const ready = (client: Redis): Promise<void> =>
@@ -157,6 +162,9 @@ export class RedisMcpBus implements McpBus {
     );
   }
 }
+
+/** INCRBY, then EXPIRE on a key that has no time to live: what EXPIRE NX does, on Redis versions before 7 too. */
+const INCR_BY_SCRIPT = "local v = redis.call('INCRBY', KEYS[1], ARGV[1]) if redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end return v";
 
 /** A bus over two new ioredis clients with the limit store's fail-fast settings (see createRedisStore). */
 export function createRedisMcpBus(options: RedisStoreOptions, logger?: Logger): RedisMcpBus {

@@ -30,6 +30,11 @@ export interface McpBus {
   touch(key: string, ttlSeconds: number): Promise<boolean>;
   delete(key: string): Promise<void>;
   /**
+   * Adds `delta` to the integer under `key` (0 when absent) and returns the new value; a key it creates lives
+   * `ttlSeconds`, one it finds keeps its time to live. Rejects when the value is not an integer.
+   */
+  incrBy(key: string, delta: number, ttlSeconds: number): Promise<number>;
+  /**
    * Registers `fn` to run when close() starts (a reload that replaced the bus, or shutdown): what holds
    * streams or subscriptions on this bus ends them then, rather than dangling on a bus nobody serves.
    */
@@ -45,11 +50,16 @@ export interface SubscribeOptions {
   readonly lasting?: boolean;
 }
 
+/** What one process keeps at most in its bus state (sessions, legacy streams, extension KV): entries, and characters of values. */
+export const LOCAL_STATE_LIMITS = { entries: 100_000, chars: 64 * 1024 * 1024 } as const;
+
 /** The bus of one process: channels and state in memory, exactly as the Redis one behaves for a single replica. */
 export class LocalMcpBus implements McpBus {
   public readonly shared = false;
   private readonly channels = new Map<string, Set<(data: string) => void>>();
   private readonly closeListeners: Array<() => void> = [];
+  /** The characters of every value in `state`: what LOCAL_STATE_LIMITS.chars bounds. */
+  private stateBytes = 0;
   private readonly state = new Map<
     string,
     { value: string; expiresAt: number }
@@ -83,14 +93,41 @@ export class LocalMcpBus implements McpBus {
     value: string,
     ttlSeconds: number,
   ): Promise<void> {
-    this.state.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+    this.store(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+  }
+
+  /**
+   * Keeps an entry within the bounds (LOCAL_STATE_LIMITS): Redis would expire and evict; here, past a bound, the
+   * expired entries are swept, then the oldest written dropped, so that keys nobody reads again (a cache of unique
+   * prompts, a replay guard) cannot grow the process without end.
+   */
+  private store(key: string, entry: { value: string; expiresAt: number }): void {
+    const previous = this.state.get(key);
+    if (previous) {
+      this.stateBytes -= previous.value.length;
+      this.state.delete(key);
+    }
+    this.state.set(key, entry);
+    this.stateBytes += entry.value.length;
+    if (this.state.size <= LOCAL_STATE_LIMITS.entries && this.stateBytes <= LOCAL_STATE_LIMITS.chars) return;
+    const now = Date.now();
+    for (const [k, e] of this.state) {
+      if (e.expiresAt > now) continue;
+      this.state.delete(k);
+      this.stateBytes -= e.value.length;
+    }
+    for (const [k, e] of this.state) {
+      if (this.state.size <= LOCAL_STATE_LIMITS.entries && this.stateBytes <= LOCAL_STATE_LIMITS.chars) break;
+      this.state.delete(k);
+      this.stateBytes -= e.value.length;
+    }
   }
 
   public async get(key: string): Promise<string | undefined> {
     const entry = this.state.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= Date.now()) {
-      this.state.delete(key);
+      await this.delete(key);
       return undefined;
     }
     return entry.value;
@@ -104,7 +141,19 @@ export class LocalMcpBus implements McpBus {
   }
 
   public async delete(key: string): Promise<void> {
+    const entry = this.state.get(key);
+    if (entry) this.stateBytes -= entry.value.length;
     this.state.delete(key);
+  }
+
+  public async incrBy(key: string, delta: number, ttlSeconds: number): Promise<number> {
+    const current = await this.get(key);
+    const base = current === undefined ? 0 : Number(current);
+    if (!Number.isSafeInteger(base)) throw new Error(`the value under '${key}' is not an integer`);
+    const value = base + delta;
+    const entry = this.state.get(key);
+    this.store(key, { value: String(value), expiresAt: entry ? entry.expiresAt : Date.now() + ttlSeconds * 1000 });
+    return value;
   }
 
   public onClose(fn: () => void): void {
@@ -115,6 +164,7 @@ export class LocalMcpBus implements McpBus {
     runCloseListeners(this.closeListeners);
     this.channels.clear();
     this.state.clear();
+    this.stateBytes = 0;
   }
 }
 

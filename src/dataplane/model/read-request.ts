@@ -59,19 +59,36 @@ export async function readMultipartModelRequest(ctx: RequestContext, route: Comp
 function matchModel(ctx: RequestContext, route: CompiledModelRoute, requested: string): CompiledModel {
   ctx.record.requestedModel = boundedForLog(requested);
   const model = route.models.match(requested);
-  if (!model) throw Errors.noModel(boundedForLog(requested), route.name);
-  ctx.record.modelEntry = model.entry.name;
-  if (route.agentModels.length > 0) authorizeModel(route, model, ctx.caller);
-  if (model.owner) {
-    // An agent as a model is the agent route's traffic: its limits, deadlines, metrics and access line.
-    ctx.route = model.owner.asModel;
-    ctx.record.route = model.owner.name;
+  if (!model) {
+    // An onRequest hook may still map the name (model-mapper): it is matched again after the hooks, and refused then if still unknown.
+    if (ctx.snapshot.extensions.onRequest.length > 0) return UNMATCHED_MODEL;
+    throw Errors.noModel(boundedForLog(requested), route.name);
   }
+  adoptModel(ctx, route, model);
   return model;
 }
 
+/**
+ * The request is for `model` of `route` (as read, or as an onRequest hook renamed it): its grant is checked, and an
+ * agent exposed as a model makes it the agent route's traffic (its limits, deadlines, metrics and access line).
+ */
+export function adoptModel(ctx: RequestContext, route: CompiledModelRoute, model: CompiledModel): void {
+  ctx.record.modelEntry = model.entry.name;
+  if (route.agentModels.length > 0) authorizeModel(route, model, ctx.caller);
+  if (model.owner) {
+    ctx.route = model.owner.asModel;
+    ctx.record.route = model.owner.name;
+  }
+}
+
+/**
+ * The model of a request whose name no entry of the route matches, while onRequest hooks may still map it: it has
+ * no target, and the request-extensions stage refuses the request (404) unless a hook gave it a name that matches.
+ */
+export const UNMATCHED_MODEL: CompiledModel = Object.freeze({ entry: Object.freeze({ name: '' }) as CompiledModel['entry'], targets: [], fallbacks: [] });
+
 /** Who calls an agent exposed as a model: the consumer (Dify's `user`), and the conversation the client continues. */
-function agentCallOf(ctx: RequestContext): AgentCall {
+export function agentCallOf(ctx: RequestContext): AgentCall {
   const header = ctx.req.headers[CONVERSATION_HEADER];
   if (typeof header === 'string' && !isConversationId(header)) {
     throw Errors.badRequest(

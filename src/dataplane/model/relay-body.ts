@@ -24,6 +24,8 @@ export async function relayBody(
   head: Record<string, string>,
   declared: number | undefined,
   scrubber: Scrubber | undefined,
+  /** The status onResponse set. @default 200 */
+  status = 200,
 ): Promise<void> {
   const scan = readUsage ? new UsageScan(events.countsCompletionText) : undefined;
   let scrub: ScrubStream | undefined;
@@ -33,7 +35,7 @@ export async function relayBody(
   const sendHead = (chunked: boolean): void => {
     headSent = true;
     length = chunked ? undefined : declared;
-    ctx.res.writeHead(200, length === undefined ? head : { ...head, 'content-length': length });
+    ctx.res.writeHead(status, length === undefined ? head : { ...head, 'content-length': length });
   };
   // Nothing to scrub, or no declared length to keep: the head goes out now.
   if (!scrubber || declared === undefined) {
@@ -51,7 +53,7 @@ export async function relayBody(
           scan?.push(body);
           headSent = true;
           ended = true;
-          ctx.res.writeHead(200, { ...head, 'content-length': body.length });
+          ctx.res.writeHead(status, { ...head, 'content-length': body.length });
           ctx.res.end(body);
           return undefined;
         }

@@ -1,6 +1,8 @@
 import { drained } from '../backpressure';
 import { completionTextChars } from '../completion-text';
 import { Errors, GatewayError } from '../errors';
+import { streamHooksOf } from '../extensions/response';
+import { runStreamEnd } from '../extensions/stream';
 import type { RequestContext } from '../request-context';
 import type { ScrubStream } from '../scrub';
 import { SseFramer } from '../sse';
@@ -32,6 +34,9 @@ export class StreamFailedBeforeHead extends Error {
   }
 }
 
+/** Thrown from the chunk reader when a stream hook called `end()`: stops the upstream's reading (forEachChunk aborts it). */
+const ENDED_BY_EXTENSION = new Error('an extension ended the stream');
+
 /** Streams SSE events as they are framed, through the translator's relay (identity or another protocol). */
 export async function relayEvents(
   ctx: RequestContext,
@@ -52,6 +57,17 @@ export async function relayEvents(
       headPending = false;
     }
     return ctx.res.write(data);
+  };
+  /** Extensions' stream hooks: every event goes through them (no pass-through of the upstream's bytes then). */
+  const hooks = streamHooksOf(ctx);
+  /** Whole events out, through the hooks when there are any; a hook's `end()` stops the reading after them. */
+  const send = (text: string): undefined | Promise<void> => {
+    if (!hooks) return text.length === 0 || write(text) ? undefined : drained(ctx);
+    return hooks.apply(text).then((hooked) => {
+      const flowing = hooked.length === 0 || write(hooked);
+      if (hooks.ended) throw ENDED_BY_EXTENSION;
+      return flowing ? undefined : drained(ctx);
+    });
   };
   let sawToken = false;
   let reported = false;
@@ -82,7 +98,7 @@ export async function relayEvents(
       if (countsUpstream) textChars += completionTextChars(chunk);
       try {
         // Whole events with nothing to read or strip: the upstream's bytes go out as they are.
-        if (relay.passesUnchanged?.(chunk) && framer.isWholeEvents(chunk)) {
+        if (!hooks && relay.passesUnchanged?.(chunk) && framer.isWholeEvents(chunk)) {
           if (!sawToken) {
             sawToken = true;
             events.onFirstToken();
@@ -102,9 +118,8 @@ export async function relayEvents(
         if (countsFrames && out.length > 0) textChars += completionTextChars(Buffer.from(out));
         // A stored response's record is written before the event that names it goes out (the upstream waits meanwhile).
         const held = relay.hold?.();
-        if (held) return held.then(() => (out.length === 0 || write(out) ? undefined : drained(ctx)));
-        if (out.length === 0) return undefined;
-        return write(out) ? undefined : drained(ctx);
+        if (held) return held.then(() => send(out));
+        return send(out);
       } catch (e) {
         thrownByGateway = true;
         throw e;
@@ -128,11 +143,19 @@ export async function relayEvents(
     // The agent's own error after the answer started (sent to the client as a last frame): recorded as an error.
     const failure = relay.failure?.();
     if (failure !== undefined) ctx.record.error = failure;
-    ctx.res.end(tail.length > 0 ? tail : undefined);
+    const sentTail = hooks && tail.length > 0 ? await hooks.apply(tail) : tail;
+    ctx.res.end(sentTail.length > 0 ? sentTail : undefined);
+    // The answer went out whole: onStreamEnd may keep what the stream hooks gathered (not after a hook's end()).
+    if (hooks && !hooks.ended) await runStreamEnd(ctx.extensions!);
     const agentStatus = isAgentRelay(relay) ? relay.agentFailureStatus() : undefined;
     if (agentStatus !== undefined && 'onAgentFailure' in events) (events as AgentAttemptEvents).onAgentFailure(agentStatus);
   } catch (e) {
     report();
+    if (e === ENDED_BY_EXTENSION) {
+      // An extension ended the stream: what it let through went out, and the answer ends cleanly.
+      ctx.res.end();
+      return;
+    }
     if (headPending) {
       // Nothing went out yet (a deferred head): the error is answered with its status, in the client's format.
       if (e instanceof GatewayError || e instanceof RetryableFailure || thrownByGateway) throw e;

@@ -2,6 +2,8 @@ import { isConversationId, MAX_CONVERSATION_ID_CHARS } from '../agents/protocol'
 import { completionTextChars } from '../completion-text';
 import { ENDPOINTS } from '../endpoints';
 import { Errors } from '../errors';
+import { responseHooksOf, runResponseHooks, sendWholeThroughHooks, streamHooksOf } from '../extensions/response';
+import { runStreamEnd } from '../extensions/stream';
 import { LOG_TEXT_LIMIT } from '../log-bounds';
 import type { RequestContext } from '../request-context';
 import type { Scrubber } from '../scrub';
@@ -11,9 +13,9 @@ import { relayEvents, StreamFailedBeforeHead } from './relay-events';
 import type { Attempt, ModelRequest, ProxyEvents } from './types';
 import { checkStatus } from './upstream-errors';
 import { responseIdOf } from '../translate/responses-translators';
-import { usageOfJson } from '../usage';
 import type { Translator } from '../translate/translator';
 import type { UpstreamResponse } from '../upstream-call';
+import { usageOfJson } from '../usage';
 
 /** The upstream answered: check its status, then relay its body (SSE, translated JSON, or bytes as they are). */
 export async function relayResponse(
@@ -42,19 +44,29 @@ export async function relayResponse(
     if (usage) events.onUsage(usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(frames))));
     events.onFirstToken();
-    ctx.res.writeHead(200, { ...out, ...agentHeaders(relay.headers?.(), upstream.scrubber), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-    ctx.res.end(frames);
+    const head = { ...out, ...agentHeaders(relay.headers?.(), upstream.scrubber), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+    const streamHooks = streamHooksOf(ctx);
+    const hooks = responseHooksOf(ctx);
+    const answer = hooks ? await runResponseHooks(hooks, 200, head, undefined, true) : undefined;
+    ctx.res.writeHead(answer?.status ?? 200, answer?.headers ?? head);
+    ctx.res.end(streamHooks ? await streamHooks.apply(frames) : frames);
+    if (streamHooks && !streamHooks.ended) await runStreamEnd(ctx.extensions!);
   } else if (stream && contentType.startsWith('text/event-stream')) {
     // A stream the backend keeps: its id recorded as soon as its first event names it.
     const keep = keeps ? (id: string | undefined) => events.onStoredResponse!(id, attempt) : undefined;
     const relay = translator.stream(clientWantsUsage, request.requested, request, keep);
     const head = { ...out, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
     // An agent's head waits for its first event: the conversation id is in it, or its error (then answered with a status).
+    // onResponse sees the head before the first event (a deferred head's agent headers are added after it).
+    const hooks = responseHooksOf(ctx);
+    const answer = hooks ? await runResponseHooks(hooks, 200, head, undefined, true) : undefined;
+    const status = answer?.status ?? 200;
+    const hooked = answer?.headers ?? head;
     if (relay.deferHead) {
-      const writeHead = () => ctx.res.writeHead(200, { ...head, ...agentHeaders(relay.headers?.(), upstream.scrubber) });
+      const writeHead = () => ctx.res.writeHead(status, { ...hooked, ...agentHeaders(relay.headers?.(), upstream.scrubber) });
       await relayEvents(ctx, response, relay, events, upstream.scrubber.stream(), writeHead);
     } else {
-      ctx.res.writeHead(200, head);
+      ctx.res.writeHead(status, hooked);
       await relayEvents(ctx, response, relay, events, upstream.scrubber.stream());
     }
   } else if (keeps) {
@@ -65,6 +77,8 @@ export async function relayResponse(
     if (usage) events.onUsage(usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(body))));
     await events.onStoredResponse!(storedIdOf(body), attempt);
+    const hooks = responseHooksOf(ctx);
+    if (hooks) return sendWholeThroughHooks(ctx, hooks, 200, { ...out, 'content-type': contentType }, body);
     ctx.res.writeHead(200, { ...out, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
     ctx.res.end(body);
   } else if (translator.response) {
@@ -74,6 +88,8 @@ export async function relayResponse(
     if (translated.usage) events.onUsage(translated.usage);
     else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(translated.body))));
     const body = upstream.scrubber.text(translated.body);
+    const hooks = responseHooksOf(ctx);
+    if (hooks) return sendWholeThroughHooks(ctx, hooks, 200, { ...out, ...agentHeaders(translated.headers, upstream.scrubber), 'content-type': 'application/json' }, body);
     ctx.res.writeHead(200, { ...out, ...agentHeaders(translated.headers, upstream.scrubber), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     ctx.res.end(body);
   } else {
@@ -81,7 +97,19 @@ export async function relayResponse(
     // the key (a debug field, a prompt that quoted it); an image or audio answer is the model's bytes.
     const binary = ENDPOINTS[endpoint].binaryResponse === true;
     const scrubber = binary || !upstream.scrubber.active ? undefined : upstream.scrubber;
-    await relayBody(ctx, response, events, !binary, { ...out, 'content-type': contentType }, contentLengthOf(response.headers['content-length']), scrubber);
+    const hooks = responseHooksOf(ctx);
+    if (hooks && !binary) {
+      // onResponse may read and change the body: the answer is read whole (only on requests with such hooks).
+      const body = upstream.scrubber.text(await wholeBody(response));
+      const usage = usageOfJson(body);
+      if (usage) events.onUsage(usage);
+      else if (events.countsCompletionText) events.onUnreportedUsage(estimateTextTokens(completionTextChars(Buffer.from(body))));
+      return sendWholeThroughHooks(ctx, hooks, 200, { ...out, 'content-type': contentType }, body);
+    }
+    // A binary answer (audio, an image): hooks see its status and headers, its bytes stream through.
+    const answer = hooks ? await runResponseHooks(hooks, 200, { ...out, 'content-type': contentType }, undefined, false) : undefined;
+    const head = answer?.headers ?? { ...out, 'content-type': contentType };
+    await relayBody(ctx, response, events, !binary, head, contentLengthOf(response.headers['content-length']), scrubber, answer?.status);
   }
 }
 

@@ -70,8 +70,10 @@ export async function sendAttempt(
   // Route timeouts override the backend's; the total covers the whole attempt, stream included.
   const firstByteMs = route.timeouts?.firstByteMs ?? upstream.config.timeouts.firstByteMs;
   const totalMs = route.timeouts?.totalMs ?? upstream.config.timeouts.totalMs;
-  const fromClient = translator.clientHeaders && pickHeaders(ctx.req.headers, translator.clientHeaders);
+  const fromClient = translator.clientHeaders && pickHeaders(ctx.req.headers, translator.clientHeaders, ctx.extensions?.removedHeaders);
   const headers: Record<string, string> = {
+    // Headers extensions set in onRequest (never credentials or framing: extensions/request.ts), under the protocol's and the backend's own.
+    ...ctx.extensions?.upstreamHeaders,
     ...(fromClient ? { ...adapter.headers, ...fromClient, ...upstream.headers } : upstream.requestHeaders),
     ...translator.upstreamHeaders?.(request),
     'content-type': contentType,
@@ -122,12 +124,12 @@ function answerLocally(ctx: RequestContext, attempt: Attempt, answer: ReturnType
 
 export const NO_TOKENS = { inputTokens: 0, outputTokens: 0 } as const;
 
-/** The client's values of the headers a translator passes on (those it sent). */
-function pickHeaders(from: IncomingHttpHeaders, names: readonly string[]): Record<string, string> {
+/** The client's values of the headers a translator passes on (those it sent, and no extension removed). */
+function pickHeaders(from: IncomingHttpHeaders, names: readonly string[], removed: ReadonlySet<string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const h of names) {
     const v = from[h];
-    if (typeof v === 'string') out[h] = v;
+    if (typeof v === 'string' && !removed?.has(h)) out[h] = v;
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { type AccessRecord, writeAccessLine } from '../access-log';
 import { RecordedErrors } from '../errors';
+import { runLogHooks } from '../extensions/log';
 import type { ProxyEvents } from '../model-proxy';
 import { elapsedMs, type RequestContext } from '../request-context';
 import type { PipelineDeps, Stage } from './stage';
@@ -40,7 +41,9 @@ export const account = {
       deps.metrics.duration.observe(labels, r.durationMs / 1000);
       if (r.stream && r.ttftMs !== undefined) deps.metrics.ttft.observe(labels, r.ttftMs / 1000);
     }
-    writeAccessLine(deps.logger, r);
+    // Extensions' fields (`ext`) go through pino's own serializer; every other line takes the fast writer.
+    if (ctx.snapshot.extensions.onLog.length > 0 && runLogHooks(ctx, deps)) deps.logger.info(r, 'access');
+    else writeAccessLine(deps.logger, r);
   },
 } satisfies Stage;
 

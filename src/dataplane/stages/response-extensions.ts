@@ -1,7 +1,8 @@
 import type { Stage } from './stage';
 
 /**
- * Extensions that see or change the answer and its stream, chunk by chunk, inside the attempts' relay.
- * Nothing to do yet (a later issue), so it is not run.
+ * Extensions that see or change the answer: they run inside the attempts' relay, where the answer is
+ * (extensions/response.ts for onResponse, extensions/stream.ts for onStreamChunk and onStreamEnd), so this
+ * stage has nothing of its own to run. onLog runs in the account stage.
  */
 export const responseExtensions: Stage = { name: 'response-extensions', run: undefined };

@@ -1,0 +1,94 @@
+import type { SystemExtension } from '../../extensions/catalog-types';
+import { findMarketplaceExtension, marketplaceNames, marketplaceVersions } from '../../extensions/marketplace';
+import { SYSTEM_EXTENSIONS } from '../../extensions/system';
+import type { JsonObject } from '../../extensions/types';
+import { FEATURES } from '../../specs';
+import type { Extension } from '../extension';
+import type { AiGateway } from '../gateway';
+import { describe, finding, type Finding } from '../violation';
+import type { Rule, RuleContext } from './context';
+
+const quoted = (names: readonly string[]) => (names.length ? names.map((n) => `'${n}'`).join(', ') : '(none)');
+
+/** The config's problems as its extension's `parseConfig` words them, or undefined when it passes (or there is nothing to check it with). */
+function configProblem(definition: SystemExtension['definition'], config: unknown): string | undefined {
+  // A config that is not an object is the config schema's to report.
+  if (!definition.parseConfig || typeof config !== 'object' || config === null || Array.isArray(config)) return undefined;
+  try {
+    definition.parseConfig(config as JsonObject);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function checkSystem(e: Extension, at: string): Finding[] {
+  const system = Object.prototype.hasOwnProperty.call(SYSTEM_EXTENSIONS, e.name) ? SYSTEM_EXTENSIONS[e.name] : undefined;
+  if (!system) {
+    return [finding(e, `${at}: the gateway has no system extension '${e.name}'; its system extensions: ${quoted(Object.keys(SYSTEM_EXTENSIONS).sort())}. Fix name, or use source 'marketplace' or 'custom'.`)];
+  }
+  const problem = configProblem(system.definition, e.config);
+  return problem === undefined ? [] : [finding(e, `${at}: config does not match system extension '${e.name}': ${problem}. Fix config.`)];
+}
+
+function checkMarketplace(g: AiGateway, e: Extension, at: string): Finding[] {
+  const versions = marketplaceVersions(e.name);
+  if (versions.length === 0) {
+    return [finding(e, `${at}: the marketplace has no extension '${e.name}'; its extensions: ${quoted(marketplaceNames())}. Fix name, or use source 'custom' for your own module.`)];
+  }
+  const manifest = findMarketplaceExtension(e.name, e.version);
+  if (!manifest) {
+    const asked = typeof e.version === 'string' ? `'${e.version}'` : JSON.stringify(e.version);
+    return [
+      finding(
+        e,
+        `${at}: the marketplace has no version ${asked} of '${e.name}'; its versions: ${quoted(versions)}. Set version to one of these, or leave it out for the latest ('${versions[0]}').`,
+      ),
+    ];
+  }
+  const out: Finding[] = [];
+  // The edition's own refusal of the marketplace is the extensions rule's to report.
+  if (FEATURES.extensionMarketplace[g.edition] && !manifest.editions.includes(g.edition)) {
+    out.push(finding(e, `${at}: '${e.name}' ${manifest.version} may be installed on ${manifest.editions.join(' and ')} gateways only, and gateway '${g.gatewayName}' is ${g.edition}. Remove it from this gateway.`));
+  }
+  const problem = configProblem(manifest.definition, e.config);
+  if (problem !== undefined) out.push(finding(e, `${at}: config does not match the schema of '${e.name}' ${manifest.version}: ${problem}. Fix config (the manifest: ${manifest.description})`));
+  out.push(...inlineSecrets(e, at));
+  return out;
+}
+
+/**
+ * A marketplace extension's secret given as a value in its config (hmac-auth's `secret`, until a Secret reference
+ * is supported): a warning, since there is no other way yet, but the owner must know where the value ends up.
+ */
+function inlineSecrets(e: Extension, at: string): Finding[] {
+  const config = e.config as Record<string, unknown> | undefined;
+  if (e.name !== 'hmac-auth' || typeof config?.secret !== 'string') return [];
+  const message =
+    `${at}: config.secret is given inline: it is written into the gateway's ConfigMap and Terraform state; a Secret reference is not supported yet. ` +
+    'Keep the state and the ConfigMap\'s namespace access-controlled, and rotate the secret if either leaks.';
+  return [{ ...finding(e, message), level: 'warning' }];
+}
+
+function check(ctx: RuleContext): Finding[] {
+  return ctx.gateways.flatMap((g) =>
+    g.children.extensions.flatMap((e) => {
+      // A name that is not text is the config schema's to report.
+      if (typeof e.name !== 'string') return [];
+      const at = describe('Extension', e.name, e);
+      if (e.source === 'system') return checkSystem(e, at);
+      if (e.source === 'marketplace') return checkMarketplace(g, e, at);
+      return [];
+    }),
+  );
+}
+
+export const marketplaceExtensionsRule: Rule = {
+  id: 'marketplace-extensions',
+  description:
+    "A system or marketplace extension names one the gateway ships (a marketplace one, a version the catalog has, for the gateway's edition), with a config " +
+    "its schema accepts; a secret given inline in a marketplace extension's config (hmac-auth's) is a warning.",
+  level: 'error',
+  errors: { suppressible: false, because: 'the data plane refuses a config naming an extension it does not ship, or a config the extension does not accept' },
+  check,
+};
