@@ -4,9 +4,9 @@ import type { SystemExtension } from '../extensions/catalog-types';
 import type { Edition, ExtensionConfig } from '../specs';
 import { type BundleResult, bundleExtension } from './extension-bundle';
 import type { AiGateway } from './gateway';
+import { GatewayChild } from './gateway-child';
 import { findMarketplaceExtension } from '../extensions/marketplace';
 import { SYSTEM_EXTENSIONS, type SystemExtensionConfigs, type SystemExtensionName } from '../extensions/system';
-import { GatewayChild } from './gateway-child';
 
 /** Each App's custom extension bundles, by module path and allow-list. */
 const BUNDLES = new WeakMap<IConstruct, Map<string, BundleResult>>();

@@ -25,6 +25,8 @@ const MAX_ERROR_CHARS = 300;
  * is spent or the client leaves.
  */
 export class HookCall {
+  /** The call returned, failed, or was abandoned over its budget: what it does now changes nothing. */
+  public ended = false;
   private controller: AbortController | undefined;
   private stopListening: (() => void) | undefined;
 
@@ -42,9 +44,6 @@ export class HookCall {
   public abort(reason: Error): void {
     this.controller?.abort(reason);
   }
-
-  /** The call returned, failed, or was abandoned over its budget: what it does now changes nothing. */
-  public ended = false;
 
   public done(): void {
     this.ended = true;

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Testing, TerraformStack } from 'cdktf';
 import Redis from 'ioredis';
 import OpenAI from 'openai';
@@ -7,7 +8,6 @@ import { type AiGateway, AiGatewayFleet, Backend } from '../../../src';
 import { startTestGateway, type TestGateway, UpstreamSimulator } from '../../../src/testing';
 import { startRedisServer } from '../../support/redis-server';
 import { tempDirs } from '../../support/temp-dirs';
-import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 
 /**
  * Issue #15's contract, as written there: a custom extension module bundled from TypeScript, `ai-cache`,
@@ -135,7 +135,7 @@ test("failPolicy 'closed': a hook that throws gets a JSON error and nothing reac
   }
 });
 
-test("a marketplace version the catalog lacks fails synth, naming the versions it has", () => {
+test('a marketplace version the catalog lacks fails synth, naming the versions it has', () => {
   const gateway = dedicatedGateway((g) => g.addExtension('pii', { name: 'pii-redaction', source: 'marketplace', version: '99.0.0' }));
   expect(() => Testing.synth(TerraformStack.of(gateway), true)).toThrow(/99\.0\.0.*'1\.0\.0'/s);
 });

@@ -1,7 +1,7 @@
+import { Backend } from '../../../src';
 import { LOCAL_STATE_LIMITS, LocalMcpBus } from '../../../src/dataplane/mcp/bus';
 import type { GatewayConfig } from '../../../src/specs';
 import { type TestGateway, UpstreamSimulator } from '../../../src/testing';
-import { Backend } from '../../../src';
 import { CONSUMER_KEYS, gatewayStack, start } from '../harness';
 
 // The gateway resolves system extensions from the package's catalog: the tests' own extensions are added to it.
@@ -52,7 +52,7 @@ test("a client header a hook removes is not forwarded; a header it sets goes ups
   }
 });
 
-test("an async hook abandoned over its budget cannot answer the request later (open: it went on without it)", async () => {
+test('an async hook abandoned over its budget cannot answer the request later (open: it went on without it)', async () => {
   const gw = await gatewayWith([ext('late-responder', { failPolicy: 'open' })]);
   try {
     const res = await messages(gw, { 'x-late': '1' });
