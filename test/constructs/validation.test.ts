@@ -82,9 +82,23 @@ describe('feature matrix (plain-JS callers, checked with zod)', () => {
     const good = fleetStack();
     const d = good.fleet.addGateway('d', { edition: 'dedicated', spec: 'aigw.small.x1' });
     d.addModelRoute('r', { models: [model()] });
-    d.addExtension('ext', { name, source, modulePath: join(dir, 'ext.js') });
+    d.addExtension('ext', { name, source, ...(source === 'custom' && { modulePath: join(dir, 'ext.js') }) });
     sl.addExtension('sys', { name: 'header-transform', source: 'system' });
     expect(() => synth(good.stack)).not.toThrow();
+  });
+
+  test("a prop the extension's source does not use is refused, not ignored: version on system and custom, modulePath on the others", () => {
+    const { stack, fleet } = fleetStack();
+    const d = fleet.addGateway('d', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    const dir = tempDir('aigw-ext-');
+    writeFileSync(join(dir, 'mine.js'), "module.exports = { name: 'mine' };\n");
+    const sys = d.addExtension('sys', { name: 'ai-cache', source: 'system', version: '1.0.0' });
+    const custom = d.addExtension('own', { name: 'mine', source: 'custom', modulePath: join(dir, 'mine.js'), version: '2.0.0' });
+    const mkt = d.addExtension('mkt', { name: 'audit-log', source: 'marketplace', modulePath: join(dir, 'mine.js') });
+    const message = synthError(stack);
+    expect(message).toContain(`[extensions] Extension 'ai-cache' (${sys.node.path}): version is for marketplace extensions`);
+    expect(message).toContain(`[extensions] Extension 'mine' (${custom.node.path}): version is for marketplace extensions`);
+    expect(message).toContain(`[extensions] Extension 'audit-log' (${mkt.node.path}): modulePath and allowedModules are for custom extensions`);
   });
 
   test('a custom Extension needs a module that exists', () => {

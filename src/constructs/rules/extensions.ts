@@ -24,6 +24,13 @@ function check(ctx: RuleContext): Finding[] {
       } else if (source === 'custom' && !ctx.fileExists(e.modulePath as string)) {
         out.push(finding(e, `${at}: modulePath '${e.modulePath}' does not exist. Fix the path (relative paths are from the working directory).`));
       }
+      // Declared but not served is refused: a system or custom extension has no catalog version, only a custom one a module.
+      if ((source === 'system' || source === 'custom') && e.version !== undefined) {
+        out.push(finding(e, `${at}: version is for marketplace extensions (the catalog's versions); a ${source} extension has none, found ${JSON.stringify(e.version)}. Remove version.`));
+      }
+      if ((source === 'system' || source === 'marketplace') && (e.modulePath !== undefined || (Array.isArray(e.allowedModules) && e.allowedModules.length > 0))) {
+        out.push(finding(e, `${at}: modulePath and allowedModules are for custom extensions; a ${source} extension is shipped with the gateway. Remove them.`));
+      }
       const priority = e.priority;
       if (!Number.isInteger(priority) || priority < 0 || priority > 1000) {
         out.push(finding(e, `${at}: priority must be an integer from 0 to 1000, found ${priority}. Fix priority.`));
@@ -35,7 +42,7 @@ function check(ctx: RuleContext): Finding[] {
 
 export const extensionsRule: Rule = {
   id: 'extensions',
-  description: 'Marketplace and custom extensions only on Dedicated gateways; a custom extension names a module that exists.',
+  description: 'Marketplace and custom extensions only on Dedicated gateways; a custom extension names a module that exists; version only on marketplace extensions, modulePath and allowedModules only on custom ones.',
   level: 'error',
   errors: { suppressible: false, because: "the edition does not offer the extension (the catalog's feature matrix), or its module cannot be loaded" },
   check,
