@@ -62,6 +62,8 @@ const EXTENSION_PROPS: PropNames = [['bundle.requires', 'allowedModules'], ['bun
 const MCP_SETTINGS_PROPS: PropNames = [['sessionKey', 'mcpSessionKey']];
 /** `mcp` is not among the parts CONFIG_PART_SCHEMAS picks for the gateway: its own schema, from the one whole schema. */
 const MCP_SETTINGS_SCHEMA = GatewayConfigSchema.shape.mcp.unwrap();
+const ADMIN_SETTINGS_PROPS: PropNames = [['token', 'adminToken']];
+const ADMIN_SETTINGS_SCHEMA = GatewayConfigSchema.shape.admin.unwrap();
 const GATEWAY_PROPS: PropNames = [
   ['metadata.name', 'gatewayName'],
   ['metadata.fleet', "the fleet's id"],
@@ -109,6 +111,7 @@ export function buildGatewayConfig(gateway: AiGateway, inputs: ConfigInputs): Bu
   const own = part(gateway, gw, CONFIG_PART_SCHEMAS.gatewayOwn, GATEWAY_PROPS, () => gateway._toConfig());
   // Only when set, so that a config without it stays as it was.
   const mcp = gateway.mcpSessionKey && part(gateway, gw, MCP_SETTINGS_SCHEMA, MCP_SETTINGS_PROPS, () => gateway._mcpConfig());
+  const admin = gateway.adminToken && part(gateway, gw, ADMIN_SETTINGS_SCHEMA, ADMIN_SETTINGS_PROPS, () => gateway._adminConfig());
   const modelRoutes = c.modelRoutes.map((r) => {
     const at = describe('ModelRoute', r.routeName, r);
     return part(r, at, CONFIG_PART_SCHEMAS.modelRoute, ROUTE_PROPS, () => r._toConfig({ backendName: backendNamer(r, at) }));
@@ -138,6 +141,7 @@ export function buildGatewayConfig(gateway: AiGateway, inputs: ConfigInputs): Bu
     consumers: consumers as GatewayConfig['consumers'],
     mcpServers: mcpServers as GatewayConfig['mcpServers'],
     ...(mcp && { mcp }),
+    ...(admin && { admin }),
     extensions: extensions as GatewayConfig['extensions'],
     ...(own.waf && { waf: own.waf }),
     acceleration: own.acceleration,

@@ -1,7 +1,7 @@
 import { resolve } from 'path';
 import type { Construct, IConstruct } from 'constructs';
 import type { SystemExtension } from '../extensions/catalog-types';
-import type { Edition, ExtensionConfig } from '../specs';
+import { type Edition, EXTENSION_BUDGETS_MS, type ExtensionConfig } from '../specs';
 import { type BundleResult, bundleExtension } from './extension-bundle';
 import type { AiGateway } from './gateway';
 import { GatewayChild } from './gateway-child';
@@ -48,6 +48,18 @@ export interface ExtensionCommonOptions {
   readonly priority?: number;
   /** What happens to a request when the extension fails. @default - the catalog's for a system or marketplace extension (open for caches, statistics and audit lines), else 'closed' */
   readonly failPolicy?: 'open' | 'closed';
+  /**
+   * The time a synchronous hook call should take, from 0.1 to 1,000 ms: an overrun is measured, logged and counted
+   * (`aigw_extension_budget_overruns_total`), never stopped (JavaScript cannot preempt a running function).
+   * @default 5
+   */
+  readonly syncBudgetMs?: number;
+  /**
+   * The time an async hook call may take, from 1 to 60,000 ms: past it the call is abandoned (its `ctx.signal`
+   * aborts) and `failPolicy` decides the request.
+   * @default 50
+   */
+  readonly asyncBudgetMs?: number;
   /** @default true */
   readonly enabled?: boolean;
 }
@@ -97,6 +109,10 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
   public readonly priority: number;
   /** What happens to a request when the extension fails. @default - the catalog's for a system or marketplace extension (open for caches, statistics and audit lines), else 'closed' */
   public readonly failPolicy: 'open' | 'closed';
+  /** A synchronous hook call's budget (measured, never stopped). @default 5 */
+  public readonly syncBudgetMs: number;
+  /** An async hook call's budget (abandoned past it). @default 50 */
+  public readonly asyncBudgetMs: number;
   /** @default {} */
   public readonly config: { readonly [key: string]: JsonValue };
   /** @default true */
@@ -116,6 +132,8 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
     // Only an absent priority takes the default: a plain-JS `null` stays, for the extensions rule to report.
     this.priority = p.priority === undefined ? (listed?.priority ?? 100) : p.priority;
     this.failPolicy = p.failPolicy ?? listed?.failPolicy ?? 'closed';
+    this.syncBudgetMs = p.syncBudgetMs ?? EXTENSION_BUDGETS_MS.sync.default;
+    this.asyncBudgetMs = p.asyncBudgetMs ?? EXTENSION_BUDGETS_MS.async.default;
     this.config = p.config ?? {};
     this.enabled = p.enabled ?? true;
   }
@@ -165,6 +183,9 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
       phase: this.phase,
       priority: this.priority,
       failPolicy: this.failPolicy,
+      // Only a budget that differs from the default is written: configs of extensions that keep them stay as they were.
+      ...(this.syncBudgetMs !== EXTENSION_BUDGETS_MS.sync.default && { syncBudgetMs: this.syncBudgetMs }),
+      ...(this.asyncBudgetMs !== EXTENSION_BUDGETS_MS.async.default && { asyncBudgetMs: this.asyncBudgetMs }),
       enabled: this.enabled,
       config: this.config as ExtensionConfig['config'],
     };

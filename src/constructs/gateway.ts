@@ -82,6 +82,13 @@ interface GatewayBaseProps {
    * breaks when one of its requests lands on another replica (synth warns: `mcp-session-key`)
    */
   readonly mcpSessionKey?: SecretRef;
+  /**
+   * The token of the extensions' admin API (`/extensions/<extension>/…` on the admin port, e.g. token-quota's
+   * balances and top-ups): a Secret key holding a long random token (at least 16 bytes, e.g. `openssl rand -hex 32`),
+   * mounted in every replica. Callers send it as `Authorization: Bearer <token>`.
+   * @default - none: the admin API of extensions answers 403 to every call
+   */
+  readonly adminToken?: SecretRef;
 }
 
 /** A Serverless gateway: elastic, shared endpoint and middleware, automatic updates. */
@@ -143,6 +150,7 @@ export interface ResolvedWaf {
 
 /** The parts of `GatewayConfig` a gateway renders itself; its children render the rest. */
 type McpConfig = NonNullable<GatewayConfig['mcp']>;
+type AdminConfig = NonNullable<GatewayConfig['admin']>;
 
 type GatewayOwnConfig = Pick<GatewayConfig, 'metadata' | 'listeners' | 'limits' | 'waf' | 'acceleration' | 'observability' | 'redis'>;
 
@@ -169,6 +177,8 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   public readonly version?: string;
   /** The Secret key that seals MCP session ids. @default - none: each replica uses a key of its own */
   public readonly mcpSessionKey?: SecretRef;
+  /** The Secret key of the extensions' admin API token. @default - none: that API answers 403 */
+  public readonly adminToken?: SecretRef;
   /**
    * @internal The props exactly as given (a plain-JS caller may pass anything): for the rules that
    * check the input itself (gateway-props' schema of the edition's props) and what was declared
@@ -208,6 +218,7 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
     };
     this.version = d?.version;
     this.mcpSessionKey = p.mcpSessionKey;
+    this.adminToken = p.adminToken;
     fleet._attachGateway(this as unknown as AiGateway);
   }
 
@@ -301,6 +312,11 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   /** @internal The gateway-wide MCP settings, when there are any (`mcp` is absent from the config otherwise). */
   public _mcpConfig(): McpConfig | undefined {
     return this.mcpSessionKey === undefined ? undefined : { sessionKey: { ...this.mcpSessionKey } };
+  }
+
+  /** @internal The admin listener's settings, when there are any (`admin` is absent from the config otherwise). */
+  public _adminConfig(): AdminConfig | undefined {
+    return this.adminToken === undefined ? undefined : { token: { ...this.adminToken } };
   }
 
   /** @internal The gateway's own parts of its config: metadata, listeners, limits, WAF, acceleration, observability and Redis. */

@@ -17,11 +17,16 @@ export type Caller = { readonly kind: 'consumer'; readonly consumer: CompiledCon
 export function identify(snapshot: Snapshot, headers: IncomingHttpHeaders): Caller {
   const key = presentedKey(headers);
   if (key === undefined) return { kind: 'anonymous' };
+  const consumer = consumerWithKey(snapshot, key);
+  return consumer ? { kind: 'consumer', consumer } : { kind: 'unknown-key' };
+}
+
+/** The consumer whose API key `key` is: what the built-in key auth and key-auth's `authenticate` both ask. */
+export function consumerWithKey(snapshot: Snapshot, key: string): CompiledConsumer | undefined {
   // Keys are stored only as sha256 digests; the final comparison is constant-time.
   const digest = keyDigest(key);
   const consumer = snapshot.consumersByDigest.get(digest.toString('hex'));
-  if (!consumer || !timingSafeEqual(consumer.keyDigest, digest)) return { kind: 'unknown-key' };
-  return { kind: 'consumer', consumer };
+  return consumer && timingSafeEqual(consumer.keyDigest, digest) ? consumer : undefined;
 }
 
 function mayUse(consumer: CompiledConsumer, route: CompiledRoute): boolean {

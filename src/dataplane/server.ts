@@ -9,6 +9,7 @@ import { QpsCeiling, rejectConnection } from './capacity';
 import { closeSnapshot, handOverSnapshot, type Snapshot } from './compile/snapshot';
 import { compileConfig, type ConfigSource, readConfig } from './config-load';
 import { Errors, sendError } from './errors';
+import { isExtensionAdminPath, serveExtensionAdmin } from './extensions/admin';
 import { extensionOrder } from './extensions/compile';
 import { Leases } from './leases';
 import { closeLimitBackend, createLimitBackend, type LimitBackend, limitStoreSettings, whenConnected } from './limit-backend';
@@ -388,7 +389,17 @@ export class DataPlane {
   }
 
   private async onAdmin(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = splitUrl(req.url ?? '/').path;
+    const { path, query } = splitUrl(req.url ?? '/');
+    if (isExtensionAdminPath(path)) {
+      // Held for the call, as a request holds them: a reload does not close its store under it.
+      const [snapshot, releaseSnapshot] = this.snapshots.acquire();
+      const [limits, releaseLimits] = this.limits.acquire();
+      res.once('close', () => {
+        releaseSnapshot();
+        releaseLimits();
+      });
+      return serveExtensionAdmin(req, res, path, query, { snapshot, mcpBus: limits.mcpBus, metrics: this.metrics, logger: this.logger });
+    }
     if (path === PROBE_PATHS.liveness) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === PROBE_PATHS.readiness) {
       return void res.writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(this.ready ? 'ready\n' : 'draining\n');

@@ -13,6 +13,9 @@
  * ```
  */
 export type {
+  AdminAnswer,
+  AdminContext,
+  AdminRequest,
   ExtensionDefinition,
   ExtensionPhase,
   ExtensionKv,
@@ -29,8 +32,11 @@ export type {
   StreamChunkContext,
   StreamEvent,
   RouteKind,
+  ToolCall,
+  ToolCallContext,
+  ToolResultContext,
 } from './types';
-export { EXTENSION_PHASES } from './types';
+export { EXTENSION_PHASES, KV_MAX_TTL_SECONDS } from './types';
 
 import type { ExtensionDefinition, JsonObject } from './types';
 

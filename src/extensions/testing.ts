@@ -84,6 +84,8 @@ export interface TestRequestOptions {
   /** Shared between the contexts of one request, as the gateway keeps one scratch per extension and request. */
   readonly scratch?: Record<string, unknown>;
   readonly kv?: ExtensionKv;
+  /** The gateway's consumers by API key, for `authenticate` (key-auth). @default - none */
+  readonly consumerKeys?: Readonly<Record<string, string>>;
 }
 
 /** What `respond` / `respondText` were called with, when a hook answered. */
@@ -138,6 +140,13 @@ export function requestContext<C extends JsonObject>(config: C, options: TestReq
     respondText(status: number, text: string, headers: Record<string, string> = {}): Responded {
       ctx.answer = { status, text, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } };
       return { status };
+    },
+    authenticate(key: string): string | undefined {
+      const keys = options.consumerKeys ?? {};
+      const name = Object.hasOwn(keys, key) ? keys[key] : undefined;
+      // As the gateway does: the request is the consumer's from then on.
+      if (name !== undefined) (ctx as { consumer: string | undefined }).consumer = name;
+      return name;
     },
   };
   return ctx;

@@ -20,6 +20,9 @@ export interface ExtensionLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** The longest time a KV entry may live: 32 days, so that a calendar month's counter outlives its month. */
+export const KV_MAX_TTL_SECONDS = 32 * 86_400;
+
 /**
  * A small key-value store for caches and quotas: the gateway's Redis (shared by every replica) when its config
  * has one, else this replica's memory. Keys are the extension's own (prefixed with its name by the gateway).
@@ -27,7 +30,7 @@ export interface ExtensionLogger {
  */
 export interface ExtensionKv {
   get(key: string): Promise<string | undefined>;
-  /** Stores `value` for `ttlSeconds` (a positive integer). */
+  /** Stores `value` for `ttlSeconds` (an integer from 1 to KV_MAX_TTL_SECONDS). */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
   /** Adds `delta` to the integer under `key` (0 when absent, created with `ttlSeconds`) and returns the new value. */
@@ -43,7 +46,7 @@ export interface HookContext<C extends JsonObject = JsonObject> {
   /** The calling consumer's name; undefined on a route without key auth. */
   readonly consumer: string | undefined;
   readonly route: { readonly name: string; readonly kind: RouteKind };
-  /** The model the client asked for (model routes); undefined elsewhere. */
+  /** The model the request names (model routes): the client's, or what an earlier onRequest hook changed it to (model-mapper); undefined elsewhere. */
   readonly model: string | undefined;
   readonly log: ExtensionLogger;
   /** This request's scratch space, this extension's own: what onRequest leaves here, onResponse and onLog find. */
@@ -98,6 +101,14 @@ export interface RequestHookContext<C extends JsonObject = JsonObject> extends H
    * otherwise. @default content-type text/plain; charset=utf-8
    */
   respondText(status: number, text: string, headers?: Record<string, string>): Responded;
+  /**
+   * Looks `key` up among the gateway's consumers (the same keys, stored as digests, that the built-in key auth checks,
+   * compared in constant time). When a consumer has it, the request is that consumer's from then on: later hooks'
+   * `ctx.consumer`, the per-consumer rate and token limits, metrics and the access line. Returns the consumer's name,
+   * or undefined when no consumer has the key (nothing changes then). Grants are not checked: the caller decides
+   * whom it admits (key-auth's `allow`).
+   */
+  authenticate(key: string): string | undefined;
 }
 
 export interface ResponseHookContext<C extends JsonObject = JsonObject> extends HookContext<C> {
@@ -129,6 +140,62 @@ export interface LogContext<C extends JsonObject = JsonObject> extends HookConte
   readonly fields: Record<string, string | number | boolean>;
 }
 
+/** The MCP server and tool of a `tools/call`, as onToolCall and onToolResult see them. */
+export interface ToolCall {
+  /** The MCP server's name in the gateway (the route). */
+  readonly server: string;
+  /** The tool's name as the client called it. */
+  readonly tool: string;
+  /** The call's `arguments`: onToolCall may change them in place or replace them (what the upstream then gets). */
+  arguments: JsonObject;
+}
+
+export interface ToolCallContext<C extends JsonObject = JsonObject> extends HookContext<C> {
+  readonly request: Readonly<ExtensionRequest>;
+  readonly call: ToolCall;
+  /**
+   * Answers this call with a tool error (`isError: true` and this text) in place of the upstream: the model sees the
+   * refusal and can go on, as with any tool error. Other calls of the same message are not affected.
+   */
+  refuse(message: string): Responded;
+}
+
+/** A tool's result as onToolResult sees it: the JSON-RPC `result` of a `tools/call` (content, structuredContent, isError). */
+export interface ToolResultContext<C extends JsonObject = JsonObject> extends HookContext<C> {
+  readonly request: Readonly<ExtensionRequest>;
+  readonly call: Readonly<ToolCall>;
+  /** The `result` object: change it in place or replace it; undefined when the call ended in a JSON-RPC error. */
+  result: JsonObject | undefined;
+}
+
+/** A request on the admin listener to `/extensions/<extension>/…`, admitted by the gateway's admin token. */
+export interface AdminRequest {
+  readonly method: string;
+  /** The path below `/extensions/<extension>`, starting with `/` (`/` for the extension's own root), decoded. */
+  readonly path: string;
+  /** The query's parameters (the last value of a repeated one). */
+  readonly query: Readonly<Record<string, string>>;
+  /** The JSON body of a POST, PUT or PATCH; undefined otherwise. */
+  readonly body: JsonValue | undefined;
+}
+
+export interface AdminContext<C extends JsonObject = JsonObject> {
+  readonly extension: string;
+  readonly config: Readonly<C>;
+  readonly log: ExtensionLogger;
+  readonly kv: ExtensionKv;
+  readonly request: AdminRequest;
+  /** The gateway's consumer names (to check a name an operator sends). */
+  readonly consumers: readonly string[];
+  readonly signal: AbortSignal;
+}
+
+/** An admin call's answer: sent as JSON. */
+export interface AdminAnswer {
+  readonly status: number;
+  readonly body: JsonValue;
+}
+
 type HookResult = void | Promise<void>;
 
 export interface ExtensionDefinition<C extends JsonObject = JsonObject> {
@@ -149,4 +216,13 @@ export interface ExtensionDefinition<C extends JsonObject = JsonObject> {
   onStreamEnd?(ctx: ResponseHookContext<C>): HookResult;
   /** The access record, once the request ended: add fields to its line. Synchronous. */
   onLog?(ctx: LogContext<C>): void;
+  /** Each `tools/call` to an MCP server, before it goes upstream (or to the HTTP tool backend): may change its arguments or refuse it. */
+  onToolCall?(ctx: ToolCallContext<C>): void | Responded | Promise<void | Responded>;
+  /** Each `tools/call` result, before it goes to the client (streamed answers included): may change it. */
+  onToolResult?(ctx: ToolResultContext<C>): HookResult;
+  /**
+   * Calls to `/extensions/<extension>/…` on the admin listener (an operator's API: balances, top-ups, cache purges),
+   * served only to a caller presenting the gateway's admin token (`adminToken`), never without one.
+   */
+  onAdmin?(ctx: AdminContext<C>): AdminAnswer | Promise<AdminAnswer>;
 }

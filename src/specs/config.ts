@@ -482,10 +482,26 @@ const Mcp = z.strictObject({
   sessionTtlSeconds: z.int().min(60).max(30 * 86_400).optional(),
 });
 
+/** The admin listener's own APIs. */
+const Admin = z.strictObject({
+  /**
+   * The token a caller of the extensions' admin API (`/extensions/<extension>/…` on the admin listener: quota
+   * balances and top-ups) sends as `Authorization: Bearer <token>`, reads and writes alike. At least 16 bytes.
+   */
+  token: SecretRefSchema,
+});
+
 // ---------------------------------------------------------------- extensions, WAF, acceleration
 
 export const EXTENSION_SOURCES = ['system', 'marketplace', 'custom'] as const;
 export const EXTENSION_PHASES = ['authn', 'authz', 'stats', 'default'] as const;
+
+/**
+ * Time budgets of one hook call, in milliseconds: a synchronous hook is measured against its budget (JavaScript cannot
+ * stop it), an async one abandoned past it. The ranges keep a budget meaningful: an async budget longer than a
+ * minute would outlast the request it serves.
+ */
+export const EXTENSION_BUDGETS_MS = { sync: { default: 5, min: 0.1, max: 1_000 }, async: { default: 50, min: 1, max: 60_000 } } as const;
 
 /** The largest bundle of one custom extension, in bytes of its UTF-8 code: the whole config must fit the config shards. */
 export const MAX_EXTENSION_BUNDLE_BYTES = 1024 * 1024;
@@ -524,6 +540,10 @@ const Extension = z
     phase: z.enum(EXTENSION_PHASES),
     priority: z.int().min(0).max(1_000),
     failPolicy: z.enum(['open', 'closed']),
+    /** @default EXTENSION_BUDGETS_MS.sync.default */
+    syncBudgetMs: z.number().min(EXTENSION_BUDGETS_MS.sync.min).max(EXTENSION_BUDGETS_MS.sync.max).optional(),
+    /** @default EXTENSION_BUDGETS_MS.async.default */
+    asyncBudgetMs: z.int().min(EXTENSION_BUDGETS_MS.async.min).max(EXTENSION_BUDGETS_MS.async.max).optional(),
     enabled: z.boolean(),
     config: JsonObject,
   })
@@ -595,6 +615,8 @@ export const GatewayConfigSchema = z.strictObject({
   mcpServers: z.array(McpServer),
   /** @default - none: each replica seals sessions with a key of its own (a load-time warning says so) */
   mcp: Mcp.optional(),
+  /** @default - none: the extensions' admin API answers 403 to every call */
+  admin: Admin.optional(),
   extensions: z.array(Extension),
   waf: Waf.optional(),
   acceleration: Acceleration,

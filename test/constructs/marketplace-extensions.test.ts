@@ -136,6 +136,22 @@ describe('marketplace-extensions rule', () => {
     expect(message).toContain(`Extension 'test-greeter' (${greeter.node.path}): config does not match system extension 'test-greeter': greeting: expected string, found number. Fix config.`);
   });
 
+  test("key-auth's allow and routes name the gateway's consumers and routes: a misspelt one fails synth, listing those it has", () => {
+    const { stack, d } = dedicated();
+    d.addConsumer('alice', { apiKey: { secretName: 'keys', key: 'alice' }, grants: 'all' });
+    const auth = d.addExtension('auth', { name: 'key-auth', source: 'system', config: { allow: ['alice', 'alcie'], routes: ['r', 'chat'] } });
+    const message = synthError(stack);
+    expect(message).toContain(`Extension 'key-auth' (${auth.node.path}): config.allow names 'alcie', no consumer of gateway 'd'; its consumers: 'alice'. Fix allow.`);
+    expect(message).toContain(`Extension 'key-auth' (${auth.node.path}): config.routes names 'chat', no route or MCP server of gateway 'd'; its routes and MCP servers: 'r'. Fix routes.`);
+  });
+
+  test('key-auth naming only what the gateway has synthesizes', () => {
+    const { stack, d } = dedicated();
+    d.addConsumer('alice', { apiKey: { secretName: 'keys', key: 'alice' }, grants: 'all' });
+    d.addExtension('auth', { name: 'key-auth', source: 'system', config: { allow: ['alice'], routes: ['r'] } });
+    expect(() => synth(stack)).not.toThrow();
+  });
+
   test('a name that is not text, or a config that is not an object, is left to the config schema: no crash', () => {
     const { stack, d } = dedicated();
     d.addExtension('x', { name: 42 as unknown as string, source: 'marketplace' });

@@ -337,6 +337,25 @@ describe("the config schema's findings come with every other rule's, named by co
     expect(synthError(stack)).toContain(`[extensions] Extension 'header-transform' (${ext.node.path}): priority must be an integer from 0 to 1000, found null.`);
   });
 
+  test("an extension's hook budgets: written to the config when set, refused outside their ranges", () => {
+    const { stack, fleet } = fleetStack();
+    const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    g.addModelRoute('r', { models: [{ name: 'gpt-4o', targets: [{ backend: openAi() }] }] });
+    g.addExtension('slow', { name: 'header-transform', source: 'system', syncBudgetMs: 20, asyncBudgetMs: 500, config: { response: { set: { 'x-a': 'b' } } } });
+    g.addExtension('plain', { name: 'model-mapper', source: 'system', config: { mappings: { 'gpt-4': 'gpt-4o' } } });
+    const extensions = configOf(synth(stack), 'g').extensions;
+    expect(extensions.find((e) => e.name === 'header-transform')).toMatchObject({ syncBudgetMs: 20, asyncBudgetMs: 500 });
+    expect(extensions.find((e) => e.name === 'model-mapper')).not.toHaveProperty('syncBudgetMs');
+    expect(extensions.find((e) => e.name === 'model-mapper')).not.toHaveProperty('asyncBudgetMs');
+
+    const bad = fleetStack();
+    const h = bad.fleet.addGateway('h', { edition: 'dedicated', spec: 'aigw.small.x1' });
+    const ext = h.addExtension('slow', { name: 'header-transform', source: 'system', syncBudgetMs: 0, asyncBudgetMs: 120_000, config: { response: { set: { 'x-a': 'b' } } } });
+    const message = synthError(bad.stack);
+    expect(message).toContain(`[extensions] Extension 'header-transform' (${ext.node.path}): syncBudgetMs must be a number of milliseconds from 0.1 to 1000, found 0. Fix syncBudgetMs (default 5).`);
+    expect(message).toContain(`[extensions] Extension 'header-transform' (${ext.node.path}): asyncBudgetMs must be a whole number of milliseconds from 1 to 60000, found 120000. Fix asyncBudgetMs (default 50).`);
+  });
+
   test("a backend's bad value is reported at the first route that uses it, naming the backend and the prop", () => {
     const { stack, fleet } = fleetStack();
     const g = fleet.addGateway('g', { edition: 'dedicated', spec: 'aigw.small.x1' });

@@ -162,6 +162,7 @@ export function minimalConfig(): GatewayConfig {
       },
     ],
     mcp: { sessionKey: { secretName: 'mcp', key: 'session-key' } },
+    admin: { token: { secretName: 'aigw-admin', key: 'token' } },
     extensions: [
       {
         name: 'pii-mask',

@@ -168,8 +168,12 @@ new Extension(stack, 'ext-dd-custom', { gateway: dedicatedGw, name: 'my-ext', so
 dedicatedGw.addExtension('ext-dd-system2', { name: 'ai-cache', source: 'system', config: { ttlSeconds: 60, scope: 'shared' } });
 
 // A system extension's name is one the gateway ships, and its config is typed by that name.
-// @ts-expect-error 'key-auth' is not a system extension (yet): the names are the catalog's
-dedicatedGw.addExtension('ext-dd-nosuch', { name: 'key-auth', source: 'system' });
+// @ts-expect-error 'no-such-ext' is not a system extension: the names are the catalog's
+dedicatedGw.addExtension('ext-dd-nosuch', { name: 'no-such-ext', source: 'system' });
+// @ts-expect-error key-auth's keys is a list of names
+dedicatedGw.addExtension('ext-dd-keys', { name: 'key-auth', source: 'system', config: { keys: 'x-api-key' } });
+// @ts-expect-error token-quota's daily is a number of tokens
+dedicatedGw.addExtension('ext-dd-quota', { name: 'token-quota', source: 'system', config: { daily: '1000' } });
 // @ts-expect-error ai-cache's ttlSeconds is a number of seconds
 dedicatedGw.addExtension('ext-dd-badcfg', { name: 'ai-cache', source: 'system', config: { ttlSeconds: '60' } });
 // @ts-expect-error ai-cache has no denyPatterns (a content-guard field)

@@ -1,4 +1,5 @@
-import { FEATURES } from '../../specs';
+import { EXTENSION_BUDGETS_MS, FEATURES } from '../../specs';
+import type { Extension } from '../extension';
 import { describe, finding, type Finding } from '../violation';
 import type { Rule, RuleContext } from './context';
 
@@ -35,14 +36,32 @@ function check(ctx: RuleContext): Finding[] {
       if (!Number.isInteger(priority) || priority < 0 || priority > 1000) {
         out.push(finding(e, `${at}: priority must be an integer from 0 to 1000, found ${priority}. Fix priority.`));
       }
+      out.push(...budgetFindings(e, at));
       return out;
     }),
   );
 }
 
+/** The budgets in their ranges (EXTENSION_BUDGETS_MS): the data plane refuses a config with one outside them. */
+function budgetFindings(e: Extension, at: string): Finding[] {
+  const out: Finding[] = [];
+  const { sync, async } = EXTENSION_BUDGETS_MS;
+  const syncMs = e.syncBudgetMs;
+  if (typeof syncMs !== 'number' || !Number.isFinite(syncMs) || syncMs < sync.min || syncMs > sync.max) {
+    out.push(finding(e, `${at}: syncBudgetMs must be a number of milliseconds from ${sync.min} to ${sync.max}, found ${JSON.stringify(syncMs)}. Fix syncBudgetMs (default ${sync.default}).`));
+  }
+  const asyncMs = e.asyncBudgetMs;
+  if (!Number.isInteger(asyncMs) || asyncMs < async.min || asyncMs > async.max) {
+    out.push(finding(e, `${at}: asyncBudgetMs must be a whole number of milliseconds from ${async.min} to ${async.max}, found ${JSON.stringify(asyncMs)}. Fix asyncBudgetMs (default ${async.default}).`));
+  }
+  return out;
+}
+
 export const extensionsRule: Rule = {
   id: 'extensions',
-  description: 'Marketplace and custom extensions only on Dedicated gateways; a custom extension names a module that exists; version only on marketplace extensions, modulePath and allowedModules only on custom ones.',
+  description:
+    'Marketplace and custom extensions only on Dedicated gateways; a custom extension names a module that exists; version only on marketplace extensions, modulePath and allowedModules only on custom ones; ' +
+    'hook budgets within their ranges (syncBudgetMs 0.1 to 1,000 ms, asyncBudgetMs 1 to 60,000 ms).',
   level: 'error',
   errors: { suppressible: false, because: "the edition does not offer the extension (the catalog's feature matrix), or its module cannot be loaded" },
   check,

@@ -11,6 +11,7 @@ const serverlessSchema = z.strictObject({
   gatewayName: z.string().optional(),
   bandwidthMbps: z.int().min(1).optional(),
   mcpSessionKey: SecretRefSchema.optional(),
+  adminToken: SecretRefSchema.optional(),
 });
 
 const dedicatedSchema = z.strictObject({
@@ -55,6 +56,7 @@ const dedicatedSchema = z.strictObject({
   // Whether it is a valid image tag and label value is the image-references rule's.
   version: z.string().optional(),
   mcpSessionKey: SecretRefSchema.optional(),
+  adminToken: SecretRefSchema.optional(),
 });
 
 function isRegExp(pattern: string): boolean {

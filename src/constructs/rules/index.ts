@@ -2,6 +2,7 @@ import { agentRoutesRule } from './agent-routes';
 import { configSchemaRule } from './config-schema';
 import type { Rule } from './context';
 import { domainTlsRule } from './domain-tls';
+import { extensionAdminTokenRule } from './extension-admin-token';
 import { extensionBundlesRule } from './extension-bundles';
 import { extensionsRule } from './extensions';
 import { fallbackLoopsRule } from './fallback-loops';
@@ -61,6 +62,7 @@ export const RULES: readonly Rule[] = [
   inlineCredentialsRule,
   domainTlsRule,
   mcpSessionKeyRule,
+  extensionAdminTokenRule,
   unservedFeaturesRule,
 ];
 

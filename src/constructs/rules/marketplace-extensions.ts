@@ -22,13 +22,36 @@ function configProblem(definition: SystemExtension['definition'], config: unknow
   }
 }
 
-function checkSystem(e: Extension, at: string): Finding[] {
+function checkSystem(g: AiGateway, e: Extension, at: string): Finding[] {
   const system = Object.prototype.hasOwnProperty.call(SYSTEM_EXTENSIONS, e.name) ? SYSTEM_EXTENSIONS[e.name] : undefined;
   if (!system) {
     return [finding(e, `${at}: the gateway has no system extension '${e.name}'; its system extensions: ${quoted(Object.keys(SYSTEM_EXTENSIONS).sort())}. Fix name, or use source 'marketplace' or 'custom'.`)];
   }
   const problem = configProblem(system.definition, e.config);
-  return problem === undefined ? [] : [finding(e, `${at}: config does not match system extension '${e.name}': ${problem}. Fix config.`)];
+  if (problem !== undefined) return [finding(e, `${at}: config does not match system extension '${e.name}': ${problem}. Fix config.`)];
+  return e.name === 'key-auth' ? keyAuthNames(g, e, at) : [];
+}
+
+/**
+ * key-auth's `allow` and `routes` name the gateway's consumers and routes: a misspelt route is left unguarded, a
+ * misspelt consumer shut out, and neither is visible until traffic meets it.
+ */
+function keyAuthNames(g: AiGateway, e: Extension, at: string): Finding[] {
+  const config = e.config as { allow?: unknown; routes?: unknown } | undefined;
+  const consumers = g.children.consumers.map((c) => c.consumerName);
+  const routes = [...g.children.modelRoutes, ...g.children.agentRoutes].map((r) => r.routeName);
+  routes.push(...g.children.mcpServers.map((s) => s.serverName));
+  const unknown = (names: unknown, known: readonly string[]) => (Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string' && !known.includes(n)) : []);
+  const out: Finding[] = [];
+  const strangers = unknown(config?.allow, consumers);
+  if (strangers.length > 0) {
+    out.push(finding(e, `${at}: config.allow names ${quoted(strangers)}, no consumer of gateway '${g.gatewayName}'; its consumers: ${quoted(consumers)}. Fix allow.`));
+  }
+  const nowhere = unknown(config?.routes, routes);
+  if (nowhere.length > 0) {
+    out.push(finding(e, `${at}: config.routes names ${quoted(nowhere)}, no route or MCP server of gateway '${g.gatewayName}'; its routes and MCP servers: ${quoted(routes)}. Fix routes.`));
+  }
+  return out;
 }
 
 function checkMarketplace(g: AiGateway, e: Extension, at: string): Finding[] {
@@ -76,7 +99,7 @@ function check(ctx: RuleContext): Finding[] {
       // A name that is not text is the config schema's to report.
       if (typeof e.name !== 'string') return [];
       const at = describe('Extension', e.name, e);
-      if (e.source === 'system') return checkSystem(e, at);
+      if (e.source === 'system') return checkSystem(g, e, at);
       if (e.source === 'marketplace') return checkMarketplace(g, e, at);
       return [];
     }),
@@ -87,7 +110,7 @@ export const marketplaceExtensionsRule: Rule = {
   id: 'marketplace-extensions',
   description:
     "A system or marketplace extension names one the gateway ships (a marketplace one, a version the catalog has, for the gateway's edition), with a config " +
-    "its schema accepts; a secret given inline in a marketplace extension's config (hmac-auth's) is a warning.",
+    "its schema accepts (key-auth's allow and routes name the gateway's consumers and routes); a secret given inline in a marketplace extension's config (hmac-auth's) is a warning.",
   level: 'error',
   errors: { suppressible: false, because: 'the data plane refuses a config naming an extension it does not ship, or a config the extension does not accept' },
   check,

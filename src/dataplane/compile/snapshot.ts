@@ -98,6 +98,8 @@ export interface Snapshot {
   readonly maxJsonDepth: number;
   /** The enabled extensions in run order, and per hook those that define it: empty arrays when there are none. */
   readonly extensions: CompiledExtensions;
+  /** The sha256 of the admin token (`admin.token`), never the token: undefined when the config names none (the extensions' admin API is then off). */
+  readonly adminTokenDigest: Buffer | undefined;
 }
 
 /** The OpenAI and Anthropic endpoints an agent exposed as a model answers under its own prefix. */
@@ -140,6 +142,9 @@ export class CompileError extends Error {
 export function keyDigest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
+
+/** The shortest admin token accepted: 16 bytes, so that guessing it over the network is hopeless. */
+export const MIN_ADMIN_TOKEN_BYTES = 16;
 
 /** Validated config + secrets → immutable lookup structures. Throws CompileError naming every problem. */
 export function compileSnapshot(config: GatewayConfig, hash: string, secrets: SecretSource): Snapshot {
@@ -271,6 +276,14 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
   });
 
   const extensions = compileExtensions(config.extensions, problems);
+  // Kept as a digest only, as consumers' keys are: a heap dump of the replica does not give the token away.
+  const adminToken = secret(config.admin?.token, 'admin.token');
+  if (adminToken && Buffer.byteLength(adminToken, 'utf8') < MIN_ADMIN_TOKEN_BYTES) {
+    const ref = config.admin!.token;
+    // A short token can be guessed over the cluster's network: the admin port answers every pod.
+    problems.push(`admin.token: secret ${ref.secretName}/${ref.key} is ${Buffer.byteLength(adminToken, 'utf8')} bytes; at least ${MIN_ADMIN_TOKEN_BYTES} are needed (a random token: \`openssl rand -hex 32\`)`);
+  }
+  const adminTokenDigest = adminToken ? keyDigest(adminToken) : undefined;
 
   if (problems.length > 0) {
     for (const u of upstreams.values()) void u.pool.destroy();
@@ -289,6 +302,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     bodyTimeoutMs: config.limits.bodyTimeoutMs ?? GATEWAY_CONFIG_DEFAULTS.limits.bodyTimeoutMs,
     maxJsonDepth: config.limits.maxJsonDepth ?? GATEWAY_CONFIG_DEFAULTS.limits.maxJsonDepth,
     extensions,
+    adminTokenDigest,
   };
 }
 

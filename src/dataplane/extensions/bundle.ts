@@ -5,7 +5,7 @@ import type { ExtensionDefinition } from '../../extensions';
 import type { ExtensionBundleConfig } from '../../specs';
 
 /** What a definition may carry besides its name: each a function when present. */
-const FUNCTION_FIELDS = ['parseConfig', 'onRequest', 'onResponse', 'onStreamChunk', 'onStreamEnd', 'onLog'] as const;
+const FUNCTION_FIELDS = ['parseConfig', 'onRequest', 'onResponse', 'onStreamChunk', 'onStreamEnd', 'onLog', 'onToolCall', 'onToolResult', 'onAdmin'] as const;
 
 /** A bundle that does not load: `reason` says what is wrong, the message also which extension. */
 export class BundleLoadError extends Error {

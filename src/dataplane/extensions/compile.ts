@@ -3,22 +3,22 @@ import type { ExtensionDefinition, ExtensionPhase, JsonObject } from '../../exte
 import { EXTENSION_PHASES } from '../../extensions';
 import { findMarketplaceExtension, marketplaceVersions } from '../../extensions/marketplace';
 import { SYSTEM_EXTENSIONS } from '../../extensions/system';
-import type { GatewayConfig } from '../../specs';
+import { EXTENSION_BUDGETS_MS, type GatewayConfig } from '../../specs';
 
 /** An extension as the config declares it. */
 export type ExtensionEntry = GatewayConfig['extensions'][number];
 
 /** The hooks the gateway runs, in the order a request meets them. */
-export const HOOKS = ['onRequest', 'onResponse', 'onStreamChunk', 'onStreamEnd', 'onLog'] as const;
+export const HOOKS = ['onRequest', 'onResponse', 'onStreamChunk', 'onStreamEnd', 'onLog', 'onToolCall', 'onToolResult', 'onAdmin'] as const;
 export type HookName = (typeof HOOKS)[number];
 
 /**
- * Time budgets of a hook call. The config has no field for them yet: every extension gets these. A hook that
- * returns a promise is async (its whole run counts, abandoned past the budget); one that returns at once is
+ * Time budgets of a hook call unless the extension's entry sets its own (`syncBudgetMs`, `asyncBudgetMs`). A hook
+ * that returns a promise is async (its whole run counts, abandoned past the budget); one that returns at once is
  * sync (measured and reported past the budget, never preempted: JavaScript cannot stop a running function).
  */
-export const SYNC_BUDGET_MS = 5;
-export const ASYNC_BUDGET_MS = 50;
+export const SYNC_BUDGET_MS = EXTENSION_BUDGETS_MS.sync.default;
+export const ASYNC_BUDGET_MS = EXTENSION_BUDGETS_MS.async.default;
 
 /** One enabled extension, resolved and configured at config load. */
 export interface CompiledExtension {
@@ -44,6 +44,10 @@ export interface CompiledExtensions {
   readonly onStreamChunk: readonly CompiledExtension[];
   readonly onStreamEnd: readonly CompiledExtension[];
   readonly onLog: readonly CompiledExtension[];
+  readonly onToolCall: readonly CompiledExtension[];
+  readonly onToolResult: readonly CompiledExtension[];
+  /** By name: the admin listener's `/extensions/<name>/…` (only extensions that define onAdmin). */
+  readonly onAdmin: ReadonlyMap<string, CompiledExtension>;
 }
 
 export const NO_EXTENSIONS: CompiledExtensions = Object.freeze({
@@ -53,6 +57,9 @@ export const NO_EXTENSIONS: CompiledExtensions = Object.freeze({
   onStreamChunk: [],
   onStreamEnd: [],
   onLog: [],
+  onToolCall: [],
+  onToolResult: [],
+  onAdmin: new Map(),
 });
 
 /** Finds the definition an entry names; throws an Error saying what is missing. */
@@ -102,15 +109,25 @@ export function compileExtensions(
       config,
       definition,
       kvPrefix: `ext:${entry.name}:`,
-      syncBudgetMs: SYNC_BUDGET_MS,
-      asyncBudgetMs: ASYNC_BUDGET_MS,
+      syncBudgetMs: entry.syncBudgetMs ?? SYNC_BUDGET_MS,
+      asyncBudgetMs: entry.asyncBudgetMs ?? ASYNC_BUDGET_MS,
     });
   });
   if (compiled.length === 0) return NO_EXTENSIONS;
   // Array.prototype.sort is stable: equal phase and priority keep the declaration order.
   compiled.sort((a, b) => EXTENSION_PHASES.indexOf(a.phase) - EXTENSION_PHASES.indexOf(b.phase) || b.priority - a.priority);
   const defining = (hook: HookName) => compiled.filter((e) => typeof e.definition[hook] === 'function');
-  return { all: compiled, onRequest: defining('onRequest'), onResponse: defining('onResponse'), onStreamChunk: defining('onStreamChunk'), onStreamEnd: defining('onStreamEnd'), onLog: defining('onLog') };
+  return {
+    all: compiled,
+    onRequest: defining('onRequest'),
+    onResponse: defining('onResponse'),
+    onStreamChunk: defining('onStreamChunk'),
+    onStreamEnd: defining('onStreamEnd'),
+    onLog: defining('onLog'),
+    onToolCall: defining('onToolCall'),
+    onToolResult: defining('onToolResult'),
+    onAdmin: new Map(defining('onAdmin').map((e) => [e.name, e])),
+  };
 }
 
 /** The run order, as `aigw serve` logs it at load: `phase/priority/name`. */

@@ -11,6 +11,8 @@ import type {
   Responded,
   RouteKind,
 } from '../../extensions';
+import { difyRequestOf, difyUserMover } from '../agents/dify-consumer';
+import { consumerWithKey } from '../auth';
 import type { RequestContext } from '../request-context';
 import type { CompiledExtension, CompiledExtensions } from './compile';
 import { extensionKv } from './kv';
@@ -97,14 +99,37 @@ export class RequestExtensions implements HookEnv {
    * `respond` / `respondText` of one onRequest call: the first answer wins, and a call that already ended (an
    * async hook abandoned over its budget, answering late) answers nothing: the request has moved on.
    */
-  public responder(call: HookCall): Pick<RequestHookContext, 'respond' | 'respondText'> {
+  public responder(call: HookCall): Pick<RequestHookContext, 'respond' | 'respondText' | 'authenticate'> {
     return {
+      authenticate: (key) => (call.ended || typeof key !== 'string' || key === '' ? undefined : this.becomeConsumer(key)),
       respond: (status, body, headers) => this.answerWith(call, status, JSON.stringify(body ?? null), { 'content-type': 'application/json', ...lowerCased(headers) }),
       respondText: (status, text, headers) => {
         if (typeof text !== 'string') throw new TypeError(`respondText takes a string (found ${typeof text})`);
         return this.answerWith(call, status, text, { 'content-type': 'text/plain; charset=utf-8', ...lowerCased(headers) });
       },
     };
+  }
+
+  /** The request is the consumer's whose key this is (key-auth): limits, metrics, the access line and later hooks see it. */
+  private becomeConsumer(key: string): string | undefined {
+    const ctx = this.ctx;
+    const consumer = consumerWithKey(ctx.snapshot, key);
+    if (!consumer) return undefined;
+    const previous = ctx.caller.kind === 'consumer' ? ctx.caller.consumer.name : undefined;
+    ctx.caller = { kind: 'consumer', consumer };
+    ctx.record.consumer = consumer.name;
+    // An agent exposed as a model is told who calls it: the consumer the request now belongs to.
+    const agentCall = ctx.request?.agentCall;
+    if (agentCall) ctx.request = { ...ctx.request!, agentCall: { ...agentCall, consumer: consumer.name } };
+    // A Dify route's `user` was set by the read stage for the caller then: it is the new consumer's namespace now.
+    if (ctx.agentRequest?.protocol === 'dify' && previous !== consumer.name) {
+      const move = difyUserMover(previous, consumer.name);
+      ctx.agentRequest = difyRequestOf(ctx.agentRequest, move);
+      // An earlier hook read the body: the view holds the old user, and is what goes upstream.
+      const body = this.view?.touched ? this.view.body : undefined;
+      if (typeof body?.user === 'string') body.user = move(body.user);
+    }
+    return consumer.name;
   }
 
   private answerWith(call: HookCall, status: number, body: string, headers: Record<string, string>): Responded {

@@ -1,10 +1,8 @@
-import type { ExtensionKv } from '../../extensions';
+import { type ExtensionKv, KV_MAX_TTL_SECONDS as MAX_TTL_SECONDS } from '../../extensions';
 import type { McpBus } from '../mcp/bus';
 
 /** Longest key an extension may use (after its prefix): keys are the extension's own, not a place for payloads. */
 const MAX_KEY_CHARS = 1024;
-/** Longest time to live: thirty days. */
-const MAX_TTL_SECONDS = 30 * 86_400;
 
 /**
  * An extension's KV over the request's bus: Redis (under the config's `redis.keyPrefix`, next to the MCP keys)

@@ -480,7 +480,8 @@ async function proxyLegacy(s: SessionExchange, link: StreamLink, m: JsonRpcMessa
     const text = await readBounded(response, MAX_JSON_BYTES).catch(() => '');
     if (text === '') return;
     // Re-serialized: an event's data must be one line.
-    const body = relayJsonText(s, calls, text, []).toString('utf8');
+    const relayed = relayJsonText(s, calls, text, []);
+    const body = (relayed instanceof Promise ? await relayed : relayed).toString('utf8');
     let message: unknown;
     try {
       message = JSON.parse(body);

@@ -4,6 +4,7 @@ import type { CompiledMcpLocal } from './compile';
 import type { Exchange, SessionExchange } from './front';
 import { errorResponse, type JsonRpcMessage, resultResponse, RpcErrors } from './jsonrpc';
 import { negotiate } from './protocol';
+import { localToolResult } from '../extensions/tools';
 
 type Request = Extract<JsonRpcMessage, { kind: 'request' }>;
 
@@ -72,12 +73,15 @@ export async function answerRequest(s: Exchange, m: Request): Promise<Record<str
       // The front checked the name against the grants and the declared tools.
       const args = m.params?.arguments ?? {};
       if (args === null || typeof args !== 'object' || Array.isArray(args)) return errorResponse(m.id, RpcErrors.invalidParams("'params.arguments' must be an object"));
+      let answer: Record<string, unknown>;
       try {
-        return resultResponse(m.id, await route.backend.call(m.params!.name as string, args as Record<string, unknown>, s.ctx.cancellation.signal));
+        answer = resultResponse(m.id, await route.backend.call(m.params!.name as string, args as Record<string, unknown>, s.ctx.cancellation.signal));
       } catch (e) {
         // The backend rejects only when the client left: nobody reads this.
         return errorResponse(m.id, RpcErrors.upstreamFailed(route.name, (e as Error).message ?? 'cancelled'));
       }
+      // The extensions' onToolResult (extensions/tools.ts), when the config has such hooks.
+      return s.ctx.snapshot.extensions.onToolResult.length === 0 ? answer : localToolResult(s, m, answer);
     }
     default:
       return errorResponse(m.id, RpcErrors.methodNotFound(m.method, route.name));

@@ -1,4 +1,5 @@
 import { RecordedErrors } from '../errors';
+import { toolResultsOf } from '../extensions/tools';
 import { boundedForLog } from '../log-bounds';
 import { eventData, SseFramer } from '../sse';
 import type { UpstreamResponse } from '../upstream-call';
@@ -43,8 +44,19 @@ export function inspect(x: Exchange, calls: CallLog, message: unknown): unknown 
   return filtered ? relayed : undefined;
 }
 
-/** A JSON answer: parsed, inspected, scrubbed; `answered` (the gateway's own answers in a batch) joins it. */
-export function relayJsonText(x: Exchange, calls: CallLog, text: string, answered: readonly Record<string, unknown>[]): Buffer {
+/**
+ * As `inspect`, after the extensions' onToolResult over the answers to tools/calls (extensions/tools.ts) when the
+ * config has such hooks: a promise only when a hook is async.
+ */
+export function inspectAnswers(x: Exchange, calls: CallLog, message: unknown): unknown {
+  if (x.ctx.snapshot.extensions.onToolResult.length === 0) return inspect(x, calls, message);
+  const hooked = toolResultsOf(x, calls, message);
+  const after = (m: unknown): unknown => inspect(x, calls, m) ?? (m === message ? undefined : m);
+  return hooked instanceof Promise ? hooked.then(after) : after(hooked);
+}
+
+/** A JSON answer: parsed, inspected, scrubbed; `answered` (the gateway's own answers in a batch) joins it. A promise only when an onToolResult hook is async. */
+export function relayJsonText(x: Exchange, calls: CallLog, text: string, answered: readonly Record<string, unknown>[]): Buffer | Promise<Buffer> {
   const route = x.route as CompiledMcpProxy;
   let parsed: unknown;
   try {
@@ -54,7 +66,13 @@ export function relayJsonText(x: Exchange, calls: CallLog, text: string, answere
     // Not JSON: the client cannot read a tool list out of it either. Relayed as it came, scrubbed.
     return route.upstream.scrubber.buffer(Buffer.from(text, 'utf8'));
   }
-  const changed = inspect(x, calls, parsed);
+  const changed = inspectAnswers(x, calls, parsed);
+  if (changed instanceof Promise) return changed.then((c) => jsonOut(route, text, parsed, c, answered));
+  return jsonOut(route, text, parsed, changed, answered);
+}
+
+/** The JSON answer to send: the upstream's text when nothing changed and nothing joins it, else re-serialized; scrubbed. */
+function jsonOut(route: CompiledMcpProxy, text: string, parsed: unknown, changed: unknown, answered: readonly Record<string, unknown>[]): Buffer {
   let out = changed ?? parsed;
   if (answered.length > 0) out = [...answered, ...(Array.isArray(out) ? out : [out])];
   const body = changed === undefined && answered.length === 0 ? text : JSON.stringify(out);
@@ -71,6 +89,8 @@ export async function relaySse(x: Exchange, calls: CallLog, response: UpstreamRe
   const route = x.route as CompiledMcpProxy;
   const framer = new SseFramer();
   let unframed = 0;
+  // With onToolResult hooks, an event may wait for one (async): the events then go out one after the other.
+  const hooked = x.ctx.snapshot.extensions.onToolResult.length > 0;
   try {
     await response.forEachChunk((chunk) => {
       const events = framer.push(chunk);
@@ -80,8 +100,9 @@ export async function relaySse(x: Exchange, calls: CallLog, response: UpstreamRe
         return undefined;
       }
       unframed = 0;
+      if (hooked) return writeInOrder(x, calls, events, out);
       let wait: void | Promise<void> = undefined;
-      for (const event of events) wait = out.write(route.upstream.scrubber.buffer(Buffer.from(inspectEvent(x, calls, event), 'utf8')));
+      for (const event of events) wait = out.write(route.upstream.scrubber.buffer(Buffer.from(inspectEvent(x, calls, event) as string, 'utf8')));
       return wait;
     });
     // An event left without its blank line when the stream ends is incomplete: SSE discards it.
@@ -100,8 +121,22 @@ export async function relaySse(x: Exchange, calls: CallLog, response: UpstreamRe
   }
 }
 
-/** One framed event: a message event's JSON inspected, rewritten only when a tool list was filtered. */
-function inspectEvent(x: Exchange, calls: CallLog, event: string): string {
+/** Events written in order, each once its onToolResult hooks are done, with the client's backpressure. */
+async function writeInOrder(x: Exchange, calls: CallLog, events: readonly string[], out: Pick<SseWriter, 'write'>): Promise<void> {
+  const route = x.route as CompiledMcpProxy;
+  for (const event of events) {
+    const inspected = inspectEvent(x, calls, event);
+    const text = inspected instanceof Promise ? await inspected : inspected;
+    const wait = out.write(route.upstream.scrubber.buffer(Buffer.from(text, 'utf8')));
+    if (wait) await wait;
+  }
+}
+
+/**
+ * One framed event: a message event's JSON inspected, rewritten only when a tool list was filtered or an
+ * onToolResult hook changed a result (a promise only when such a hook is async).
+ */
+function inspectEvent(x: Exchange, calls: CallLog, event: string): string | Promise<string> {
   const data = eventData(event);
   if (data === undefined || data === '' || !isMessageEvent(event)) return event;
   let message: unknown;
@@ -110,8 +145,9 @@ function inspectEvent(x: Exchange, calls: CallLog, event: string): string {
   } catch {
     return event;
   }
-  const changed = inspect(x, calls, message);
-  return changed === undefined ? event : withData(event, JSON.stringify(changed));
+  const changed = inspectAnswers(x, calls, message);
+  const rewritten = (c: unknown): string => (c === undefined ? event : withData(event, JSON.stringify(c)));
+  return changed instanceof Promise ? changed.then(rewritten) : rewritten(changed);
 }
 
 /** An event without an `event:` field, or `event: message`, carries a JSON-RPC message. */
@@ -161,7 +197,8 @@ export async function relayAnswer(
   } catch (e) {
     return e as Error;
   }
-  const out = relayJsonText(x, calls, text, answered);
+  const relayed = relayJsonText(x, calls, text, answered);
+  const out = relayed instanceof Promise ? await relayed : relayed;
   ctx.res.writeHead(200, { ...headers, 'content-type': String(response.headers['content-type'] ?? 'application/json'), 'content-length': out.length });
   ctx.res.end(out);
   return undefined;

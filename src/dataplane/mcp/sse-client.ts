@@ -7,7 +7,7 @@ import type { CompiledMcpProxy } from './compile';
 import { type Exchange, type SessionExchange, sessionHeader } from './front';
 import { errorResponse, type JsonRpcMessage, RPC_CODES, rpcCodeOf, RpcErrors } from './jsonrpc';
 import { negotiate } from './protocol';
-import { inspect } from './relay';
+import { inspect, inspectAnswers } from './relay';
 import { holdServerStream } from './server-streams';
 import { busOf, envelope, isResponse, type JsonObject, openEnvelope, openSessionRef, type SseChannels, sseChannels } from './sse-channels';
 import { ENDPOINT_TIMEOUT_MS, SseUpstream } from './sse-upstream';
@@ -370,7 +370,9 @@ async function follow(s: SessionExchange, link: Link, inbox: Inbox, calls: CallL
         const id = m.id as string | number | null;
         // Another stream's answer (the channel carries the whole session's).
         if (!calls.isOpen(id)) continue;
-        await write((inspect(s, calls, m) as JsonObject | undefined) ?? m);
+        // Through onToolResult too, when the config has such hooks (a promise only when one is async).
+        const inspected = inspectAnswers(s, calls, m);
+        await write(((inspected instanceof Promise ? await inspected : inspected) as JsonObject | undefined) ?? m);
       } else {
         await write(m);
       }

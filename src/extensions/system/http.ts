@@ -34,7 +34,7 @@ export const FRAMING_HEADERS: readonly string[] = [
   'proxy-connection',
 ];
 
-export type ErrorType = 'invalid_request_error' | 'permission_error';
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error';
 
 /** Whether a request path is Anthropic's Messages API (`…/v1/messages`, `…/v1/messages/count_tokens`). */
 export function isAnthropicPath(path: string): boolean {

@@ -4,6 +4,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { z } from 'zod';
 import { connect, initializeRequest, KEYS, metricsText, rawPost, type SdkUpstream, sdkUpstream, secretRef, startMcp, withSessionKey } from './mcp-harness';
 import type { McpRateLimitProps } from '../../../src';
+import { NO_EXTENSIONS } from '../../../src/dataplane/extensions/compile';
 import { compileLimitPlan } from '../../../src/dataplane/limits';
 import { admitMessage } from '../../../src/dataplane/mcp/admit';
 import type { CallLog } from '../../../src/dataplane/mcp/calls';
@@ -269,7 +270,13 @@ describe('compiled limits', () => {
     expect(compileMcpLimits(server('open', []))).toBeUndefined();
     const limiter = { admit: jest.fn() };
     const calls = { request: jest.fn(), done: jest.fn() };
-    const x = { route: { name: 'open', server: 'proxy', requestLimits: undefined, toolLabels: new Set() }, may: () => true, consumer: { name: 'alice' }, deps: { limiter } } as unknown as Exchange;
+    const x = {
+      ctx: { snapshot: { extensions: NO_EXTENSIONS } },
+      route: { name: 'open', server: 'proxy', requestLimits: undefined, toolLabels: new Set() },
+      may: () => true,
+      consumer: { name: 'alice' },
+      deps: { limiter },
+    } as unknown as Exchange;
     const answer = admitMessage(x, { kind: 'request', id: 1, method: 'tools/call', params: { name: 't' }, raw: {} }, calls as unknown as CallLog);
     expect(answer).toBeUndefined();
     expect(limiter.admit).not.toHaveBeenCalled();

@@ -77,6 +77,8 @@ export class HookRun {
         this.answered = { status, body: text, headers };
         return { status };
       },
+      // No marketplace extension identifies consumers.
+      authenticate: () => undefined,
     };
     await this.definition.onRequest?.(ctx);
     return this.answered;
