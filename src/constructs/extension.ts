@@ -4,6 +4,7 @@ import type { SystemExtension } from '../extensions/catalog-types';
 import { type Edition, EXTENSION_BUDGETS_MS, type ExtensionConfig } from '../specs';
 import { type BundleResult, bundleExtension } from './extension-bundle';
 import type { AiGateway } from './gateway';
+import type { SecretRef } from './secret-ref';
 import { GatewayChild } from './gateway-child';
 import { findMarketplaceExtension } from '../extensions/marketplace';
 import { SYSTEM_EXTENSIONS, type SystemExtensionConfigs, type SystemExtensionName } from '../extensions/system';
@@ -60,6 +61,14 @@ export interface ExtensionCommonOptions {
    * @default 50
    */
   readonly asyncBudgetMs?: number;
+  /**
+   * Config fields whose values are Secret keys, e.g. `{ secret: { secretName: 'hmac', key: 'v1' } }` for hmac-auth:
+   * the Secret is mounted in the gateway's pods and the data plane puts its value under that field at load (and on a
+   * rotation), so the value is never in the config, the ConfigMap or Terraform state. A field is given here or in
+   * `config`, not both.
+   * @default - none
+   */
+  readonly secrets?: { readonly [configField: string]: SecretRef };
   /** @default true */
   readonly enabled?: boolean;
 }
@@ -115,6 +124,8 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
   public readonly asyncBudgetMs: number;
   /** @default {} */
   public readonly config: { readonly [key: string]: JsonValue };
+  /** Config fields read from Secret keys at load. @default - none */
+  public readonly secrets: { readonly [configField: string]: SecretRef };
   /** @default true */
   public readonly enabled: boolean;
 
@@ -135,6 +146,7 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
     this.syncBudgetMs = p.syncBudgetMs ?? EXTENSION_BUDGETS_MS.sync.default;
     this.asyncBudgetMs = p.asyncBudgetMs ?? EXTENSION_BUDGETS_MS.async.default;
     this.config = p.config ?? {};
+    this.secrets = p.secrets ?? {};
     this.enabled = p.enabled ?? true;
   }
 
@@ -188,6 +200,7 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
       ...(this.asyncBudgetMs !== EXTENSION_BUDGETS_MS.async.default && { asyncBudgetMs: this.asyncBudgetMs }),
       enabled: this.enabled,
       config: this.config as ExtensionConfig['config'],
+      ...(Object.keys(this.secrets).length > 0 && { secrets: { ...this.secrets } }),
     };
   }
 }

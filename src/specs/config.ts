@@ -540,6 +540,12 @@ const Extension = z
     phase: z.enum(EXTENSION_PHASES),
     priority: z.int().min(0).max(1_000),
     failPolicy: z.enum(['open', 'closed']),
+    /**
+     * Config fields whose values are Secret keys (hmac-auth's `secret`): the data plane reads each at load (and on a
+     * rotation) and puts it in the config under that field before the extension parses it; never in the ConfigMap.
+     * @default - none
+     */
+    secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a config field name (letters, digits, _; at most 64)'), SecretRefSchema).optional(),
     /** @default EXTENSION_BUDGETS_MS.sync.default */
     syncBudgetMs: z.number().min(EXTENSION_BUDGETS_MS.sync.min).max(EXTENSION_BUDGETS_MS.sync.max).optional(),
     /** @default EXTENSION_BUDGETS_MS.async.default */
@@ -550,6 +556,10 @@ const Extension = z
   .refine((e) => (e.source === 'custom') === (e.bundle !== undefined), {
     message: 'a custom extension has a bundle, and only a custom one',
     path: ['bundle'],
+  })
+  .refine((e) => Object.keys(e.secrets ?? {}).every((field) => !Object.hasOwn(e.config, field)), {
+    message: 'a field is in both config and secrets: give its value one way (secrets, for a secret)',
+    path: ['secrets'],
   });
 
 const Waf = z.strictObject({

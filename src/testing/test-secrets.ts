@@ -38,9 +38,12 @@ export function testSecrets(
   // The MCP session key must be at least 32 bytes: a fresh random one, as any key serves one in-process gateway.
   const sessionKey = config.mcp ? refKey(config.mcp.sessionKey) : undefined;
   if (sessionKey && !values.has(sessionKey)) values.set(sessionKey, randomBytes(32).toString('hex'));
+  // An extension's secret (hmac-auth's shared secret) may have to be long: its dummy is 64 characters.
+  const extensionSecrets = new Set(config.extensions.flatMap((e) => Object.values(e.secrets ?? {}).map(refKey)));
   for (const ref of secretRefsIn(config)) {
     const key = refKey(ref);
-    if (!values.has(key)) values.set(key, `test-dummy-${ref.secretName}-${ref.key}`);
+    const dummy = `test-dummy-${ref.secretName}-${ref.key}`;
+    if (!values.has(key)) values.set(key, extensionSecrets.has(key) ? dummy.padEnd(64, '0') : dummy);
   }
   return {
     read: (ref) => values.get(refKey(ref)),

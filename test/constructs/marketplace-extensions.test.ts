@@ -1,5 +1,5 @@
 import { AnnotationMetadataEntryType, type TerraformStack } from 'cdktf';
-import { fleetStack, openAi, synth, synthError } from './fixtures';
+import { configOf, fleetStack, openAi, synth, synthError } from './fixtures';
 import { type AiGateway, Extension, Rules } from '../../src';
 import { MARKETPLACE, marketplaceNames } from '../../src/extensions/marketplace';
 import { SYSTEM_EXTENSIONS } from '../../src/extensions/system';
@@ -145,6 +145,13 @@ describe('marketplace-extensions rule', () => {
     expect(message).toContain(`Extension 'key-auth' (${auth.node.path}): config.routes names 'chat', no route or MCP server of gateway 'd'; its routes and MCP servers: 'r'. Fix routes.`);
   });
 
+  test("token-quota's consumers name the gateway's consumers: a misspelt one fails synth", () => {
+    const { stack, d } = dedicated();
+    d.addConsumer('alice', { apiKey: { secretName: 'keys', key: 'alice' }, grants: 'all' });
+    const quota = d.addExtension('quota', { name: 'token-quota', source: 'system', config: { daily: 1000, consumers: { alice: { daily: 10 }, bobb: { daily: 5 } } } });
+    expect(synthError(stack)).toContain(`Extension 'token-quota' (${quota.node.path}): config.consumers names 'bobb', no consumer of gateway 'd'; its consumers: 'alice'. Fix consumers.`);
+  });
+
   test('key-auth naming only what the gateway has synthesizes', () => {
     const { stack, d } = dedicated();
     d.addConsumer('alice', { apiKey: { secretName: 'keys', key: 'alice' }, grants: 'all' });
@@ -171,11 +178,28 @@ describe('marketplace-extensions rule', () => {
         path: hmac.node.path,
         message: expect.stringContaining(
           `[marketplace-extensions] Extension 'hmac-auth' (${hmac.node.path}): config.secret is given inline: it is written into the gateway's ConfigMap and ` +
-            "Terraform state; a Secret reference is not supported yet. Keep the state and the ConfigMap's namespace access-controlled, and rotate the secret if either leaks.",
+            "Terraform state. Give it as a Secret key instead: secrets: { secret: { secretName, key } } (and remove config.secret); until then keep the state and the ConfigMap's namespace access-controlled.",
         ),
       },
     ]);
     expect(marketplaceWarnings(stack)[0]!.message).not.toContain(SECRET);
+  });
+
+  test("hmac-auth's secret as a Secret key: no warning, checked with a stand-in at synth, mounted, and only the reference in the config", () => {
+    const { stack, d } = dedicated();
+    d.addExtension('hmac', { name: 'hmac-auth', source: 'marketplace', secrets: { secret: { secretName: 'hmac', key: 'v1' } } });
+    const tf = synth(stack);
+    expect(marketplaceWarnings(stack)).toEqual([]);
+    const hmac = configOf(tf, 'd').extensions.find((e) => e.name === 'hmac-auth')!;
+    expect(hmac.config).toEqual({});
+    expect(hmac.secrets).toEqual({ secret: { secretName: 'hmac', key: 'v1' } });
+    expect(JSON.stringify(tf)).toContain('{"items":[{"key":"v1","path":"hmac/v1"}],"name":"hmac"}');
+  });
+
+  test('a field given both in config and in secrets fails synth', () => {
+    const { stack, d } = dedicated();
+    d.addExtension('hmac', { name: 'hmac-auth', source: 'marketplace', config: { secret: SECRET }, secrets: { secret: { secretName: 'hmac', key: 'v1' } } });
+    expect(synthError(stack)).toContain('secrets: a field is in both config and secrets: give its value one way (secrets, for a secret)');
   });
 
   test('the warning can be suppressed, with a reason', () => {

@@ -10,12 +10,20 @@ import type { Rule, RuleContext } from './context';
 
 const quoted = (names: readonly string[]) => (names.length ? names.map((n) => `'${n}'`).join(', ') : '(none)');
 
+/**
+ * What stands for a field given in `secrets` when synth checks the config: the value is in a Secret synth never
+ * reads. Long enough for any length check a secret's schema makes (hmac-auth wants 32 characters or more).
+ */
+const SECRET_PLACEHOLDER = 'secret-value-read-by-the-data-plane-at-load-'.padEnd(64, '0');
+
 /** The config's problems as its extension's `parseConfig` words them, or undefined when it passes (or there is nothing to check it with). */
-function configProblem(definition: SystemExtension['definition'], config: unknown): string | undefined {
+function configProblem(definition: SystemExtension['definition'], e: Extension): string | undefined {
+  const config = e.config as unknown;
   // A config that is not an object is the config schema's to report.
   if (!definition.parseConfig || typeof config !== 'object' || config === null || Array.isArray(config)) return undefined;
+  const secrets = typeof e.secrets === 'object' && e.secrets !== null ? Object.keys(e.secrets) : [];
   try {
-    definition.parseConfig(config as JsonObject);
+    definition.parseConfig({ ...(config as JsonObject), ...Object.fromEntries(secrets.map((field) => [field, SECRET_PLACEHOLDER])) });
     return undefined;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
@@ -27,9 +35,23 @@ function checkSystem(g: AiGateway, e: Extension, at: string): Finding[] {
   if (!system) {
     return [finding(e, `${at}: the gateway has no system extension '${e.name}'; its system extensions: ${quoted(Object.keys(SYSTEM_EXTENSIONS).sort())}. Fix name, or use source 'marketplace' or 'custom'.`)];
   }
-  const problem = configProblem(system.definition, e.config);
+  const problem = configProblem(system.definition, e);
   if (problem !== undefined) return [finding(e, `${at}: config does not match system extension '${e.name}': ${problem}. Fix config.`)];
-  return e.name === 'key-auth' ? keyAuthNames(g, e, at) : [];
+  if (e.name === 'key-auth') return keyAuthNames(g, e, at);
+  if (e.name === 'token-quota') return tokenQuotaNames(g, e, at);
+  return [];
+}
+
+const unknownNames = (names: unknown, known: readonly string[]) => (Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string' && !known.includes(n)) : []);
+
+/** token-quota's `consumers` names the gateway's consumers: a misspelt one leaves that consumer on the default limits. */
+function tokenQuotaNames(g: AiGateway, e: Extension, at: string): Finding[] {
+  const limits = (e.config as { consumers?: unknown } | undefined)?.consumers;
+  if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) return [];
+  const consumers = g.children.consumers.map((c) => c.consumerName);
+  const strangers = unknownNames(Object.keys(limits), consumers);
+  if (strangers.length === 0) return [];
+  return [finding(e, `${at}: config.consumers names ${quoted(strangers)}, no consumer of gateway '${g.gatewayName}'; its consumers: ${quoted(consumers)}. Fix consumers.`)];
 }
 
 /**
@@ -41,13 +63,12 @@ function keyAuthNames(g: AiGateway, e: Extension, at: string): Finding[] {
   const consumers = g.children.consumers.map((c) => c.consumerName);
   const routes = [...g.children.modelRoutes, ...g.children.agentRoutes].map((r) => r.routeName);
   routes.push(...g.children.mcpServers.map((s) => s.serverName));
-  const unknown = (names: unknown, known: readonly string[]) => (Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string' && !known.includes(n)) : []);
   const out: Finding[] = [];
-  const strangers = unknown(config?.allow, consumers);
+  const strangers = unknownNames(config?.allow, consumers);
   if (strangers.length > 0) {
     out.push(finding(e, `${at}: config.allow names ${quoted(strangers)}, no consumer of gateway '${g.gatewayName}'; its consumers: ${quoted(consumers)}. Fix allow.`));
   }
-  const nowhere = unknown(config?.routes, routes);
+  const nowhere = unknownNames(config?.routes, routes);
   if (nowhere.length > 0) {
     out.push(finding(e, `${at}: config.routes names ${quoted(nowhere)}, no route or MCP server of gateway '${g.gatewayName}'; its routes and MCP servers: ${quoted(routes)}. Fix routes.`));
   }
@@ -74,22 +95,22 @@ function checkMarketplace(g: AiGateway, e: Extension, at: string): Finding[] {
   if (FEATURES.extensionMarketplace[g.edition] && !manifest.editions.includes(g.edition)) {
     out.push(finding(e, `${at}: '${e.name}' ${manifest.version} may be installed on ${manifest.editions.join(' and ')} gateways only, and gateway '${g.gatewayName}' is ${g.edition}. Remove it from this gateway.`));
   }
-  const problem = configProblem(manifest.definition, e.config);
+  const problem = configProblem(manifest.definition, e);
   if (problem !== undefined) out.push(finding(e, `${at}: config does not match the schema of '${e.name}' ${manifest.version}: ${problem}. Fix config (the manifest: ${manifest.description})`));
   out.push(...inlineSecrets(e, at));
   return out;
 }
 
 /**
- * A marketplace extension's secret given as a value in its config (hmac-auth's `secret`, until a Secret reference
- * is supported): a warning, since there is no other way yet, but the owner must know where the value ends up.
+ * A marketplace extension's secret given as a value in its config (hmac-auth's `secret`) rather than in `secrets`:
+ * a warning, since it works, but the value ends up in the ConfigMap and Terraform state.
  */
 function inlineSecrets(e: Extension, at: string): Finding[] {
   const config = e.config as Record<string, unknown> | undefined;
   if (e.name !== 'hmac-auth' || typeof config?.secret !== 'string') return [];
   const message =
-    `${at}: config.secret is given inline: it is written into the gateway's ConfigMap and Terraform state; a Secret reference is not supported yet. ` +
-    'Keep the state and the ConfigMap\'s namespace access-controlled, and rotate the secret if either leaks.';
+    `${at}: config.secret is given inline: it is written into the gateway's ConfigMap and Terraform state. ` +
+    "Give it as a Secret key instead: secrets: { secret: { secretName, key } } (and remove config.secret); until then keep the state and the ConfigMap's namespace access-controlled.";
   return [{ ...finding(e, message), level: 'warning' }];
 }
 
@@ -110,7 +131,7 @@ export const marketplaceExtensionsRule: Rule = {
   id: 'marketplace-extensions',
   description:
     "A system or marketplace extension names one the gateway ships (a marketplace one, a version the catalog has, for the gateway's edition), with a config " +
-    "its schema accepts (key-auth's allow and routes name the gateway's consumers and routes); a secret given inline in a marketplace extension's config (hmac-auth's) is a warning.",
+    "its schema accepts (key-auth's allow and routes, token-quota's consumers name the gateway's consumers and routes); a secret given inline in a marketplace extension's config (hmac-auth's) is a warning.",
   level: 'error',
   errors: { suppressible: false, because: 'the data plane refuses a config naming an extension it does not ship, or a config the extension does not accept' },
   check,

@@ -275,7 +275,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     });
   });
 
-  const extensions = compileExtensions(config.extensions, problems);
+  const extensions = compileExtensions(config.extensions, problems, undefined, secret);
   // Kept as a digest only, as consumers' keys are: a heap dump of the replica does not give the token away.
   const adminToken = secret(config.admin?.token, 'admin.token');
   if (adminToken && Buffer.byteLength(adminToken, 'utf8') < MIN_ADMIN_TOKEN_BYTES) {

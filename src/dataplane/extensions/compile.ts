@@ -3,7 +3,7 @@ import type { ExtensionDefinition, ExtensionPhase, JsonObject } from '../../exte
 import { EXTENSION_PHASES } from '../../extensions';
 import { findMarketplaceExtension, marketplaceVersions } from '../../extensions/marketplace';
 import { SYSTEM_EXTENSIONS } from '../../extensions/system';
-import { EXTENSION_BUDGETS_MS, type GatewayConfig } from '../../specs';
+import { EXTENSION_BUDGETS_MS, type GatewayConfig, type SecretRef } from '../../specs';
 
 /** An extension as the config declares it. */
 export type ExtensionEntry = GatewayConfig['extensions'][number];
@@ -65,6 +65,9 @@ export const NO_EXTENSIONS: CompiledExtensions = Object.freeze({
 /** Finds the definition an entry names; throws an Error saying what is missing. */
 export type ExtensionResolver = (entry: ExtensionEntry) => ExtensionDefinition;
 
+/** A Secret key's value, or undefined when it cannot be read (the reader reports it as a config problem). */
+export type ExtensionSecretReader = (ref: SecretRef, where: string) => string | undefined;
+
 /**
  * The enabled extensions of a config, each resolved (system catalog, marketplace catalog by name and version, or a
  * custom bundle), its config checked by its `parseConfig`, ordered by phase (authn, authz, stats, default), then
@@ -75,6 +78,7 @@ export function compileExtensions(
   entries: readonly ExtensionEntry[],
   problems: string[],
   resolve: ExtensionResolver = resolveDefinition,
+  readSecret: ExtensionSecretReader = () => undefined,
 ): CompiledExtensions {
   const compiled: CompiledExtension[] = [];
   const seen = new Map<string, number>();
@@ -95,8 +99,10 @@ export function compileExtensions(
       problems.push(`${where}: ${messageOf(e)}`);
       return;
     }
+    const declared = withSecrets(entry, where, readSecret);
+    if (declared === undefined) return;
     try {
-      config = definition.parseConfig ? definition.parseConfig(entry.config as JsonObject) : (entry.config as JsonObject);
+      config = definition.parseConfig ? definition.parseConfig(declared) : declared;
     } catch (e) {
       problems.push(`${where}: its config is refused: ${messageOf(e)}`);
       return;
@@ -128,6 +134,23 @@ export function compileExtensions(
     onToolResult: defining('onToolResult'),
     onAdmin: new Map(defining('onAdmin').map((e) => [e.name, e])),
   };
+}
+
+/**
+ * The entry's config with its `secrets` read into their fields (hmac-auth's `secret`); undefined when one cannot be
+ * read (the reader has pushed the problem). The values live in the compiled config only: never logged, never written.
+ */
+function withSecrets(entry: ExtensionEntry, where: string, readSecret: ExtensionSecretReader): JsonObject | undefined {
+  const config = entry.config as JsonObject;
+  if (!entry.secrets) return config;
+  const out: JsonObject = { ...config };
+  let complete = true;
+  for (const [field, ref] of Object.entries(entry.secrets)) {
+    const value = readSecret(ref, `${where}.secrets.${field}`);
+    if (value === undefined) complete = false;
+    else out[field] = value;
+  }
+  return complete ? out : undefined;
 }
 
 /** The run order, as `aigw serve` logs it at load: `phase/priority/name`. */

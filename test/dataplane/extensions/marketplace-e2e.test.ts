@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'crypto';
-import { accessFields, ask, askClaude, chatStreamText, clients, type E2eGateway, KEY, messageStreamText, messageText, ROUTE, startE2e, thrown } from './e2e-gateway';
-import { UpstreamSimulator } from '../../../src/testing';
+import { accessFields, ask, askClaude, chatStreamText, clients, dedicatedGateway, type E2eGateway, KEY, messageStreamText, messageText, ROUTE, startE2e, thrown } from './e2e-gateway';
+import { startTestGateway, UpstreamSimulator } from '../../../src/testing';
 
 /**
  * Issue #15 §5: each marketplace extension end to end: declared with the constructs on a Dedicated gateway, run by
@@ -117,6 +117,23 @@ describe('hmac-auth', () => {
     await expect(tampered.openai.chat.completions.create({ ...ask('hello'), stream: true })).rejects.toMatchObject({ status: 401, error: { code: 'invalid_signature' } });
     await expect(v100.openai.chat.completions.create(ask('hello'))).rejects.toMatchObject({ status: 401, error: { code: 'missing_signature' } });
     expect(sim.requests).toHaveLength(0);
+  });
+
+  test('1.1.0 with its secret as a Secret key (secrets: { secret }): the value read at load signs, the config holds only the reference', async () => {
+    const fromSecret = await startTestGateway(
+      dedicatedGateway((g) => g.addExtension('hmac', { name: 'hmac-auth', source: 'marketplace', secrets: { secret: { secretName: 'hmac', key: 'v1' } } })),
+      { upstream: sim, consumers: { alice: KEY }, secrets: { 'hmac/v1': SECRET } },
+    );
+    try {
+      expect(fromSecret.config.extensions[0]).toMatchObject({ config: {}, secrets: { secret: { secretName: 'hmac', key: 'v1' } } });
+      expect(JSON.stringify(fromSecret.config)).not.toContain(SECRET);
+      const signed = clients(fromSecret, { fetch: signingFetch() });
+      await expect(signed.openai.chat.completions.create(ask('hello'))).resolves.toMatchObject({ object: 'chat.completion' });
+      const wrong = clients(fromSecret, { fetch: signingFetch('another-secret-of-32-characters-x') });
+      await expect(wrong.openai.chat.completions.create(ask('hello'))).rejects.toMatchObject({ status: 401, error: { code: 'invalid_signature' } });
+    } finally {
+      await fromSecret.close();
+    }
   });
 
   test('1.1.0: the same signed request sent again is refused as a replay (the KV in memory: a gateway without Redis)', async () => {

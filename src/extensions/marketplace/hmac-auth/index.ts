@@ -9,7 +9,7 @@ export const SIGNATURE_HEADER = 'x-aigw-signature';
 
 const BaseConfig = z.strictObject({
   /**
-   * The secret the callers share with the gateway (to become a Secret reference: for now, the value). At least 32
+   * The secret the callers share with the gateway: give it as a Secret key (the construct's `secrets: { secret: … }`), which the gateway reads into this field at load. At least 32
    * characters. Its errors are worded here, never zod's defaults, so that no message can ever quote the value.
    */
   secret: z
