@@ -4,8 +4,8 @@ import type { SystemExtension } from '../extensions/catalog-types';
 import { type Edition, EXTENSION_BUDGETS_MS, type ExtensionConfig } from '../specs';
 import { type BundleResult, bundleExtension } from './extension-bundle';
 import type { AiGateway } from './gateway';
-import type { SecretRef } from './secret-ref';
 import { GatewayChild } from './gateway-child';
+import type { SecretRef } from './secret-ref';
 import { findMarketplaceExtension } from '../extensions/marketplace';
 import { SYSTEM_EXTENSIONS, type SystemExtensionConfigs, type SystemExtensionName } from '../extensions/system';
 
@@ -13,7 +13,7 @@ import { SYSTEM_EXTENSIONS, type SystemExtensionConfigs, type SystemExtensionNam
 const BUNDLES = new WeakMap<IConstruct, Map<string, BundleResult>>();
 
 /** The catalog entry of a system or marketplace extension (the version asked for, else the latest); undefined for any other. */
-function cataloged(source: ExtensionSource, name: unknown, version: unknown): Pick<SystemExtension, 'phase' | 'priority' | 'failPolicy'> | undefined {
+function cataloged(source: ExtensionSource, name: unknown, version: unknown): Pick<SystemExtension, 'phase' | 'priority' | 'failPolicy' | 'asyncBudgetMs'> | undefined {
   if (typeof name !== 'string') return undefined;
   if (source === 'system') return Object.prototype.hasOwnProperty.call(SYSTEM_EXTENSIONS, name) ? SYSTEM_EXTENSIONS[name] : undefined;
   if (source === 'marketplace') return findMarketplaceExtension(name, typeof version === 'string' ? version : undefined);
@@ -58,7 +58,7 @@ export interface ExtensionCommonOptions {
   /**
    * The time an async hook call may take, from 1 to 60,000 ms: past it the call is abandoned (its `ctx.signal`
    * aborts) and `failPolicy` decides the request.
-   * @default 50
+   * @default - the catalog's for a system or marketplace extension (token-quota: 500), else 50
    */
   readonly asyncBudgetMs?: number;
   /**
@@ -120,7 +120,7 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
   public readonly failPolicy: 'open' | 'closed';
   /** A synchronous hook call's budget (measured, never stopped). @default 5 */
   public readonly syncBudgetMs: number;
-  /** An async hook call's budget (abandoned past it). @default 50 */
+  /** An async hook call's budget (abandoned past it). @default - the catalog's (token-quota: 500), else 50 */
   public readonly asyncBudgetMs: number;
   /** @default {} */
   public readonly config: { readonly [key: string]: JsonValue };
@@ -144,7 +144,7 @@ export class Extension<E extends Edition = Edition> extends GatewayChild<Extensi
     this.priority = p.priority === undefined ? (listed?.priority ?? 100) : p.priority;
     this.failPolicy = p.failPolicy ?? listed?.failPolicy ?? 'closed';
     this.syncBudgetMs = p.syncBudgetMs ?? EXTENSION_BUDGETS_MS.sync.default;
-    this.asyncBudgetMs = p.asyncBudgetMs ?? EXTENSION_BUDGETS_MS.async.default;
+    this.asyncBudgetMs = p.asyncBudgetMs ?? listed?.asyncBudgetMs ?? EXTENSION_BUDGETS_MS.async.default;
     this.config = p.config ?? {};
     this.secrets = p.secrets ?? {};
     this.enabled = p.enabled ?? true;

@@ -22,6 +22,7 @@ export function distinctSecrets(config: GatewayConfig): Map<string, Set<string>>
   };
   // Only the parts that can carry SecretRefs: free-form JSON (tool schemas, extension config) is not walked.
   const { consumers, backends, agentRoutes, mcpServers, mcp, admin, domains, serviceSources, redis, extensions } = config;
-  walk([consumers, backends, agentRoutes, mcpServers.map((m) => m.upstream), mcp, admin, domains, serviceSources, redis, extensions.map((e) => e.secrets)]);
+  const extensionSecrets = extensions.map((e) => e.secrets);
+  walk([consumers, backends, agentRoutes, mcpServers.map((m) => m.upstream), mcp, admin, domains, serviceSources, redis, extensionSecrets]);
   return out;
 }

@@ -15,6 +15,8 @@ export interface SystemExtension {
    * audit lines), so that a Redis blip or a bug there does not fail traffic.
    */
   readonly failPolicy: 'open' | 'closed';
+  /** Its async hooks' budget unless the construct sets one (what waits on Redis round trips needs more than the default 50 ms). @default 50 */
+  readonly asyncBudgetMs?: number;
 }
 
 /** One version of a marketplace extension (Dedicated gateways), shipped and versioned with the package. */

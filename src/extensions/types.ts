@@ -43,7 +43,7 @@ export interface HookContext<C extends JsonObject = JsonObject> {
   readonly extension: string;
   /** The extension's config, as declared (checked against its schema at synth and at load). */
   readonly config: Readonly<C>;
-  /** The calling consumer's name; undefined on a route without key auth. */
+  /** The calling consumer's name: the one whose key the request carries (or key-auth found); undefined for a caller with no known key. */
   readonly consumer: string | undefined;
   readonly route: { readonly name: string; readonly kind: RouteKind };
   /** The model the request names (model routes): the client's, or what an earlier onRequest hook changed it to (model-mapper); undefined elsewhere. */
@@ -105,8 +105,9 @@ export interface RequestHookContext<C extends JsonObject = JsonObject> extends H
    * Looks `key` up among the gateway's consumers (the same keys, stored as digests, that the built-in key auth checks,
    * compared in constant time). When a consumer has it, the request is that consumer's from then on: later hooks'
    * `ctx.consumer`, the per-consumer rate and token limits, metrics and the access line. Returns the consumer's name,
-   * or undefined when no consumer has the key (nothing changes then). Grants are not checked: the caller decides
-   * whom it admits (key-auth's `allow`).
+   * or undefined when no consumer has the key (nothing changes then), or when the built-in key auth already admitted
+   * another consumer on the route's grants (a hook cannot move a request to someone else's grants). Grants are not
+   * checked otherwise: the caller decides whom it admits (key-auth's `allow`).
    */
   authenticate(key: string): string | undefined;
 }
@@ -134,7 +135,11 @@ export interface StreamChunkContext<C extends JsonObject = JsonObject> extends H
 }
 
 export interface LogContext<C extends JsonObject = JsonObject> extends HookContext<C> {
-  /** The access record as it will be written (read only). */
+  /**
+   * The access record as it will be written (read only). A model or agent request that ended with no usage report
+   * (the client left mid-stream) carries `estimatedTokens`: its prompt's estimate, the text relayed before it left not
+   * counted.
+   */
   readonly record: Readonly<Record<string, unknown>>;
   /** Fields this extension adds to the access line, under `ext.<extension>`: strings, numbers and booleans, bounded by the gateway. */
   readonly fields: Record<string, string | number | boolean>;
@@ -144,7 +149,11 @@ export interface LogContext<C extends JsonObject = JsonObject> extends HookConte
 export interface ToolCall {
   /** The MCP server's name in the gateway (the route). */
   readonly server: string;
-  /** The tool's name as the client called it. */
+  /**
+   * The tool's name as the client called it. In onToolResult, '' for a result the gateway relays without knowing its
+   * call: one that reaches the client on a resumed stream (`Last-Event-ID`) or a GET stream, or a task's result
+   * (`arguments` is then `{}` too).
+   */
   readonly tool: string;
   /** The call's `arguments`: onToolCall may change them in place or replace them (what the upstream then gets). */
   arguments: JsonObject;
@@ -171,8 +180,13 @@ export interface ToolResultContext<C extends JsonObject = JsonObject> extends Ho
 /** A request on the admin listener to `/extensions/<extension>/…`, admitted by the gateway's admin token. */
 export interface AdminRequest {
   readonly method: string;
-  /** The path below `/extensions/<extension>`, starting with `/` (`/` for the extension's own root), decoded. */
+  /** The path below `/extensions/<extension>`, starting with `/` (`/` for the extension's own root), as sent (percent-encoded). */
   readonly path: string;
+  /**
+   * That path's segments, each percent-decoded on its own (`/consumers/team%2Fbob/topup` → `['consumers', 'team/bob',
+   * 'topup']`), empty segments left out: match on these, so that a name holding a `/` can be addressed.
+   */
+  readonly segments: readonly string[];
   /** The query's parameters (the last value of a repeated one). */
   readonly query: Readonly<Record<string, string>>;
   /** The JSON body of a POST, PUT or PATCH; undefined otherwise. */

@@ -25,8 +25,8 @@ function configProblem(definition: SystemExtension['definition'], e: Extension):
   try {
     definition.parseConfig({ ...(config as JsonObject), ...Object.fromEntries(secrets.map((field) => [field, SECRET_PLACEHOLDER])) });
     return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+  } catch (problem) {
+    return problem instanceof Error ? problem.message : String(problem);
   }
 }
 

@@ -69,8 +69,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, path: string, qu
     if (res.headersSent || res.destroyed) return;
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body ?? null));
   };
+  const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
   const refuse = (status: number, code: string, message: string, headers?: Record<string, string>): void => {
-    send(status, { error: { message, code } }, headers);
+    // Refused before its body was read (no token, a wrong one): the connection closes, so that Node does not read a
+    // stranger's body to the end to keep it alive.
+    send(status, { error: { message, code } }, hasBody && (status === 401 || status === 403) ? { ...headers, connection: 'close' } : headers);
   };
 
   if (snapshot.adminTokenDigest === undefined) {
@@ -88,7 +91,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, path: string, qu
 
   const target = extensionTarget(path);
   if (target === undefined) return refuse(400, 'bad_path', `the path ${shortened(path)} is not percent-encoded correctly: encode the extension's name and the path below it with encodeURIComponent`);
-  const { extension: name, rest } = target;
+  const { extension: name, rest, segments } = target;
   const ext = name === '' ? undefined : snapshot.extensions.onAdmin.get(name);
   if (!ext) {
     const served = [...snapshot.extensions.onAdmin.keys()];
@@ -97,7 +100,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, path: string, qu
   }
 
   let body: JsonValue | undefined;
-  if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+  if (hasBody) {
     const read = await readJsonBody(req);
     if (read.kind === 'gone') return;
     if (read.kind === 'too-large') {
@@ -107,7 +110,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, path: string, qu
     body = read.value;
   }
 
-  const answer = await runAdminHook(ext, { method, path: rest, query: queryOf(query), body }, res, deps);
+  const answer = await runAdminHook(ext, { method, path: rest, segments, query: queryOf(query), body }, res, deps);
   const status = answer === undefined ? 500 : answer.status;
   deps.logger.info({ extension: ext.name, method, path: shortened(rest), status }, 'extension admin call');
   if (answer === undefined) {
@@ -123,14 +126,17 @@ function presentsToken(authorization: string | undefined, digest: Buffer): boole
   return timingSafeEqual(createHash('sha256').update(match[1], 'utf8').digest(), digest);
 }
 
-/** `/extensions/<name>/rest` → the name and `/rest` (`/` when none), decoded; undefined when the encoding is broken. */
-function extensionTarget(path: string): { extension: string; rest: string } | undefined {
+/**
+ * `/extensions/<name>/rest` → the name (decoded), `/rest` as sent (`/` when none) and its segments, each decoded on
+ * its own (so that `%2F` inside a segment stays in it); undefined when the encoding is broken.
+ */
+function extensionTarget(path: string): { extension: string; rest: string; segments: string[] } | undefined {
   const below = path.slice(EXTENSION_ADMIN_PATH.length + 1);
   const slash = below.indexOf('/');
   const name = slash < 0 ? below : below.slice(0, slash);
   const rest = slash < 0 ? '/' : below.slice(slash);
   try {
-    return { extension: decodeURIComponent(name), rest: decodeURIComponent(rest) };
+    return { extension: decodeURIComponent(name), rest, segments: rest.split('/').filter((s) => s !== '').map(decodeURIComponent) };
   } catch {
     return undefined;
   }

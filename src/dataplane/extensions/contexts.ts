@@ -116,6 +116,11 @@ export class RequestExtensions implements HookEnv {
     const consumer = consumerWithKey(ctx.snapshot, key);
     if (!consumer) return undefined;
     const previous = ctx.caller.kind === 'consumer' ? ctx.caller.consumer.name : undefined;
+    // The built-in key auth admitted the request on its caller's grants: another key cannot make it someone else's.
+    if (previous !== undefined && previous !== consumer.name && builtInKeyAuth(ctx)) {
+      this.logger.warn({ consumer: previous }, "an extension's authenticate named another consumer than the one the built-in key auth admitted: refused");
+      return undefined;
+    }
     ctx.caller = { kind: 'consumer', consumer };
     ctx.record.consumer = consumer.name;
     // An agent exposed as a model is told who calls it: the consumer the request now belongs to.
@@ -139,6 +144,12 @@ export class RequestExtensions implements HookEnv {
     else this.answer ??= { status, body, headers };
     return { status };
   }
+}
+
+/** Whether the request's route has the built-in key auth on (MCP servers always have it). */
+function builtInKeyAuth(ctx: RequestContext): boolean {
+  const route = ctx.route;
+  return route !== undefined && (route.kind === 'mcp' || route.config.policies.keyAuth.enabled);
 }
 
 /** A hook's context: a class, so that its `signal` is a getter on the prototype (made only if a hook reads it). */

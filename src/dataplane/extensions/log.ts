@@ -1,5 +1,6 @@
 import type { AccessRecord } from '../access-log';
 import type { RequestContext } from '../request-context';
+import { estimatePromptTokens } from '../token-estimate';
 import { RequestExtensions } from './contexts';
 import { runHook, SKIPPED } from './runner';
 import type { PipelineDeps } from '../stages/stage';
@@ -21,7 +22,8 @@ export function runLogHooks(ctx: RequestContext, deps: PipelineDeps): boolean {
   const compiled = ctx.snapshot.extensions;
   const state = ctx.extensions ?? (ctx.extensions = new RequestExtensions(ctx, deps, compiled));
   const record = ctx.record as ExtendedAccessRecord;
-  const view: Readonly<Record<string, unknown>> = Object.freeze({ ...record });
+  const seen = unreported(record) ? { ...record, estimatedTokens: promptEstimate(ctx) } : { ...record };
+  const view: Readonly<Record<string, unknown>> = Object.freeze(seen);
   let added = false;
   for (const ext of compiled.onLog) {
     const onLog = ext.definition.onLog!;
@@ -36,6 +38,26 @@ export function runLogHooks(ctx: RequestContext, deps: PipelineDeps): boolean {
     }
   }
   return added;
+}
+
+/**
+ * A request sent to a backend that ended with no usage and no estimate yet: the client left mid-stream (the relay
+ * settles after this), or the answer reported none. Not one refused before it left the gateway.
+ */
+function unreported(record: ExtendedAccessRecord): boolean {
+  if (record.backend === undefined || (record.status >= 400 && record.aborted !== true)) return false;
+  return record.inputTokens === undefined && record.outputTokens === undefined && record.estimatedTokens === undefined;
+}
+
+/**
+ * What hooks see as `estimatedTokens` of such a request: its prompt's estimate (the text relayed before the client left
+ * is not counted yet), so that a quota charges an aborted stream its prompt at least. 0 for what has no prompt.
+ */
+function promptEstimate(ctx: RequestContext): number {
+  if (ctx.promptTokens > 0) return ctx.promptTokens;
+  const request = ctx.request;
+  if (request && !request.multipart) return estimatePromptTokens(request.endpoint, request.body as Record<string, unknown>);
+  return ctx.agentRequest?.promptTokens ?? 0;
 }
 
 function boundedFields(fields: Record<string, unknown>): Record<string, string | number | boolean> | undefined {

@@ -23,6 +23,17 @@ type Admission = Answer | undefined | Promise<Answer | undefined>;
  * are ever logged.
  */
 
+/** The arguments the client sent, by the `params` of tools/calls whose arguments the onToolCall hooks changed (in place or replaced). */
+const SENT_ARGUMENTS = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * The arguments the client sent in this tools/call, when onToolCall hooks changed them (undefined otherwise): the
+ * 2026-07-28 revision's proxy rebuilds the client's `Mcp-Param-*` headers, which mirror arguments, from the new ones.
+ */
+export function argumentsBeforeHooks(params: object | undefined): Record<string, unknown> | undefined {
+  return params === undefined ? undefined : SENT_ARGUMENTS.get(params);
+}
+
 /** Where a proxied call's hooks left it, by CallLog (one per POST), until its answer comes back through the relay. */
 const OPEN_CALLS = new WeakMap<CallLog, Map<JsonRpcId, ToolCall>>();
 
@@ -49,6 +60,8 @@ export function throughToolCallHooks(
     return errorResponse(m.id, error);
   }
   const call: ToolCall = { server: x.route.name, tool, arguments: given ?? {} };
+  // What the client sent, to tell whether the hooks changed it (in place included).
+  const sent = JSON.stringify(call.arguments);
   const hooks = state.compiled.onToolCall;
   let refusal: string | undefined;
   const request = state.request;
@@ -76,6 +89,7 @@ export function throughToolCallHooks(
   const admitted = (): Admission => {
     // Sent as the hooks left them: in place in the checked message, which every transport serializes to forward.
     if (call.arguments !== given && (given !== undefined || Object.keys(call.arguments).length > 0)) params.arguments = call.arguments;
+    if (JSON.stringify(call.arguments) !== sent) SENT_ARGUMENTS.set(params, JSON.parse(sent) as Record<string, unknown>);
     if (x.route.server === 'proxy' && state.compiled.onToolResult.length > 0) openCalls(calls).set(m.id, call);
     return next();
   };
@@ -114,8 +128,6 @@ export function throughToolCallHooks(
  * caller). Synchronous unless a hook is async; only answers to this POST's open calls are looked at.
  */
 export function toolResultsOf(x: Exchange, calls: CallLog, message: unknown): unknown {
-  const open = OPEN_CALLS.get(calls);
-  if (!open || open.size === 0) return message;
   if (Array.isArray(message)) {
     const each = message.map((m) => toolResultsOf(x, calls, m));
     if (each.some((m) => m instanceof Promise)) return Promise.all(each).then((out) => (out.every((m, i) => m === message[i]) ? message : out));
@@ -123,11 +135,20 @@ export function toolResultsOf(x: Exchange, calls: CallLog, message: unknown): un
   }
   if (!isObject(message) || 'method' in message || !('result' in message || 'error' in message)) return message;
   const id = message.id;
-  if (typeof id !== 'string' && typeof id !== 'number') return message;
-  const call = open.get(id);
-  if (!call || !calls.isOpen(id)) return message;
-  open.delete(id);
-  return runToolResultHooks(x, call, message);
+  const open = OPEN_CALLS.get(calls);
+  if (open && (typeof id === 'string' || typeof id === 'number')) {
+    const call = open.get(id);
+    if (call && calls.isOpen(id)) {
+      open.delete(id);
+      return runToolResultHooks(x, call, message);
+    }
+  }
+  // A tool result this exchange did not ask for: on a resumed stream (Last-Event-ID) or a GET stream (an upstream that
+  // closed the POST's stream and answers on the next one), or a task's result. The call is not known here (another
+  // POST, maybe another replica): the hooks still see the result, with the tool unnamed. Only a tool result has a
+  // `content` array (resources/read has `contents`, prompts/get `messages`).
+  if (isObject(message.result) && Array.isArray(message.result.content)) return runToolResultHooks(x, { server: x.route.name, tool: '', arguments: {} }, message);
+  return message;
 }
 
 /** An HTTP-to-MCP server's answer to a tools/call (mcp/local.ts), through onToolResult. */

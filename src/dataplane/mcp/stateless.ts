@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'http';
 import { Errors, GatewayError } from '../errors';
-import type { RequestContext } from '../request-context';
 import { admitMessage } from './admit';
 import { sendJson, sendRpcError } from './answer';
 import type { CallLog } from './calls';
@@ -13,6 +12,8 @@ import { isStatelessEra, PROTOCOL_VERSIONS, STATELESS_PROTOCOL_VERSIONS } from '
 import { relayAnswer } from './relay';
 import { type StatelessRefusal, StatelessErrors, STATELESS_RPC_CODES } from './stateless-errors';
 import { callMcpUpstream, discard, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
+import { argumentsBeforeHooks } from '../extensions/tools';
+import type { RequestContext } from '../request-context';
 
 /**
  * MCP revision 2026-07-28 over Streamable HTTP, beside the session era (front.ts): no session, no
@@ -193,7 +194,7 @@ async function passOn(x: Exchange, m: Message, version: string, calls: CallLog):
     const field = NAME_SOURCE[m.method];
     const value = field === undefined ? undefined : m.params?.[field];
     if (typeof value === 'string') headers['mcp-name'] = encodeParamValue(value);
-    if (m.method === 'tools/call') Object.assign(headers, paramHeaders(ctx.req));
+    if (m.method === 'tools/call') Object.assign(headers, mirroredArguments(paramHeaders(ctx.req), argumentsBeforeHooks(m.params), m.params?.arguments));
   }
   let exchange: Awaited<ReturnType<typeof callMcpUpstream>>;
   try {
@@ -264,6 +265,35 @@ function paramHeaders(req: IncomingMessage): Record<string, string> {
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * The client's `Mcp-Param-*` headers after an extension changed the arguments they mirror (`sent` → `now`): the
+ * gateway has not the tool's schema, which names the argument of each header, so a header is matched to the
+ * top-level argument whose sent value it carries. Matched to one whose value changed, it carries the new value (or
+ * is dropped, the argument gone or no longer a scalar); a header whose argument cannot be told apart is dropped when
+ * any candidate changed. Either way the old value does not go upstream, and what goes agrees with the body.
+ */
+function mirroredArguments(headers: Record<string, string>, sent: Record<string, unknown> | undefined, now: unknown): Record<string, string> {
+  if (sent === undefined) return headers;
+  const current = now !== null && typeof now === 'object' && !Array.isArray(now) ? (now as Record<string, unknown>) : {};
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const candidates = Object.keys(sent).filter((k) => scalarHeader(sent[k]) === value);
+    const changed = candidates.filter((k) => scalarHeader(current[k]) !== value);
+    if (changed.length === 0) {out[name] = value;} else if (candidates.length === 1) {
+      const next = scalarHeader(current[candidates[0]!]);
+      if (next !== undefined) out[name] = next;
+    }
+  }
+  return out;
+}
+
+/** A scalar argument as its Mcp-Param-* header carries it; undefined for what no header mirrors. */
+function scalarHeader(value: unknown): string | undefined {
+  if (typeof value === 'string') return encodeParamValue(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
 }
 
 const PARAM_HEADER = /^mcp-param-[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/;

@@ -169,8 +169,10 @@ function refuse(ctx: RequestHookContext<ParsedKeyAuthConfig>, status: 401 | 403,
  * that no upstream gets one.
  *
  * It does not: check the gateway's grants (the built-in key auth does, on routes where it is on: `allow` is this
- * extension's own list); remove a key from the query (model routes and MCP servers never send the client's query
- * upstream, and agent routes, which do, never read a key from it); or read cookies.
+ * extension's own list); remove a key from the query (model routes and MCP servers send none of the client's query
+ * upstream but the few parameters a stored Response's call takes, which refuse any other with a 400, and agent
+ * routes, which forward it, never read a key from it); guard `GET /v1/models` (answered before any extension runs:
+ * it lists model names, under the built-in key auth's rules); or read cookies.
  */
 export const keyAuth = defineExtension<ParsedKeyAuthConfig>({
   name: 'key-auth',

@@ -144,7 +144,7 @@ function exceededMessage(extension: string, consumer: string, b: Balance): strin
   const granted = b.toppedUp > 0 ? `${w.limit + b.toppedUp} tokens (${w.limit} and ${b.toppedUp} topped up)` : `${w.limit} tokens`;
   return (
     `Consumer '${consumer}' has used its ${WINDOW_WORD[w.kind]} token quota: ${b.used} of ${granted} ${w.kind === 'day' ? 'on' : 'in'} ${w.id} (UTC). ` +
-    `${renewal(w)}; an operator can top it up (POST /extensions/${extension}/consumers/${consumer}/topup on the admin listener).`
+    `${renewal(w)}; an operator can top it up (POST /extensions/${encodeURIComponent(extension)}/consumers/${encodeURIComponent(consumer)}/topup on the admin listener).`
   );
 }
 
@@ -229,11 +229,12 @@ async function balanceAnswer(ctx: AdminContext<ParsedTokenQuotaConfig>, consumer
 
 /** The admin API: a consumer's balance, and top-ups. */
 async function answerAdmin(ctx: AdminContext<ParsedTokenQuotaConfig>): Promise<AdminAnswer> {
-  const { method, path, body } = ctx.request;
-  const match = /^\/consumers\/([^/]+)(\/topup)?\/?$/.exec(path);
-  if (!match) return adminError(404, `${ctx.extension}: no such path '${path}'. Its paths: ${ADMIN_PATHS}.`);
-  const consumer = match[1];
-  const topup = match[2] !== undefined;
+  const { method, path, segments, body } = ctx.request;
+  // Segments, each decoded on its own: a consumer named `team/bob` is `/consumers/team%2Fbob`.
+  const matches = segments[0] === 'consumers' && (segments.length === 2 || (segments.length === 3 && segments[2] === 'topup'));
+  if (!matches) return adminError(404, `${ctx.extension}: no such path '${path}'. Its paths: ${ADMIN_PATHS}.`);
+  const consumer = segments[1]!;
+  const topup = segments.length === 3;
   if (!ctx.consumers.includes(consumer)) {
     const some = ctx.consumers.slice(0, 20).map((c) => `'${c}'`).join(', ') || 'none';
     return adminError(404, `${ctx.extension}: the gateway has no consumer '${consumer}' (its consumers: ${some}${ctx.consumers.length > 20 ? ', …' : ''}).`);
@@ -275,4 +276,6 @@ export const TOKEN_QUOTA: SystemExtension = {
   priority: 400,
   // A budget that cannot be read is not a budget: a Redis failure refuses rather than serving unmetered.
   failPolicy: 'closed',
+  // Two to four Redis reads per request: a slow Redis must not turn every metered request into a 504.
+  asyncBudgetMs: 500,
 };

@@ -168,8 +168,9 @@ test('a Dify route: the consumer key-auth identified is the Dify `user`, so that
 
 test('an MCP server: the allow list applies to MCP clients too (the built-in key auth, always on there, identified them)', async () => {
   const up = await sdkUpstream((server) => server.registerTool('ping', { description: 'answers pong' }, () => ({ content: [{ type: 'text', text: 'pong' }] })));
-  const gw = await started({ allow: ['alice'], routes: ['tools'] }, (g) => g.addMcpServer('tools', { kind: 'proxy', url: up.url }));
+  let gw: Awaited<ReturnType<typeof started>> | undefined;
   try {
+    gw = await started({ allow: ['alice'], routes: ['tools'] }, (g) => g.addMcpServer('tools', { kind: 'proxy', url: up.url }));
     const alice = await connect(`${gw.url}/mcp/tools`, KEYS.alice);
     expect((await alice.client.listTools()).tools.map((t) => t.name)).toEqual(['ping']);
     await alice.client.close();
@@ -177,7 +178,7 @@ test('an MCP server: the allow list applies to MCP clients too (the built-in key
     await expect(connect(`${gw.url}/mcp/tools`, KEYS.bob)).rejects.toThrow("Consumer 'bob' is not allowed on MCP server 'tools'");
     expect(up.seen).toHaveLength(seen);
   } finally {
-    await gw.close();
+    await gw?.close();
     await up.close();
   }
 });

@@ -38,6 +38,13 @@ export const MCP_HOOK_EXTENSIONS: Record<string, ExtensionDefinition> = {
       return undefined;
     },
   }),
+  'region-redactor': defineExtension({
+    name: 'region-redactor',
+    onToolCall(ctx) {
+      // An argument mirrored in a Mcp-Param-* header (2026-07-28): the client's header must not carry the old value upstream.
+      if (ctx.call.arguments.region === 'secret-region') ctx.call.arguments.region = 'eu-west';
+    },
+  }),
   'etc-guard': defineExtension({
     name: 'etc-guard',
     onToolCall(ctx) {

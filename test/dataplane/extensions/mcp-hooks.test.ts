@@ -48,6 +48,8 @@ const text = (s: string) => ({ content: [{ type: 'text' as const, text: s }] });
 
 let files: SdkUpstream;
 let jsonFiles: SdkUpstream;
+/** Closes a tool call's stream before answering (SEP-1699 polling): the SDK client gets the result on its next stream. */
+let polling: SdkUpstream;
 /** Speaks the legacy HTTP+SSE transport: its answers come over its stream (sse-client.ts). */
 let sseFiles: SdkSseUpstream;
 let rest: Server;
@@ -62,6 +64,16 @@ beforeAll(async () => {
   files = await sdkUpstream(register);
   jsonFiles = await sdkUpstream(register, { json: true });
   sseFiles = await sdkSseUpstream(register);
+  polling = await sdkUpstream(
+    (server) => {
+      server.registerTool('later', { description: 'answers on the next stream' }, async (extra) => {
+        extra.closeSSEStream?.();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return text('raw-result');
+      });
+    },
+    { resumable: true },
+  );
   rest = createServer((req, res) => {
     restSeen.push(`${req.method} ${req.url}`);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }));
@@ -73,6 +85,7 @@ afterAll(async () => {
   await files.close();
   await jsonFiles.close();
   await sseFiles.close();
+  await polling.close();
   await new Promise<void>((resolve) => rest.close(() => resolve()));
 });
 
@@ -82,6 +95,7 @@ function startWith(extensions: Entry[]): Promise<TestGateway> {
   const filesServer = gateway.addMcpServer('files', { kind: 'proxy', url: files.url, allowTools: ['read', 'search'], auth: secretRef('mcp-keys', 'upstream') });
   const jsonServer = gateway.addMcpServer('json-files', { kind: 'proxy', url: jsonFiles.url });
   const sseServer = gateway.addMcpServer('sse-files', { kind: 'proxy', url: sseFiles.url, transport: 'sse' });
+  const pollingServer = gateway.addMcpServer('polling', { kind: 'proxy', url: polling.url });
   const items = gateway.addMcpServer('items', {
     kind: 'http-to-mcp',
     baseUrl: `http://127.0.0.1:${(rest.address() as AddressInfo).port}/api`,
@@ -94,7 +108,7 @@ function startWith(extensions: Entry[]): Promise<TestGateway> {
       },
     ],
   });
-  gateway.addConsumer('alice', { apiKey: secretRef('consumer-keys', 'alice'), grants: { mcpServers: [filesServer, jsonServer, sseServer, items] } });
+  gateway.addConsumer('alice', { apiKey: secretRef('consumer-keys', 'alice'), grants: { mcpServers: [filesServer, jsonServer, sseServer, pollingServer, items] } });
   gateway.addConsumer('carol', { apiKey: secretRef('consumer-keys', 'carol'), grants: { mcpServers: [filesServer] } });
   return startMcp(gateway, (c) =>
     withSessionKey({
@@ -120,6 +134,15 @@ describe('onToolCall and onToolResult, failure policy closed', () => {
   });
   afterAll(async () => {
     await gw.close();
+  });
+
+  test('a result the upstream sends on the next stream (it closed the call\'s own, SEP-1699): onToolResult runs on it too, its tool unnamed', async () => {
+    const { client } = await connect(`${gw.url}/mcp/polling`, KEYS.alice);
+    try {
+      expect(textOf(await client.callTool({ name: 'later', arguments: {} }))).toBe('[checked ] raw-result');
+    } finally {
+      await client.close();
+    }
   });
 
   test('arguments a hook changes reach the upstream tool, changed in place or replaced by an async hook', async () => {

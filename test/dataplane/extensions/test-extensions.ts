@@ -18,6 +18,14 @@ export const TEST_EXTENSIONS: Record<string, ExtensionDefinition> = {
   'tag-b': tagger('tag-b'),
   'tag-c': tagger('tag-c'),
   'tag-d': tagger('tag-d'),
+  'switcher': defineExtension({
+    name: 'switcher',
+    onRequest(ctx) {
+      // Tries to make the request another consumer's (the key in x-switch-key); tells the upstream whose it is then.
+      const key = ctx.request.headers['x-switch-key'];
+      ctx.request.headers['x-switched'] = `${key ? (ctx.authenticate(key) ?? 'refused') : 'no-key'}`;
+    },
+  }),
   'tagger': defineExtension({
     name: 'tagger',
     onRequest(ctx) {

@@ -144,7 +144,10 @@ test('a daily budget: requests pass and are charged their usage; a spent day is 
       status: 401,
       body: { error: { code: 'admin_token_required', message: expect.stringContaining('Authorization: Bearer <token>') } },
     });
-    expect((await admin(gw, 'POST', '/extensions/token-quota/consumers/alice/topup', { token: 'not-the-admin-token-at-all', body: topUp })).status).toBe(401);
+    const wrongToken = await admin(gw, 'POST', '/extensions/token-quota/consumers/alice/topup', { token: 'not-the-admin-token-at-all', body: topUp });
+    expect(wrongToken.status).toBe(401);
+    // Refused before its body is read: the connection closes rather than read a stranger's body to its end.
+    expect(wrongToken.headers.get('connection')).toBe('close');
     expect((await admin(gw, 'GET', '/extensions/token-quota/consumers/alice', { token: null })).status).toBe(401);
     await expect(sdk.chat.completions.create(hello)).rejects.toMatchObject({ status: 429 });
 
@@ -185,6 +188,42 @@ test('a streamed answer is charged too, what its access line says it used', asyn
     expect((await admin(gw, 'GET', '/extensions/token-quota/consumers/alice')).body.month).toMatchObject({ used: charged, limit: 10_000_000 });
   } finally {
     await gw.close();
+  }
+});
+
+test('a stream the client leaves after its first chunk is charged its prompt (no usage report came): the quota cannot be dodged by hanging up', async () => {
+  const slow = await UpstreamSimulator.start({ name: 'quota-slow', chunkDelayMs: 50 });
+  const gw = await startTestGateway(quotaGateway({ daily: 1_000_000 }), {
+    upstream: slow,
+    consumers: { alice: KEY, bob: 'sk-quota-bob' },
+    secrets: { [`${ADMIN_SECRET.secretName}/${ADMIN_SECRET.key}`]: ADMIN_TOKEN },
+    transform: (c) => ({ ...c, redis: { address: redis.address, keyPrefix: `quota-${Math.random().toString(36).slice(2)}:` } }),
+  });
+  try {
+    const sdk = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    const prompt = 'Summarize this paragraph about quotas. '.repeat(30);
+    const line = await logged(gw, async () => {
+      const stream = await sdk.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: prompt }], stream: true });
+      for await (const _chunk of stream) {
+        stream.controller.abort();
+        break;
+      }
+    });
+    expect(line.aborted).toBe(true);
+    let used = 0;
+    await eventually(
+      async () => {
+        used = (await admin(gw, 'GET', '/extensions/token-quota/consumers/alice')).body.day?.used ?? 0;
+        return used > 0;
+      },
+      15_000,
+      { describe: () => 'the aborted stream was charged nothing' },
+    );
+    // The prompt's estimate at least (about a token per four characters of its ~1,200).
+    expect(used).toBeGreaterThan(100);
+  } finally {
+    await gw.close();
+    await slow.close();
   }
 });
 

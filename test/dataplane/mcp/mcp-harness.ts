@@ -4,6 +4,7 @@ import type { AddressInfo } from 'net';
 /* eslint-disable import/no-unresolved -- the SDK's "./*" export gives types as "*.js.d.ts"; tsc and jest resolve these */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -97,7 +98,11 @@ export interface SdkUpstream {
  * per session (the SDK's own example), with the tools `register` adds, answering in SSE (or JSON with
  * `json`). It records every request.
  */
-export async function sdkUpstream(register: (server: McpServer) => void, options: { json?: boolean } = {}): Promise<SdkUpstream> {
+export async function sdkUpstream(
+  register: (server: McpServer) => void,
+  /** `resumable`: an event store and a short retry interval, so that a tool may close its stream and answer on the client's next one (SEP-1699). */
+  options: { json?: boolean; resumable?: boolean } = {},
+): Promise<SdkUpstream> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const seen: SeenRequest[] = [];
   const sessions: string[] = [];
@@ -119,6 +124,7 @@ export async function sdkUpstream(register: (server: McpServer) => void, options
             sessionIdGenerator: () => randomUUID(),
             // JSON answers: the head goes out only with the result (an SSE answer's goes out at once).
             enableJsonResponse: options.json === true,
+            ...(options.resumable && { eventStore: new InMemoryEventStore(), retryInterval: 20 }),
             onsessioninitialized: (id) => {
               sessions.push(id);
               transports.set(id, created);

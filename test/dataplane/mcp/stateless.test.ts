@@ -9,6 +9,13 @@ import { decodeParamValue, encodeParamValue } from '../../../src/dataplane/mcp/s
 import type { TestGateway } from '../../../src/testing';
 import { gatewayStack } from '../harness';
 
+// The gateway resolves system extensions from the package's catalog: the MCP hook tests' extensions are added to it.
+jest.mock('../../../src/extensions/system', () => {
+  const actual = jest.requireActual<typeof import('../../../src/extensions/system')>('../../../src/extensions/system');
+  const { systemCatalogWithMcpHooks } = jest.requireActual<typeof import('../extensions/mcp-hook-extensions')>('../extensions/mcp-hook-extensions');
+  return { ...actual, SYSTEM_EXTENSIONS: systemCatalogWithMcpHooks(actual.SYSTEM_EXTENSIONS) };
+});
+
 /**
  * MCP revision 2026-07-28 (stateless: no session, no initialize, server/discover) beside the session
  * era, with the official v2 client (@modelcontextprotocol/client) and, on the same servers, the SDK 1.x
@@ -322,5 +329,29 @@ describe('a proxy', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('a proxy with an onToolCall hook that changes an argument mirrored in a Mcp-Param-* header', () => {
+  test('the header of the changed argument carries the new value (the old neither leaks nor contradicts the body); the upstream serves the call', async () => {
+    const gateway = gatewayStack();
+    const server = gateway.addMcpServer('modern', { kind: 'proxy', url: modern.url, auth: secretRef('mcp-keys', 'upstream') });
+    gateway.addConsumer('alice', { apiKey: secretRef('consumer-keys', 'alice'), grants: { mcpServers: [server] } });
+    const hooked = await startMcp(gateway, (c) =>
+      withSessionKey({ ...c, extensions: [{ name: 'region-redactor', source: 'system', phase: 'default', priority: 0, failPolicy: 'closed', enabled: true, config: {} }] }),
+    );
+    const before = modern.seen.length;
+    const client = await connectStateless(`${hooked.url}/mcp/modern`, KEYS.alice);
+    try {
+      expect((await client.callTool({ name: 'locate', arguments: { region: 'secret-region' } })).content).toEqual([{ type: 'text', text: 'in:eu-west' }]);
+    } finally {
+      await client.close();
+      await hooked.close();
+    }
+    // The v2 client learns which arguments it mirrors from tools/list: its call before that carries no header (and is refused by the upstream).
+    const call = modern.seen.slice(before).filter((s) => s.body.includes('"locate"') && s.body.includes('tools/call')).at(-1)!;
+    expect(JSON.parse(call.body).params.arguments).toEqual({ region: 'eu-west' });
+    expect(call.headers['mcp-param-region']).toBe('eu-west');
+    expect(JSON.stringify(modern.seen.slice(before))).not.toContain('secret-region');
   });
 });

@@ -162,8 +162,8 @@ describe('token-quota admin API', () => {
       config,
       log: recordingLogger(),
       kv,
-      request: { method, path, query: {}, body },
-      consumers: ['alice', 'bob', 'carol'],
+      request: { method, path, segments: path.split('/').filter((s) => s !== '').map(decodeURIComponent), query: {}, body },
+      consumers: ['alice', 'bob', 'carol', 'team/bob'],
       signal: new AbortController().signal,
     };
     return tokenQuota.onAdmin!(ctx);
@@ -172,6 +172,18 @@ describe('token-quota admin API', () => {
   const spend = async (kv: MemoryKv, consumer: string, tokens: number) => {
     await tokenQuota.onLog!(logContext(config, { consumer, kv }, { inputTokens: tokens, outputTokens: 0 }));
   };
+
+  test('a consumer whose name holds a / is addressed with it percent-encoded, and the 429 prints its path so', async () => {
+    const kv = new MemoryKv();
+    await spend(kv, 'team/bob', 100);
+    expect(await admin(kv, 'GET', '/consumers/team%2Fbob')).toMatchObject({ status: 200, body: { consumer: 'team/bob', day: { used: 100, remaining: 0 } } });
+    expect(await admin(kv, 'POST', '/consumers/team%2Fbob/topup', { tokens: 10, window: 'day' })).toMatchObject({ status: 200, body: { day: { remaining: 10 } } });
+    expect(await admin(kv, 'GET', '/consumers/team/bob')).toMatchObject({ status: 404 });
+    await spend(kv, 'team/bob', 10);
+    const ctx = requestContext(config, { consumer: 'team/bob', kv });
+    await tokenQuota.onRequest!(ctx);
+    expect(JSON.stringify(ctx.answer?.body)).toContain('POST /extensions/test/consumers/team%2Fbob/topup');
+  });
 
   test("GET /consumers/<name>: the consumer's day and month; null for a window it has no limit in", async () => {
     const kv = new MemoryKv();
@@ -186,7 +198,7 @@ describe('token-quota admin API', () => {
     });
     expect(await admin(kv, 'GET', '/consumers/carol')).toMatchObject({ status: 200, body: { day: { limit: 100 }, month: { limit: 50 } } });
     const unlimited = parse({ consumers: { alice: { daily: 5 } } });
-    const ctx = { extension: 'q', config: unlimited, log: recordingLogger(), kv, request: { method: 'GET', path: '/consumers/bob', query: {}, body: undefined }, consumers: ['bob'], signal: new AbortController().signal };
+    const ctx = { extension: 'q', config: unlimited, log: recordingLogger(), kv, request: { method: 'GET', path: '/consumers/bob', segments: ['consumers', 'bob'], query: {}, body: undefined }, consumers: ['bob'], signal: new AbortController().signal };
     expect(await tokenQuota.onAdmin!(ctx)).toEqual({ status: 200, body: { consumer: 'bob', day: null, month: null } });
   });
 
@@ -206,7 +218,7 @@ describe('token-quota admin API', () => {
 
   test.each([
     ['an unknown path', 'GET', '/balances', undefined, 404, "quota: no such path '/balances'. Its paths: GET /consumers/<consumer>"],
-    ['a consumer the gateway lacks', 'GET', '/consumers/mallory', undefined, 404, "quota: the gateway has no consumer 'mallory' (its consumers: 'alice', 'bob', 'carol')."],
+    ['a consumer the gateway lacks', 'GET', '/consumers/mallory', undefined, 404, "quota: the gateway has no consumer 'mallory' (its consumers: 'alice', 'bob', 'carol', 'team/bob')."],
     ['a POST to the balance', 'POST', '/consumers/alice', undefined, 405, 'quota: /consumers/alice answers GET only, found POST.'],
     ['a GET of the top-up', 'GET', '/consumers/alice/topup', undefined, 405, 'quota: /consumers/alice/topup answers POST only, found GET.'],
     ['no body', 'POST', '/consumers/alice/topup', undefined, 400, "the top-up of 'alice' is refused: the body must be a JSON object, found nothing."],
@@ -225,7 +237,7 @@ describe('token-quota admin API', () => {
   test('a top-up of a window the consumer has no limit in is refused, naming the fix', async () => {
     const only = parse({ monthly: 1000 });
     const kv = new MemoryKv();
-    const ctx = { extension: 'q', config: only, log: recordingLogger(), kv, request: { method: 'POST', path: '/consumers/bob/topup', query: {}, body: { tokens: 5, window: 'day' } }, consumers: ['bob'], signal: new AbortController().signal };
+    const ctx = { extension: 'q', config: only, log: recordingLogger(), kv, request: { method: 'POST', path: '/consumers/bob/topup', segments: ['consumers', 'bob', 'topup'], query: {}, body: { tokens: 5, window: 'day' } }, consumers: ['bob'], signal: new AbortController().signal };
     expect(await tokenQuota.onAdmin!(ctx)).toEqual({
       status: 400,
       body: { error: { message: "q: consumer 'bob' has no daily quota, so there is nothing to top up. Top up a window it has, or give it a daily limit in the config." } },
