@@ -39,7 +39,7 @@ import { ComparisonBench } from '../shared/comparison-bench';
 import { type ComparisonOf, pacedRate, runFigures, type RunFigures as SharedRunFigures, type SideTotals, sumRuns } from '../shared/comparison-figures';
 import { type ComparisonResults, startResults } from '../shared/comparison-results';
 import { runDriver, sectionBenchMain } from '../shared/driver';
-import { envNumber, settingsLine } from '../shared/env-settings';
+import { comparisonSettings, settingsLine } from '../shared/env-settings';
 import { type PooledAnswer, PooledHttp } from '../shared/http-pool';
 import { snapshotLib } from '../shared/lib-snapshot';
 import { benchLog } from '../shared/log';
@@ -49,20 +49,7 @@ import { codeVersions } from '../shared/run-facts';
 import { summarize, type Summary } from '../shared/stats';
 import { startSimulator } from '../shared/simulator-process';
 
-export const SETTINGS = {
-  connections: Math.max(1, envNumber('BENCH_AGENTS_CONNECTIONS', 50)),
-  rounds: envNumber('BENCH_AGENTS_ROUNDS', 3),
-  roundS: envNumber('BENCH_AGENTS_ROUND_S', 4),
-  shortRounds: envNumber('BENCH_AGENTS_SHORT_ROUNDS', 2),
-  shortRoundS: 3,
-  /** 0: derived from the closed-loop throughput. */
-  rate: envNumber('BENCH_AGENTS_RATE', 0),
-  warmupS: envNumber('BENCH_AGENTS_WARMUP_S', 2),
-  streamChunks: Math.max(1, envNumber('BENCH_AGENTS_STREAM_CHUNKS', 10)),
-  quietWaitS: envNumber('BENCH_QUIET_WAIT_S', 5),
-  aigwNodeFlags: (process.env.BENCH_AGENTS_AIGW_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-  keepLogs: process.env.BENCH_AGENTS_KEEP_LOGS === '1',
-};
+export const SETTINGS = comparisonSettings('BENCH_AGENTS', { rounds: 3, roundS: 4, shortRounds: 2 });
 
 /** BUILD_DIR: the snapshot of lib/ the processes run; removed at the end. */
 const { outDir: OUT_DIR, buildDir: BUILD_DIR } = benchOutDirs('agents');

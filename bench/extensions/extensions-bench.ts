@@ -47,7 +47,7 @@ import { ComparisonBench } from '../shared/comparison-bench';
 import { pacedRate, runFigures, type RunFigures as SharedRunFigures, type SideTotals, sumRuns } from '../shared/comparison-figures';
 import { type ComparisonResults, startResults } from '../shared/comparison-results';
 import { runDriver, sectionBenchMain } from '../shared/driver';
-import { envNumber, settingsLine } from '../shared/env-settings';
+import { comparisonSettings, settingsLine } from '../shared/env-settings';
 import { type PooledAnswer, PooledHttp } from '../shared/http-pool';
 import { snapshotLib } from '../shared/lib-snapshot';
 import { benchLog } from '../shared/log';
@@ -60,18 +60,7 @@ import { summarize, type Summary } from '../shared/stats';
 
 export const SETTINGS = {
   scenarios: selectedScenarios(process.env.BENCH_EXTENSIONS_SCENARIOS).map((s) => s.key),
-  connections: Math.max(1, envNumber('BENCH_EXTENSIONS_CONNECTIONS', 50)),
-  rounds: Math.max(1, envNumber('BENCH_EXTENSIONS_ROUNDS', 8)),
-  roundS: envNumber('BENCH_EXTENSIONS_ROUND_S', 3),
-  shortRounds: envNumber('BENCH_EXTENSIONS_SHORT_ROUNDS', 1),
-  shortRoundS: envNumber('BENCH_EXTENSIONS_SHORT_ROUND_S', 3),
-  /** 0: derived from the closed-loop throughput. */
-  rate: envNumber('BENCH_EXTENSIONS_RATE', 0),
-  warmupS: envNumber('BENCH_EXTENSIONS_WARMUP_S', 2),
-  streamChunks: Math.max(1, envNumber('BENCH_EXTENSIONS_STREAM_CHUNKS', 10)),
-  quietWaitS: envNumber('BENCH_QUIET_WAIT_S', 5),
-  aigwNodeFlags: (process.env.BENCH_EXTENSIONS_AIGW_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-  keepLogs: process.env.BENCH_EXTENSIONS_KEEP_LOGS === '1',
+  ...comparisonSettings('BENCH_EXTENSIONS', { rounds: 8, roundS: 3, shortRounds: 1 }),
 };
 
 /** BUILD_DIR: the snapshot of lib/ the processes run; removed at the end. */

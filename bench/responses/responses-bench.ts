@@ -45,7 +45,7 @@ import { ComparisonBench } from '../shared/comparison-bench';
 import { type ComparisonOf, pacedRate, runFigures, type RunFigures as SharedRunFigures, type SideTotals, sumRuns } from '../shared/comparison-figures';
 import { type ComparisonResults, startResults } from '../shared/comparison-results';
 import { runDriver, sectionBenchMain } from '../shared/driver';
-import { envNumber, settingsLine } from '../shared/env-settings';
+import { comparisonSettings, settingsLine } from '../shared/env-settings';
 import { type PooledAnswer, PooledHttp } from '../shared/http-pool';
 import { snapshotLib } from '../shared/lib-snapshot';
 import { benchLog } from '../shared/log';
@@ -57,18 +57,7 @@ import { startSimulator } from '../shared/simulator-process';
 
 export const SETTINGS = {
   scenarios: selectedScenarios(process.env.BENCH_RESPONSES_SCENARIOS).map((s) => s.key),
-  connections: Math.max(1, envNumber('BENCH_RESPONSES_CONNECTIONS', 50)),
-  rounds: Math.max(1, envNumber('BENCH_RESPONSES_ROUNDS', 3)),
-  roundS: envNumber('BENCH_RESPONSES_ROUND_S', 4),
-  shortRounds: envNumber('BENCH_RESPONSES_SHORT_ROUNDS', 1),
-  shortRoundS: envNumber('BENCH_RESPONSES_SHORT_ROUND_S', 3),
-  /** 0: derived from the closed-loop throughput. */
-  rate: envNumber('BENCH_RESPONSES_RATE', 0),
-  warmupS: envNumber('BENCH_RESPONSES_WARMUP_S', 2),
-  streamChunks: Math.max(1, envNumber('BENCH_RESPONSES_STREAM_CHUNKS', 10)),
-  quietWaitS: envNumber('BENCH_QUIET_WAIT_S', 5),
-  aigwNodeFlags: (process.env.BENCH_RESPONSES_AIGW_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-  keepLogs: process.env.BENCH_RESPONSES_KEEP_LOGS === '1',
+  ...comparisonSettings('BENCH_RESPONSES', { rounds: 3, roundS: 4, shortRounds: 1 }),
 };
 
 /** BUILD_DIR: the snapshot of lib/ the processes run; removed at the end. */
