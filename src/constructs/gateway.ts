@@ -41,12 +41,20 @@ export interface WafCustomRuleProps {
 export interface WafProps {
   /** @default 'block' */
   readonly mode?: 'detect' | 'block';
-  /** Built-in rule sets; each one omitted is on (`{ sqlInjection: false }` turns off only that one). @default - all on */
+  /**
+   * Built-in rule sets; each one omitted is on (`{ sqlInjection: false }` turns off only that one), except prompt
+   * injection, which is off unless set. @default - all on but promptInjection
+   */
   readonly rules?: {
     readonly sqlInjection?: boolean;
     readonly xss?: boolean;
     readonly pathTraversal?: boolean;
     readonly commandInjection?: boolean;
+    /**
+     * Instruction-override and exfiltration patterns in user messages (model and agent routes). Off by default: such
+     * phrases also appear in prompts that discuss them; turn it on with `mode: 'detect'` first.
+     * @default false
+     */
     readonly promptInjection?: boolean;
   };
   /** @default [] */
@@ -379,7 +387,7 @@ function resolveWaf(waf: WafProps): ResolvedWaf {
       xss: waf.rules?.xss ?? true,
       pathTraversal: waf.rules?.pathTraversal ?? true,
       commandInjection: waf.rules?.commandInjection ?? true,
-      promptInjection: waf.rules?.promptInjection ?? true,
+      promptInjection: waf.rules?.promptInjection ?? false,
     },
     customRules: listOf(waf.customRules, (r) => ({
       name: r?.name,

@@ -24,7 +24,7 @@ describe('constructs resolve their props into readonly fields, defaults filled i
     expect(backend.circuitBreaker).toEqual(GATEWAY_CONFIG_DEFAULTS.circuitBreaker);
     expect(backend.baseUrl).toBe('https://api.openai.com/v1');
     expect([d.bandwidthMbps, s.bandwidthMbps]).toEqual([4000, 400]);
-    expect(d.waf?.rules).toEqual({ sqlInjection: true, xss: false, pathTraversal: true, commandInjection: true, promptInjection: true });
+    expect(d.waf?.rules).toEqual({ sqlInjection: true, xss: false, pathTraversal: true, commandInjection: true, promptInjection: false });
     expect(s.waf).toBeUndefined();
     expect(fleet.serverless).toEqual({ minReplicas: 2, maxReplicas: 20, targetCpuUtilizationPercent: 70, imageChannel: 'stable' });
     expect(fleet.redisAclSecretName).toBe('aigw-redis-acl');
