@@ -52,6 +52,18 @@ export function errorBody(path: string, type: ErrorType, code: string, message: 
   return { error: { message, type, param: null, code } };
 }
 
+/** The SDK server's JSON-RPC code for refusals at the HTTP level (the gateway's own MCP refusals use it too). */
+const RPC_SERVER_ERROR = -32000;
+
+/**
+ * A refusal's body in the protocol of the route it answers: a JSON-RPC error on an MCP server (what MCP clients
+ * show), else the API's error shape (errorBody). What a guard answering on every kind of route sends.
+ */
+export function refusalBody(route: { readonly kind: string }, path: string, type: ErrorType, code: string, message: string): JsonObject {
+  if (route.kind === 'mcp') return { jsonrpc: '2.0', id: null, error: { code: RPC_SERVER_ERROR, message } };
+  return errorBody(path, type, code, message);
+}
+
 /** The same error as one event of a stream that already started: how each protocol reports a failure mid-stream. */
 export function errorEvent(path: string, type: ErrorType, code: string, message: string): { event: string | undefined; data: string } {
   if (isAnthropicPath(path)) return { event: 'error', data: JSON.stringify({ type: 'error', error: { type, message } }) };

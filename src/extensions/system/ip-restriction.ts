@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { SystemExtension } from '../catalog-types';
 import { defineExtension } from '../index';
 import { configParser } from './config';
-import { errorBody } from './http';
+import { refusalBody } from './http';
 
 const MAX_CIDRS = 1024;
 
@@ -122,7 +122,7 @@ export const ipRestriction = defineExtension<ParsedIpRestrictionConfig>({
     if (!refused) return;
     ctx.log.info('ip-restriction: client refused', { client: client || '(not an address)' });
     const message = `This client's address is not allowed on this route (${ctx.extension}). Ask the gateway's operator to allow it.`;
-    return ctx.respond(403, errorBody(ctx.request.path, 'permission_error', 'ip_not_allowed', message));
+    return ctx.respond(403, refusalBody(ctx.route, ctx.request.path, 'permission_error', 'ip_not_allowed', message));
   },
 });
 

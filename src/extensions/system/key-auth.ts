@@ -3,7 +3,7 @@ import type { SystemExtension } from '../catalog-types';
 import { defineExtension } from '../index';
 import type { RequestHookContext } from '../types';
 import { configParser } from './config';
-import { CREDENTIAL_HEADERS, errorBody, FRAMING_HEADERS, HEADER_NAME } from './http';
+import { CREDENTIAL_HEADERS, FRAMING_HEADERS, HEADER_NAME, refusalBody } from './http';
 
 const MAX_KEYS = 16;
 const MAX_KEY_NAME_CHARS = 128;
@@ -149,13 +149,9 @@ function routeLabel(route: RequestHookContext['route']): string {
   return route.kind === 'mcp' ? `MCP server '${route.name}'` : `route '${route.name}'`;
 }
 
-/** The SDK server's JSON-RPC code for refusals at the HTTP level (the gateway's own MCP refusals use it too). */
-const RPC_SERVER_ERROR = -32000;
-
-/** A refusal in the client's protocol: a JSON-RPC error body on an MCP server (what MCP clients show), else the API's error shape. */
+/** A refusal in the client's protocol (refusalBody). */
 function refuse(ctx: RequestHookContext<ParsedKeyAuthConfig>, status: 401 | 403, code: string, message: string) {
-  if (ctx.route.kind === 'mcp') return ctx.respond(status, { jsonrpc: '2.0', id: null, error: { code: RPC_SERVER_ERROR, message } });
-  return ctx.respond(status, errorBody(ctx.request.path, status === 401 ? 'authentication_error' : 'permission_error', code, message));
+  return ctx.respond(status, refusalBody(ctx.route, ctx.request.path, status === 401 ? 'authentication_error' : 'permission_error', code, message));
 }
 
 /**

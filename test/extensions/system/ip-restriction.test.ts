@@ -68,6 +68,16 @@ describe('ip-restriction', () => {
     });
   });
 
+  test('on an MCP server the refusal is a JSON-RPC error, what MCP clients show', async () => {
+    const ctx = requestContext(parse({ deny: ['8.8.8.8'] }), { extension: 'office-only', remoteAddress: '8.8.8.8', path: '/mcp/tools', route: { name: 'tools', kind: 'mcp' } });
+    await ipRestriction.onRequest!(ctx);
+    expect(ctx.answer).toEqual({
+      status: 403,
+      headers: {},
+      body: { jsonrpc: '2.0', id: null, error: { code: -32000, message: "This client's address is not allowed on this route (office-only). Ask the gateway's operator to allow it." } },
+    });
+  });
+
   test('deny wins over allow; deny alone serves everyone else', async () => {
     expect((await run({ allow: ['10.0.0.0/8'], deny: ['10.6.6.0/24'] }, '10.6.6.6'))?.status).toBe(403);
     expect((await run({ deny: ['203.0.113.0/24'] }, '203.0.113.50'))?.status).toBe(403);
