@@ -28,6 +28,7 @@ export class GatewayMetrics {
   public readonly extensionDuration: Histogram<'extension' | 'hook'>;
   public readonly extensionErrors: Counter<'extension' | 'hook'>;
   public readonly extensionBudgetOverruns: Counter<'extension' | 'hook'>;
+  public readonly wafMatches: Counter<MetricLabelName<'wafMatches'>>;
 
   /** @param labels the default labels on every series (`defaultMetricLabels` of the config). */
   public constructor(labels: Record<string, string> = {}) {
@@ -53,6 +54,7 @@ export class GatewayMetrics {
     this.extensionDuration = new Histogram({ ...spec('extensionDuration'), buckets: [...METRICS.extensionDuration.buckets], registers });
     this.extensionErrors = new Counter({ ...spec('extensionErrors'), registers });
     this.extensionBudgetOverruns = new Counter({ ...spec('extensionBudgetOverruns'), registers });
+    this.wafMatches = new Counter({ ...spec('wafMatches'), registers });
   }
 
   /** Process metrics (CPU, memory, event loop): the "system resources" tier. */

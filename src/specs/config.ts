@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CAPACITY_SPEC_NAMES, type CapacitySpec, EDITIONS } from './catalog';
+import { RouteWafSchema, WafSchema } from './waf';
 
 /**
  * `GatewayConfig`: the runtime config of one gateway, and the one contract between the constructs
@@ -222,6 +223,8 @@ const ModelRoute = z.strictObject({
   match: Match,
   models: z.array(ModelEntry).min(1),
   policies: Policies,
+  /** The route's WAF settings over the gateway's (which must have a WAF). @default - the gateway's */
+  waf: RouteWafSchema.optional(),
 });
 
 export const AGENT_KINDS = ['model-studio', 'dify', 'custom'] as const;
@@ -341,6 +344,8 @@ const AgentRoute = z.strictObject({
   upstream: z.strictObject({ baseUrl: httpUrl, apiKey: SecretRefSchema.optional(), service: refName.optional() }),
   timeouts: Timeouts,
   policies: Policies,
+  /** The route's WAF settings over the gateway's (which must have a WAF). @default - the gateway's */
+  waf: RouteWafSchema.optional(),
 }).superRefine((route, ctx) => {
   // A field the route's kind does not read would be declared but not served: the config is refused instead.
   const misplaced = (field: 'appType' | 'variables' | 'userMapping' | 'mapping', kinds: string) => {
@@ -434,6 +439,8 @@ const mcpLimitFields = {
   rateLimits: z.array(McpRateLimit).optional(),
   /** @default 'failOpen' */
   onRedisUnavailable: z.enum(['failOpen', 'failClosed']).optional(),
+  /** The server's WAF settings over the gateway's (which must have a WAF). @default - the gateway's */
+  waf: RouteWafSchema.optional(),
 };
 
 const McpServer = z.discriminatedUnion('kind', [
@@ -562,28 +569,6 @@ const Extension = z
     path: ['secrets'],
   });
 
-const Waf = z.strictObject({
-  mode: z.enum(['detect', 'block']),
-  rules: z.strictObject({
-    sqlInjection: z.boolean(),
-    xss: z.boolean(),
-    pathTraversal: z.boolean(),
-    commandInjection: z.boolean(),
-    promptInjection: z.boolean(),
-  }),
-  customRules: z.array(
-    z.strictObject({
-      name: refName,
-      /** Where the pattern is looked for. */
-      target: z.enum(['path', 'query', 'header', 'body']),
-      header: headerName.optional(),
-      /** A regular expression. */
-      pattern: z.string().min(1),
-      action: z.enum(['block', 'log']),
-    }),
-  ),
-});
-
 const AccelerationSwitch = z.strictObject({ enabled: z.boolean(), fallback: z.enum(['software', 'fail']) });
 const Acceleration = z.strictObject({ tls: AccelerationSwitch, compression: AccelerationSwitch });
 
@@ -628,7 +613,7 @@ export const GatewayConfigSchema = z.strictObject({
   /** @default - none: the extensions' admin API answers 403 to every call */
   admin: Admin.optional(),
   extensions: z.array(Extension),
-  waf: Waf.optional(),
+  waf: WafSchema.optional(),
   acceleration: Acceleration,
   observability: Observability,
   redis: Redis.optional(),

@@ -11,3 +11,4 @@ export * from './json';
 export * from './model-names';
 export { GATEWAY_CONFIG_DEFAULTS } from './defaults';
 export { CONFIG_PART_SCHEMAS } from './config-parts';
+export * from './waf';

@@ -142,6 +142,12 @@ export const METRICS = {
     help: 'Extension hooks over their time budget, by extension and hook: an async hook is abandoned, a synchronous one is only measured',
     labelNames: ['extension', 'hook'],
   },
+  wafMatches: {
+    name: 'aigw_waf_matches_total',
+    type: 'counter',
+    help: "WAF rule matches by route, rule (a built-in rule's id, custom:<name>, ip-deny) and action (block: the request was refused; log: let through, in detect mode, below the anomaly threshold or by a log rule)",
+    labelNames: ['route', 'rule', 'action'],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

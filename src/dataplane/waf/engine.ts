@@ -7,7 +7,9 @@ import type { ValueRule, ViewName, WafFamily } from './rules/rule';
 import { sqliRules } from './rules/sqli';
 import { traversalRules } from './rules/traversal';
 import { xssRules } from './rules/xss';
-import { collectTargets, type Target, type WafRequest } from './targets';
+import type { BlockList } from 'net';
+import { blockListOf, clientAddress, inBlockList, WAF_DEFAULT_ANOMALY_THRESHOLD } from '../../specs/waf';
+import { collectBodyTargets, collectHeadTargets, type Target, TargetBudget, type TargetOptions, type WafRequest, type WafRequestHead, type WafRouteKind } from './targets';
 
 /**
  * The WAF's inspection engine: compiled once per configuration (at load), then `inspect(request)` per request, a
@@ -55,9 +57,13 @@ export interface WafEngineOptions {
   readonly maxHeaderChars?: number;
   /** Methods served; any other is a protocol match (TRACE, TRACK, CONNECT, DEBUG, …). */
   readonly allowedMethods?: readonly string[];
+  /** Clients whose address is in these CIDR blocks match `ip-deny` (a critical score). @default [] */
+  readonly ipDenyList?: readonly string[];
+  /** Peers from which the client is read from X-Forwarded-For (for ipDenyList). @default [] */
+  readonly trustedProxies?: readonly string[];
 }
 
-export type WafMatchFamily = WafFamily | 'custom';
+export type WafMatchFamily = WafFamily | 'custom' | 'ip';
 
 export interface WafMatch {
   /** '<family>-<n>' for a built-in rule, 'custom:<name>' for an operator's. */
@@ -84,9 +90,23 @@ export interface WafRuleInfo {
   readonly crs: readonly string[];
 }
 
+/** A request under inspection: its head is inspected; its body may follow, then the result. */
+export interface WafScan {
+  body(body: unknown, routeKind: WafRouteKind): WafScan;
+  result(): WafInspection;
+}
+
 export interface WafEngine {
+  /** Whether any rule reads the body: when none does, the caller need not hand it over. */
+  readonly readsBody: boolean;
+  /** The request line, headers and cookies (and the client's address, for the IP deny list), before the body is read. */
+  inspectHead(head: WafRequestHead): WafScan;
+  /** A whole request at once (the corpus tests, the bench). */
   inspect(request: WafRequest): WafInspection;
 }
+
+/** The rule id of a client in the IP deny list. */
+export const IP_DENY_RULE = 'ip-deny';
 
 const DEFAULT_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
@@ -106,77 +126,138 @@ export function builtInRules(): ReadonlyArray<WafRuleInfo & { readonly pattern?:
  */
 export function compileWaf(options: WafEngineOptions = {}): WafEngine {
   const on = (f: WafFamily) => options.families?.[f] ?? f !== 'prompt-injection';
-  const rules = VALUE_RULES.filter((r) => on(r.family));
   const custom: CompiledCustomRule[] = (options.customRules ?? []).map((rule, i) => {
     const compiled = compileCustomRule(rule, i);
     if (compiled instanceof Error) throw compiled;
     return compiled;
   });
-  const threshold = options.anomalyThreshold ?? 5;
-  const maxValueChars = options.maxValueChars ?? 8192;
-  const maxHeaders = options.maxHeaders ?? 100;
-  const maxHeaderChars = options.maxHeaderChars ?? 8192;
   const methods = new Set((options.allowedMethods ?? DEFAULT_METHODS).map((m) => m.toUpperCase()));
-  const targetOptions = {
-    inspectMessages: options.inspectMessages ?? false,
-    userMessages: on('prompt-injection'),
-    maxValueChars,
-    maxValues: options.maxValues ?? 1024,
-    maxDataChars: options.maxDataChars ?? 32_768,
-    maxMessageChars: options.maxMessageChars ?? 65_536,
-    customHeaders: (options.customRules ?? []).flatMap((r) => (r.target === 'header' && r.header ? [r.header.toLowerCase()] : [])),
+  const deny = options.ipDenyList && options.ipDenyList.length > 0 ? blockListOf(options.ipDenyList) : undefined;
+  const trusted = options.trustedProxies && options.trustedProxies.length > 0 ? blockListOf(options.trustedProxies) : undefined;
+  const settings: Settings = {
+    rules: VALUE_RULES.filter((r) => on(r.family)),
+    custom,
+    threshold: options.anomalyThreshold ?? WAF_DEFAULT_ANOMALY_THRESHOLD,
+    protocolOn: on('protocol'),
+    traversalOn: on('traversal'),
+    maxHeaders: options.maxHeaders ?? 100,
+    maxHeaderChars: options.maxHeaderChars ?? 8192,
+    methods,
+    targets: {
+      inspectMessages: options.inspectMessages ?? false,
+      userMessages: on('prompt-injection'),
+      maxValueChars: options.maxValueChars ?? 8192,
+      maxValues: options.maxValues ?? 1024,
+      maxDataChars: options.maxDataChars ?? 32_768,
+      maxMessageChars: options.maxMessageChars ?? 65_536,
+      customHeaders: (options.customRules ?? []).flatMap((r) => (r.target === 'header' && r.header ? [r.header.toLowerCase()] : [])),
+    },
+    deny: deny && { list: deny, trusted },
   };
-  const protocolOn = on('protocol');
+  const readsBody = settings.rules.some((r) => r.kinds.includes('body') || r.kinds.includes('body-key') || r.kinds.includes('message')) || (options.customRules ?? []).some((r) => r.target === 'body');
 
   return {
+    readsBody,
+    inspectHead: (head) => new Scan(settings).head(head),
     inspect(request) {
-      const matches: WafMatch[] = [];
-      const matched = new Set<string>();
-      const record = (rule: string, family: WafMatchFamily, target: string, score: number, action: 'block' | 'log' = 'block') => {
-        if (matched.has(rule)) return;
-        matched.add(rule);
-        matches.push({ rule, family, target, score, action });
-      };
-
-      if (protocolOn) {
-        const R = PROTOCOL_REQUEST_RULES;
-        if (!methods.has(request.method.toUpperCase())) record(R.method.id, 'protocol', 'method', 5);
-        const headerNames = Object.keys(request.headers);
-        if (headerNames.length > maxHeaders) record(R.headerCount.id, 'protocol', 'headers', 5);
-        for (const name of headerNames) {
-          if ((request.headers[name]?.length ?? 0) > maxHeaderChars) {
-            record(R.headerSize.id, 'protocol', `header:${name.slice(0, 64)}`, 5);
-            break;
-          }
-        }
-      }
-
-      const { targets, valuesOverLimit } = collectTargets(request, targetOptions);
-      if (protocolOn && valuesOverLimit > 0) record(PROTOCOL_REQUEST_RULES.valueCount.id, 'protocol', 'request', 5);
-      for (const target of targets) {
-        if (target.kind === 'method') continue;
-        if (protocolOn && target.kind !== 'body' && target.kind !== 'message' && target.raw.length >= maxValueChars) {
-          record(PROTOCOL_REQUEST_RULES.valueSize.id, 'protocol', target.label, 5);
-        }
-        const views = new Views(target);
-        for (const rule of rules) {
-          if (matched.has(rule.id) || !rule.kinds.includes(target.kind)) continue;
-          // Message text is read by the prompt-injection family (a user's only) and, when the route opts in, by the others.
-          if (target.kind === 'message' && (rule.family === 'prompt-injection' ? !target.fromUser : !targetOptions.inspectMessages)) continue;
-          if (rule.pattern.test(views.get(rule.view))) record(rule.id, rule.family, target.label, rule.score);
-        }
-        if (target.kind === 'path' && on('traversal') && resolveDotSegments(views.get('path')).escapesRoot) record('traversal-2', 'traversal', target.label, 5);
-        for (const rule of custom) {
-          if (target.kind === 'message' && !targetOptions.inspectMessages) continue;
-          if (rule.reads(target) && rule.matches(views.caseKept())) record(`custom:${rule.name}`, 'custom', target.label, rule.action === 'block' ? threshold : 0, rule.action);
-        }
-      }
-
-      const anomalyScore = matches.reduce((sum, m) => sum + m.score, 0);
-      const block = anomalyScore >= threshold || matches.some((m) => m.family === 'custom' && m.action === 'block');
-      return { matches, anomalyScore, block };
+      const scan = new Scan(settings).head(request);
+      return scan.body(request.body, request.routeKind).result();
     },
   };
+}
+
+interface Settings {
+  readonly rules: readonly ValueRule[];
+  readonly custom: readonly CompiledCustomRule[];
+  readonly threshold: number;
+  readonly protocolOn: boolean;
+  readonly traversalOn: boolean;
+  readonly maxHeaders: number;
+  readonly maxHeaderChars: number;
+  readonly methods: ReadonlySet<string>;
+  readonly targets: TargetOptions;
+  readonly deny: { readonly list: BlockList; readonly trusted: BlockList | undefined } | undefined;
+}
+
+/** One request's inspection: its head first, then (once read) its body, matches and budget carried between them. */
+class Scan implements WafScan {
+  private readonly matches: WafMatch[] = [];
+  private readonly matched = new Set<string>();
+  private readonly budget: TargetBudget;
+  private score = 0;
+
+  constructor(private readonly s: Settings) {
+    this.budget = new TargetBudget(s.targets);
+  }
+
+  head(request: WafRequestHead): this {
+    const { s } = this;
+    if (s.deny && request.remoteAddress !== undefined) {
+      const forwarded = request.headers['x-forwarded-for'];
+      const client = clientAddress(request.remoteAddress, Array.isArray(forwarded) ? forwarded.join(',') : forwarded, s.deny.trusted);
+      if (inBlockList(s.deny.list, client)) this.record(IP_DENY_RULE, 'ip', 'client', s.threshold);
+    }
+    if (s.protocolOn) {
+      const R = PROTOCOL_REQUEST_RULES;
+      if (!s.methods.has(request.method.toUpperCase())) this.record(R.method.id, 'protocol', 'method', 5);
+      const headerNames = Object.keys(request.headers);
+      if (headerNames.length > s.maxHeaders) this.record(R.headerCount.id, 'protocol', 'headers', 5);
+      for (const name of headerNames) {
+        const value = request.headers[name];
+        const chars = typeof value === 'string' ? value.length : Array.isArray(value) ? value.join(', ').length : 0;
+        if (chars > s.maxHeaderChars) {
+          this.record(R.headerSize.id, 'protocol', `header:${name.slice(0, 64)}`, 5);
+          break;
+        }
+      }
+    }
+    this.run(collectHeadTargets(request, s.targets, this.budget));
+    return this;
+  }
+
+  body(body: unknown, routeKind: WafRouteKind): this {
+    this.run(collectBodyTargets(body, routeKind, this.s.targets, this.budget));
+    return this;
+  }
+
+  result(): WafInspection {
+    const { s } = this;
+    if (s.protocolOn && this.budget.valuesOverLimit > 0) this.record(PROTOCOL_REQUEST_RULES.valueCount.id, 'protocol', 'request', 5);
+    const block = this.score >= s.threshold || this.matches.some((m) => m.family === 'custom' && m.action === 'block');
+    return { matches: this.matches, anomalyScore: this.score, block };
+  }
+
+  private record(rule: string, family: WafMatchFamily, target: string, score: number, action: 'block' | 'log' = 'block'): void {
+    if (this.matched.has(rule)) return;
+    this.matched.add(rule);
+    this.matches.push({ rule, family, target, score, action });
+    this.score += score;
+  }
+
+  private run(targets: readonly Target[]): void {
+    const { s } = this;
+    const inspectMessages = s.targets.inspectMessages;
+    for (const target of targets) {
+      if (target.kind === 'method') continue;
+      if (s.protocolOn && target.kind !== 'body' && target.kind !== 'message' && target.raw.length >= s.targets.maxValueChars) {
+        this.record(PROTOCOL_REQUEST_RULES.valueSize.id, 'protocol', target.label, 5);
+      }
+      const views = new Views(target);
+      for (const rule of s.rules) {
+        if (this.matched.has(rule.id) || !rule.kinds.includes(target.kind)) continue;
+        // Message text is read by the prompt-injection family (a user's only) and, when the route opts in, by the others.
+        if (target.kind === 'message' && (rule.family === 'prompt-injection' ? !target.fromUser : !inspectMessages)) continue;
+        if (rule.pattern.test(views.get(rule.view))) this.record(rule.id, rule.family, target.label, rule.score);
+      }
+      if (target.kind === 'path' && s.traversalOn && resolveDotSegments(views.get('path')).escapesRoot) this.record('traversal-2', 'traversal', target.label, 5);
+      for (const rule of s.custom) {
+        if (target.kind === 'message' && !inspectMessages) continue;
+        if (rule.reads(target) && rule.matches(views.caseKept())) {
+          this.record(`custom:${rule.name}`, 'custom', target.label, rule.action === 'block' ? s.threshold : 0, rule.action);
+        }
+      }
+    }
+  }
 }
 
 /** The forms of one value, each computed the first time a rule asks for it. */

@@ -8,16 +8,23 @@ import { fold, percentDecode } from './normalize';
  * other body fields such as `user` and `metadata`) is inspected as a web application firewall inspects a form.
  */
 
-/** The request as the pipeline's inspect stage hands it over. */
-export interface WafRequest {
+export type WafRouteKind = 'model' | 'agent' | 'mcp';
+
+/** What the inspect stage reads before the body: the request line and headers. */
+export interface WafRequestHead {
   readonly method: string;
   /** The request target as received: path and query, still percent-encoded. */
   readonly rawPath: string;
-  /** Header names lower-case; a repeated header joined as Node joins it. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** The parsed JSON body, when the body is JSON. */
+  /** Header names lower-case; a repeated header joined as Node joins it (`set-cookie` aside, which requests do not send). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The peer's address (for the IP deny list). */
+  readonly remoteAddress?: string;
+}
+
+/** A whole request: its head, and its body as parsed (JSON; a multipart upload's text fields). */
+export interface WafRequest extends WafRequestHead {
   readonly body: unknown;
-  readonly routeKind: 'model' | 'agent' | 'mcp';
+  readonly routeKind: WafRouteKind;
 }
 
 /** `custom-header`: a header only a custom rule names, read by that rule alone. */
@@ -54,8 +61,6 @@ export interface CollectedTargets {
   readonly targets: Target[];
   /** Values left unread, or read in part, because the request had more than maxValues values or maxDataChars characters of them. */
   readonly valuesOverLimit: number;
-  /** Query parameters in the request. */
-  readonly queryCount: number;
 }
 
 /**
@@ -76,44 +81,57 @@ const MESSAGE_FIELDS = new Set(['messages', 'system', 'input', 'instructions', '
 /** Fields of a body that hold message text a user wrote (as against schemas and formats). */
 const USER_TEXT_FIELDS = new Set(['messages', 'input', 'prompt', 'suffix']);
 
-export function collectTargets(req: WafRequest, options: TargetOptions): CollectedTargets {
-  const targets: Target[] = [];
-  let budget = options.maxValues;
-  let dataChars = options.maxDataChars;
-  let messageChars = options.maxMessageChars;
-  let valuesOverLimit = 0;
-  const add = (kind: TargetKind, label: string, raw: string, plusIsSpace: boolean, fromUser?: boolean) => {
+/** What is left to read of a request: shared by the inspection of its head and of its body. */
+export class TargetBudget {
+  values: number;
+  dataChars: number;
+  messageChars: number;
+  /** Values left unread, or read in part, because the request had more than maxValues values or maxDataChars characters of them. */
+  valuesOverLimit = 0;
+  constructor(options: TargetOptions) {
+    this.values = options.maxValues;
+    this.dataChars = options.maxDataChars;
+    this.messageChars = options.maxMessageChars;
+  }
+}
+
+/** Adds one value to `targets` within the budget. */
+function adder(targets: Target[], options: TargetOptions, budget: TargetBudget) {
+  return (kind: TargetKind, label: string, raw: string, plusIsSpace: boolean, fromUser?: boolean): void => {
     if (raw === '') return;
     const isMessage = kind === 'message';
-    if (isMessage ? messageChars <= 0 : budget <= 0 || dataChars <= 0) {
-      if (!isMessage) valuesOverLimit++;
+    if (isMessage ? budget.messageChars <= 0 : budget.values <= 0 || budget.dataChars <= 0) {
+      if (!isMessage) budget.valuesOverLimit++;
       return;
     }
     // Values of the request line and headers are cut at maxValueChars (the engine flags one that reaches it); body
     // strings and message text are read whole within the request's budget, so padding cannot push an attack out of sight.
     const perValue = kind === 'body' || kind === 'body-key' || isMessage ? Infinity : options.maxValueChars;
-    const value = raw.slice(0, Math.min(perValue, isMessage ? messageChars : dataChars));
+    const value = raw.slice(0, Math.min(perValue, isMessage ? budget.messageChars : budget.dataChars));
     if (isMessage) {
-      messageChars -= value.length;
+      budget.messageChars -= value.length;
     } else {
-      budget--;
-      dataChars -= value.length;
-      if (value.length < raw.length && value.length < perValue) valuesOverLimit++;
+      budget.values--;
+      budget.dataChars -= value.length;
+      if (value.length < raw.length && value.length < perValue) budget.valuesOverLimit++;
     }
     // Message text is prose: decoding `%` in it would change what the model reads, not reveal what it means.
-    const decoded = kind === 'message' ? fold(value) : fold(percentDecode(value, plusIsSpace));
+    const decoded = isMessage ? fold(value) : fold(percentDecode(value, plusIsSpace));
     targets.push({ kind, label, raw: value, decoded, ...(fromUser !== undefined && { fromUser }) });
   };
+}
 
+/** The request line, the inspected headers and the cookies: what is known before the body is read. */
+export function collectHeadTargets(req: WafRequestHead, options: TargetOptions, budget: TargetBudget): Target[] {
+  const targets: Target[] = [];
+  const add = adder(targets, options, budget);
   add('method', 'method', req.method, false);
   const q = req.rawPath.indexOf('?');
   const path = q === -1 ? req.rawPath : req.rawPath.slice(0, q);
   add('path', 'path', path, false);
-  let queryCount = 0;
   if (q !== -1) {
     for (const pair of req.rawPath.slice(q + 1).split('&')) {
       if (pair === '') continue;
-      queryCount++;
       const eq = pair.indexOf('=');
       const rawName = eq === -1 ? pair : pair.slice(0, eq);
       const name = labelPart(percentDecode(rawName, true));
@@ -123,16 +141,16 @@ export function collectTargets(req: WafRequest, options: TargetOptions): Collect
   }
 
   for (const name of INSPECTED_HEADERS) {
-    const value = req.headers[name];
+    const value = headerText(req.headers[name]);
     if (value === undefined) continue;
     if (name === 'x-forwarded-for') for (const hop of value.split(',')) add('header', `header:${name}`, hop.trim(), false);
     else add('header', `header:${name}`, value, false);
   }
   for (const name of options.customHeaders ?? []) {
-    const value = req.headers[name];
+    const value = headerText(req.headers[name]);
     if (value !== undefined && !SECRET_HEADERS.has(name) && !INSPECTED_HEADERS.includes(name)) add('custom-header', `header:${name}`, value, false);
   }
-  const cookie = req.headers.cookie;
+  const cookie = headerText(req.headers.cookie);
   if (cookie !== undefined) {
     for (const crumb of cookie.split(';')) {
       const eq = crumb.indexOf('=');
@@ -140,45 +158,70 @@ export function collectTargets(req: WafRequest, options: TargetOptions): Collect
       add('cookie', `cookie:${name}`, eq === -1 ? crumb.trim() : crumb.slice(eq + 1).trim(), false);
     }
   }
+  return targets;
+}
 
-  if (req.body !== undefined && req.body !== null) {
-    const proseRoute = req.routeKind !== 'mcp';
-    const walk = (value: unknown, pointer: string, depth: number): void => {
-      if (depth > 64) return;
-      if (typeof value === 'string') {add('body', `body:${pointer}`, value, false);} else if (Array.isArray(value)) {value.forEach((item, i) => walk(item, `${pointer}/${i}`, depth + 1));} else if (typeof value === 'object' && value !== null) {
-        for (const [key, item] of Object.entries(value)) {
-          const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-          if (depth === 0 && proseRoute && MESSAGE_FIELDS.has(key)) {
-            if (options.inspectMessages) collectText(item, true, key === 'system' || key === 'instructions' ? false : USER_TEXT_FIELDS.has(key), 0);
-            else if (options.userMessages && USER_TEXT_FIELDS.has(key)) collectText(item, false, true, 0);
-            continue;
-          }
-          add('body-key', `body:${child}`, key, false);
-          walk(item, child, depth + 1);
+/**
+ * The values of a parsed body: every string and key, except that on model and agent routes the fields written for a
+ * model are message text (read by the prompt-injection family, user text only, or by all when `inspectMessages`).
+ * A multipart upload's text fields come as an object of strings (its files are never read).
+ */
+export function collectBodyTargets(body: unknown, routeKind: WafRouteKind, options: TargetOptions, budget: TargetBudget): Target[] {
+  const targets: Target[] = [];
+  if (body === undefined || body === null) return targets;
+  const add = adder(targets, options, budget);
+  const proseRoute = routeKind !== 'mcp';
+  const walk = (value: unknown, pointer: string, depth: number): void => {
+    if (depth > 64) return;
+    if (typeof value === 'string') {
+      add('body', `body:${pointer}`, value, false);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) walk(value[i], `${pointer}/${i}`, depth + 1);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        if (depth === 0 && proseRoute && MESSAGE_FIELDS.has(key)) {
+          if (options.inspectMessages) collectText(item, true, key === 'system' || key === 'instructions' ? false : USER_TEXT_FIELDS.has(key), 0);
+          else if (options.userMessages && USER_TEXT_FIELDS.has(key)) collectText(item, false, true, 0);
+          continue;
         }
+        add('body-key', `body:${child}`, key, false);
+        walk(item, child, depth + 1);
       }
-    };
-    /**
-     * The text in a message field: strings, parts' `text`/`content`, messages' `content`. A message's role decides
-     * whether a user wrote it; `all` collects text of every role (inspectMessages), otherwise only a user's.
-     */
-    const collectText = (value: unknown, all: boolean, fromUser: boolean, depth: number): void => {
-      if (depth > 16) return;
-      if (typeof value === 'string') {
-        if (all || fromUser) add('message', 'message', value, false, fromUser);
-      } else if (Array.isArray(value)) {
-        for (const item of value) collectText(item, all, fromUser, depth + 1);
-      } else if (typeof value === 'object' && value !== null) {
-        const o = value as Record<string, unknown>;
-        const role = typeof o.role === 'string' ? o.role : undefined;
-        const user = role === undefined ? fromUser : role === 'user';
-        for (const key of ['content', 'text', 'input_text', 'output']) if (key in o) collectText(o[key], all, user, depth + 1);
-        if (all) for (const key of ['description', 'parameters', 'input_schema', 'json_schema', 'schema', 'properties', 'function', 'format']) if (key in o) collectText(o[key], all, false, depth + 1);
-      }
-    };
-    walk(req.body, '', 0);
-  }
-  return { targets, valuesOverLimit, queryCount };
+    }
+  };
+  /**
+   * The text in a message field: strings, parts' `text`/`content`, messages' `content`. A message's role decides
+   * whether a user wrote it; `all` collects text of every role (inspectMessages), otherwise only a user's.
+   */
+  const collectText = (value: unknown, all: boolean, fromUser: boolean, depth: number): void => {
+    if (depth > 16) return;
+    if (typeof value === 'string') {
+      if (all || fromUser) add('message', 'message', value, false, fromUser);
+    } else if (Array.isArray(value)) {
+      for (const item of value) collectText(item, all, fromUser, depth + 1);
+    } else if (typeof value === 'object' && value !== null) {
+      const o = value as Record<string, unknown>;
+      const role = typeof o.role === 'string' ? o.role : undefined;
+      const user = role === undefined ? fromUser : role === 'user';
+      for (const key of ['content', 'text', 'input_text', 'output']) if (key in o) collectText(o[key], all, user, depth + 1);
+      if (all) for (const key of ['description', 'parameters', 'input_schema', 'json_schema', 'schema', 'properties', 'function', 'format']) if (key in o) collectText(o[key], all, false, depth + 1);
+    }
+  };
+  walk(body, '', 0);
+  return targets;
+}
+
+/** Head and body together: the whole request at once (tests, the corpus). */
+export function collectTargets(req: WafRequest, options: TargetOptions): CollectedTargets {
+  const budget = new TargetBudget(options);
+  const targets = [...collectHeadTargets(req, options, budget), ...collectBodyTargets(req.body, req.routeKind, options, budget)];
+  return { targets, valuesOverLimit: budget.valuesOverLimit };
+}
+
+/** A header's value as one string (Node gives the few it does not join, such as set-cookie, as an array). */
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** A name as it appears in a target's label: bounded, and without control characters that would break a log line. */

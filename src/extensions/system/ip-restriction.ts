@@ -1,5 +1,6 @@
-import { BlockList, isIP } from 'net';
+import type { BlockList } from 'net';
 import { z } from 'zod';
+import { blockListOf, cidrProblem, clientAddress, inBlockList } from '../../specs/waf';
 import type { SystemExtension } from '../catalog-types';
 import { defineExtension } from '../index';
 import { configParser } from './config';
@@ -30,28 +31,6 @@ const IpRestrictionSchema = z
 export type IpRestrictionConfig = z.input<typeof IpRestrictionSchema>;
 export type ParsedIpRestrictionConfig = z.output<typeof IpRestrictionSchema>;
 
-function cidrProblem(value: string): string | undefined {
-  const slash = value.indexOf('/');
-  const address = slash < 0 ? value : value.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return 'is not an IPv4 or IPv6 address (write e.g. "10.0.0.0/8", "2001:db8::/32" or "203.0.113.7")';
-  if (slash < 0) return undefined;
-  const bits = value.slice(slash + 1);
-  const max = family === 4 ? 32 : 128;
-  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return `has a prefix length that is not a whole number from 0 to ${max}`;
-  return undefined;
-}
-
-function blockList(entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address, bits] = entry.split('/');
-    const type = isIP(address) === 4 ? 'ipv4' : 'ipv6';
-    list.addSubnet(address, bits === undefined ? (type === 'ipv4' ? 32 : 128) : Number(bits), type);
-  }
-  return list;
-}
-
 interface Lists {
   readonly allow: BlockList | undefined;
   readonly deny: BlockList | undefined;
@@ -64,41 +43,11 @@ const built = new WeakMap<object, Lists>();
 function listsOf(config: ParsedIpRestrictionConfig): Lists {
   let lists = built.get(config);
   if (!lists) {
-    const of = (entries: readonly string[]) => (entries.length > 0 ? blockList(entries) : undefined);
+    const of = (entries: readonly string[]) => (entries.length > 0 ? blockListOf(entries) : undefined);
     lists = { allow: of(config.allow), deny: of(config.deny), trusted: of(config.trustedProxies) };
     built.set(config, lists);
   }
   return lists;
-}
-
-function contains(list: BlockList | undefined, address: string): boolean {
-  if (list === undefined) return false;
-  const family = isIP(address);
-  return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
-}
-
-/** An X-Forwarded-For entry as an address: without a port (`1.2.3.4:5678`, `[::1]:80`) or brackets; '' when it is none. */
-function forwardedAddress(entry: string): string {
-  let a = entry.trim();
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(a);
-  if (bracketed) a = bracketed[1];
-  else if (/^[\d.]+:\d+$/.test(a)) a = a.slice(0, a.indexOf(':'));
-  return isIP(a) !== 0 ? a : '';
-}
-
-/**
- * The client's address: the peer's, unless the peer is a trusted proxy; then, walking X-Forwarded-For from the right
- * (the entry the trusted proxy added), the first address that is not a trusted proxy (or the left-most, when all
- * are). '' when the entry found is not an address (a broken proxy): such a client matches no block.
- */
-export function clientAddress(peer: string, forwardedFor: string | undefined, trusted: BlockList | undefined): string {
-  if (!contains(trusted, peer) || !forwardedFor) return peer;
-  const hops = forwardedFor.split(',');
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const address = forwardedAddress(hops[i]);
-    if (address === '' || !contains(trusted, address) || i === 0) return address;
-  }
-  return peer;
 }
 
 /**
@@ -118,7 +67,7 @@ export const ipRestriction = defineExtension<ParsedIpRestrictionConfig>({
   onRequest(ctx) {
     const lists = listsOf(ctx.config);
     const client = clientAddress(ctx.request.remoteAddress, ctx.request.headers['x-forwarded-for'], lists.trusted);
-    const refused = contains(lists.deny, client) || (lists.allow !== undefined && !contains(lists.allow, client));
+    const refused = inBlockList(lists.deny, client) || (lists.allow !== undefined && !inBlockList(lists.allow, client));
     if (!refused) return;
     ctx.log.info('ip-restriction: client refused', { client: client || '(not an address)' });
     const message = `This client's address is not allowed on this route (${ctx.extension}). Ask the gateway's operator to allow it.`;

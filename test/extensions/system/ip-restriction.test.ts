@@ -1,5 +1,6 @@
 import { BlockList } from 'net';
-import { clientAddress, ipRestriction } from '../../../src/extensions/system/ip-restriction';
+import { ipRestriction } from '../../../src/extensions/system/ip-restriction';
+import { clientAddress } from '../../../src/specs/waf';
 import { requestContext } from '../../../src/extensions/testing';
 import type { JsonObject } from '../../../src/extensions/types';
 
