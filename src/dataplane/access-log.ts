@@ -54,6 +54,8 @@ export function writeAccessLine(logger: Logger, r: AccessRecord): void {
   if (r.errorDetail !== undefined) line += `,"errorDetail":${JSON.stringify(r.errorDetail)}`;
   if (r.aborted !== undefined) line += `,"aborted":${r.aborted}`;
   if (r.retries !== undefined) line += `,"retries":${num(r.retries)}`;
+  if (r.requestId !== undefined) line += `,"requestId":${JSON.stringify(r.requestId)}`;
+  if (r.wafRules !== undefined) line += `,"wafRules":${JSON.stringify(r.wafRules)}`;
   (internals[streamSym] as DestinationStream).write(`${line},"msg":"access"}\n`);
 }
 
@@ -94,4 +96,8 @@ export interface AccessRecord {
   aborted?: boolean;
   /** Attempts beyond the first on the same backend. */
   retries?: number;
+  /** Set when the WAF matched: the id its log line and its 403 carry. */
+  requestId?: string;
+  /** The WAF rules that matched, comma-separated (ids from a set fixed at load). */
+  wafRules?: string;
 }

@@ -75,7 +75,9 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
   const method = native ? native.method : ((ctx.req.method ?? 'GET') as Dispatcher.HttpMethod);
   // A native JSON body was read whole by the read stage; an upload, and a custom agent's body, stream from the client.
   // An OPTIONS that declares no body has none (RFC 9112 §6.3): sent without one, it may be sent again.
-  const streamed = native ? native.upload !== undefined : method !== 'GET' && method !== 'HEAD' && !(method === 'OPTIONS' && !carriesBody(ctx.req.headers));
+  // A custom agent's body the WAF read (read stage) goes from memory.
+  const inspected = ctx.inspectedBody;
+  const streamed = native ? native.upload !== undefined : inspected === undefined && method !== 'GET' && method !== 'HEAD' && !(method === 'OPTIONS' && !carriesBody(ctx.req.headers));
   const source = streamed ? new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs) : undefined;
   const progress: BodyProgress = { bytes: 0, source };
   // Headers extensions set in onRequest go too (never credentials or framing: extensions/request.ts); the route's own win.
@@ -88,6 +90,8 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
   if (native?.body) {
     body = native.body;
     headers['content-type'] = 'application/json';
+  } else if (inspected) {
+    body = inspected;
   } else if (source) {
     const chunks = limitedBody(ctx, source, route.maxBodyBytes, progress);
     // A Dify upload: its `user` form field is the gateway's (native-upload.ts).

@@ -6,7 +6,8 @@ import { ENDPOINTS, STORED_RESPONSE_DAYS } from './endpoints';
  * The shape an error body takes: the client's protocol. A native agent route answers in its agent's own
  * (Dify: `{code, message, status}`; DashScope: `{code, message, request_id}`), so that the agent's SDK reads it.
  */
-export type ErrorFormat = WireProtocol | 'dify' | 'dashscope';
+/** `jsonrpc`: an MCP server's HTTP-level refusal, as a JSON-RPC error MCP clients show (the WAF's). */
+export type ErrorFormat = WireProtocol | 'dify' | 'dashscope' | 'jsonrpc';
 
 /** The OpenAI error types clients switch on. */
 export type OpenAiErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'api_error' | 'timeout_error';
@@ -52,6 +53,8 @@ export class GatewayError extends Error {
     if (format === 'anthropic') return JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPES[this.type], message: this.message } });
     if (format === 'dify') return JSON.stringify({ code: this.code, message: this.message, status: this.status });
     if (format === 'dashscope') return JSON.stringify({ code: DASHSCOPE_CODES[this.type], message: this.message, request_id: '' });
+    // -32000: the code the MCP SDK's server gives refusals at the HTTP level.
+    if (format === 'jsonrpc') return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: this.message, data: { type: this.type, code: this.code } } });
     return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });
   }
 }
@@ -101,6 +104,17 @@ export const Errors = {
   badKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'The API key is not valid for this gateway. Check the key, or ask for one.'),
   notGranted: (consumer: string, route: string) =>
     new GatewayError(403, 'permission_error', 'not_granted', `Consumer '${consumer}' has no grant to route '${route}'. Ask the gateway's owner for a grant.`),
+  /** The WAF refused the request (waf/inspection.ts): the rules that decided it and the id its log line carries, never what matched. */
+  wafBlocked: (rules: readonly string[], requestId: string) =>
+    new GatewayError(
+      403,
+      'permission_error',
+      'waf_blocked',
+      `The gateway's web application firewall blocked this request (rule${rules.length === 1 ? '' : 's'} ${rules.slice(0, 5).join(', ')}${rules.length > 5 ? ', …' : ''}; request id ${requestId}). ` +
+        "If the request is legitimate, give the request id to the gateway's operator: the gateway's log says what matched.",
+      null,
+      { 'x-request-id': requestId },
+    ),
   // MCP servers (src/dataplane/mcp): HTTP-level refusals, answered with a JSON-RPC error body (mcp/answer.ts).
   mcpNotGranted: (consumer: string, server: string) =>
     new GatewayError(403, 'permission_error', 'not_granted', `Consumer '${consumer}' has no grant to MCP server '${server}'. Ask the gateway's owner for a grant.`),

@@ -17,15 +17,16 @@ import { ANSWERED, type PipelineDeps, type Stage, type StageRun } from './stages
 
 /**
  * The request path, in order: one file per stage in ./stages, all with one signature. A new stage is a
- * file there and a line here. `cors` and `endpoint` sit before `authorize` because preflights and
+ * file there and a line here. `inspect` (the WAF) comes first after the route, whose settings it applies; the
+ * body it inspects when `read` has parsed it. `cors` and `endpoint` sit before `authorize` because preflights and
  * wrong endpoints are answered without credentials; `read` after it, so that no body is read for a
  * caller who may not send one.
  */
 export const STAGES: readonly Stage[] = [
   accept,
-  inspect, // the WAF (later)
   identify,
   route,
+  inspect, // the WAF: after the route (its settings), before anything trusts the request
   cors,
   endpoint,
   authorize,

@@ -9,6 +9,7 @@ import type { ErrorFormat, GatewayError } from './errors';
 import type { RequestExtensions } from './extensions/contexts';
 import type { Admission } from './limits';
 import type { ModelRequest } from './model-proxy';
+import type { WafProgress } from './waf/inspection';
 
 /**
  * What one request carries through the stages (stages/): its snapshot (kept to the end), timing, the
@@ -50,6 +51,10 @@ export interface RequestContext {
   promptTokens: number;
   /** The request-extensions stage (a config with extensions): what the hooks of this request share. Undefined without extensions. */
   extensions: RequestExtensions | undefined;
+  /** The inspect stage, on a route with a WAF whose rules read bodies: the inspection the body's read continues (waf/inspection.ts). */
+  waf: WafProgress | undefined;
+  /** The read stage, on a custom agent route whose WAF read the body: the body as read, sent from memory instead of streamed. */
+  inspectedBody: Buffer | undefined;
 }
 
 export function elapsedMs(since: bigint): number {

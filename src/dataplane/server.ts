@@ -383,6 +383,8 @@ export class DataPlane {
       admission: undefined,
       promptTokens: 0,
       extensions: undefined,
+      waf: undefined,
+      inspectedBody: undefined,
       record: { method: req.method ?? '', path, host, status: 0, durationMs: 0 },
     };
     void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: limits.limiter, mcpBus: limits.mcpBus });

@@ -25,10 +25,6 @@ export const UNSERVED_FIELDS = {
     effect:
       'without redis, whose each stored Responses API response is (and which backend keeps it) is recorded by the replica that relayed it, the last 100,000: with more than one replica, a call by id (GET /v1/responses/{id}, previous_response_id) that lands on another replica answers 404 / 400; set redis to share the records',
   },
-  'waf': {
-    isSet: (c: GatewayConfig) => c.waf !== undefined,
-    effect: 'the WAF inspects nothing: no request is blocked or logged by it, whatever its mode',
-  },
   'domains[].tls': {
     // A Serverless gateway's domains are published by the fleet's shared Ingress, which terminates their TLS.
     isSet: (c: GatewayConfig) => c.metadata.edition === 'dedicated' && c.domains.some((d) => d.tls !== undefined),

@@ -18,11 +18,11 @@ async function unservedGauge(adminUrl: string): Promise<Record<string, number>> 
 }
 
 /** The fixed list of fields the data plane does not serve yet: each has a series, 0 when the config does not set it. */
-const FIELDS = ['mcpServers', 'mcp.sessionKey', 'backends[].responses', 'waf', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps', 'serviceSources[].kubeconfig', 'services[].addresses'];
+const FIELDS = ['mcpServers', 'mcp.sessionKey', 'backends[].responses', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps', 'serviceSources[].kubeconfig', 'services[].addresses'];
 const ALL_ZERO = Object.fromEntries(FIELDS.map((f) => [f, 0]));
 
 describe('configured but not served', () => {
-  test('a gateway declaring a WAF, an MCP server (without mcp.sessionKey), Domain TLS and QAT: one warn line per unserved field, and the gauge at 1 for each', async () => {
+  test('a gateway declaring a WAF (served), an MCP server (without mcp.sessionKey), Domain TLS and QAT: one warn line per unserved field, and the gauge at 1 for each', async () => {
     const gateway = gatewayStack({ edition: 'dedicated', spec: 'aigw.small.x1', waf: { mode: 'block' }, hardwareAcceleration: { tls: true, fallback: 'software' } });
     const route = gateway.addModelRoute('chat', { models: [{ name: 'gpt-4o', targets: [{ backend: Backend.vllm({ baseUrl: 'http://vllm:8000/v1' }) }] }] });
     const weather = gateway.addMcpServer('weather', { kind: 'proxy', url: 'https://mcp.example.com/mcp' });
@@ -32,9 +32,9 @@ describe('configured but not served', () => {
     try {
       const warned = gw.logs.filter((l) => l.msg === 'configured but not served yet');
       // The synthesized config has the gateway's Redis: the legacy MCP transport is served across replicas, no `mcpServers` warning.
-      expect(warned.map((l) => l.field)).toEqual(['mcp.sessionKey', 'waf', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps']);
+      expect(warned.map((l) => l.field)).toEqual(['mcp.sessionKey', 'domains[].tls', 'acceleration', 'limits.bandwidthMbps']);
       for (const line of warned) expect(line).toMatchObject({ level: 40, effect: expect.any(String) });
-      expect(await unservedGauge(gw.adminUrl)).toEqual({ ...ALL_ZERO, 'mcp.sessionKey': 1, 'waf': 1, 'domains[].tls': 1, 'acceleration': 1, 'limits.bandwidthMbps': 1 });
+      expect(await unservedGauge(gw.adminUrl)).toEqual({ ...ALL_ZERO, 'mcp.sessionKey': 1, 'domains[].tls': 1, 'acceleration': 1, 'limits.bandwidthMbps': 1 });
     } finally {
       await gw.close();
     }
@@ -53,12 +53,12 @@ describe('configured but not served', () => {
     }
   });
 
-  test('each applied reload says it again: a WAF added is warned and counted, a WAF removed goes back to 0', async () => {
+  test('each applied reload says it again: QAT added is warned and counted, QAT removed goes back to 0', async () => {
     const gateway = gatewayStack();
     const route = gateway.addModelRoute('chat', { models: [{ name: 'gpt-4o', targets: [{ backend: Backend.vllm({ baseUrl: 'http://vllm:8000/v1' }) }] }] });
     gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
     const plain = synthesizedGatewayConfig(gateway).config;
-    const withWaf = { ...structuredClone(plain), waf: { mode: 'block' as const, rules: { sqlInjection: true, xss: true, pathTraversal: true, commandInjection: true, promptInjection: true }, customRules: [] } };
+    const withQat = { ...structuredClone(plain), acceleration: { tls: { enabled: true, fallback: 'software' as const }, compression: { enabled: false, fallback: 'software' as const } } };
     const { dir, swap } = kubeletDir(shardFiles(plain));
     const logs: Record<string, unknown>[] = [];
     const sink = new Writable({
@@ -75,17 +75,17 @@ describe('configured but not served', () => {
       host: '127.0.0.1',
       logger: createLogger(sink),
     });
-    const wafWarnings = (): number => logs.filter((l) => l.msg === 'configured but not served yet' && l.field === 'waf').length;
+    const qatWarnings = (): number => logs.filter((l) => l.msg === 'configured but not served yet' && l.field === 'acceleration').length;
     try {
-      expect((await unservedGauge(plane.adminUrl)).waf).toBe(0);
-      swap(shardFiles(withWaf));
+      expect((await unservedGauge(plane.adminUrl)).acceleration).toBe(0);
+      swap(shardFiles(withQat));
       expect(await plane.reload()).toMatchObject({ result: 'applied' });
-      expect(wafWarnings()).toBe(1);
-      expect((await unservedGauge(plane.adminUrl)).waf).toBe(1);
+      expect(qatWarnings()).toBe(1);
+      expect((await unservedGauge(plane.adminUrl)).acceleration).toBe(1);
       swap(shardFiles(plain));
       expect(await plane.reload()).toMatchObject({ result: 'applied' });
-      expect(wafWarnings()).toBe(1);
-      expect((await unservedGauge(plane.adminUrl)).waf).toBe(0);
+      expect(qatWarnings()).toBe(1);
+      expect((await unservedGauge(plane.adminUrl)).acceleration).toBe(0);
     } finally {
       await plane.close();
       rmSync(dir, { recursive: true, force: true });

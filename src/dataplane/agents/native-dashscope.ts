@@ -9,6 +9,7 @@ import type { Usage } from '../usage';
 import { eventLines, fieldValue, jsonObjectOf, type NativeAnswerReader } from './native-answer';
 import type { NativeAgentRequest } from './native-request';
 import { type AgentErrorReport, dashScopeError, dashScopeUsage } from './wire';
+import { inspectBody } from '../waf/inspection';
 
 /** Role and framing tokens each message costs (as for chat models). */
 const TOKENS_PER_MESSAGE = 4;
@@ -26,6 +27,7 @@ export async function readDashScopeRequest(ctx: RequestContext, route: CompiledA
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
   const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs);
   const body = parseJsonObject(raw, ctx.snapshot.maxJsonDepth);
+  inspectBody(ctx, body);
   const stream = String(ctx.req.headers['x-dashscope-sse'] ?? '').trim().toLowerCase() === 'enable';
   let reaccumulate = false;
   let sent = raw;

@@ -12,6 +12,7 @@ import { jsonObjectOf, type NativeAnswerReader } from './native-answer';
 import type { NativeAgentRequest } from './native-request';
 import { difyUser } from './protocol';
 import { type AgentErrorReport, difyError, difyUsage } from './wire';
+import { inspectBody } from '../waf/inspection';
 
 /** How an endpoint takes its input: a JSON body, none (the query), or a multipart upload. */
 type DifyInput = 'json' | 'none' | 'upload';
@@ -93,6 +94,7 @@ export function readDifyRequest(ctx: RequestContext, route: CompiledAgentRoute):
   return readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs).then((raw) => {
     // A DELETE may come without a body: Dify then still needs the `user`, in a JSON body.
     const body = raw.length === 0 && endpoint.method === 'DELETE' ? {} : parseJsonObject(raw, ctx.snapshot.maxJsonDepth);
+    inspectBody(ctx, body);
     const user = userOf(typeof body.user === 'string' ? body.user : queryUser);
     body.user = user;
     return {

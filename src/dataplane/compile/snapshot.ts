@@ -9,6 +9,7 @@ import { MIN_SESSION_KEY_BYTES, SessionSealer } from '../mcp/session';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
 import { createUpstream, type Upstream } from '../upstream';
+import { compileWafs, type RouteWaf } from '../waf/compile';
 import { ModelMatcher } from './model-matcher';
 import { RouteTable } from './route-table';
 
@@ -34,6 +35,8 @@ interface CompiledRouteBase {
   readonly name: string;
   readonly maxBodyBytes: number;
   readonly limits: CompiledLimits | undefined;
+  /** The route's WAF (the gateway's settings with the route's over them); undefined without one, or when it is off. */
+  readonly waf: RouteWaf | undefined;
 }
 
 export interface CompiledModelRoute extends CompiledRouteBase {
@@ -100,6 +103,8 @@ export interface Snapshot {
   readonly extensions: CompiledExtensions;
   /** The sha256 of the admin token (`admin.token`), never the token: undefined when the config names none (the extensions' admin API is then off). */
   readonly adminTokenDigest: Buffer | undefined;
+  /** The gateway's WAF for a request no route matches (inspected before its 404); undefined without a WAF. */
+  readonly wafUnrouted: RouteWaf | undefined;
 }
 
 /** The OpenAI and Anthropic endpoints an agent exposed as a model answers under its own prefix. */
@@ -127,6 +132,7 @@ function asModelRoute(agent: CompiledAgentRoute, model: CompiledModel, timeouts:
     models: new ModelMatcher([{ entry: model.entry, model }]),
     maxBodyBytes: agent.maxBodyBytes,
     limits: agent.limits,
+    waf: agent.waf,
     timeouts,
     agentModels: [],
     owner: agent,
@@ -167,6 +173,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
   });
 
   const maxBody = (policies: { maxBodyBytes?: number }) => policies.maxBodyBytes ?? config.limits.maxBodyBytes;
+  const wafs = compileWafs(config.waf, problems);
   const limits = (route: string, policies: PoliciesConfig, rules = policies.rateLimits): CompiledLimits | undefined =>
     rules.length === 0 ? undefined : { plan: compileLimitPlan(route, rules), onRedisUnavailable: policies.onRedisUnavailable, chargesTokens: rules.some((r) => r.kind === 'tokens') };
   const modelRoutes: CompiledModelRoute[] = [];
@@ -203,6 +210,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       // Dify and Model Studio report usage (agents/wire.ts), which settles token limits; a custom agent reports none, and the
       // config refuses token rules on one.
       limits: limits(route.name, route.policies),
+      waf: wafs.forRoute('agent', route.name, route.waf),
       paths: compileAgentPaths(route),
       firstByteMs,
       totalMs,
@@ -239,6 +247,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       models: new ModelMatcher(models.map((m) => ({ entry: m.entry, model: m }))),
       maxBodyBytes: maxBody(route.policies),
       limits: limits(route.name, route.policies),
+      waf: wafs.forRoute('model', route.name, route.waf),
       timeouts: route.policies.timeouts,
       agentModels: agentModels.map((m) => m.owner!.asModel!),
       owner: undefined,
@@ -246,7 +255,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
   });
   const routes: CompiledRoute[] = [...modelRoutes, ...agentRoutes];
 
-  const mcpServers = compileMcpServers(config.mcpServers, config.limits.maxBodyBytes, secret);
+  const mcpServers = compileMcpServers(config.mcpServers, config.limits.maxBodyBytes, secret, (server) => wafs.forRoute('mcp', server.name, server.waf));
   const sessionKey = secret(config.mcp?.sessionKey, 'mcp.sessionKey');
   if (sessionKey !== undefined && sessionKey !== '' && Buffer.byteLength(sessionKey, 'utf8') < MIN_SESSION_KEY_BYTES) {
     const ref = config.mcp!.sessionKey;
@@ -303,6 +312,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     maxJsonDepth: config.limits.maxJsonDepth ?? GATEWAY_CONFIG_DEFAULTS.limits.maxJsonDepth,
     extensions,
     adminTokenDigest,
+    wafUnrouted: wafs.unrouted,
   };
 }
 

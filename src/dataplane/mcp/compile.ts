@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import type { RouteWaf } from '../waf/compile';
 import { GATEWAY_CONFIG_DEFAULTS, type McpServerConfig, type SecretRef } from '../../specs';
 import { CircuitBreaker } from '../resilience';
 import { compileScrubber, type Scrubber } from '../scrub';
@@ -31,6 +32,8 @@ interface McpRouteBase {
   readonly maxBodyBytes: number;
   /** The HTTP-level limits stage passes MCP servers: their limits count JSON-RPC requests (`requestLimits`), not POSTs. */
   readonly limits: undefined;
+  /** The server's WAF (the gateway's settings with the server's over them); undefined without one. */
+  readonly waf: RouteWaf | undefined;
   /** The server's `rateLimits`, checked per JSON-RPC request by admit.ts; undefined when it has none. */
   readonly requestLimits: McpLimits | undefined;
   /** The server's `allowTools` (proxies); undefined when every tool is allowed. */
@@ -62,9 +65,17 @@ export const MCP_FIRST_BYTE_MS = GATEWAY_CONFIG_DEFAULTS.timeouts.totalMs;
 export type SecretReader = (ref: SecretRef | undefined, where: string) => string | undefined;
 
 /** The config's MCP servers as routes; a Secret that cannot be read is a problem of the config (reported by `secret`). */
-export function compileMcpServers(servers: readonly McpServerConfig[], maxBodyBytes: number, secret: SecretReader): CompiledMcpRoute[] {
+export function compileMcpServers(servers: readonly McpServerConfig[], maxBodyBytes: number, secret: SecretReader, wafOf: (server: McpServerConfig) => RouteWaf | undefined): CompiledMcpRoute[] {
   return servers.map((server, i): CompiledMcpRoute => {
-    const base = { kind: 'mcp' as const, name: server.name, match: { host: '*' as const, pathPrefix: server.path }, maxBodyBytes, limits: undefined, requestLimits: compileMcpLimits(server) };
+    const base = {
+      kind: 'mcp' as const,
+      name: server.name,
+      match: { host: '*' as const, pathPrefix: server.path },
+      maxBodyBytes,
+      limits: undefined,
+      waf: wafOf(server),
+      requestLimits: compileMcpLimits(server),
+    };
     if (server.kind === 'proxy') {
       const allow = server.allowTools.length > 0 ? new Set(server.allowTools) : undefined;
       const token = secret(server.upstream.auth, `mcpServers[${i}] (${server.name}).upstream.auth`);

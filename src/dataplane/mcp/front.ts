@@ -17,6 +17,7 @@ import { endSession, isEnded, type McpSession } from './session';
 import { isStatelessPost, serveStateless } from './stateless';
 import { type ToolFilter, toolFilter } from './tools';
 import type { PipelineDeps } from '../stages/stage';
+import { inspectBody } from '../waf/inspection';
 
 /**
  * The MCP front: an MCP server's path, for every kind of server. Checks what the Streamable HTTP
@@ -96,6 +97,12 @@ async function post(x: Exchange): Promise<void> {
     parsed = parseBody(raw, ctx.snapshot.maxJsonDepth);
   } catch (e) {
     calls.done('invalid', 'invalid');
+    throw e;
+  }
+  try {
+    inspectBody(ctx, parsed);
+  } catch (e) {
+    calls.done(methodOf(Array.isArray(parsed) ? parsed[0] : parsed), 'denied');
     throw e;
   }
   // The stateless revision (2026-07-28): no session, no initialize.

@@ -17,6 +17,7 @@ import { checkAccept, checkContentType, headerVersion, negotiate } from './proto
 import { MAX_JSON_BYTES, mediaType, relayJsonText, relaySse } from './relay';
 import { endSseUpstreamSession, exchangeViaSseUpstream, followSseUpstream } from './sse-client';
 import { callMcpUpstream, discard, readBounded, refusedAnswer, upstreamHeaders } from './upstream';
+import { inspectBody } from '../waf/inspection';
 
 type Request = Extract<JsonRpcMessage, { kind: 'request' }>;
 
@@ -325,6 +326,7 @@ export async function legacyMessage(x: Exchange): Promise<void> {
   if (refusal) throw refusal;
   const claimed = headerVersion(ctx.req);
   const value = parseBody(await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs), ctx.snapshot.maxJsonDepth);
+  inspectBody(ctx, value);
   if (Array.isArray(value)) throw Errors.mcpInvalidMessage('batches are not served on the legacy HTTP+SSE transport; send one message per POST');
   const checked = checkMessage(value);
   if (!checked.ok) throw Errors.mcpInvalidMessage(checked.detail);

@@ -11,12 +11,14 @@ import { isMultipartFormData, prepareMultipart } from '../multipart';
 import type { RequestContext } from '../request-context';
 import { wantsStreamUsage } from '../translate';
 import type { AgentCall } from '../translate/translator';
+import { inspectBody } from '../waf/inspection';
 
 /** Reads a JSON model request on a model route into `ctx.request`: method, body, model (the authorize stage checked the grant). */
 export async function readModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<void> {
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
   const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs);
   const body = parseJsonObject(raw, ctx.snapshot.maxJsonDepth);
+  inspectBody(ctx, body);
   const requested = body.model;
   if (typeof requested !== 'string' || requested === '') throw Errors.badRequest("'model' is required: a string naming the model.", 'model');
   const model = matchModel(ctx, route, requested);
@@ -46,6 +48,8 @@ export async function readMultipartModelRequest(ctx: RequestContext, route: Comp
     ...(Number.isFinite(declared) && { contentLength: declared }),
   });
   ctx.res.once('close', () => void prepared.cleanup());
+  // The text fields read up to `model` (never the file parts): what a form-based attack would put in them.
+  inspectBody(ctx, prepared.fields);
   const requested = prepared.model;
   if (!requested) throw Errors.badRequest("'model' is required: a form field naming the model.", 'model');
   const model = matchModel(ctx, route, requested);

@@ -1,6 +1,7 @@
 import type { AgentRouteConfig } from '../../specs';
 import { endpointOf } from '../endpoints';
 import { type ErrorFormat, Errors } from '../errors';
+import { inspectHead } from '../waf/inspection';
 import type { Stage } from './stage';
 
 const AGENT_ERROR_FORMATS: { readonly [K in AgentRouteConfig['kind']]?: ErrorFormat } = { 'dify': 'dify', 'model-studio': 'dashscope' };
@@ -11,13 +12,18 @@ const AGENT_ERROR_FORMATS: { readonly [K in AgentRouteConfig['kind']]?: ErrorFor
  */
 export const route: Stage = {
   name: 'route',
-  run: (ctx) => {
+  run: (ctx, deps) => {
     const endpoint = endpointOf(ctx.path);
     ctx.endpoint = endpoint;
     // Claude-style clients get errors in Anthropic's shape, from here on.
     if (endpoint === 'messages' || endpoint === 'messages.count_tokens') ctx.errorFormat = 'anthropic';
     const matched = ctx.snapshot.routes.match(ctx.host, ctx.path);
-    if (!matched) throw Errors.noRoute(ctx.host, ctx.path);
+    if (!matched) {
+      // An attack on a path no route serves is refused as one (403), not answered 404: the gateway's own WAF settings.
+      const waf = ctx.snapshot.wafUnrouted;
+      if (waf !== undefined) inspectHead(ctx, deps, waf);
+      throw Errors.noRoute(ctx.host, ctx.path);
+    }
     ctx.record.route = matched.name;
     if (matched.kind !== 'agent') {
       ctx.route = matched;
