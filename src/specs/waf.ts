@@ -164,3 +164,4 @@ export const RouteWafSchema = z.strictObject({
 
 export type WafConfig = z.infer<typeof WafSchema>;
 export type RouteWafConfig = z.infer<typeof RouteWafSchema>;
+export type WafCustomRuleConfig = z.infer<typeof WafCustomRuleSchema>;

@@ -1,25 +1,17 @@
 import { RE2JS } from 're2js';
+import { type WafCustomRuleConfig, wafPatternProblem } from '../../specs/waf';
 import type { Target } from './targets';
 
 /**
- * An operator's own rules, as WafProps.customRules declares them. Their patterns are written by an admin but run on
- * client input, synchronously: they are compiled by RE2 (the pure-JavaScript port `re2js`), whose matching time is
- * linear in the input for every pattern, and what RE2 cannot match in linear time (back-references, lookahead,
- * lookbehind) is refused at load with an error naming the rule.
+ * An operator's own rules, as the config's `waf.customRules` declares them (src/specs/waf.ts). Their patterns are
+ * written by an admin but run on client input, synchronously: they are compiled by RE2 (the pure-JavaScript port
+ * `re2js`), whose matching time is linear in the input for every pattern; what RE2 cannot match in linear time
+ * (back-references, lookahead, lookbehind) is refused at load (and at synth) with an error naming the rule.
  */
-export interface WafCustomRule {
-  readonly name: string;
-  readonly target: 'path' | 'query' | 'header' | 'body';
-  /**
-   * For `target: 'header'`: the header whose value is read (`cookie` for cookie values; never a credential header
-   * such as authorization or x-api-key); without it, every inspected header and cookie.
-   */
-  readonly header?: string;
-  /** RE2 syntax; case-sensitive unless it starts with `(?i)`. Matched on the decoded value (the path, each query value, …). */
-  readonly pattern: string;
+export type WafCustomRule = Omit<WafCustomRuleConfig, 'action'> & {
   /** `block` refuses a matching request (in block mode); `log` only records the match. @default 'block' */
-  readonly action?: 'block' | 'log';
-}
+  readonly action?: WafCustomRuleConfig['action'];
+};
 
 export interface CompiledCustomRule {
   readonly name: string;
@@ -30,28 +22,16 @@ export interface CompiledCustomRule {
   readonly matches: (value: string) => boolean;
 }
 
-const MAX_PATTERN_LENGTH = 1024;
-
 /** The rule compiled, or an Error whose message names the rule, the problem and the fix. */
 export function compileCustomRule(rule: WafCustomRule, index: number): CompiledCustomRule | Error {
   const where = `waf.customRules[${index}] (${JSON.stringify(rule.name)})`;
   if (typeof rule.pattern !== 'string' || rule.pattern === '') return new Error(`${where}: pattern must be a non-empty regular expression (RE2 syntax)`);
-  if (rule.pattern.length > MAX_PATTERN_LENGTH) {
-    return new Error(`${where}: pattern is ${rule.pattern.length} characters, more than the limit of ${MAX_PATTERN_LENGTH}: split it into several rules`);
-  }
   if (!['path', 'query', 'header', 'body'].includes(rule.target)) {
     return new Error(`${where}: target must be 'path', 'query', 'header' or 'body', found ${JSON.stringify(rule.target)}`);
   }
-  let compiled: RE2JS;
-  try {
-    compiled = RE2JS.compile(rule.pattern);
-  } catch (e) {
-    return new Error(
-      `${where}: pattern ${JSON.stringify(rule.pattern)} is not a regular expression RE2 accepts (${(e as Error).message}). ` +
-        'WAF patterns use RE2 syntax, which matches in linear time: no back-references (\\1), lookahead or lookbehind ((?=, (?!, (?<=, (?<!); ' +
-        'rewrite the pattern without them (e.g. match the alternatives explicitly)',
-    );
-  }
+  const problem = wafPatternProblem(rule.pattern);
+  if (problem !== undefined) return new Error(`${where}: pattern ${JSON.stringify(rule.pattern.slice(0, 200))} ${problem}`);
+  const compiled = RE2JS.compile(rule.pattern);
   const header = rule.header?.toLowerCase();
   const reads = (t: Target): boolean => {
     switch (rule.target) {

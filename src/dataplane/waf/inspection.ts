@@ -44,9 +44,10 @@ export function inspectBody(ctx: RequestContext, body: unknown): void {
 }
 
 function settle(ctx: RequestContext, progress: WafProgress, inspection: WafInspection): void {
+  // Most requests match nothing: nothing is allocated for them.
+  if (inspection.matches.length === progress.reported) return;
   const fresh = inspection.matches.slice(progress.reported);
   progress.reported = inspection.matches.length;
-  if (fresh.length === 0) return;
   const { waf, deps } = progress;
   const refused = inspection.block && waf.mode === 'block';
   progress.requestId ??= randomUUID();
