@@ -48,6 +48,9 @@ class AiPlatformStack extends TerraformStack {
       apiKey: { secretName: 'agent-keys', key: 'dify-support' },
       appType: 'chat',
       asModel: 'support-bot',
+      // The gateway's WAF blocks; on the bot's own API it also looks for prompt-injection probes, and only
+      // logs and counts what it finds (aigw_waf_matches_total) while its rules are tuned.
+      waf: { mode: 'detect', rules: { promptInjection: true } },
     });
     const weather = prod.addMcpServer('weather', {
       kind: 'http-to-mcp',

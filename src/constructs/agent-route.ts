@@ -6,6 +6,7 @@ import { policiesConfig, type RoutePolicyProps } from './policies';
 import { RouteBase } from './route-base';
 import type { SecretRef } from './secret-ref';
 import type { UpstreamService } from './upstream-service';
+import { routeWafConfig, type RouteWafProps } from './waf';
 
 export type AgentKind = 'model-studio' | 'dify' | 'custom';
 
@@ -125,6 +126,12 @@ export interface AgentRouteOptions {
    * @default - none: a custom agent answers on its own API only
    */
   readonly mapping?: CustomAgentMappingProps;
+  /**
+   * This route's own WAF settings over its gateway's, which must have a `waf` (Dedicated only): `mode: 'off'` leaves
+   * the route uninspected (the gateway's ipDenyList still applies); each field left out is the gateway's.
+   * @default - the gateway's WAF as it is
+   */
+  readonly waf?: RouteWafProps;
 }
 
 /** The props only a Dify agent takes. */
@@ -216,6 +223,7 @@ export class AgentRoute extends RouteBase<AgentRouteProps> {
       },
       timeouts: { ...this.timeouts },
       policies: policiesConfig(this.policies),
+      ...(this.waf !== undefined && { waf: routeWafConfig(this.waf) }),
     };
   }
 }

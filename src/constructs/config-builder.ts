@@ -6,7 +6,7 @@ import type { AiGateway } from './gateway';
 import type { McpServer } from './mcp-server';
 import type { ModelRoute } from './model-route';
 import type { OpenApiToolsResult } from './openapi-tools';
-import { describe, type Finding } from './violation';
+import { describe, type Finding, shown } from './violation';
 
 export interface ConfigInputs {
   /** OpenAPI conversions, done once per App before the rules run. */
@@ -206,10 +206,4 @@ function formatPath(path: readonly (string | number)[]): string {
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), input);
-}
-
-/** A value as a message shows it: JSON, cut short so that one huge value cannot swamp a message. */
-function shown(value: unknown): string {
-  const json = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
-  return json.length > 120 ? `${json.slice(0, 117)}...` : json;
 }

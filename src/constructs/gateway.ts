@@ -8,15 +8,25 @@ import { Domain, type DomainOptions } from './domain';
 import { Extension, type ExtensionOptions } from './extension';
 import type { AiGatewayFleet } from './fleet';
 import { McpServer, type McpServerOptions } from './mcp-server';
-import { type GatewayLatencyMetricOptions, type GatewayRequestMetricOptions, type MetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric } from './metrics';
+import {
+  type GatewayLatencyMetricOptions,
+  type GatewayRequestMetricOptions,
+  type GatewayWafMatchMetricOptions,
+  type MetricOptions,
+  metricScope,
+  type PrometheusMetric,
+  quantileMetric,
+  rateMetric,
+  wafMatchMetric,
+} from './metrics';
 import { ModelRoute, type ModelRouteOptions } from './model-route';
 import { toK8sName } from './names';
 import { fleetName, placementOf, REDIS_PORT } from './placement';
-import { listOf } from './props-input';
 import type { SecretRef } from './secret-ref';
 import { serverlessScaling } from './serverless-scaling';
 import { ServiceSource, type ServiceSourceOptions, type ServiceSourceProps } from './service-source';
 import { UpstreamService, type UpstreamServiceOptions, type UpstreamServiceProps } from './upstream-service';
+import { type ResolvedWaf, resolveWaf, wafConfig, type WafProps } from './waf';
 
 export interface HardwareAccelerationProps {
   /** Offload TLS handshakes to Intel QAT (requests `qat.intel.com/cy`). @default false */
@@ -25,40 +35,6 @@ export interface HardwareAccelerationProps {
   readonly compression?: boolean;
   /** When a node has no accelerator: run in software, or refuse to start. @default 'software' */
   readonly fallback?: 'software' | 'fail';
-}
-
-export interface WafCustomRuleProps {
-  readonly name: string;
-  readonly target: 'path' | 'query' | 'header' | 'body';
-  /** For `target: 'header'`. @default - none */
-  readonly header?: string;
-  /** A regular expression. */
-  readonly pattern: string;
-  /** @default 'block' */
-  readonly action?: 'block' | 'log';
-}
-
-export interface WafProps {
-  /** @default 'block' */
-  readonly mode?: 'detect' | 'block';
-  /**
-   * Built-in rule sets; each one omitted is on (`{ sqlInjection: false }` turns off only that one), except prompt
-   * injection, which is off unless set. @default - all on but promptInjection
-   */
-  readonly rules?: {
-    readonly sqlInjection?: boolean;
-    readonly xss?: boolean;
-    readonly pathTraversal?: boolean;
-    readonly commandInjection?: boolean;
-    /**
-     * Instruction-override and exfiltration patterns in user messages (model and agent routes). Off by default: such
-     * phrases also appear in prompts that discuss them; turn it on with `mode: 'detect'` first.
-     * @default false
-     */
-    readonly promptInjection?: boolean;
-  };
-  /** @default [] */
-  readonly customRules?: WafCustomRuleProps[];
 }
 
 export interface DedicatedEndpointProps {
@@ -149,13 +125,6 @@ export interface GatewayChildren {
   readonly domains: Domain[];
 }
 
-/** A Dedicated gateway's WAF with the defaults of WafProps and WafCustomRuleProps filled in. */
-export interface ResolvedWaf {
-  readonly mode: 'detect' | 'block';
-  readonly rules: Required<NonNullable<WafProps['rules']>>;
-  readonly customRules: readonly WafCustomRuleProps[];
-}
-
 /** The parts of `GatewayConfig` a gateway renders itself; its children render the rest. */
 type McpConfig = NonNullable<GatewayConfig['mcp']>;
 type AdminConfig = NonNullable<GatewayConfig['admin']>;
@@ -175,7 +144,11 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   public readonly bandwidthMbps: number;
   /** Dedicated: QAT offload. @default - no acceleration: tls and compression false, fallback 'software' */
   public readonly hardwareAcceleration: Required<HardwareAccelerationProps>;
-  /** Dedicated: the WAF, defaults filled in: mode 'block', every rule set on, custom rules' action 'block'. @default - no WAF */
+  /**
+   * Dedicated: the WAF, defaults filled in: mode 'block', every rule set on but promptInjection, custom rules' action
+   * 'block', no deny list nor trusted proxies, anomaly threshold 5, message text not read.
+   * @default - no WAF
+   */
   public readonly waf?: ResolvedWaf;
   /** Dedicated: the LoadBalancer Service's fixed IP and annotations. @default - a cloud-assigned IP, no annotations */
   public readonly endpoint?: DedicatedEndpointProps;
@@ -312,6 +285,16 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
     return quantileMetric('duration', metricScope(this as unknown as AiGateway, { route: options.route }), options);
   }
 
+  /**
+   * WAF rule matches per second (`aigw_waf_matches_total`), of the whole gateway (requests no route matches
+   * included) or of one route or MCP server, of every rule or one, refused (`block`) or let through (`log`). A
+   * request that matches several rules counts once per rule. Dedicated gateways with a `waf` only: without one,
+   * the series never appears.
+   */
+  public metricWafMatches(options: GatewayWafMatchMetricOptions = {}): PrometheusMetric {
+    return wafMatchMetric(this as unknown as AiGateway, options.route, options);
+  }
+
   /** @internal The value of the `gateway` label on this gateway's series: its name, unless a custom label named `gateway` replaces it. */
   public _metricGatewayLabel(): string {
     return defaultMetricLabels(this.gatewayName, this.observability.customLabels)[GATEWAY_METRIC_LABEL];
@@ -351,13 +334,7 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
         headersTimeoutMs: GATEWAY_CONFIG_DEFAULTS.limits.headersTimeoutMs,
         idleTimeoutMs: GATEWAY_CONFIG_DEFAULTS.limits.idleTimeoutMs,
       },
-      ...(this.waf && {
-        waf: {
-          mode: this.waf.mode,
-          rules: { ...this.waf.rules },
-          customRules: this.waf.customRules.map((r) => ({ ...r }) as NonNullable<GatewayConfig['waf']>['customRules'][number]),
-        },
-      }),
+      ...(this.waf && { waf: wafConfig(this.waf, this._input.waf as WafProps) }),
       acceleration: {
         tls: { enabled: accel.tls, fallback: accel.fallback },
         compression: { enabled: accel.compression, fallback: accel.fallback },
@@ -376,25 +353,4 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
       },
     };
   }
-}
-
-/** The defaults of WafProps and WafCustomRuleProps (a plain-JS value of the wrong type is kept for the rules to report). */
-function resolveWaf(waf: WafProps): ResolvedWaf {
-  return {
-    mode: waf.mode ?? 'block',
-    rules: {
-      sqlInjection: waf.rules?.sqlInjection ?? true,
-      xss: waf.rules?.xss ?? true,
-      pathTraversal: waf.rules?.pathTraversal ?? true,
-      commandInjection: waf.rules?.commandInjection ?? true,
-      promptInjection: waf.rules?.promptInjection ?? false,
-    },
-    customRules: listOf(waf.customRules, (r) => ({
-      name: r?.name,
-      target: r?.target,
-      ...(r?.header !== undefined && { header: r.header }),
-      pattern: r?.pattern,
-      action: r?.action ?? 'block',
-    })),
-  };
 }

@@ -1,5 +1,6 @@
 export * from './fleet';
 export * from './gateway';
+export type { ResolvedWaf, RouteWafProps, WafCustomRuleProps, WafProps, WafRuleSetProps } from './waf';
 export * from './model-route';
 export * from './agent-route';
 export * from './mcp-server';
@@ -16,4 +17,14 @@ export { RULES, FINAL_RULES, QUOTA_COUNTERS, type Rule, type RuleContext } from 
 export type { Finding, RuleLevel, Violation } from './violation';
 export { Rules, type Suppression } from './suppressions';
 export { openApiDocumentToTools, openApiFileToTools, type OpenApiToolsResult } from './openapi-tools';
-export type { GatewayLatencyMetricOptions, GatewayRequestMetricOptions, LatencyMetricOptions, MetricOptions, PrometheusMetric, RequestMetricOptions, TokenMetricOptions } from './metrics';
+export type {
+  GatewayLatencyMetricOptions,
+  GatewayRequestMetricOptions,
+  GatewayWafMatchMetricOptions,
+  LatencyMetricOptions,
+  MetricOptions,
+  PrometheusMetric,
+  RequestMetricOptions,
+  TokenMetricOptions,
+  WafMatchMetricOptions,
+} from './metrics';

@@ -3,11 +3,13 @@ import type { MCP_RATE_LIMIT_SCOPES, McpRateLimitConfig, McpServerConfig, McpToo
 import type { Consumer } from './consumer';
 import type { AiGateway } from './gateway';
 import { GatewayChild } from './gateway-child';
+import { type PrometheusMetric, wafMatchMetric, type WafMatchMetricOptions } from './metrics';
 import { toK8sName } from './names';
 import type { OpenApiToolsResult } from './openapi-tools';
 import { listOf } from './props-input';
 import type { SecretRef } from './secret-ref';
 import type { UpstreamService } from './upstream-service';
+import { copyRouteWaf, routeWafConfig, type RouteWafProps } from './waf';
 
 /**
  * A request budget on an MCP server. Every JSON-RPC request a client sends counts (initialize, tools/list,
@@ -34,6 +36,14 @@ interface McpServerBaseOptions {
   readonly rateLimits?: McpRateLimitProps[];
   /** What a limit check does when Redis is unreachable: admit uncounted, or refuse. @default 'failOpen' */
   readonly onRedisUnavailable?: 'failOpen' | 'failClosed';
+  /**
+   * This server's own WAF settings over its gateway's, which must have a `waf` (Dedicated only): `mode: 'off'` leaves
+   * the server uninspected (the gateway's ipDenyList still applies); each field left out is the gateway's. Every
+   * string of a JSON-RPC body is inspected (there is no message text here): `inspectMessages` and
+   * `rules.promptInjection` have no effect on an MCP server.
+   * @default - the gateway's WAF as it is
+   */
+  readonly waf?: RouteWafProps;
 }
 
 /** Proxy an existing MCP server. */
@@ -135,6 +145,8 @@ export class McpServer extends GatewayChild<McpServerProps> {
   public readonly rateLimits: readonly McpRateLimitConfig[];
   /** What a limit check does when Redis is unreachable. @default 'failOpen' */
   public readonly onRedisUnavailable: 'failOpen' | 'failClosed';
+  /** The server's own WAF settings, as given; each field left out is the gateway's. @default - none: the gateway's WAF as it is */
+  public readonly waf?: Readonly<RouteWafProps>;
 
   public constructor(scope: Construct, id: string, props: McpServerProps) {
     super(scope, id, props, 'mcpServers');
@@ -163,6 +175,7 @@ export class McpServer extends GatewayChild<McpServerProps> {
       ...(r?.tool !== undefined && { tool: r.tool }),
     }));
     this.onRedisUnavailable = p.onRedisUnavailable ?? 'failOpen';
+    this.waf = copyRouteWaf(p.waf);
   }
 
   /** The config's limit fields, left out when the server has no limits (the config reads as before). */
@@ -190,6 +203,20 @@ export class McpServer extends GatewayChild<McpServerProps> {
     return this;
   }
 
+  /**
+   * WAF rule matches per second on this server (`aigw_waf_matches_total`, its `route` label the serverName), of every
+   * rule or one, refused (`block`) or let through (`log`). Only on a gateway with a `waf`; a server whose `waf.mode`
+   * is `off` counts `ip-deny` only.
+   */
+  public metricWafMatches(options: WafMatchMetricOptions = {}): PrometheusMetric {
+    return wafMatchMetric(this.gateway, this, options);
+  }
+
+  /** The config's `waf`, left out when the server has none (the gateway's applies). */
+  private wafConfig(): Pick<McpServerConfig, 'waf'> {
+    return this.waf !== undefined ? { waf: routeWafConfig(this.waf) } : {};
+  }
+
   /** @internal The server's entry in `mcpServers`: inline tools first, then the OpenAPI file's. */
   public _toConfig(ctx: McpServerRenderContext): McpServerConfig {
     if (this.kind === 'proxy') {
@@ -205,6 +232,7 @@ export class McpServer extends GatewayChild<McpServerProps> {
           ...(this.auth && { auth: { ...(this.auth as SecretRef) } }),
         },
         allowTools: this.allowTools as string[],
+        ...this.wafConfig(),
       };
     }
     const converted = ctx.openApi.get(this);
@@ -221,6 +249,7 @@ export class McpServer extends GatewayChild<McpServerProps> {
         ...(auth && { auth: { header: auth.header, prefix: auth.prefix, secret: { ...auth.secret } } }),
       },
       tools: [...this.tools.map(toolConfig), ...fromFile],
+      ...this.wafConfig(),
     };
   }
 }

@@ -1,6 +1,7 @@
 import { GATEWAY_METRIC_LABEL, METRICS, type MetricKey } from '../specs';
 import type { Consumer, GrantableRoute } from './consumer';
 import type { AiGateway } from './gateway';
+import type { McpServer } from './mcp-server';
 
 /**
  * A Prometheus metric of one resource, ready for alerts and dashboards: what
@@ -45,6 +46,26 @@ export interface TokenMetricOptions extends RequestMetricOptions {
   readonly tokenType?: 'input' | 'output';
 }
 
+export interface WafMatchMetricOptions extends MetricOptions {
+  /**
+   * Only this rule's matches: a built-in rule's id (`<family>-<n>`, e.g. `sqli-1`; families `sqli`, `xss`, `traversal`,
+   * `cmdi`, `protocol`, `prompt-injection`), `custom:<name>` for a custom rule, or `ip-deny`.
+   * @default - every rule
+   */
+  readonly rule?: string;
+  /**
+   * `block`: matches of requests the WAF refused (403); `log`: matches let through (detect mode, a score below the
+   * anomaly threshold, or a custom rule whose action is `log`).
+   * @default - both
+   */
+  readonly action?: 'block' | 'log';
+}
+
+export interface GatewayWafMatchMetricOptions extends WafMatchMetricOptions {
+  /** Only this route's or MCP server's matches (one of the same gateway). @default - every route, and requests no route matches */
+  readonly route?: GrantableRoute | McpServer;
+}
+
 type Labels = Record<string, string>;
 type HistogramKey = { [K in MetricKey]: (typeof METRICS)[K]['type'] extends 'histogram' ? K : never }[MetricKey];
 type CounterKey = { [K in MetricKey]: (typeof METRICS)[K]['type'] extends 'counter' ? K : never }[MetricKey];
@@ -84,6 +105,30 @@ export function quantileMetric(key: HistogramKey, labels: Labels, options: Laten
     labels,
     promql: `histogram_quantile(${q}, sum by (le) (rate(${name}_bucket{${selector(labels)}}[${windowOf(options)}])))`,
   };
+}
+
+/**
+ * @internal WAF rule matches per second (`aigw_waf_matches_total`) of a gateway, narrowed to one route or MCP server
+ * (the `route` label carries a route's routeName, an MCP server's serverName), one rule and one action.
+ */
+export function wafMatchMetric(gateway: AiGateway, route: GrantableRoute | McpServer | undefined, options: WafMatchMetricOptions): PrometheusMetric {
+  const labels = metricScope(gateway, {});
+  if (route) labels.route = isMcpServer(route) ? ownName(gateway, route, 'MCP server', route.serverName) : ownName(gateway, route, 'route', route.routeName);
+  if (options.rule !== undefined) {
+    if (typeof options.rule !== 'string' || options.rule === '') {
+      throw new Error(`rule must be a WAF rule id such as 'sqli-1', 'custom:<name>' or 'ip-deny', found ${JSON.stringify(options.rule)}`);
+    }
+    labels.rule = options.rule;
+  }
+  if (options.action !== undefined) {
+    if (options.action !== 'block' && options.action !== 'log') throw new Error(`action must be 'block' or 'log', found ${JSON.stringify(options.action)}`);
+    labels.action = options.action;
+  }
+  return rateMetric('wafMatches', labels, options);
+}
+
+function isMcpServer(route: GrantableRoute | McpServer): route is McpServer {
+  return typeof (route as Partial<McpServer>).serverName === 'string';
 }
 
 function ownName(gateway: AiGateway, child: { gateway: AiGateway; node: { path: string } }, kind: string, name: string): string {

@@ -5,6 +5,7 @@ import type { AiGateway } from './gateway';
 import { policiesConfig, type RoutePolicyProps } from './policies';
 import { listOf } from './props-input';
 import { RouteBase } from './route-base';
+import { routeWafConfig, type RouteWafProps } from './waf';
 
 /** One upstream a model is served from. */
 export interface ModelTargetProps {
@@ -51,6 +52,12 @@ export interface ModelRouteOptions {
   readonly policies?: RoutePolicyProps;
   /** The route's name in the config and metrics. @default - the construct id */
   readonly routeName?: string;
+  /**
+   * This route's own WAF settings over its gateway's, which must have a `waf` (Dedicated only): `mode: 'off'` leaves
+   * the route uninspected (the gateway's ipDenyList still applies); each field left out is the gateway's.
+   * @default - the gateway's WAF as it is
+   */
+  readonly waf?: RouteWafProps;
 }
 
 export interface ModelRouteProps extends ModelRouteOptions {
@@ -95,6 +102,7 @@ export class ModelRoute extends RouteBase<ModelRouteProps> {
         ...(m.listAs !== undefined && { listAs: [...m.listAs] }),
       })),
       policies: policiesConfig(this.policies),
+      ...(this.waf !== undefined && { waf: routeWafConfig(this.waf) }),
     };
   }
 }

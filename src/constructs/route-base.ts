@@ -2,9 +2,20 @@ import type { Construct } from 'constructs';
 import type { Consumer, GrantableRoute } from './consumer';
 import type { AiGateway } from './gateway';
 import { GatewayChild } from './gateway-child';
-import { type LatencyMetricOptions, metricScope, type PrometheusMetric, quantileMetric, rateMetric, type RequestMetricOptions, type TokenMetricOptions } from './metrics';
+import {
+  type LatencyMetricOptions,
+  metricScope,
+  type PrometheusMetric,
+  quantileMetric,
+  rateMetric,
+  type RequestMetricOptions,
+  type TokenMetricOptions,
+  wafMatchMetric,
+  type WafMatchMetricOptions,
+} from './metrics';
 import { toK8sName } from './names';
 import { type ResolvedRoutePolicies, resolvePolicies, type RoutePolicyProps } from './policies';
+import { copyRouteWaf, type RouteWafProps } from './waf';
 
 /** What model and agent routes share. */
 export interface RouteBaseProps {
@@ -13,6 +24,7 @@ export interface RouteBaseProps {
   readonly pathPrefix?: string;
   readonly policies?: RoutePolicyProps;
   readonly routeName?: string;
+  readonly waf?: RouteWafProps;
 }
 
 /** A route of a gateway (model or agent): its name, host and path, policies, grants and metrics. */
@@ -25,6 +37,8 @@ export abstract class RouteBase<P extends RouteBaseProps> extends GatewayChild<P
   public readonly pathPrefix: string;
   /** The route's built-in policies. @default - key auth on, no rate limits (see RoutePolicyProps) */
   public readonly policies: ResolvedRoutePolicies;
+  /** The route's own WAF settings, as given; each field left out is the gateway's. @default - none: the gateway's WAF as it is */
+  public readonly waf?: Readonly<RouteWafProps>;
 
   protected constructor(scope: Construct, id: string, props: P, kind: 'modelRoutes' | 'agentRoutes') {
     super(scope, id, props, kind);
@@ -32,6 +46,7 @@ export abstract class RouteBase<P extends RouteBaseProps> extends GatewayChild<P
     this.host = this.props.host ?? '*';
     this.pathPrefix = this.props.pathPrefix ?? '/';
     this.policies = resolvePolicies(this.props.policies);
+    this.waf = copyRouteWaf(this.props.waf);
   }
 
   /** Lets these consumers call the route: the twin of `consumer.grantRoute(route)`. */
@@ -73,6 +88,14 @@ export abstract class RouteBase<P extends RouteBaseProps> extends GatewayChild<P
   public metricTokens(options: TokenMetricOptions = {}): PrometheusMetric {
     const labels = metricScope(this.gateway, { route: this.asGrantable(), consumer: options.consumer });
     return rateMetric('tokens', options.tokenType ? { ...labels, gen_ai_token_type: options.tokenType } : labels, options);
+  }
+
+  /**
+   * WAF rule matches per second on this route (`aigw_waf_matches_total`), of every rule or one, refused (`block`) or
+   * let through (`log`). Only on a gateway with a `waf`; a route whose `waf.mode` is `off` counts `ip-deny` only.
+   */
+  public metricWafMatches(options: WafMatchMetricOptions = {}): PrometheusMetric {
+    return wafMatchMetric(this.gateway, this.asGrantable(), options);
   }
 
   /** Every route class is a ModelRoute or an AgentRoute. */

@@ -25,11 +25,6 @@ interface UnservedFeature {
  * feature deletes its entry, and the warning goes with it.
  */
 export const UNSERVED_FEATURES = {
-  waf: {
-    declaredBy: (g) => (g.waf ? [{ construct: g, name: `the WAF of gateway '${g.gatewayName}'` }] : []),
-    effect: 'it inspects nothing: no request is blocked or logged by it, whatever its mode',
-    instead: "Put a WAF in front of the gateway's endpoint (e.g. your cloud load balancer's) for now, or remove waf to silence this warning.",
-  },
   domainTls: {
     // Serverless domains are served: the fleet's shared Ingress terminates their TLS.
     declaredBy: (g) =>

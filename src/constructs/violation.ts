@@ -41,3 +41,9 @@ export function describe(kind: string, name: string, construct: IConstruct): str
 export function finding(construct: IConstruct, message: string): Finding {
   return { construct, message };
 }
+
+/** A value as a message shows it: JSON, cut short so that one huge value cannot swamp a message. */
+export function shown(value: unknown): string {
+  const json = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
+  return json.length > 120 ? `${json.slice(0, 117)}...` : json;
+}

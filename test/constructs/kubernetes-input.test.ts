@@ -193,11 +193,12 @@ describe('hosts, IngressClass and annotations', () => {
 });
 
 describe('defaults that must hold', () => {
-  test('a partial waf.rules passes, and the omitted rules are on, but prompt injection, off unless set', () => {
+  test('a partial waf.rules passes, and the omitted rules are on (protocol included), but prompt injection, off unless set', () => {
     const { stack, fleet } = fleetStack();
     fleet.addGateway('d', { edition: 'dedicated', spec: 'aigw.small.x1', waf: { rules: { sqlInjection: false } } }).addModelRoute('r', { models: [model()] });
     const config = configOf(synth(stack), 'd');
-    expect(config.waf?.rules).toEqual({ sqlInjection: false, xss: true, pathTraversal: true, commandInjection: true, promptInjection: false });
+    const rules = { sqlInjection: false, xss: true, pathTraversal: true, commandInjection: true, promptInjection: false, protocol: true };
+    expect(config.waf?.rules).toEqual(rules);
   });
 
   test('an unknown waf rule is still refused', () => {

@@ -24,7 +24,16 @@ describe('constructs resolve their props into readonly fields, defaults filled i
     expect(backend.circuitBreaker).toEqual(GATEWAY_CONFIG_DEFAULTS.circuitBreaker);
     expect(backend.baseUrl).toBe('https://api.openai.com/v1');
     expect([d.bandwidthMbps, s.bandwidthMbps]).toEqual([4000, 400]);
-    expect(d.waf?.rules).toEqual({ sqlInjection: true, xss: false, pathTraversal: true, commandInjection: true, promptInjection: false });
+    expect(d.waf).toEqual({
+      mode: 'block',
+      rules: { sqlInjection: true, xss: false, pathTraversal: true, commandInjection: true, promptInjection: false, protocol: true },
+      customRules: [],
+      ipDenyList: [],
+      trustedProxies: [],
+      anomalyThreshold: 5,
+      inspectMessages: false,
+    });
+    expect([route.waf, agent.waf, tools.waf]).toEqual([undefined, undefined, undefined]);
     expect(s.waf).toBeUndefined();
     expect(fleet.serverless).toEqual({ minReplicas: 2, maxReplicas: 20, targetCpuUtilizationPercent: 70, imageChannel: 'stable' });
     expect(fleet.redisAclSecretName).toBe('aigw-redis-acl');

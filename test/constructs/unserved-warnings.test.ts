@@ -24,7 +24,7 @@ function exampleLikeFleet() {
   });
   const tls = { certificate: { secretName: 'ai-example-tls', key: 'tls.crt' }, privateKey: { secretName: 'ai-example-tls', key: 'tls.key' } };
   prod.addDomain('api', { hostname: 'ai.example.com', tls });
-  const chat = prod.addModelRoute('chat', { host: 'ai.example.com', pathPrefix: '/v1', models: [{ name: 'gpt-4o', targets: [{ backend: openAi() }] }] });
+  const chat = prod.addModelRoute('chat', { host: 'ai.example.com', pathPrefix: '/v1', models: [{ name: 'gpt-4o', targets: [{ backend: openAi() }] }], waf: { mode: 'detect', rules: { promptInjection: true } } });
   const weather = prod.addMcpServer('weather', {
     kind: 'http-to-mcp',
     baseUrl: 'https://weather.example.com',
@@ -61,15 +61,14 @@ describe('a construct that declares what the data plane does not serve yet gets 
     expect(at('/fleet/prod/api')[0]).toContain('nothing listens on port 8443');
     expect(at('/fleet/prod/remote')).toEqual([expect.stringContaining("[unserved:kubeconfigServiceSource] Service source 'remote'")]);
     expect(at('/fleet/prod/pair')).toEqual([expect.stringContaining("[unserved:staticServiceAddresses] Static service 'pair' with 2 addresses")]);
-    expect(at('/fleet/prod')).toEqual([
-      expect.stringMatching(/^\[unserved:waf\] The WAF of gateway 'prod' \(stack\d+\/fleet\/prod\) is not served yet: it inspects nothing.*Put a WAF in front/),
-      expect.stringMatching(/^\[unserved:hardwareAcceleration\] Hardware acceleration of gateway 'prod' .*run in software.*Remove hardwareAcceleration/),
-    ]);
+    // The WAF is served (the data plane inspects every route): no warning for it, nor for a route's own waf.
+    expect(at('/fleet/prod')).toEqual([expect.stringMatching(/^\[unserved:hardwareAcceleration\] Hardware acceleration of gateway 'prod' .*run in software.*Remove hardwareAcceleration/)]);
+    expect(at('/fleet/prod/chat')).toEqual([]);
     // Bandwidth: the pods' annotations are enforced only by a CNI bandwidth plugin, and the warning says so.
     expect(at('/fleet/lab')).toEqual([expect.stringMatching(/^\[unserved:bandwidthMbps\] The bandwidth limit of gateway 'lab' \(bandwidthMbps: 200\) .*CNI chain includes the bandwidth plugin/)]);
     // The Serverless domain's TLS is terminated by the shared Ingress: served, no warning.
     expect(at('/fleet/lab/lab')).toEqual([]);
-    expect(warnings).toHaveLength(6);
+    expect(warnings).toHaveLength(5);
   });
 
   test('an MCP proxy of a legacy HTTP+SSE upstream is served: no warning', () => {

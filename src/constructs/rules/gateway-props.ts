@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { BANDWIDTH, CAPACITY_SPEC_NAMES, EDITIONS, type Feature, FEATURES, SecretRefSchema } from '../../specs';
 import type { AiGateway } from '../gateway';
-import { finding, type Finding } from '../violation';
+import { finding, type Finding, shown } from '../violation';
 import type { Rule } from './context';
 import { gw } from './labels';
+import { WafPropsSchema } from './waf-props-schema';
 
 /** The feature matrix as a zod schema, for callers that TypeScript did not check (plain JS, JSON). */
 const serverlessSchema = z.strictObject({
@@ -21,33 +22,7 @@ const dedicatedSchema = z.strictObject({
   hardwareAcceleration: z
     .strictObject({ tls: z.boolean().optional(), compression: z.boolean().optional(), fallback: z.enum(['software', 'fail']).optional() })
     .optional(),
-  waf: z
-    .strictObject({
-      mode: z.enum(['detect', 'block']).optional(),
-      // Each rule set is optional and defaults to on (the config builder fills them in): zod 4's
-      // z.record(z.enum(...)) would require every key.
-      rules: z
-        .strictObject({
-          sqlInjection: z.boolean().optional(),
-          xss: z.boolean().optional(),
-          pathTraversal: z.boolean().optional(),
-          commandInjection: z.boolean().optional(),
-          promptInjection: z.boolean().optional(),
-        })
-        .optional(),
-      customRules: z
-        .array(
-          z.strictObject({
-            name: z.string().min(1),
-            target: z.enum(['path', 'query', 'header', 'body']),
-            header: z.string().optional(),
-            pattern: z.string().min(1).refine(isRegExp, 'must be a valid regular expression'),
-            action: z.enum(['block', 'log']).optional(),
-          }),
-        )
-        .optional(),
-    })
-    .optional(),
+  waf: WafPropsSchema.optional(),
   endpoint: z
     .strictObject({ fixedIp: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional(), serviceAnnotations: z.record(z.string(), z.string()).optional() })
     .optional(),
@@ -58,15 +33,6 @@ const dedicatedSchema = z.strictObject({
   mcpSessionKey: SecretRefSchema.optional(),
   adminToken: SecretRefSchema.optional(),
 });
-
-function isRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Which catalog feature a prop a Serverless gateway cannot have stands for. */
 const SERVERLESS_FORBIDDEN: Record<string, Feature> = {
@@ -103,7 +69,7 @@ function check(g: AiGateway): Finding[] {
       continue;
     }
     const where = issue.path.join('.');
-    out.push(finding(g, `${gw(g)}: ${where} ${issue.message}, found ${JSON.stringify(valueAt(props, issue.path))}. Fix '${where}'.`));
+    out.push(finding(g, `${gw(g)}: ${where} ${issue.message}, found ${shown(valueAt(props, issue.path))}. Fix '${where}'.`));
   }
   const bandwidth = props.bandwidthMbps;
   if (edition === 'serverless' && typeof bandwidth === 'number' && bandwidth > BANDWIDTH.serverlessMaxMbps) {
@@ -127,7 +93,8 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
 
 export const gatewayPropsRule: Rule = {
   id: 'gateway-props',
-  description: "A gateway's props follow the feature matrix of its edition (checked with zod, for callers TypeScript did not check), and Serverless bandwidth is at most 400 Mbps.",
+  description:
+    "A gateway's props follow the feature matrix of its edition (checked with zod, for callers TypeScript did not check), and Serverless bandwidth is at most 400 Mbps; a WAF's custom rule patterns compile in RE2 (the data plane's engine: no lookaround or back-references), its ipDenyList and trustedProxies are CIDR blocks or addresses, and its anomalyThreshold is a whole number from 1 to 1000.",
   level: 'error',
   errors: { suppressible: false, because: "the edition does not offer the feature (the catalog's feature matrix), and the data plane rejects a config with props it does not know" },
   check: (ctx) => ctx.gateways.flatMap(check),

@@ -24,6 +24,7 @@ import { quotasRule } from './quotas';
 import { regionLimitRule } from './region-limit';
 import { routeBackendsRule } from './route-backends';
 import { routeConflictsRule } from './route-conflicts';
+import { routeWafRule } from './route-waf';
 import { secretMountsRule } from './secret-mounts';
 import { serviceAnnotationsRule } from './service-annotations';
 import { uniqueNamesRule } from './unique-names';
@@ -51,6 +52,7 @@ export const RULES: readonly Rule[] = [
   routeBackendsRule,
   upstreamUrlsRule,
   agentRoutesRule,
+  routeWafRule,
   fallbackLoopsRule,
   modelEntriesRule,
   openApiFilesRule,

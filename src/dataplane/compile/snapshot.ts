@@ -1,6 +1,8 @@
 import { createHash } from 'crypto';
 import { type AgentRouteConfig, type ConsumerConfig, GATEWAY_CONFIG_DEFAULTS, type GatewayConfig, type ModelEntryConfig, type ModelRouteConfig, type PoliciesConfig, type SecretRef } from '../../specs';
 import { type AgentPaths, compileAgentPaths } from '../agent-path';
+import { ModelMatcher } from './model-matcher';
+import { RouteTable } from './route-table';
 import { agentAdapter } from '../agents/adapter';
 import { compileExtensions, type CompiledExtensions } from '../extensions/compile';
 import { compileLimitPlan, type LimitPlan } from '../limits/plan';
@@ -10,8 +12,6 @@ import { PROVIDER_ADAPTERS } from '../providers';
 import type { SecretSource } from '../secrets';
 import { createUpstream, type Upstream } from '../upstream';
 import { compileWafs, type RouteWaf } from '../waf/compile';
-import { ModelMatcher } from './model-matcher';
-import { RouteTable } from './route-table';
 
 /** A model of a route, with its weighted targets resolved to upstreams. */
 export interface CompiledModel {

@@ -1,5 +1,4 @@
 import { Pool } from 'undici';
-import type { RouteWaf } from '../waf/compile';
 import { GATEWAY_CONFIG_DEFAULTS, type McpServerConfig, type SecretRef } from '../../specs';
 import { CircuitBreaker } from '../resilience';
 import { compileScrubber, type Scrubber } from '../scrub';
@@ -7,6 +6,7 @@ import { createHttpToolBackend } from './http';
 import { compileMcpLimits, type McpLimits } from './limits';
 import { closeSseUpstreams, handOverSseUpstreams } from './sse-upstream';
 import type { McpToolBackend } from './tool-backend';
+import type { RouteWaf } from '../waf/compile';
 
 type ProxyConfig = Extract<McpServerConfig, { kind: 'proxy' }>;
 type HttpToMcpConfig = Extract<McpServerConfig, { kind: 'http-to-mcp' }>;
@@ -65,7 +65,12 @@ export const MCP_FIRST_BYTE_MS = GATEWAY_CONFIG_DEFAULTS.timeouts.totalMs;
 export type SecretReader = (ref: SecretRef | undefined, where: string) => string | undefined;
 
 /** The config's MCP servers as routes; a Secret that cannot be read is a problem of the config (reported by `secret`). */
-export function compileMcpServers(servers: readonly McpServerConfig[], maxBodyBytes: number, secret: SecretReader, wafOf: (server: McpServerConfig) => RouteWaf | undefined): CompiledMcpRoute[] {
+export function compileMcpServers(
+  servers: readonly McpServerConfig[],
+  maxBodyBytes: number,
+  secret: SecretReader,
+  wafOf: (server: McpServerConfig) => RouteWaf | undefined,
+): CompiledMcpRoute[] {
   return servers.map((server, i): CompiledMcpRoute => {
     const base = {
       kind: 'mcp' as const,

@@ -1,5 +1,5 @@
-import { inspectHead } from '../waf/inspection';
 import type { Stage } from './stage';
+import { inspectHead } from '../waf/inspection';
 
 /**
  * The WAF (waf/inspection.ts), on the route's settings: the request line, headers, cookies and the client's address,

@@ -1,8 +1,8 @@
 import type { AgentRouteConfig } from '../../specs';
 import { endpointOf } from '../endpoints';
 import { type ErrorFormat, Errors } from '../errors';
-import { inspectHead } from '../waf/inspection';
 import type { Stage } from './stage';
+import { inspectHead } from '../waf/inspection';
 
 const AGENT_ERROR_FORMATS: { readonly [K in AgentRouteConfig['kind']]?: ErrorFormat } = { 'dify': 'dify', 'model-studio': 'dashscope' };
 

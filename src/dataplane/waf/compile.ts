@@ -1,5 +1,5 @@
-import { type RouteWafConfig, WAF_RULE_FAMILIES, type WafConfig, type WafRuleSwitch } from '../../specs';
 import { compileWaf, type WafEngine } from './engine';
+import { type RouteWafConfig, WAF_RULE_FAMILIES, type WafConfig, type WafRuleSwitch } from '../../specs';
 import type { WafFamily } from './rules/rule';
 import type { WafRouteKind } from './targets';
 

@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
-import { type WafCustomRuleConfig, wafPatternProblem } from '../../specs/waf';
 import type { Target } from './targets';
+import { type WafCustomRuleConfig, wafPatternProblem } from '../../specs/waf';
 
 /**
  * An operator's own rules, as the config's `waf.customRules` declares them (src/specs/waf.ts). Their patterns are

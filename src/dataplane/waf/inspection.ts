@@ -1,9 +1,9 @@
 import { randomUUID } from 'crypto';
 import { Errors } from '../errors';
 import type { RequestContext } from '../request-context';
-import type { PipelineDeps } from '../stages/stage';
 import type { RouteWaf } from './compile';
 import type { WafInspection, WafMatch, WafScan } from './engine';
+import type { PipelineDeps } from '../stages/stage';
 
 /**
  * The WAF in the request path: the inspect stage reads the head (request line, headers, cookies, the client's
@@ -56,7 +56,14 @@ function settle(ctx: RequestContext, progress: WafProgress, inspection: WafInspe
   const action = refused ? 'block' : 'log';
   for (const m of fresh) deps.metrics.wafMatches.inc({ route: waf.label, rule: m.rule, action });
   deps.logger.warn(
-    { requestId: progress.requestId, route: waf.label || undefined, mode: waf.mode, action, anomalyScore: inspection.anomalyScore, matches: fresh.map(describe) },
+    {
+      requestId: progress.requestId,
+      route: waf.label || undefined,
+      mode: waf.mode,
+      action,
+      anomalyScore: inspection.anomalyScore,
+      matches: fresh.map(describe),
+    },
     refused ? 'waf: request blocked' : 'waf: request matched',
   );
   if (!refused) return;

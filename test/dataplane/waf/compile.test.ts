@@ -1,5 +1,5 @@
-import type { RouteWafConfig, WafConfig } from '../../../src/specs';
 import { compileWafs } from '../../../src/dataplane/waf/compile';
+import type { RouteWafConfig, WafConfig } from '../../../src/specs';
 
 const GATEWAY: WafConfig = {
   mode: 'block',
