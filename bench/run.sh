@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Data-plane benchmark (issue #6), MCP benchmark (issue #12), agents-as-models benchmark (issue #13), Responses API benchmark
-# (issue #14) and extensions benchmark (issue #15): the single entry point, `npm run bench`.
+# (issue #14), extensions benchmark (issue #15) and WAF benchmark (issue #16): the single entry point, `npm run bench`.
 #
-#   bash bench/run.sh            full run; rewrites the "## Data plane", "## MCP", "## Agents as models", "## Responses API" and "## Extensions" sections of BENCHMARKS.md
+#   bash bench/run.sh            full run; rewrites the "## Data plane", "## MCP", "## Agents as models", "## Responses API", "## Extensions" and "## WAF" sections of BENCHMARKS.md
 #   BENCH_ONLY=latency,ttft bash bench/run.sh    some data-plane sections only (BENCHMARKS.md left alone)
 #   BENCH_ONLY=mcp bash bench/run.sh             the MCP bench only (bench/mcp/mcp-bench.ts; rewrites "## MCP")
 #   BENCH_ONLY=agents bash bench/run.sh          the agents bench only (bench/agents/agents-bench.ts; rewrites "## Agents as models")
 #   BENCH_ONLY=responses bash bench/run.sh       the Responses bench only (bench/responses/responses-bench.ts; rewrites "## Responses API")
 #   BENCH_ONLY=extensions bash bench/run.sh      the extensions bench only (bench/extensions/extensions-bench.ts; rewrites "## Extensions")
+#   BENCH_ONLY=waf bash bench/run.sh             the WAF bench only (bench/waf/waf-bench.ts; rewrites "## WAF")
 #
 # Idempotent: installs only what is missing (Debian: nginx-light, wrk, hey, redis-server; npm:
 # bench/peers with Portkey), compiles the repo (npx tsc -p tsconfig.json), runs the driver
-# bench/dataplane-bench.ts, bench/mcp/mcp-bench.ts, bench/agents/agents-bench.ts, bench/responses/responses-bench.ts then
-# bench/extensions/extensions-bench.ts on CPU 0,
+# bench/dataplane-bench.ts, bench/mcp/mcp-bench.ts, bench/agents/agents-bench.ts, bench/responses/responses-bench.ts,
+# bench/extensions/extensions-bench.ts then bench/waf/waf-bench.ts on CPU 0,
 # and on exit stops every process it started (each driver runs in its own process group, which is signalled as a whole). Settings:
 # BENCH_* variables, listed at the head of bench/dataplane-bench.ts, of bench/mcp/mcp-bench.ts (BENCH_MCP_*), of
-# bench/agents/agents-bench.ts (BENCH_AGENTS_*), of bench/responses/responses-bench.ts (BENCH_RESPONSES_*) and of
-# bench/extensions/extensions-bench.ts (BENCH_EXTENSIONS_*);
+# bench/agents/agents-bench.ts (BENCH_AGENTS_*), of bench/responses/responses-bench.ts (BENCH_RESPONSES_*), of
+# bench/extensions/extensions-bench.ts (BENCH_EXTENSIONS_*) and of bench/waf/waf-bench.ts (BENCH_WAF_*);
 # BENCH_ALLOW_TSC_ERRORS=1 benches lib/ even when tsc reports errors.
 set -euo pipefail
 
@@ -47,12 +48,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 # ---------------------------------------------------------------- which drivers
-# "mcp", "agents", "responses" and "extensions" in BENCH_ONLY select those drivers; the other names are the data-plane driver's sections.
+# "mcp", "agents", "responses", "extensions" and "waf" in BENCH_ONLY select those drivers; the other names are the data-plane driver's sections.
 RUN_DATAPLANE=1
 RUN_MCP=1
 RUN_AGENTS=1
 RUN_RESPONSES=1
 RUN_EXTENSIONS=1
+RUN_WAF=1
 DATAPLANE_ONLY=""
 if [[ -n "${BENCH_ONLY:-}" ]]; then
   IFS=',' read -ra only_sections <<<"$BENCH_ONLY"
@@ -60,6 +62,7 @@ if [[ -n "${BENCH_ONLY:-}" ]]; then
   RUN_AGENTS=0
   RUN_RESPONSES=0
   RUN_EXTENSIONS=0
+  RUN_WAF=0
   for s in "${only_sections[@]}"; do
     s="${s// /}"
     if [[ "$s" == "mcp" ]]; then
@@ -70,6 +73,8 @@ if [[ -n "${BENCH_ONLY:-}" ]]; then
       RUN_RESPONSES=1
     elif [[ "$s" == "extensions" ]]; then
       RUN_EXTENSIONS=1
+    elif [[ "$s" == "waf" ]]; then
+      RUN_WAF=1
     elif [[ -n "$s" ]]; then
       DATAPLANE_ONLY="${DATAPLANE_ONLY:+$DATAPLANE_ONLY,}$s"
     fi
@@ -167,5 +172,9 @@ fi
 if [[ "$RUN_EXTENSIONS" == "1" ]]; then
   log "extensions bench (bench/extensions/extensions-bench.ts)"
   run_driver bench/extensions/extensions-bench.ts || status=$?
+fi
+if [[ "$RUN_WAF" == "1" ]]; then
+  log "WAF bench (bench/waf/waf-bench.ts)"
+  run_driver bench/waf/waf-bench.ts || status=$?
 fi
 exit "$status"
