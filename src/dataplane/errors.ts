@@ -52,7 +52,7 @@ export class GatewayError extends Error {
   public body(format: ErrorFormat = 'openai'): string {
     if (format === 'anthropic') return JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPES[this.type], message: this.message } });
     if (format === 'dify') return JSON.stringify({ code: this.code, message: this.message, status: this.status });
-    if (format === 'dashscope') return JSON.stringify({ code: DASHSCOPE_CODES[this.type], message: this.message, request_id: '' });
+    if (format === 'dashscope') return JSON.stringify({ code: DASHSCOPE_CODES[this.type], message: this.message, request_id: this.headers['x-request-id'] ?? '' });
     // -32000: the code the MCP SDK's server gives refusals at the HTTP level.
     if (format === 'jsonrpc') return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: this.message, data: { type: this.type, code: this.code } } });
     return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });

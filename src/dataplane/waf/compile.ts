@@ -38,10 +38,12 @@ export function compileWafs(waf: WafConfig | undefined, problems: string[]): Com
     };
     return { forRoute, unrouted: undefined };
   }
-  const engines = new Map<string, WafEngine>();
+  // null: these settings failed to compile, and the problem is already reported (once, not once per route).
+  const engines = new Map<string, WafEngine | null>();
   const engineOf = (settings: EngineSettings): WafEngine | undefined => {
     const key = JSON.stringify(settings);
     let engine = engines.get(key);
+    if (engine === null) return undefined;
     if (engine === undefined) {
       try {
         engine = compileWaf({
@@ -53,7 +55,10 @@ export function compileWafs(waf: WafConfig | undefined, problems: string[]): Com
           trustedProxies: waf.trustedProxies ?? [],
         });
       } catch (e) {
-        problems.push(`waf: ${(e as Error).message}`);
+        // The custom rules are the same for every route: their error is the config's, said once.
+        const message = `waf: ${(e as Error).message}`;
+        if (!problems.includes(message)) problems.push(message);
+        engines.set(key, null);
         return undefined;
       }
       engines.set(key, engine);
