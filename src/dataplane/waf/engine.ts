@@ -1,3 +1,4 @@
+import type { BlockList } from 'net';
 import { type CompiledCustomRule, compileCustomRule, type WafCustomRule } from './custom-rules';
 import { commandForm, compressSpaces, htmlDecode, percentDecode, pathForm, resolveDotSegments, sqlForm } from './normalize';
 import { cmdiRules } from './rules/cmdi';
@@ -7,9 +8,9 @@ import type { ValueRule, ViewName, WafFamily } from './rules/rule';
 import { sqliRules } from './rules/sqli';
 import { traversalRules } from './rules/traversal';
 import { xssRules } from './rules/xss';
-import type { BlockList } from 'net';
+import { collectBodyTargets, collectHeadTargets, type Target, TargetBudget, type TargetKind, type TargetOptions, type WafRequest, type WafRequestHead, type WafRouteKind } from './targets';
+import { warmUp } from './warm-up';
 import { blockListOf, clientAddress, inBlockList, WAF_DEFAULT_ANOMALY_THRESHOLD } from '../../specs/waf';
-import { collectBodyTargets, collectHeadTargets, type Target, TargetBudget, type TargetOptions, type WafRequest, type WafRequestHead, type WafRouteKind } from './targets';
 
 /**
  * The WAF's inspection engine: compiled once per configuration (at load), then `inspect(request)` per request, a
@@ -134,8 +135,11 @@ export function compileWaf(options: WafEngineOptions = {}): WafEngine {
   const methods = new Set((options.allowedMethods ?? DEFAULT_METHODS).map((m) => m.toUpperCase()));
   const deny = options.ipDenyList && options.ipDenyList.length > 0 ? blockListOf(options.ipDenyList) : undefined;
   const trusted = options.trustedProxies && options.trustedProxies.length > 0 ? blockListOf(options.trustedProxies) : undefined;
+  const rules = VALUE_RULES.filter((r) => on(r.family));
+  const inspectMessages = options.inspectMessages ?? false;
   const settings: Settings = {
-    rules: VALUE_RULES.filter((r) => on(r.family)),
+    rules,
+    byKind: rulesByKind(rules, inspectMessages),
     custom,
     threshold: options.anomalyThreshold ?? WAF_DEFAULT_ANOMALY_THRESHOLD,
     protocolOn: on('protocol'),
@@ -144,7 +148,7 @@ export function compileWaf(options: WafEngineOptions = {}): WafEngine {
     maxHeaderChars: options.maxHeaderChars ?? 8192,
     methods,
     targets: {
-      inspectMessages: options.inspectMessages ?? false,
+      inspectMessages,
       userMessages: on('prompt-injection'),
       maxValueChars: options.maxValueChars ?? 8192,
       maxValues: options.maxValues ?? 1024,
@@ -156,7 +160,7 @@ export function compileWaf(options: WafEngineOptions = {}): WafEngine {
   };
   const readsBody = settings.rules.some((r) => r.kinds.includes('body') || r.kinds.includes('body-key') || r.kinds.includes('message')) || (options.customRules ?? []).some((r) => r.target === 'body');
 
-  return {
+  const engine: WafEngine = {
     readsBody,
     inspectHead: (head) => new Scan(settings).head(head),
     inspect(request) {
@@ -164,10 +168,36 @@ export function compileWaf(options: WafEngineOptions = {}): WafEngine {
       return scan.body(request.body, request.routeKind).result();
     },
   };
+  // (worst-case) V8's first runs of the rules cost 20-35 ms: paid here, at load, not by the first requests (warm-up.ts).
+  warmUp(engine.inspect);
+  return engine;
+}
+
+/** A rule as one scan applies it: with its index, which marks it matched (each rule counts once per request). */
+interface IndexedRule {
+  readonly rule: ValueRule;
+  readonly index: number;
+}
+
+/** The rules each kind of value is read by, worked out at compile: `message-user` is a user's message text, `message` anyone else's. */
+type RuleTable = Readonly<Record<TargetKind | 'message-user', readonly IndexedRule[]>>;
+
+const TARGET_KINDS: readonly (TargetKind | 'message-user')[] = ['method', 'path', 'query', 'query-name', 'header', 'custom-header', 'cookie', 'body', 'body-key', 'message', 'message-user'];
+
+function rulesByKind(rules: readonly ValueRule[], inspectMessages: boolean): RuleTable {
+  const indexed = rules.map((rule, index) => ({ rule, index }));
+  // Message text is read by the prompt-injection family (a user's only) and, when the route opts in, by the others.
+  const reads = (r: ValueRule, kind: TargetKind | 'message-user'): boolean => {
+    if (kind === 'message-user') return r.kinds.includes('message') && (r.family === 'prompt-injection' || inspectMessages);
+    if (kind === 'message') return r.kinds.includes('message') && r.family !== 'prompt-injection' && inspectMessages;
+    return r.kinds.includes(kind);
+  };
+  return Object.fromEntries(TARGET_KINDS.map((kind) => [kind, indexed.filter(({ rule }) => reads(rule, kind))])) as unknown as RuleTable;
 }
 
 interface Settings {
   readonly rules: readonly ValueRule[];
+  readonly byKind: RuleTable;
   readonly custom: readonly CompiledCustomRule[];
   readonly threshold: number;
   readonly protocolOn: boolean;
@@ -182,12 +212,16 @@ interface Settings {
 /** One request's inspection: its head first, then (once read) its body, matches and budget carried between them. */
 class Scan implements WafScan {
   private readonly matches: WafMatch[] = [];
+  /** Rules other than the value rules (request-level, custom, ip-deny) that matched. */
   private readonly matched = new Set<string>();
+  /** Value rules that matched, by their index in Settings.rules. */
+  private readonly matchedRules: Uint8Array;
   private readonly budget: TargetBudget;
   private score = 0;
 
   constructor(private readonly s: Settings) {
     this.budget = new TargetBudget(s.targets);
+    this.matchedRules = new Uint8Array(s.rules.length);
   }
 
   head(request: WafRequestHead): this {
@@ -238,20 +272,24 @@ class Scan implements WafScan {
     const { s } = this;
     const inspectMessages = s.targets.inspectMessages;
     for (const target of targets) {
-      if (target.kind === 'method') continue;
-      if (s.protocolOn && target.kind !== 'body' && target.kind !== 'message' && target.raw.length >= s.targets.maxValueChars) {
+      const kind = target.kind;
+      if (kind === 'method') continue;
+      if (s.protocolOn && kind !== 'body' && kind !== 'message' && target.raw.length >= s.targets.maxValueChars) {
         this.record(PROTOCOL_REQUEST_RULES.valueSize.id, 'protocol', target.label, 5);
       }
       const views = new Views(target);
-      for (const rule of s.rules) {
-        if (this.matched.has(rule.id) || !rule.kinds.includes(target.kind)) continue;
-        // Message text is read by the prompt-injection family (a user's only) and, when the route opts in, by the others.
-        if (target.kind === 'message' && (rule.family === 'prompt-injection' ? !target.fromUser : !inspectMessages)) continue;
-        if (rule.pattern.test(views.get(rule.view))) this.record(rule.id, rule.family, target.label, rule.score);
+      const rules = s.byKind[kind === 'message' && target.fromUser ? 'message-user' : kind];
+      for (let i = 0; i < rules.length; i++) {
+        const { rule, index } = rules[i]!;
+        if (this.matchedRules[index] === 1) continue;
+        if (rule.pattern.test(views.get(rule.view))) {
+          this.matchedRules[index] = 1;
+          this.record(rule.id, rule.family, target.label, rule.score);
+        }
       }
-      if (target.kind === 'path' && s.traversalOn && resolveDotSegments(views.get('path')).escapesRoot) this.record('traversal-2', 'traversal', target.label, 5);
+      if (kind === 'path' && s.traversalOn && resolveDotSegments(views.get('path')).escapesRoot) this.record('traversal-2', 'traversal', target.label, 5);
+      if (s.custom.length === 0 || (kind === 'message' && !inspectMessages)) continue;
       for (const rule of s.custom) {
-        if (target.kind === 'message' && !inspectMessages) continue;
         if (rule.reads(target) && rule.matches(views.caseKept())) {
           this.record(`custom:${rule.name}`, 'custom', target.label, rule.action === 'block' ? s.threshold : 0, rule.action);
         }
@@ -260,19 +298,35 @@ class Scan implements WafScan {
   }
 }
 
-/** The forms of one value, each computed the first time a rule asks for it. */
+/** The forms of one value, each computed the first time a rule asks for it (most values are read in two or three). */
 class Views {
-  private readonly cache = new Map<ViewName, string>();
+  private raw: string | undefined;
+  private sql: string | undefined;
+  private html: string | undefined;
+  private path: string | undefined;
+  private command: string | undefined;
+  private prose: string | undefined;
   private caseKeptForm?: string;
   constructor(private readonly target: Target) {}
 
   get(view: ViewName): string {
-    let form = this.cache.get(view);
-    if (form === undefined) {
-      form = this.compute(view);
-      this.cache.set(view, form);
+    const t = this.target;
+    switch (view) {
+      case 'decoded':
+        return t.decoded;
+      case 'raw':
+        return (this.raw ??= t.raw.toLowerCase());
+      case 'sql':
+        return (this.sql ??= sqlForm(t.decoded));
+      case 'html':
+        return (this.html ??= htmlDecode(t.decoded).toLowerCase());
+      case 'path':
+        return (this.path ??= pathForm(t.decoded));
+      case 'command':
+        return (this.command ??= commandForm(t.decoded));
+      case 'prose':
+        return (this.prose ??= compressSpaces(t.decoded));
     }
-    return form;
   }
 
   /** The decoded value with its case: what a custom rule reads (an operator may match case-sensitively). */
@@ -282,25 +336,5 @@ class Views {
       this.caseKeptForm = t.kind === 'message' ? t.raw : percentDecode(t.raw, t.kind === 'query' || t.kind === 'query-name');
     }
     return this.caseKeptForm;
-  }
-
-  private compute(view: ViewName): string {
-    const decoded = this.target.decoded;
-    switch (view) {
-      case 'raw':
-        return this.target.raw.toLowerCase();
-      case 'decoded':
-        return decoded;
-      case 'sql':
-        return sqlForm(decoded);
-      case 'html':
-        return htmlDecode(decoded).toLowerCase();
-      case 'path':
-        return pathForm(decoded);
-      case 'command':
-        return commandForm(decoded);
-      case 'prose':
-        return compressSpaces(decoded);
-    }
   }
 }

@@ -78,8 +78,19 @@ const INSPECTED_HEADERS = ['user-agent', 'referer', 'x-forwarded-for', 'x-real-i
  */
 const MESSAGE_FIELDS = new Set(['messages', 'system', 'input', 'instructions', 'prompt', 'tools', 'functions', 'response_format', 'text', 'tool_choice', 'suffix']);
 
+/** On agent routes, also the native agents' message fields: Dify's `query` (the user's message) and `inputs` (TEXT_MEMBERS). */
+const AGENT_MESSAGE_FIELDS = new Set([...MESSAGE_FIELDS, 'query', 'inputs']);
+
 /** Fields of a body that hold message text a user wrote (as against schemas and formats). */
-const USER_TEXT_FIELDS = new Set(['messages', 'input', 'prompt', 'suffix']);
+const USER_TEXT_FIELDS = new Set(['messages', 'input', 'prompt', 'suffix', 'query', 'inputs']);
+
+/**
+ * Message fields that are objects, and which of their members are message text; the others are data like any other
+ * field. Model Studio's `input`: `prompt` and `messages` (not `session_id`, `biz_params`, `memory_id`…). Dify's
+ * `inputs`: `query`, where completion apps take the user's message by default (not the app's other variables, which
+ * an application fills like form fields; a route whose `variables.query` names another variable has it read as data).
+ */
+const TEXT_MEMBERS: Readonly<Record<string, ReadonlySet<string>>> = { input: new Set(['prompt', 'messages']), inputs: new Set(['query']) };
 
 /** What is left to read of a request: shared by the inspection of its head and of its body. */
 export class TargetBudget {
@@ -95,6 +106,13 @@ export class TargetBudget {
   }
 }
 
+/**
+ * (worst-case) Pieces of message text read at the most: each costs at least this fraction of the message budget.
+ * Every rule runs on each piece, so a piece has a fixed cost, and 65,536 one-character messages must not cost 65,536
+ * inspections. 256 is as many as a long conversation has; text past the budget is not read, as a long message's is not.
+ */
+const MAX_MESSAGE_PIECES = 256;
+
 /** Adds one value to `targets` within the budget. */
 function adder(targets: Target[], options: TargetOptions, budget: TargetBudget) {
   return (kind: TargetKind, label: string, raw: string, plusIsSpace: boolean, fromUser?: boolean): void => {
@@ -109,7 +127,7 @@ function adder(targets: Target[], options: TargetOptions, budget: TargetBudget) 
     const perValue = kind === 'body' || kind === 'body-key' || isMessage ? Infinity : options.maxValueChars;
     const value = raw.slice(0, Math.min(perValue, isMessage ? budget.messageChars : budget.dataChars));
     if (isMessage) {
-      budget.messageChars -= value.length;
+      budget.messageChars -= Math.max(value.length, options.maxMessageChars / MAX_MESSAGE_PIECES);
     } else {
       budget.values--;
       budget.dataChars -= value.length;
@@ -130,11 +148,13 @@ export function collectHeadTargets(req: WafRequestHead, options: TargetOptions, 
   const path = q === -1 ? req.rawPath : req.rawPath.slice(0, q);
   add('path', 'path', path, false);
   if (q !== -1) {
+    let position = 0;
     for (const pair of req.rawPath.slice(q + 1).split('&')) {
       if (pair === '') continue;
+      position++;
       const eq = pair.indexOf('=');
       const rawName = eq === -1 ? pair : pair.slice(0, eq);
-      const name = labelPart(percentDecode(rawName, true));
+      const name = nameToken(rawName, position);
       add('query-name', `query:${name}`, rawName, true);
       if (eq !== -1) add('query', `query:${name}`, pair.slice(eq + 1), true);
     }
@@ -152,9 +172,11 @@ export function collectHeadTargets(req: WafRequestHead, options: TargetOptions, 
   }
   const cookie = headerText(req.headers.cookie);
   if (cookie !== undefined) {
+    let position = 0;
     for (const crumb of cookie.split(';')) {
+      position++;
       const eq = crumb.indexOf('=');
-      const name = labelPart(eq === -1 ? '' : crumb.slice(0, eq).trim());
+      const name = nameToken(eq === -1 ? '' : crumb.slice(0, eq).trim(), position);
       add('cookie', `cookie:${name}`, eq === -1 ? crumb.trim() : crumb.slice(eq + 1).trim(), false);
     }
   }
@@ -171,23 +193,63 @@ export function collectBodyTargets(body: unknown, routeKind: WafRouteKind, optio
   if (body === undefined || body === null) return targets;
   const add = adder(targets, options, budget);
   const proseRoute = routeKind !== 'mcp';
+  // (worst-case) Once the data budget is spent, what is left is counted, not read: without labels, and only its first
+  // maxValues entries (a 10 MiB body of tiny entries would otherwise cost its size in labels, keys and visits).
+  const dataSpent = () => budget.values <= 0 || budget.dataChars <= 0;
+  let entriesCounted = 0;
+  const countedEnough = () => entriesCounted >= options.maxValues;
+  const messageFields = routeKind === 'agent' ? AGENT_MESSAGE_FIELDS : MESSAGE_FIELDS;
+  const collectMessageField = (key: string, item: unknown): void => {
+    if (isPlainObject(item) && (key === 'input' || key === 'inputs')) return collectObjectField(key, item);
+    if (options.inspectMessages) collectText(item, true, key === 'system' || key === 'instructions' ? false : USER_TEXT_FIELDS.has(key), 0);
+    else if (options.userMessages && USER_TEXT_FIELDS.has(key)) collectText(item, false, true, 0);
+  };
+  /** A message field that is an object: its TEXT_MEMBERS as a user's text, the rest as data. */
+  const collectObjectField = (key: 'input' | 'inputs', object: Record<string, unknown>): void => {
+    let position = 0;
+    for (const member of Object.keys(object)) {
+      position++;
+      const item = object[member];
+      if (TEXT_MEMBERS[key]!.has(member)) {
+        collectMessageField('prompt', item);
+      } else if (!dataSpent()) {
+        const child = `/${key}/${nameToken(member, position)}`;
+        add('body-key', `body:${child}`, member, false);
+        walk(item, child, 2);
+      }
+    }
+  };
   const walk = (value: unknown, pointer: string, depth: number): void => {
     if (depth > 64) return;
+    const spent = dataSpent();
+    if (spent) entriesCounted++;
     if (typeof value === 'string') {
-      add('body', `body:${pointer}`, value, false);
+      add('body', spent ? '' : `body:${pointer}`, value, false);
     } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) walk(value[i], `${pointer}/${i}`, depth + 1);
+      for (let i = 0; i < value.length && !countedEnough(); i++) walk(value[i], dataSpent() ? '' : `${pointer}/${i}`, depth + 1);
     } else if (typeof value === 'object' && value !== null) {
-      for (const [key, item] of Object.entries(value)) {
-        const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-        if (depth === 0 && proseRoute && MESSAGE_FIELDS.has(key)) {
-          if (options.inspectMessages) collectText(item, true, key === 'system' || key === 'instructions' ? false : USER_TEXT_FIELDS.has(key), 0);
-          else if (options.userMessages && USER_TEXT_FIELDS.has(key)) collectText(item, false, true, 0);
+      const messageFieldsLeft = depth === 0 && proseRoute ? new Set(messageFields) : undefined;
+      const object = value as Record<string, unknown>;
+      let position = 0;
+      for (const key of Object.keys(object)) {
+        position++;
+        const item = object[key];
+        if (messageFieldsLeft?.delete(key)) {
+          collectMessageField(key, item);
           continue;
         }
+        if (countedEnough()) break;
+        if (dataSpent()) {
+          add('body-key', '', key, false);
+          walk(item, '', depth + 1);
+          continue;
+        }
+        const child = `${pointer}/${nameToken(key, position)}`;
         add('body-key', `body:${child}`, key, false);
         walk(item, child, depth + 1);
       }
+      // The top level's message fields past where counting stopped are still read (their budget is their own).
+      for (const name of messageFieldsLeft ?? []) if (Object.prototype.hasOwnProperty.call(object, name)) collectMessageField(name, object[name]);
     }
   };
   /**
@@ -195,11 +257,15 @@ export function collectBodyTargets(body: unknown, routeKind: WafRouteKind, optio
    * whether a user wrote it; `all` collects text of every role (inspectMessages), otherwise only a user's.
    */
   const collectText = (value: unknown, all: boolean, fromUser: boolean, depth: number): void => {
-    if (depth > 16) return;
+    // (worst-case) Nothing more is read once the message budget is spent: 65,536 messages are not walked one by one.
+    if (depth > 16 || budget.messageChars <= 0) return;
     if (typeof value === 'string') {
       if (all || fromUser) add('message', 'message', value, false, fromUser);
     } else if (Array.isArray(value)) {
-      for (const item of value) collectText(item, all, fromUser, depth + 1);
+      for (const item of value) {
+        if (budget.messageChars <= 0) break;
+        collectText(item, all, fromUser, depth + 1);
+      }
     } else if (typeof value === 'object' && value !== null) {
       const o = value as Record<string, unknown>;
       const role = typeof o.role === 'string' ? o.role : undefined;
@@ -219,13 +285,22 @@ export function collectTargets(req: WafRequest, options: TargetOptions): Collect
   return { targets, valuesOverLimit: budget.valuesOverLimit };
 }
 
+/**
+ * A name as a label shows it: itself when it is a plain identifier (letters, digits, `_ . - : @`, at most 64), else
+ * `#<position>` (its place among its siblings, from 1), so that an attack written in a parameter, cookie or key name is
+ * never copied into a log line. A JSON pointer token needs no escaping then (`~` and `/` are not plain).
+ */
+function nameToken(name: string, position: number): string {
+  return PLAIN_NAME.test(name) ? name : `#${position}`;
+}
+
+const PLAIN_NAME = /^[A-Za-z0-9_.:@-]{1,64}$/;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** A header's value as one string (Node gives the few it does not join, such as set-cookie, as an array). */
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
-}
-
-/** A name as it appears in a target's label: bounded, and without control characters that would break a log line. */
-function labelPart(name: string): string {
-  const clean = name.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
 }

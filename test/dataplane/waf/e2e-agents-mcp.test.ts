@@ -81,11 +81,9 @@ describe('Dify', () => {
     expect((await post('/dify/chat-messages', { inputs: { city: 'Berlin' }, query: 'What is the weather?', response_mode: 'blocking' })).status).toBe(200);
   });
 
-  // DEFECT (src/dataplane/waf/targets.ts, MESSAGE_FIELDS): Dify's `query` is the user's message, as `messages` and
-  // `input` are elsewhere, but it is not among the message fields, so on an agent route it is read as data by the
-  // SQLi/XSS/command rules: a user asking Dify about SQL is refused 403 (rules sqli-…). Expected 200 by default, as on
-  // model routes (issue #16: "on model and agent routes … not the text of messages").
-  test.failing('SQL, shell and HTML in the Dify `query` (the user\'s message) are not flagged by default', async () => {
+  // Dify's `query` is the user's message and `inputs` the app's variables for its prompt: message text, as `messages`
+  // is on model routes (issue #16: "on model and agent routes … not the text of messages").
+  test('SQL, shell and HTML in the Dify `query` (the user\'s message) are not flagged by default', async () => {
     const res = await post('/dify/chat-messages', { inputs: {}, query: "Why does ' OR '1'='1 -- bypass my login? And what does <script>alert(1)</script> do?", response_mode: 'blocking' });
     expect(res.status).toBe(200);
   });
@@ -99,11 +97,9 @@ describe('Model Studio (DashScope)', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
-  // DEFECT (src/dataplane/waf/targets.ts, collectBodyTargets): DashScope's `input` is a message field as a whole, so
-  // what else it carries (`session_id`, the app's `biz_params`) is read only as message text (content/text keys),
-  // that is, never: an XSS in `input.session_id` or a SQL injection in `input.biz_params` reaches the application
-  // (200). Expected 403, as for `parameters`: only `input.prompt` and `input.messages` are the user's message.
-  test.failing('an attack in `input.session_id` or `input.biz_params` is refused', async () => {
+  // Only `input.prompt` and `input.messages` are the user's message: what else `input` carries (`session_id`, the
+  // app's `biz_params`) is data, inspected as `parameters` is.
+  test('an attack in `input.session_id` or `input.biz_params` is refused', async () => {
     for (const input of [{ prompt: 'hello', session_id: XSS }, { prompt: 'hello', biz_params: { city: SQLI } }]) {
       expect((await post('/studio/completion', { input, parameters: {} })).status).toBe(403);
     }

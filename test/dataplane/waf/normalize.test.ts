@@ -1,4 +1,4 @@
-import { commandForm, fold, htmlDecode, pathForm, percentDecode, percentDecodeOnce, resolveDotSegments, sqlForm } from '../../../src/dataplane/waf/normalize';
+import { commandForm, compressSpaces, fold, htmlDecode, isSpace, pathForm, percentDecode, percentDecodeOnce, resolveDotSegments, sqlForm } from '../../../src/dataplane/waf/normalize';
 
 describe('percent-decoding', () => {
   test.each([
@@ -82,5 +82,50 @@ describe('forms of a value', () => {
     ['/a/./b/..;/c', '/a/c', false],
   ])('resolveDotSegments(%j) is %j', (path, resolved, escapesRoot) => {
     expect(resolveDotSegments(path)).toEqual({ path: resolved, escapesRoot });
+  });
+});
+
+/**
+ * The forms are built a code unit at a time (worst-case cost: a regular expression replace costs a replacement per
+ * character on `j\tj\t…` or `&lt&lt…`). These are the edges where such a pass could differ from the replaces it
+ * stands for: runs that span what is deleted, references read on the layer before's output, greedy digit counts.
+ */
+describe('forms written a unit at a time', () => {
+  test.each([
+    [compressSpaces, 'a \t\n b', 'a b'],
+    [compressSpaces, '\u2028x\u3000', ' x '],
+    [compressSpaces, 'j\tj\tj', 'j j j'],
+    [commandForm, "a\r'\nb", 'a;b'],
+    [commandForm, 'a , /b', 'a/b'],
+    [commandForm, 'x ,(y', 'x(y'],
+    [commandForm, 'a,b,,c', 'a b c'],
+    [commandForm, 'cat$ifs$9/etc', 'cat/etc'],
+    [htmlDecode, '&#38;lt;', '<'],
+    [htmlDecode, '&#x0000000000003c', '<'],
+    [htmlDecode, '&#1114112;', '&#1114112;'],
+    [htmlDecode, '&#x00;a', '&#x00;a'],
+    [htmlDecode, '&#x1F600', '😀'],
+    [htmlDecode, '\\u{1f600}', '😀'],
+    [htmlDecode, '\\u{1234567}', '\\u{1234567}'],
+    [htmlDecode, '\\\\x41', '\\A'],
+    [htmlDecode, '&LTx&lt;&ltltltltlt', '&LTx<&ltltltltlt'],
+    [pathForm, '/a\0/b', '/a/b'],
+    [pathForm, '/\0/etc//./x', '/etc/x'],
+    [pathForm, '∕∕etc＼..\\a', '/etc/../a'],
+    [(s: string) => percentDecode(s, true), '+%41+', ' A '],
+    [(s: string) => percentDecode(s, false), '%f0%9f%98%80%u%41', '😀%uA'],
+  ])('%p(%j) is %j', (form, value, expected) => {
+    expect(form(value)).toBe(expected);
+  });
+
+  test('isSpace is `\\s` for every UTF-16 code unit', () => {
+    const differ: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) if (isSpace(c) !== /\s/.test(String.fromCharCode(c))) differ.push(c);
+    expect(differ).toEqual([]);
+  });
+
+  test('a long value is built whole, past the shared buffer and with characters outside the BMP', () => {
+    const long = 'a\t😀'.repeat(100_000);
+    expect(compressSpaces(long)).toBe('a 😀'.repeat(100_000));
   });
 });

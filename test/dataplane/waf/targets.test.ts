@@ -122,7 +122,22 @@ describe('what the WAF reads of a request', () => {
     expect(cut.valuesOverLimit).toBe(1);
   });
 
-  test('JSON pointers escape ~ and /', () => {
-    expect(labels(chat({ 'a/b~c': 'v' })).slice(2)).toEqual(['body-key body:/a~1b~0c a/b~c', 'body body:/a~1b~0c v']);
+  test('a key that is not a plain identifier is labelled by its position, never by itself (nor a query or cookie name)', () => {
+    expect(labels(chat({ 'a/b~c': 'v', '<b>x': 'w' })).slice(2)).toEqual(['body-key body:/#1 a/b~c', 'body body:/#1 v', 'body-key body:/#2 <b>x', 'body body:/#2 w']);
+    expect(labels({ method: 'GET', rawPath: '/v1?ok=1&%3Cb%3E=2', headers: { cookie: 'sid=1; <i>=2' }, body: undefined, routeKind: 'model' }).filter((l) => !l.startsWith('path') && !l.startsWith('method'))).toEqual([
+      'query-name query:ok ok',
+      'query query:ok 1',
+      'query-name query:#2 <b>',
+      'query query:#2 2',
+      'cookie cookie:sid 1',
+      'cookie cookie:#2 2',
+    ]);
+  });
+
+  test("Model Studio's input: prompt and messages are message text, the rest data; Dify's inputs: query is, the rest data", () => {
+    const agent = (body: unknown): WafRequest => ({ method: 'POST', rawPath: '/a', headers: {}, body, routeKind: 'agent' });
+    const read = (body: unknown) => collectTargets(agent(body), { ...options, userMessages: true }).targets.slice(2).map((t) => `${t.kind} ${t.label} ${t.decoded}`);
+    expect(read({ input: { prompt: 'P', session_id: 'S' } })).toEqual(['message message p', 'body-key body:/input/session_id session_id', 'body body:/input/session_id s']);
+    expect(read({ inputs: { query: 'Q', city: 'C' }, query: 'U' })).toEqual(['message message q', 'body-key body:/inputs/city city', 'body body:/inputs/city c', 'message message u']);
   });
 });

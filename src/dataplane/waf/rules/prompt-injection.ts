@@ -12,6 +12,8 @@ const SCOPE_WORD = 'all|any|every|the|your|my|these|those|of|previous|prior|abov
 const INSTRUCTION_NOUN =
   'instructions?|prompts?|rules?|directives?|directions|guidelines?|guardrails?|constraints?|context|messages?|commands?|requests?|programming|polic(?:y|ies)|restrictions?|filters?|orders|training|user and (?:reply|respond|say|answer|output)';
 
+const EXFILTRATION_VERB = 'reveal|show|print|repeat|output|display|tell me|give me|leak|dump|list|recite|spell out|write out|what (?:is|are|was|were)';
+
 export const promptInjectionRules = familyRules(
   'prompt-injection',
   [
@@ -31,11 +33,15 @@ export const promptInjectionRules = familyRules(
         /\byou are (?:now|no longer)\b|\b(?:act|behave) as (?:if you (?:are|were) )?(?:dan|an? (?:unrestricted|unfiltered|uncensored|jailbroken))\b|\b(?:dan|developer|god|jailbreak|unrestricted|sudo|maintenance|debug) mode\b|\b(?:safety|content) (?:rules|filters|guidelines|policies) (?:are|have been) (?:now )?(?:disabled|off|removed|lifted|suspended)\b|\bdo anything now\b|\bpretend (?:that )?(?:you are|you're|to be) (?:an? )?(?:unrestricted|unfiltered|uncensored|evil|jailbroken)|\bfrom now on,? you\b|\byou (?:no longer|don't|do not|will not|won't|need not) (?:follow|obey|have to follow|need to follow|adhere to|comply with)\b|\b(?:answer|respond|reply|say|do)(?: [\w'-]{1,15}){0,3} without (?:any )?(?:restrictions|limits|limitations|filters|filtering|censorship|rules)\b|\bnew (?:system )?instructions ?:/,
     },
     // Exfiltration: `reveal your system prompt`, `print the text above`, `what are your instructions`, `repeat everything above`.
+    // The words between the verb and what it asks for stop at another such verb, which starts a match of its own
+    // (`reveal reveal reveal …` would otherwise cost each start four words of backtracking).
     {
       crs: [],
       view: 'prose',
-      pattern:
-        /\b(?:reveal|show|print|repeat|output|display|tell me|give me|leak|dump|list|recite|spell out|write out|what (?:is|are|was|were))(?: [\w'-]{1,20}){0,4} (?:(?:your|the|its|any) (?:(?:full|entire|exact|complete|current) )?(?:system|hidden|secret|initial|original|developer) (?:prompt|message|instructions?)|your (?:(?:full|entire|exact|complete|current) )?(?:instructions|prompt|rules|guidelines)|(?:the )?(?:api keys?|secrets|passwords?|credentials|environment variables)|(?:the )?(?:text|words|everything|messages?) (?:above|before this)|above (?:text|instructions))/,
+      pattern: new RegExp(
+        `\\b(?:${EXFILTRATION_VERB})(?: (?!(?:${EXFILTRATION_VERB}) )[\\w'-]{1,20}){0,4} ` +
+          /(?:(?:your|the|its|any) (?:(?:full|entire|exact|complete|current) )?(?:system|hidden|secret|initial|original|developer) (?:prompt|message|instructions?)|your (?:(?:full|entire|exact|complete|current) )?(?:instructions|prompt|rules|guidelines)|(?:the )?(?:api keys?|secrets|passwords?|credentials|environment variables)|(?:the )?(?:text|words|everything|messages?) (?:above|before this)|above (?:text|instructions))/.source,
+      ),
     },
     // Forged chat-template markers: `<|im_start|>system`, `[INST]`, `<<SYS>>`, `### System:`, `</user><system>`.
     { crs: [], view: 'prose', pattern: /<\/(?:user|human)> ?<(?:system|assistant|developer)>|<\|(?:im_start|im_end|system|endoftext|start_header_id)\|>|\[\/?inst\]|<<\/?sys>>|^#{2,3} ?(?:system|instruction)s? ?:|\n#{2,3} ?(?:system|instruction)s? ?:/ },
@@ -46,11 +52,14 @@ export const promptInjectionRules = familyRules(
       pattern:
         /(?:忽略|无视|忘记|忘掉|不要理会|跳过)(?:掉)?(?:你)?(?:之前|以上|上面|前面|先前|所有|全部|一切)?的?(?:所有|全部)?(?:指令|指示|提示|规则|说明|要求|设定|限制)|(?:输出|显示|告诉我|泄露|打印|重复|给我看)(?:一下)?(?:你的)?(?:系统提示|系统提示词|初始指令|提示词|系统消息|隐藏指令)|你现在是.{0,20}(?:没有|不受|无)(?:任何)?限制|(?:开发者|越狱)模式/,
     },
-    // Sending data out: `send the conversation to https://…`, markdown images whose URL carries data.
+    // Sending data out: `send the conversation to https://…`, markdown images whose URL carries data in a query value
+    // (`![x](https://evil/?q={secret})`). Each start's scan ends where the next start begins, so that on `send send …`
+    // or `![a](http://a?![a](http://a?…` the scans add up to the text's length: the words after a verb stop at the
+    // next verb, and no part of an image's match may hold `![`'s characters.
     {
       crs: [],
       view: 'prose',
-      pattern: /\b(?:send|post|upload|exfiltrate|forward|transmit|leak|append|attach)\b[^.\n]{0,80}?\b(?:to|at|into) (?:https?:\/\/|this (?:url|link|endpoint|webhook)|the (?:url|webhook|endpoint))|!\[[^\]\n]{0,80}\]\(https?:\/\/[^)\s]{1,200}[?&][^)\s=]{1,40}=[^)\s]{0,200}(?:\{|%7b|\$\{)/,
+      pattern: /\b(?:send|post|upload|exfiltrate|forward|transmit|leak|append|attach)\b(?:(?!\b(?:send|post|upload|exfiltrate|forward|transmit|leak|append|attach)\b)[^.\n]){0,80}?\b(?:to|at|into) (?:https?:\/\/|this (?:url|link|endpoint|webhook)|the (?:url|webhook|endpoint))|!\[[^[\]\n]{0,80}\]\(https?:\/\/[^()\s?!]{1,200}\?[^()\s=!]{0,200}=[^()\s{!]{0,200}?(?:\{|%7b)/,
     },
   ],
   ['message'],

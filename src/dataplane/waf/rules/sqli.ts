@@ -45,17 +45,21 @@ export const sqliRules = familyRules(
       pattern: /\b(?:concat_ws|group_concat|char|nchar|chr|ascii|substring|substr|mid|extractvalue|updatexml|load_file|unhex|hex|name_const|json_keys|xp_cmdshell|xp_dirtree|sp_executesql|sp_oacreate|utl_inaddr\.get_host_address|utl_http\.request|ctxsys\.drithsx\.sn|sys_context|db_name|current_user|session_user|system_user|version|database|schema|user|make_set|elt|exp|floor|rand|count|cast|convert|iif|ifnull|nullif|coalesce|instr|ord|lpad|rpad|bin|conv|length|char_length|pg_read_file|lo_import|dblink|openrowset|opendatasource) ?\(/,
     },
     // Data and structure changes (CRS 942350, 942360): `drop table`, `insert into … values`, `delete from`, `into outfile`.
+    // The words between `select` and `from` stop at the next `select`, which starts a match of its own: on
+    // `select select select …` each start's scan ends where the next begins instead of reading 120 characters. (The
+    // three kinds of character between are exclusive: two ways to read one `s` would backtrack exponentially.)
     {
       crs: ['942350', '942360'],
       view: 'sql',
-      pattern: /\b(?:drop|create|alter|truncate) (?:table|database|schema|function|procedure|user|view|index|trigger)\b|\binsert into\b|\bdelete from\b|\bupdate [\w.`"[\]]{1,64} set\b|\binto (?:out|dump)file\b|\bexec(?:ute)? (?:master\.|xp_|sp_|immediate\b)|\bselect\b[^;]{0,120}?\bfrom\b/,
+      pattern: /\b(?:drop|create|alter|truncate) (?:table|database|schema|function|procedure|user|view|index|trigger)\b|\binsert into\b|\bdelete from\b|\bupdate [\w.`"[\]]{1,64} set\b|\binto (?:out|dump)file\b|\bexec(?:ute)? (?:master\.|xp_|sp_|immediate\b)|\bselect\b(?:[^;s]|s(?!elect\b)|\Bs(?=elect\b)){0,120}?\bfrom\b/,
     },
     // Conditional and boolean probes without a quote: `1 and 1=1`, `1 or true`, `case when … then`, `order by 5`,
-    // `having 1=1` (CRS 942100's tautology fingerprints, 942230, 942251, 942330).
+    // `having 1=1` (CRS 942100's tautology fingerprints, 942230, 942251, 942330). Between `case when` and `then`, as
+    // between `select` and `from` above, no other `case when`.
     {
       crs: ['942100', '942230', '942251', '942330'],
       view: 'sql',
-      pattern: /(?:^|[\s)])(?:or|and|xor|\|\||&&) ?(?:[('"]{0,2} ?[\w.′’‘-]{1,30} ?['")′’‘]{0,2} ?(?:=|<>|!=|<=>|>=|<=|>|<| like | rlike | regexp | in ?\(| between | is )|(?:true|false|null|not)\b)|\bcase when\b[^;]{0,120}?\bthen\b|\b(?:order|group) by \d{1,4}\b|\bhaving \d{1,10} ?[=<>]|\bselect (?:session_user|current_user|system_user|user ?\(|version ?\(|database ?\(|@@)/,
+      pattern: /(?:^|[\s)])(?:or|and|xor|\|\||&&) ?(?:[('"]{0,2} ?[\w.′’‘-]{1,30} ?['")′’‘]{0,2} ?(?:=|<>|!=|<=>|>=|<=|>|<| like | rlike | regexp | in ?\(| between | is )|(?:true|false|null|not)\b)|\bcase when\b(?:[^;c]|c(?!ase when\b)|\Bc(?=ase when\b)){0,120}?\bthen\b|\b(?:order|group) by \d{1,4}\b|\bhaving \d{1,10} ?[=<>]|\bselect (?:session_user|current_user|system_user|user ?\(|version ?\(|database ?\(|@@)/,
     },
     // MySQL executable comments, backtick quoting after a quote, and hex strings as identifiers (CRS 942200, 942440, 942450, 942500, 942510).
     { crs: ['942200', '942440', '942450', '942500', '942510'], view: 'decoded', pattern: /\/\*!\d{0,6}|\/\*\*\/|['"\d)] ?\/\*|['"]`|`['"]|\b0x[0-9a-f]{8,}\b/ },
