@@ -262,9 +262,11 @@ export function collectBodyTargets(body: unknown, routeKind: WafRouteKind, optio
     if (typeof value === 'string') {
       if (all || fromUser) add('message', 'message', value, false, fromUser);
     } else if (Array.isArray(value)) {
-      for (const item of value) {
+      // Newest first: when a conversation is longer than the budget, what goes unread is its oldest turns, never the
+      // message just written (padding a request with old turns does not push an injection out of sight).
+      for (let i = value.length - 1; i >= 0; i--) {
         if (budget.messageChars <= 0) break;
-        collectText(item, all, fromUser, depth + 1);
+        collectText(value[i], all, fromUser, depth + 1);
       }
     } else if (typeof value === 'object' && value !== null) {
       const o = value as Record<string, unknown>;

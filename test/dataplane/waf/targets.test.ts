@@ -76,9 +76,10 @@ describe('what the WAF reads of a request', () => {
       input: [{ role: 'user', content: [{ type: 'input_text', text: 'responses input' }] }],
     };
     const targets = collectTargets(chat(body), { ...options, userMessages: true }).targets.filter((t) => t.kind === 'message');
+    // Newest message first (a conversation past the budget loses its oldest turns).
     expect(targets.map((t) => [t.decoded, t.fromUser])).toEqual([
-      ['user part', true],
       ['user string', true],
+      ['user part', true],
       ['responses input', true],
     ]);
   });
@@ -88,10 +89,10 @@ describe('what the WAF reads of a request', () => {
     const targets = collectTargets(chat(body), { ...options, inspectMessages: true }).targets.filter((t) => t.kind === 'message');
     expect(targets.map((t) => [t.decoded, t.fromUser])).toEqual([
       ['sys', false],
-      ['a', false],
       ['u', true],
-      ['p1', true],
+      ['a', false],
       ['p2', true],
+      ['p1', true],
     ]);
   });
 
@@ -114,7 +115,7 @@ describe('what the WAF reads of a request', () => {
       { method: 'P', rawPath: '/', headers: {}, body, routeKind: 'model' },
       { ...options, userMessages: true, maxDataChars: 2 + 1 + 6 + 1, maxMessageChars: 8 },
     );
-    expect(targets.map((t) => t.raw)).toEqual(['P', '/', 'a', 'xxxxxx', 'b', 'mmmmmm', 'nn']);
+    expect(targets.map((t) => t.raw)).toEqual(['P', '/', 'a', 'xxxxxx', 'b', 'nnnnnn', 'mm']);
     expect(valuesOverLimit).toBe(1);
     // A value the budget cuts short counts as over the limit too.
     const cut = collectTargets({ method: 'P', rawPath: '/', headers: {}, body: { a: 'x'.repeat(20) }, routeKind: 'model' }, { ...options, maxDataChars: 10 });
@@ -132,6 +133,14 @@ describe('what the WAF reads of a request', () => {
       'cookie cookie:sid 1',
       'cookie cookie:#2 2',
     ]);
+  });
+
+  test('a conversation longer than the message budget: its newest message is read, its oldest turns are not', () => {
+    const old = Array.from({ length: 400 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} ${'x'.repeat(700)}` }));
+    const body = { model: 'm', messages: [...old, { role: 'user', content: 'the newest message' }] };
+    const texts = collectTargets(chat(body), { ...options, userMessages: true }).targets.filter((t) => t.kind === 'message').map((t) => t.decoded);
+    expect(texts).toContain('the newest message');
+    expect(texts.some((t) => t.startsWith('turn 0 '))).toBe(false);
   });
 
   test("Model Studio's input: prompt and messages are message text, the rest data; Dify's inputs: query is, the rest data", () => {
