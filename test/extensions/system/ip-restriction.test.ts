@@ -1,8 +1,8 @@
 import { BlockList } from 'net';
 import { ipRestriction } from '../../../src/extensions/system/ip-restriction';
-import { clientAddress } from '../../../src/specs/waf';
 import { requestContext } from '../../../src/extensions/testing';
 import type { JsonObject } from '../../../src/extensions/types';
+import { clientAddress } from '../../../src/specs/waf';
 
 const parse = (config: JsonObject) => ipRestriction.parseConfig!(config);
 
