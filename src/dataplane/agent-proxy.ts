@@ -402,7 +402,8 @@ function clientFault(ctx: RequestContext, progress: BodyProgress, e: unknown, ro
 }
 
 /** Whether the request has a body at all: a length above zero, or a chunked one. */
-function carriesBody(headers: IncomingHttpHeaders): boolean {
+/** Whether a request has a body (RFC 9112 §6.3): chunked, or a Content-Length above 0. */
+export function carriesBody(headers: IncomingHttpHeaders): boolean {
   return headers['transfer-encoding'] !== undefined || (declaredLength(headers) ?? 0) > 0;
 }
 

@@ -118,6 +118,9 @@ const WafRules = z.strictObject({
   protocol: z.boolean().optional(),
 });
 
+/** Headers that carry credentials: the WAF never reads them, so a custom rule may not name one (it would never match). */
+export const WAF_UNREAD_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'x-api-key', 'api-key'];
+
 export const WafCustomRuleSchema = z.strictObject({
   name: z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'must start with a letter or digit and use only A-Z a-z 0-9 . _ : / @ -'),
   /** Where the pattern is looked for. */
@@ -126,6 +129,9 @@ export const WafCustomRuleSchema = z.strictObject({
   header: z
     .string()
     .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
+    .refine((h) => !WAF_UNREAD_HEADERS.includes(h.toLowerCase()), {
+      message: `names a credential header, which the WAF never reads (${WAF_UNREAD_HEADERS.join(', ')}): the rule would never match. Match another header, or check keys with key auth`,
+    })
     .optional(),
   /** RE2 syntax, matched on the decoded value; case-sensitive unless it starts with `(?i)`. */
   pattern: z

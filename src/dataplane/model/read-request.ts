@@ -11,6 +11,7 @@ import { isMultipartFormData, prepareMultipart } from '../multipart';
 import type { RequestContext } from '../request-context';
 import { wantsStreamUsage } from '../translate';
 import type { AgentCall } from '../translate/translator';
+import { formFieldsOf } from '../waf/form-fields';
 import { inspectBody } from '../waf/inspection';
 
 /** Reads a JSON model request on a model route into `ctx.request`: method, body, model (the authorize stage checked the grant). */
@@ -45,11 +46,12 @@ export async function readMultipartModelRequest(ctx: RequestContext, route: Comp
   const prepared = await prepareMultipart(clientBody, contentType, {
     maxBytes: route.maxBodyBytes,
     spoolDir: tmpdir(),
+    // The WAF reads every text field, those after `model` too (never a file part).
+    readTextFields: ctx.waf !== undefined,
     ...(Number.isFinite(declared) && { contentLength: declared }),
   });
   ctx.res.once('close', () => void prepared.cleanup());
-  // The text fields read up to `model` (never the file parts): what a form-based attack would put in them.
-  inspectBody(ctx, prepared.fields);
+  if (ctx.waf !== undefined) inspectBody(ctx, formFieldsOf(prepared.textFields));
   const requested = prepared.model;
   if (!requested) throw Errors.badRequest("'model' is required: a form field naming the model.", 'model');
   const model = matchModel(ctx, route, requested);

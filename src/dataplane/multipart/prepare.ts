@@ -14,7 +14,15 @@ export interface PrepareMultipartOptions extends MultipartLimits {
   memoryThresholdBytes?: number;
   /** The request's declared Content-Length, if any: 413 up front beyond `maxBytes`, and `rewrite` then returns the new length. */
   contentLength?: number;
+  /**
+   * Keep reading past `model` through the text fields that follow it, up to the next file part, the end, or
+   * TEXT_AFTER_MODEL_BYTES more (all held for replay like the rest): for the WAF, which reads every text field.
+   */
+  readTextFields?: boolean;
 }
+
+/** Bytes read past `model` for `readTextFields`, at most: text fields are small; a file part stops the reading sooner. */
+export const TEXT_AFTER_MODEL_BYTES = 64 * 1024;
 
 /** The body to send upstream. */
 export interface RewrittenMultipart {
@@ -29,6 +37,8 @@ export interface RewrittenMultipart {
 export interface PreparedMultipart {
   /** The non-file fields read so far (up to and including `model`); for repeated names, the first value. */
   fields: Record<string, string>;
+  /** Every text field read (with `readTextFields`, those after `model` too), each value of a repeated name, in order. */
+  textFields: Array<readonly [name: string, value: string]>;
   /** The `model` field, or undefined when the body ended without one (answer 400). */
   model: string | undefined;
   /** Bytes read from the client so far. */
@@ -68,15 +78,22 @@ export async function prepareMultipart(
   if (options.contentLength !== undefined && options.contentLength > options.maxBytes) throw MultipartErrors.tooLarge(options.maxBytes);
   const spool = new Spool(options.spoolDir, options.memoryThresholdBytes ?? DEFAULT_MEMORY_THRESHOLD_BYTES);
   const fields: Record<string, string> = {};
+  const textFields: Array<readonly [string, string]> = [];
   let model: ModelField | undefined;
   let modelStart: number | undefined;
+  // With readTextFields: whether the text fields after `model` are still being read (a file part or the cap ends it).
+  let readingText = options.readTextFields === true;
   const onEvent = (event: MultipartEvent): void => {
     if (event.type === 'part' && event.part.name === 'model') {
       if (modelStart !== undefined) throw MultipartErrors.duplicateModel();
       if (isFilePart(event.part)) throw MultipartErrors.modelIsFile();
       modelStart = event.offset;
-    } else if (event.type === 'part-end' && event.value !== undefined && model === undefined) {
-      if (!(event.part.name in fields)) fields[event.part.name] = event.value;
+    } else if (event.type === 'part' && model !== undefined && isFilePart(event.part)) {
+      readingText = false;
+    } else if (event.type === 'part-end' && event.value !== undefined && (model === undefined || readingText)) {
+      textFields.push([event.part.name, event.value]);
+      if (model !== undefined) return;
+      if (!Object.hasOwn(fields, event.part.name)) fields[event.part.name] = event.value;
       if (event.part.name === 'model') model = { value: event.value, start: modelStart!, end: event.offset };
     }
   };
@@ -85,15 +102,16 @@ export async function prepareMultipart(
   /** The chunk in which `model` ended: held in memory, not spooled. */
   let tail: Buffer = Buffer.alloc(0);
   try {
-    while (model === undefined) {
+    while (model === undefined || (readingText && parser.bytesRead - model.end < TEXT_AFTER_MODEL_BYTES)) {
       const next = await iterator.next();
       if (next.done) {
-        parser.end(); // no model: the whole body was read and checked
+        parser.end(); // the whole body was read and checked (no model, or the text after it ran to the end)
         break;
       }
       const chunk = asBuffer(next.value);
       parser.write(chunk);
-      if (model === undefined) await spool.append(chunk);
+      // Past `model`, the chunk that completed it is held apart (unless more is read: then everything is spooled).
+      if (model === undefined || options.readTextFields) await spool.append(chunk);
       else tail = chunk;
     }
   } catch (e) {
@@ -133,6 +151,7 @@ export async function prepareMultipart(
   let rewritten = false;
   return {
     fields,
+    textFields,
     model: model?.value,
     get bytesRead() {
       return parser.bytesRead;

@@ -256,7 +256,8 @@ class Scan implements WafScan {
 
   result(): WafInspection {
     const { s } = this;
-    if (s.protocolOn && this.budget.valuesOverLimit > 0) this.record(PROTOCOL_REQUEST_RULES.valueCount.id, 'protocol', 'request', 5);
+    // On even when the protocol family is off: without it, padding past the budget would hide an attack from every family.
+    if (this.budget.valuesOverLimit > 0) this.record(PROTOCOL_REQUEST_RULES.valueCount.id, 'protocol', 'request', 5);
     const block = this.score >= s.threshold || this.matches.some((m) => m.family === 'custom' && m.action === 'block');
     return { matches: this.matches, anomalyScore: this.score, block };
   }

@@ -1,4 +1,5 @@
 import { fold, percentDecode } from './normalize';
+import { WAF_UNREAD_HEADERS } from '../../specs/waf';
 
 /**
  * What of a request the WAF reads, each piece as a labelled value. On model and agent routes the text a user writes
@@ -63,34 +64,58 @@ export interface CollectedTargets {
   readonly valuesOverLimit: number;
 }
 
+/** Headers a custom rule's `header` is never read from: credentials, and `cookie` (whose values are read one by one). */
+const SECRET_HEADERS = new Set([...WAF_UNREAD_HEADERS, 'cookie']);
+
 /**
  * The headers whose values are inspected. Credentials (authorization, x-api-key, api-key, cookies' names) are never
  * read; `x-stainless-*` and the protocol headers are SDK and transport metadata whose values no application acts on.
  */
-/** Headers that carry credentials: never read, whatever a custom rule names. */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'cookie']);
-
 const INSPECTED_HEADERS = ['user-agent', 'referer', 'x-forwarded-for', 'x-real-ip', 'forwarded', 'origin', 'x-original-url', 'x-rewrite-url', 'x-forwarded-host'];
 
 /**
  * Body fields of model and agent requests that carry text written for a model, not for an application: read only
- * as message text. `text` is the Responses API's output format (like `response_format`).
+ * as message text. `text` is the Responses API's output format (like `response_format`); `stop` and `stop_sequences`
+ * (`"\nUser:"`), `prediction` (predicted outputs: code) and vLLM's `guided_*` (grammars, regexes) are text the model
+ * matches or produces.
  */
-const MESSAGE_FIELDS = new Set(['messages', 'system', 'input', 'instructions', 'prompt', 'tools', 'functions', 'response_format', 'text', 'tool_choice', 'suffix']);
+const MESSAGE_FIELDS = new Set([
+  'messages',
+  'system',
+  'input',
+  'instructions',
+  'prompt',
+  'tools',
+  'functions',
+  'response_format',
+  'text',
+  'tool_choice',
+  'suffix',
+  'stop',
+  'stop_sequences',
+  'prediction',
+  'guided_json',
+  'guided_regex',
+  'guided_choice',
+  'guided_grammar',
+]);
 
-/** On agent routes, also the native agents' message fields: Dify's `query` (the user's message) and `inputs` (TEXT_MEMBERS). */
+/** On agent routes, also the native agents' message fields: Dify's `query` (the user's message) and `inputs` (its prompt variables). */
 const AGENT_MESSAGE_FIELDS = new Set([...MESSAGE_FIELDS, 'query', 'inputs']);
 
 /** Fields of a body that hold message text a user wrote (as against schemas and formats). */
 const USER_TEXT_FIELDS = new Set(['messages', 'input', 'prompt', 'suffix', 'query', 'inputs']);
 
 /**
- * Message fields that are objects, and which of their members are message text; the others are data like any other
- * field. Model Studio's `input`: `prompt` and `messages` (not `session_id`, `biz_params`, `memory_id`…). Dify's
- * `inputs`: `query`, where completion apps take the user's message by default (not the app's other variables, which
- * an application fills like form fields; a route whose `variables.query` names another variable has it read as data).
+ * Message fields that may be objects, and which of their members are data all the same: Model Studio's `input` holds
+ * the user's `prompt` and `messages` (and a custom agent's `input`, LangServe's, its question and context), but also
+ * `session_id`, `memory_id` and the app's `biz_params`, which the application acts on. Dify's `inputs` are its prompt
+ * variables (a workflow app's only text): all message text.
  */
-const TEXT_MEMBERS: Readonly<Record<string, ReadonlySet<string>>> = { input: new Set(['prompt', 'messages']), inputs: new Set(['query']) };
+const DATA_MEMBERS: Readonly<Record<'input' | 'inputs', ReadonlySet<string>>> = { input: new Set(['session_id', 'memory_id', 'biz_params']), inputs: new Set() };
+
+/** Containers nested deeper than this in a body are not walked: the request counts as over the limit (a protocol match). */
+const MAX_BODY_DEPTH = 64;
 
 /** What is left to read of a request: shared by the inspection of its head and of its body. */
 export class TargetBudget {
@@ -204,13 +229,13 @@ export function collectBodyTargets(body: unknown, routeKind: WafRouteKind, optio
     if (options.inspectMessages) collectText(item, true, key === 'system' || key === 'instructions' ? false : USER_TEXT_FIELDS.has(key), 0);
     else if (options.userMessages && USER_TEXT_FIELDS.has(key)) collectText(item, false, true, 0);
   };
-  /** A message field that is an object: its TEXT_MEMBERS as a user's text, the rest as data. */
+  /** A message field that is an object: its members as a user's text, but its DATA_MEMBERS as data. */
   const collectObjectField = (key: 'input' | 'inputs', object: Record<string, unknown>): void => {
     let position = 0;
     for (const member of Object.keys(object)) {
       position++;
       const item = object[member];
-      if (TEXT_MEMBERS[key]!.has(member)) {
+      if (!DATA_MEMBERS[key].has(member)) {
         collectMessageField('prompt', item);
       } else if (!dataSpent()) {
         const child = `/${key}/${nameToken(member, position)}`;
@@ -220,7 +245,11 @@ export function collectBodyTargets(body: unknown, routeKind: WafRouteKind, optio
     }
   };
   const walk = (value: unknown, pointer: string, depth: number): void => {
-    if (depth > 64) return;
+    // Deeper than any API body goes: not read, and counted, so that nesting cannot hide a value (JSON may nest to limits.maxJsonDepth).
+    if (depth > MAX_BODY_DEPTH) {
+      budget.valuesOverLimit++;
+      return;
+    }
     const spent = dataSpent();
     if (spent) entriesCounted++;
     if (typeof value === 'string') {
@@ -262,11 +291,12 @@ export function collectBodyTargets(body: unknown, routeKind: WafRouteKind, optio
     if (typeof value === 'string') {
       if (all || fromUser) add('message', 'message', value, false, fromUser);
     } else if (Array.isArray(value)) {
-      // Newest first: when a conversation is longer than the budget, what goes unread is its oldest turns, never the
-      // message just written (padding a request with old turns does not push an injection out of sight).
-      for (let i = value.length - 1; i >= 0; i--) {
+      // A conversation newest message first: when it is longer than the budget, what goes unread is its oldest turns,
+      // never the message just written. A message's own parts in order.
+      const newestFirst = depth === 0;
+      for (let n = 0; n < value.length; n++) {
         if (budget.messageChars <= 0) break;
-        collectText(value[i], all, fromUser, depth + 1);
+        collectText(value[newestFirst ? value.length - 1 - n : n], all, fromUser, depth + 1);
       }
     } else if (typeof value === 'object' && value !== null) {
       const o = value as Record<string, unknown>;

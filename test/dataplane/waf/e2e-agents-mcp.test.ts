@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sendRaw } from './support/raw-send';
 import { BLOCK_ALL, expectWafRefusal, metricsText, seriesValue, withWaf } from './support/waf-gateway';
 import { type TestGateway, UpstreamSimulator } from '../../../src/testing';
 import { type AgentUpstream, agentUpstream } from '../agent-upstream';
@@ -65,11 +66,8 @@ const SQLI = "x' UNION SELECT password FROM users--";
 const XSS = '<script>alert(document.cookie)</script>';
 
 describe('Dify', () => {
-  test('an attack in `inputs` or `conversation_id`: 403 in Dify\'s shape, never reaching Dify', async () => {
-    for (const body of [
-      { inputs: { city: SQLI }, query: 'weather?', response_mode: 'blocking' },
-      { inputs: {}, query: 'weather?', response_mode: 'blocking', conversation_id: XSS },
-    ]) {
+  test('an attack in `conversation_id`: 403 in Dify\'s shape, never reaching Dify', async () => {
+    for (const body of [{ inputs: {}, query: 'weather?', response_mode: 'blocking', conversation_id: XSS }]) {
       const a = await answer(await post('/dify/chat-messages', body));
       expectWafRefusal(a, [SQLI, XSS]);
       expect(JSON.parse(a.body)).toEqual({ code: 'waf_blocked', message: expect.stringContaining('request id'), status: 403 });
@@ -83,7 +81,9 @@ describe('Dify', () => {
 
   // Dify's `query` is the user's message and `inputs` the app's variables for its prompt: message text, as `messages`
   // is on model routes (issue #16: "on model and agent routes … not the text of messages").
-  test('SQL, shell and HTML in the Dify `query` (the user\'s message) are not flagged by default', async () => {
+  test('SQL, shell and HTML in the Dify `query` and `inputs` (the user\'s message, a workflow\'s text) are not flagged by default', async () => {
+    const workflow = await post('/dify/chat-messages', { inputs: { text: "SELECT * FROM users WHERE name = 'bob' OR 1=1; rm -rf /tmp/x" }, query: 'explain', response_mode: 'blocking' });
+    expect(workflow.status).toBe(200);
     const res = await post('/dify/chat-messages', { inputs: {}, query: "Why does ' OR '1'='1 -- bypass my login? And what does <script>alert(1)</script> do?", response_mode: 'blocking' });
     expect(res.status).toBe(200);
   });
@@ -118,6 +118,17 @@ describe('a custom agent', () => {
     const b = await answer(await post('/agents/a/run', 'task=run&cmd=%3B%20cat%20%2Fetc%2Fshadow', { 'content-type': 'application/x-www-form-urlencoded' }));
     expectWafRefusal(b);
     expect(custom.seen).toHaveLength(0);
+  });
+
+  test('a JSON body sent without a Content-Type, or as application/octet-stream, is inspected as JSON (frameworks parse it so)', async () => {
+    for (const headers of [{}, { 'content-type': 'application/octet-stream' }] as Array<Record<string, string>>) {
+      const a = await sendRaw(gw.url, { method: 'POST', rawPath: '/agents/a/run', headers: { authorization: `Bearer ${CONSUMER_KEYS.alice}`, ...headers }, body: { task: 'report', filter: SQLI } });
+      expectWafRefusal(a, [SQLI]);
+    }
+    expect(custom.seen).toHaveLength(0);
+    // Binary that is not JSON streams through as before.
+    const png = await sendRaw(gw.url, { method: 'POST', rawPath: '/agents/a/run', headers: { 'authorization': `Bearer ${CONSUMER_KEYS.alice}`, 'content-type': 'application/octet-stream' }, body: '\u0089PNG\r\n' });
+    expect(png.status).toBe(200);
   });
 
   test('a benign JSON body, inspected, reaches the agent byte for byte (spacing, key order, escapes kept)', async () => {

@@ -157,6 +157,13 @@ describe('WAF engine: prompt injection', () => {
 });
 
 describe('WAF engine: families and scores', () => {
+  test('padding past the budget blocks even with the protocol family off: switching it off cannot open a bypass', () => {
+    const padding = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`k${i}`, 'v']));
+    const padded = { body: { ...chatBody, metadata: { ...padding, note: "x' UNION SELECT password FROM users--" } } };
+    expect(inspect(padded, { families: { protocol: false } })).toMatchObject({ block: true, matches: [expect.objectContaining({ family: 'protocol', target: 'request' })] });
+    expect(inspect({ body: { ...chatBody, metadata: { a: 'v' } } }, { families: { protocol: false } }).block).toBe(false);
+  });
+
   test('a family turned off matches nothing', () => {
     expect(rulesOf(query("1' or '1'='1"), { families: { sqli: false } })).toEqual([]);
     expect(rulesOf({ method: 'TRACE' }, { families: { protocol: false } })).toEqual([]);

@@ -143,10 +143,31 @@ describe('what the WAF reads of a request', () => {
     expect(texts.some((t) => t.startsWith('turn 0 '))).toBe(false);
   });
 
-  test("Model Studio's input: prompt and messages are message text, the rest data; Dify's inputs: query is, the rest data", () => {
+  test("Model Studio's input: prompt and messages are message text, session_id and biz_params data; Dify's query and inputs are message text", () => {
     const agent = (body: unknown): WafRequest => ({ method: 'POST', rawPath: '/a', headers: {}, body, routeKind: 'agent' });
     const read = (body: unknown) => collectTargets(agent(body), { ...options, userMessages: true }).targets.slice(2).map((t) => `${t.kind} ${t.label} ${t.decoded}`);
-    expect(read({ input: { prompt: 'P', session_id: 'S' } })).toEqual(['message message p', 'body-key body:/input/session_id session_id', 'body body:/input/session_id s']);
-    expect(read({ inputs: { query: 'Q', city: 'C' }, query: 'U' })).toEqual(['message message q', 'body-key body:/inputs/city city', 'body body:/inputs/city c', 'message message u']);
+    expect(read({ input: { prompt: 'P', session_id: 'S', biz_params: { city: 'C' } } })).toEqual([
+      'message message p',
+      'body-key body:/input/session_id session_id',
+      'body body:/input/session_id s',
+      'body-key body:/input/biz_params biz_params',
+      'body-key body:/input/biz_params/city city',
+      'body body:/input/biz_params/city c',
+    ]);
+    // A custom agent's LangServe-style input: its question and context are the user's text.
+    expect(read({ input: { question: 'Q', context: 'X' } })).toEqual(['message message q', 'message message x']);
+    expect(read({ inputs: { query: 'Q', text: 'T' }, query: 'U', conversation_id: 'C' })).toEqual(['message message q', 'message message t', 'message message u', 'body-key body:/conversation_id conversation_id', 'body body:/conversation_id c']);
+  });
+
+  test('stop sequences, predicted outputs and guided decoding are text for the model, not data', () => {
+    const body = { model: 'm', stop: ['\nUser:'], stop_sequences: ['\n\nHuman:'], prediction: { type: 'content', content: '<div onclick="x()">' }, guided_grammar: 'root ::= select' };
+    expect(collectTargets(chat(body), options).targets.filter((t) => t.kind !== 'method' && t.kind !== 'path').map((t) => t.label)).toEqual(['body:/model', 'body:/model']);
+  });
+
+  test('a body nested deeper than 64 levels is counted over the limit, not silently left unread', () => {
+    let deep: unknown = "x' UNION SELECT password FROM users--";
+    for (let i = 0; i < 70; i++) deep = [deep];
+    expect(collectTargets(chat({ model: 'm', metadata: { note: deep } }), options).valuesOverLimit).toBeGreaterThan(0);
+    expect(collectTargets(chat({ model: 'm', metadata: { note: [[['fine']]] } }), options).valuesOverLimit).toBe(0);
   });
 });

@@ -39,6 +39,8 @@ export async function startModelWafGateway(
     { name: 'claude-sonnet-4-5', targets: [{ backend: claude }] },
     // What the SDK tests ask for: the Anthropic SDK prints a deprecation warning for claude-sonnet-4-5.
     { name: 'claude-sonnet-4-6', targets: [{ backend: claude }] },
+    // Multipart uploads (audio transcriptions).
+    { name: 'whisper-1', targets: [{ backend: openai }] },
   ];
   const chat = gateway.addModelRoute('chat', { models });
   const guarded = gateway.addModelRoute('guarded', { pathPrefix: '/guarded', models });
