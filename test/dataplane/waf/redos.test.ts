@@ -1,5 +1,5 @@
 import { performance } from 'perf_hooks';
-import { builtInRules, compileWaf } from '../../../src/dataplane/waf/engine';
+import { builtInRuleGroups, builtInRules, compileWaf } from '../../../src/dataplane/waf/engine';
 import { commandForm, compressSpaces, htmlDecode, pathForm, percentDecode, sqlForm } from '../../../src/dataplane/waf/normalize';
 import { cmdiRules } from '../../../src/dataplane/waf/rules/cmdi';
 import { promptInjectionRules } from '../../../src/dataplane/waf/rules/prompt-injection';
@@ -32,7 +32,8 @@ const inputs = FRAGMENTS.map((f) => f.repeat(Math.ceil(SIZE / f.length)).slice(0
 // The same runs with an ending most patterns wait for appended, and one they never get.
 const endings = ['', 'x', '=', ':', '\n'];
 
-const rules = builtInRules().filter((r) => r.pattern !== undefined);
+// Each rule's pattern, and the alternations of them the engine tests first (one per kind of value and form).
+const rules = [...builtInRules().filter((r) => r.pattern !== undefined), ...builtInRuleGroups().map((g) => ({ id: `any ${g.id}`, pattern: g.pattern }))];
 
 describe('built-in patterns on adversarial inputs', () => {
   test.each(rules.map((r) => [r.id, r.pattern!] as const))(
