@@ -154,7 +154,7 @@ export function renderWafSection(r: WafResults): string {
     if (d) lines.push(`  - ${d.title}: ${d.declared}.`);
   }
   lines.push(
-    "- The requests, each `POST /v1/chat/completions` (not streamed) as the OpenAI JS SDK sends it: `user-agent: OpenAI/JS 5.8.2`, the SDK's `x-stainless-*` headers, `accept` and `content-type: application/json`, the consumer's key as `Authorization: Bearer` (`bench/waf/requests.ts`):",
+    "- The requests, each `POST /v1/chat/completions` (not streamed) as the OpenAI JS SDK sends it: `user-agent: OpenAI/JS 5.8.2`, the SDK's `x-stainless-*` headers, `accept` and `content-type: application/json`, the consumer's key as `Authorization: Bearer` (`bench/waf/requests.ts`); each request's `user` and `metadata.session` are its own (as an application's end users and sessions are), so that the WAF's memo of values it found clean serves only what repeats across requests (headers, keys, the model name, the other tags):",
   );
   for (const key of SHAPE_KEYS) {
     const shape = r.shapes?.[key];

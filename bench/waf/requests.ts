@@ -54,12 +54,27 @@ const TYPICAL_QUESTION =
   'We did not change anything on our side, the job runs with the same API key as last week. Could you explain what counts against ' +
   'the quota and how I can see which calls used it? We are on the Team plan, account 7731.';
 
+/** `user` and `metadata.session` as the constant body holds them: each request gets its own (bodyFor). */
+const USER_MARK = 'user-5f2c9a41';
+const SESSION_MARK = 'sess_8e1d0c7b42';
+
 /** The fields an application adds next to the messages: who the end user is, and its own tags (inspected by the WAF by default). */
 const APP_FIELDS = {
-  user: 'user-5f2c9a41',
-  metadata: { session: 'sess_8e1d0c7b42', feature: 'support-chat', tenant: 'acme-eu-1' },
+  user: USER_MARK,
+  metadata: { session: SESSION_MARK, feature: 'support-chat', tenant: 'acme-eu-1' },
   temperature: 0.3,
 };
+
+/**
+ * The shape's body for the n-th request: its `user` and `metadata.session` unique (as an application's end users and
+ * sessions are), of the same length, so that the WAF's memo of values seen clean serves only what really repeats
+ * across requests (headers, keys, the model name, the application's other tags) and the size stays exact.
+ */
+export function bodyFor(shape: RequestShape, n: number): string {
+  return shape.body
+    .replace(USER_MARK, `user-${(n % 0x1_0000_0000).toString(16).padStart(8, '0')}`)
+    .replace(SESSION_MARK, `sess_${((n * 7919) % 0x100_0000_0000).toString(16).padStart(10, '0')}`);
+}
 
 function chatBody(messages: ReadonlyArray<{ role: string; content: string }>): string {
   return JSON.stringify({ model: MODEL, messages, ...APP_FIELDS });

@@ -36,7 +36,7 @@ import { buildWafBenchConfig, ROUTE } from './config';
 import { type EngineTiming, routeEngine, timeEngine } from './engine-timing';
 import { type Comparison, cpuUs, type RunFigures, type ScenarioFigures, scenarioFigures } from './figures';
 import { renderWafSection } from './report';
-import { bodyBytes, PATH, type RequestShape, SDK_HEADERS, SHAPE_KEYS, SHAPES, type ShapeKey } from './requests';
+import { bodyBytes, bodyFor, PATH, type RequestShape, SDK_HEADERS, SHAPE_KEYS, SHAPES, type ShapeKey } from './requests';
 import { type Scenario, type ScenarioKey, SCENARIOS, selectedScenarios, YARDSTICK } from './scenarios';
 import { readWafMatches, wafMatchesAdded } from './waf-metrics';
 import { CONSUMER_KEY, KubeletConfigDir, shardFiles } from '../dataplane/configs';
@@ -236,8 +236,11 @@ class WafBench extends ComparisonBench<WafResults> {
     return true;
   }
 
+  /** Requests sent so far: each gets its own `user` and `metadata.session` (requests.ts, bodyFor). */
+  private sent = 0;
+
   private async op(g: Gateway, shape: RequestShape): Promise<number | string> {
-    const a = await this.send(g, shape.body);
+    const a = await this.send(g, bodyFor(shape, this.sent++));
     return checkAnswer('chat', false, a.status, a.text, shape.expectedInJson) ?? a.totalMs;
   }
 

@@ -163,6 +163,7 @@ export function compileWaf(options: WafEngineOptions = {}): WafEngine {
       customHeaders: (options.customRules ?? []).flatMap((r) => (r.target === 'header' && r.header ? [r.header.toLowerCase()] : [])),
     },
     deny: deny && { list: deny, trusted },
+    clean: new CleanValues(),
   };
   const readsBody = settings.rules.some((r) => r.kinds.includes('body') || r.kinds.includes('body-key') || r.kinds.includes('message')) || (options.customRules ?? []).some((r) => r.target === 'body');
 
@@ -232,7 +233,33 @@ interface Settings {
   readonly methods: ReadonlySet<string>;
   readonly targets: TargetOptions;
   readonly deny: { readonly list: BlockList; readonly trusted: BlockList | undefined } | undefined;
+  readonly clean: CleanValues;
 }
+
+/**
+ * Values the built-in rules found nothing in, per kind of value, for this engine's rules: most of a request's values
+ * repeat across requests (the path, User-Agent, body keys, model names, an application's tags), and a value seen clean
+ * is clean again (the rules are a pure function of kind and value), so it is not decoded into forms and matched again.
+ * Only clean results are kept, so an attacker can only make entries miss (the normal cost); short values only, and
+ * each kind's set is emptied when full, so memory is bounded (about CLEAN_MAX_ENTRIES × 11 kinds × 256 characters).
+ * Custom rules, which read labels, still run on every value.
+ */
+class CleanValues {
+  private readonly sets = new Map<TargetKind, Set<string>>();
+  has(kind: TargetKind, raw: string): boolean {
+    return raw.length <= CLEAN_MAX_CHARS && this.sets.get(kind)?.has(raw) === true;
+  }
+  add(kind: TargetKind, raw: string): void {
+    if (raw.length > CLEAN_MAX_CHARS) return;
+    let set = this.sets.get(kind);
+    if (set === undefined) this.sets.set(kind, (set = new Set()));
+    if (set.size >= CLEAN_MAX_ENTRIES) set.clear();
+    set.add(raw);
+  }
+}
+
+const CLEAN_MAX_CHARS = 256;
+const CLEAN_MAX_ENTRIES = 4096;
 
 /** One request's inspection: its head first, then (once read) its body, matches and budget carried between them. */
 class Scan implements WafScan {
@@ -304,21 +331,31 @@ class Scan implements WafScan {
         this.record(PROTOCOL_REQUEST_RULES.valueSize.id, 'protocol', target.label, 5);
       }
       const views = new Views(target);
-      const groups = s.byKind[kind === 'message' && target.fromUser ? 'message-user' : kind];
-      for (let g = 0; g < groups.length; g++) {
-        const group = groups[g]!;
-        const form = views.get(group.view);
-        if (!group.any.test(form)) continue;
-        for (let i = 0; i < group.rules.length; i++) {
-          const { rule, index } = group.rules[i]!;
-          if (this.matchedRules[index] === 1) continue;
-          if (rule.pattern.test(form)) {
-            this.matchedRules[index] = 1;
-            this.record(rule.id, rule.family, target.label, rule.score);
+      // Message text is prose that seldom repeats: never looked up or kept.
+      const memo = kind !== 'message';
+      if (!memo || !s.clean.has(kind, target.raw)) {
+        let clean = true;
+        const groups = s.byKind[kind === 'message' && target.fromUser ? 'message-user' : kind];
+        for (let g = 0; g < groups.length; g++) {
+          const group = groups[g]!;
+          const form = views.get(group.view);
+          if (!group.any.test(form)) continue;
+          clean = false;
+          for (let i = 0; i < group.rules.length; i++) {
+            const { rule, index } = group.rules[i]!;
+            if (this.matchedRules[index] === 1) continue;
+            if (rule.pattern.test(form)) {
+              this.matchedRules[index] = 1;
+              this.record(rule.id, rule.family, target.label, rule.score);
+            }
           }
         }
+        if (kind === 'path' && s.traversalOn && resolveDotSegments(views.get('path')).escapesRoot) {
+          clean = false;
+          this.record('traversal-2', 'traversal', target.label, 5);
+        }
+        if (memo && clean) s.clean.add(kind, target.raw);
       }
-      if (kind === 'path' && s.traversalOn && resolveDotSegments(views.get('path')).escapesRoot) this.record('traversal-2', 'traversal', target.label, 5);
       if (s.custom.length === 0 || (kind === 'message' && !inspectMessages)) continue;
       for (const rule of s.custom) {
         if (rule.reads(target) && rule.matches(views.caseKept())) {

@@ -156,6 +156,26 @@ describe('WAF engine: prompt injection', () => {
   });
 });
 
+describe('WAF engine: values seen clean before', () => {
+  test('an engine that has seen many requests judges each exactly as a fresh one does (the memo of clean values changes no result)', () => {
+    const { loadAttacks, loadBenign, attackRequest, benignRequest } = jest.requireActual<typeof import('./support/corpus-requests')>('./support/corpus-requests');
+    const requests = [...loadBenign().map(benignRequest), ...loadAttacks().map(attackRequest)];
+    const options: WafEngineOptions = { families: { 'prompt-injection': true } };
+    const seasoned = compileWaf(options);
+    // Twice over, benign and attacks interleaved: the second pass meets every value the first found clean.
+    for (const round of [1, 2]) {
+      for (const r of requests) expect([round, seasoned.inspect(r)]).toEqual([round, compileWaf(options).inspect(r)]);
+    }
+  });
+
+  test('a value clean in one place is still judged where other rules read it (the memo is per kind of value)', () => {
+    const engine = compileWaf();
+    // A malformed escape means nothing in a JSON string, and is a protocol anomaly in a query.
+    expect(engine.inspect(request({ body: { ...chatBody, user: 'a%zzb' } })).matches).toEqual([]);
+    expect(engine.inspect(request({ rawPath: '/v1/chat/completions?q=a%zzb' })).matches.map((m) => m.rule)).toEqual(['protocol-2']);
+  });
+});
+
 describe('WAF engine: families and scores', () => {
   test('padding past the budget blocks even with the protocol family off: switching it off cannot open a bypass', () => {
     const padding = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`k${i}`, 'v']));
