@@ -62,6 +62,12 @@ export interface WafEngineOptions {
   readonly ipDenyList?: readonly string[];
   /** Peers from which the client is read from X-Forwarded-For (for ipDenyList). @default [] */
   readonly trustedProxies?: readonly string[];
+  /**
+   * Whether values the built-in rules found clean are remembered (CleanValues). Off only to measure the cost of
+   * inspecting a request whose values are all new (bench/waf/worst-case.ts times each request more than once).
+   * @default true
+   */
+  readonly memoizeCleanValues?: boolean;
 }
 
 export type WafMatchFamily = WafFamily | 'custom' | 'ip';
@@ -163,7 +169,7 @@ export function compileWaf(options: WafEngineOptions = {}): WafEngine {
       customHeaders: (options.customRules ?? []).flatMap((r) => (r.target === 'header' && r.header ? [r.header.toLowerCase()] : [])),
     },
     deny: deny && { list: deny, trusted },
-    clean: new CleanValues(),
+    clean: options.memoizeCleanValues === false ? NO_CLEAN_VALUES : new CleanValues(),
   };
   const readsBody = settings.rules.some((r) => r.kinds.includes('body') || r.kinds.includes('body-key') || r.kinds.includes('message')) || (options.customRules ?? []).some((r) => r.target === 'body');
 
@@ -257,6 +263,9 @@ class CleanValues {
     set.add(raw);
   }
 }
+
+/** Remembers nothing (memoizeCleanValues: false). */
+const NO_CLEAN_VALUES = { has: () => false, add: () => undefined } as unknown as CleanValues;
 
 const CLEAN_MAX_CHARS = 256;
 const CLEAN_MAX_ENTRIES = 4096;
