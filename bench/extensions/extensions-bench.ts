@@ -33,7 +33,7 @@
 import { cpSync, rmSync } from 'fs';
 import { join } from 'path';
 import { buildExtensionsBenchConfig, MODEL } from './config';
-import { cpuUs, renderExtensionsSection } from './report';
+import { renderExtensionsSection } from './report';
 import { type Scenario, type ScenarioKey, selectedScenarios, YARDSTICK } from './scenarios';
 import { schedCpuSeconds } from './thread-cpu';
 import { type Sample, splitSamples } from '../agents/load';
@@ -47,6 +47,7 @@ import { ComparisonBench } from '../shared/comparison-bench';
 import { pacedRate, runFigures, type RunFigures as SharedRunFigures, type SideTotals, sumRuns } from '../shared/comparison-figures';
 import { type ComparisonResults, startResults } from '../shared/comparison-results';
 import { runDriver, sectionBenchMain } from '../shared/driver';
+import { cpuUs } from '../shared/cpu-differences';
 import { comparisonSettings, settingsLine } from '../shared/env-settings';
 import { type PooledAnswer, PooledHttp } from '../shared/http-pool';
 import { snapshotLib } from '../shared/lib-snapshot';

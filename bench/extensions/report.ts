@@ -1,45 +1,14 @@
 /** Renders the extensions bench's results as the "## Extensions (issue #15)" section of BENCHMARKS.md. */
-import type { Comparison, ExtensionsResults, RunFigures, ScenarioFigures } from './extensions-bench';
+import type { Comparison, ExtensionsResults, ScenarioFigures } from './extensions-bench';
 import { NO_AUTH, SCENARIO_KEYS, type ScenarioKey, YARDSTICK } from './scenarios';
+import { cpuDifference, cpuUs, type Difference, p99Difference } from '../shared/cpu-differences';
 import { int, mean, ms, signed } from '../shared/report-format';
 import { failedSectionLines, runFactLines, verificationLines } from '../shared/report-lines';
 
 /** Higress's published cost of its key-auth plugin (Wasm), per request: issue #15 §5 asks to be at or under it. */
 export const HIGRESS_KEY_AUTH_US = 20;
 
-/** One run's aigw CPU per call, µs: from schedstat (ns) when the run has it, else from /proc ticks. */
-export const cpuUs = (r: RunFigures): number => {
-  const seconds = r.gatewaySchedCpuS ?? r.gatewayCpuS;
-  return r.ok > 0 && seconds !== undefined ? (seconds * 1e6) / r.ok : Number.NaN;
-};
-
-/** The middle value (the mean of the two middle ones for an even count): a nearest-rank median would lean to the lower. */
-function median(values: readonly number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 const us = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(1)}` : 'n/a');
-
-/** `a` minus `b`, pooled and round by round (the same round of each: they ran within seconds of each other). */
-interface Difference {
-  readonly pooled: number;
-  readonly rounds: number[];
-  readonly median: number;
-}
-
-function difference(a: ScenarioFigures, b: ScenarioFigures, pooled: (f: ScenarioFigures) => number, perRun: (r: RunFigures) => number): Difference {
-  const rounds = a.runs.map((run) => {
-    const other = b.runs.find((x) => x.round === run.round);
-    return other ? perRun(run) - perRun(other) : Number.NaN;
-  });
-  return { pooled: pooled(a) - pooled(b), rounds, median: median(rounds) };
-}
-
-const cpuDifference = (a: ScenarioFigures, b: ScenarioFigures): Difference => difference(a, b, (f) => f.cpuUsPerCall, cpuUs);
-const p99Difference = (a: ScenarioFigures, b: ScenarioFigures): Difference => difference(a, b, (f) => f.latency.p99, (r) => r.latency.p99);
 
 function row(c: Comparison, key: ScenarioKey, f: ScenarioFigures, title: string): string {
   const base = c.scenarios[YARDSTICK];

@@ -7,7 +7,7 @@
  */
 import { performance } from 'perf_hooks';
 import { bodyBytes, bodyFor, PATH, type RequestShape, SDK_HEADERS } from './requests';
-import { median } from './figures';
+import { median } from '../shared/cpu-differences';
 import type { GatewayConfig } from '../../src/specs';
 import { compileWafs } from '../../src/dataplane/waf/compile';
 import type { WafEngine } from '../../src/dataplane/waf/engine';

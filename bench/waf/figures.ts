@@ -32,12 +32,6 @@ export interface Comparison {
   readonly scenarios: Partial<Record<ScenarioKey, ScenarioFigures>>;
 }
 
-/** One run's aigw CPU per request, µs: from schedstat (ns) when the run has it, else from /proc ticks. */
-export const cpuUs = (r: RunFigures): number => {
-  const seconds = r.gatewaySchedCpuS ?? r.gatewayCpuS;
-  return r.ok > 0 && seconds !== undefined ? (seconds * 1e6) / r.ok : Number.NaN;
-};
-
 /** A scenario's runs of one comparison and every latency sample (ms) of them, added up. */
 export function scenarioFigures(runs: RunFigures[], latenciesMs: readonly number[]): ScenarioFigures {
   const sum = sumRuns(runs);
@@ -52,31 +46,3 @@ export function scenarioFigures(runs: RunFigures[], latenciesMs: readonly number
     upstreamCpuUsPerCall: sum.ok > 0 ? (sum.upstreamCpuS * 1e6) / sum.ok : Number.NaN,
   };
 }
-
-/** The middle value (the mean of the two middle ones for an even count): a nearest-rank median would lean to the lower. */
-export function median(values: readonly number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** `a` minus `b`, pooled and round by round (the same round of each: they ran within seconds of each other). */
-export interface Difference {
-  readonly pooled: number;
-  readonly rounds: number[];
-  readonly median: number;
-}
-
-function difference(a: ScenarioFigures, b: ScenarioFigures, pooled: (f: ScenarioFigures) => number, perRun: (r: RunFigures) => number): Difference {
-  const rounds = a.runs.map((run) => {
-    const other = b.runs.find((x) => x.round === run.round);
-    return other ? perRun(run) - perRun(other) : Number.NaN;
-  });
-  return { pooled: pooled(a) - pooled(b), rounds, median: median(rounds) };
-}
-
-/** aigw CPU per request added, µs. */
-export const cpuDifference = (a: ScenarioFigures, b: ScenarioFigures): Difference => difference(a, b, (f) => f.cpuUsPerCall, cpuUs);
-/** p99 latency added, ms (a difference of percentiles, not a percentile of differences). */
-export const p99Difference = (a: ScenarioFigures, b: ScenarioFigures): Difference => difference(a, b, (f) => f.latency.p99, (r) => r.latency.p99);

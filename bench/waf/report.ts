@@ -1,9 +1,10 @@
 /** Renders the WAF bench's results as the "## WAF (issue #16)" section of BENCHMARKS.md. */
 import { ENGINE_TIMING_METHOD } from './engine-timing';
-import { type Comparison, cpuDifference, cpuUs, type Difference, p99Difference, type ScenarioFigures } from './figures';
+import { type Comparison, type ScenarioFigures } from './figures';
 import { SHAPE_KEYS, type ShapeKey } from './requests';
 import { SCENARIO_KEYS, type ScenarioKey, YARDSTICK } from './scenarios';
 import type { WafResults } from './waf-bench';
+import { cpuDifference, cpuUs, type Difference, p99Difference } from '../shared/cpu-differences';
 import { int, mean, ms, signed } from '../shared/report-format';
 import { failedSectionLines, runFactLines, verificationLines } from '../shared/report-lines';
 
