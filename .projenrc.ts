@@ -151,6 +151,8 @@ project.package.addField('knip', {
   // An export its own file uses is not dead code.
   ignoreExportsUsedInFile: true,
   ignoreDependencies: ['cdktf-cli', 'commit-and-tag-version', 'ts-node', 'ts-jest'],
+  // Debian's tools the TLS tests and bench run (test/support/tls-certificates.ts, bench/tls): .ci/run installs openssl.
+  ignoreBinaries: ['openssl', 'dpkg-query'],
 });
 const knip = project.addTask('knip', { description: 'Finds unused files, exports and dependencies (knip)', exec: 'knip' });
 // Part of `npm test`: dead code fails the build, as a type error does.

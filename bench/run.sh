@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Data-plane benchmark (issue #6), MCP benchmark (issue #12), agents-as-models benchmark (issue #13), Responses API benchmark
-# (issue #14), extensions benchmark (issue #15) and WAF benchmark (issue #16): the single entry point, `npm run bench`.
+# (issue #14), extensions benchmark (issue #15), WAF benchmark (issue #16) and HTTPS benchmark (issue #17): the single entry point, `npm run bench`.
 #
-#   bash bench/run.sh            full run; rewrites the "## Data plane", "## MCP", "## Agents as models", "## Responses API", "## Extensions" and "## WAF" sections of BENCHMARKS.md
+#   bash bench/run.sh            full run; rewrites the "## Data plane", "## MCP", "## Agents as models", "## Responses API", "## Extensions", "## WAF" and "## HTTPS (issue #17)" sections of BENCHMARKS.md
 #   BENCH_ONLY=latency,ttft bash bench/run.sh    some data-plane sections only (BENCHMARKS.md left alone)
 #   BENCH_ONLY=mcp bash bench/run.sh             the MCP bench only (bench/mcp/mcp-bench.ts; rewrites "## MCP")
 #   BENCH_ONLY=agents bash bench/run.sh          the agents bench only (bench/agents/agents-bench.ts; rewrites "## Agents as models")
 #   BENCH_ONLY=responses bash bench/run.sh       the Responses bench only (bench/responses/responses-bench.ts; rewrites "## Responses API")
 #   BENCH_ONLY=extensions bash bench/run.sh      the extensions bench only (bench/extensions/extensions-bench.ts; rewrites "## Extensions")
 #   BENCH_ONLY=waf bash bench/run.sh             the WAF bench only (bench/waf/waf-bench.ts; rewrites "## WAF")
+#   BENCH_ONLY=tls bash bench/run.sh             the HTTPS bench only (bench/tls/tls-bench.ts; rewrites "## HTTPS (issue #17)"; also run by a full run, last)
+#   BENCH_ONLY=compression bash bench/run.sh     the compression bench only (bench/compression/compression-bench.ts; rewrites "## Compression"; a full run runs it after the HTTPS bench)
 #
-# Idempotent: installs only what is missing (Debian: nginx-light, wrk, hey, redis-server; npm:
+# Idempotent: installs only what is missing (Debian: nginx-light, wrk, hey, redis-server, nghttp2-client for h2load; npm:
 # bench/peers with Portkey), compiles the repo (npx tsc -p tsconfig.json), runs the driver
 # bench/dataplane-bench.ts, bench/mcp/mcp-bench.ts, bench/agents/agents-bench.ts, bench/responses/responses-bench.ts,
-# bench/extensions/extensions-bench.ts then bench/waf/waf-bench.ts on CPU 0,
+# bench/extensions/extensions-bench.ts, bench/waf/waf-bench.ts then bench/tls/tls-bench.ts on CPU 0,
 # and on exit stops every process it started (each driver runs in its own process group, which is signalled as a whole). Settings:
 # BENCH_* variables, listed at the head of bench/dataplane-bench.ts, of bench/mcp/mcp-bench.ts (BENCH_MCP_*), of
 # bench/agents/agents-bench.ts (BENCH_AGENTS_*), of bench/responses/responses-bench.ts (BENCH_RESPONSES_*), of
-# bench/extensions/extensions-bench.ts (BENCH_EXTENSIONS_*) and of bench/waf/waf-bench.ts (BENCH_WAF_*);
+# bench/extensions/extensions-bench.ts (BENCH_EXTENSIONS_*), of bench/waf/waf-bench.ts (BENCH_WAF_*) and of
+# bench/tls/tls-bench.ts (BENCH_TLS_*);
 # BENCH_ALLOW_TSC_ERRORS=1 benches lib/ even when tsc reports errors.
 set -euo pipefail
 
@@ -48,13 +51,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 # ---------------------------------------------------------------- which drivers
-# "mcp", "agents", "responses", "extensions" and "waf" in BENCH_ONLY select those drivers; the other names are the data-plane driver's sections.
+# "mcp", "agents", "responses", "extensions", "waf" and "tls" in BENCH_ONLY select those drivers; the other names are the data-plane driver's sections.
 RUN_DATAPLANE=1
 RUN_MCP=1
 RUN_AGENTS=1
 RUN_RESPONSES=1
 RUN_EXTENSIONS=1
 RUN_WAF=1
+RUN_TLS=1
+RUN_COMPRESSION=1
 DATAPLANE_ONLY=""
 if [[ -n "${BENCH_ONLY:-}" ]]; then
   IFS=',' read -ra only_sections <<<"$BENCH_ONLY"
@@ -63,6 +68,8 @@ if [[ -n "${BENCH_ONLY:-}" ]]; then
   RUN_RESPONSES=0
   RUN_EXTENSIONS=0
   RUN_WAF=0
+  RUN_TLS=0
+  RUN_COMPRESSION=0
   for s in "${only_sections[@]}"; do
     s="${s// /}"
     if [[ "$s" == "mcp" ]]; then
@@ -75,6 +82,10 @@ if [[ -n "${BENCH_ONLY:-}" ]]; then
       RUN_EXTENSIONS=1
     elif [[ "$s" == "waf" ]]; then
       RUN_WAF=1
+    elif [[ "$s" == "tls" ]]; then
+      RUN_TLS=1
+    elif [[ "$s" == "compression" ]]; then
+      RUN_COMPRESSION=1
     elif [[ -n "$s" ]]; then
       DATAPLANE_ONLY="${DATAPLANE_ONLY:+$DATAPLANE_ONLY,}$s"
     fi
@@ -89,6 +100,11 @@ if [[ "$RUN_DATAPLANE" == "1" ]]; then
   command -v wrk >/dev/null || need_apt+=(wrk)
   command -v hey >/dev/null || need_apt+=(hey)
   command -v redis-server >/dev/null || need_apt+=(redis-server)
+fi
+if [[ "$RUN_TLS" == "1" ]]; then
+  command -v nginx >/dev/null || need_apt+=(nginx-light)
+  command -v wrk >/dev/null || need_apt+=(wrk)
+  command -v h2load >/dev/null || need_apt+=(nghttp2-client)
 fi
 command -v taskset >/dev/null || need_apt+=(util-linux)
 if ((${#need_apt[@]} > 0)); then
@@ -176,5 +192,13 @@ fi
 if [[ "$RUN_WAF" == "1" ]]; then
   log "WAF bench (bench/waf/waf-bench.ts)"
   run_driver bench/waf/waf-bench.ts || status=$?
+fi
+if [[ "$RUN_TLS" == "1" ]]; then
+  log "HTTPS bench (bench/tls/tls-bench.ts)"
+  run_driver bench/tls/tls-bench.ts || status=$?
+fi
+if [[ "$RUN_COMPRESSION" == "1" ]]; then
+  log "compression bench (bench/compression/compression-bench.ts)"
+  run_driver bench/compression/compression-bench.ts || status=$?
 fi
 exit "$status"

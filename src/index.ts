@@ -21,4 +21,13 @@ export {
   type ProviderType,
   decodeConfigShards,
   LIBRARY_VERSION,
+  type AccessLogField,
+  ACCESS_LOG_FIELDS,
+  type RequestLabelConfig,
+  type PayloadLogConfig,
+  type AlertThresholds,
+  DEFAULT_ALERT_THRESHOLDS,
+  gatewayAlertRules,
+  gatewayDashboard,
+  dashboardJson,
 } from './specs';

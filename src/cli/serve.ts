@@ -1,11 +1,15 @@
 import { DataPlane, FileAndEnvSecrets, StartupError, ConfigWatcher } from '../dataplane';
+import { accelerationHolds, accelerationPaths, applyAcceleration, detectAcceleration, requestedAcceleration, TEST_PATH_ENV } from '../dataplane/acceleration';
+import { readConfig } from '../dataplane/config-load';
 import { applyHeapTuning } from '../dataplane/heap-tuning';
 import { ACCEL_FLAGS, DRAIN, MOUNT_PATHS } from '../specs';
 import { parseFlags, portFlag, UsageError } from './args';
 
-export const SERVE_USAGE = `aigw serve --config DIR [--secrets DIR] [--port N] [--admin-port N] [--host ADDR]
+export const SERVE_USAGE = `aigw serve --config DIR [--secrets DIR] [--port N] [--tls-port N] [--admin-port N] [--host ADDR]
            [--drain-delay-ms N (default ${DRAIN.delayMs})] [--drain-timeout-ms N (default ${DRAIN.timeoutMs})]
-           [${ACCEL_FLAGS.tls}] [${ACCEL_FLAGS.compression}] [--accel-fallback=software|fail]`;
+           [${ACCEL_FLAGS.tls}] [${ACCEL_FLAGS.compression}] [--accel-fallback=software|fail]
+           (acceleration: the flags, or the config's acceleration block, turn QAT on; the flag's fallback wins.
+            Tests only: ${TEST_PATH_ENV.deviceDir} and ${TEST_PATH_ENV.sysfsDir} replace /dev and /sys for QAT detection)`;
 
 /**
  * Runs one gateway until SIGTERM/SIGINT, then drains and exits 0: not ready but still serving for
@@ -18,6 +22,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     'secrets': 'string',
     'port': 'string',
     'admin-port': 'string',
+    'tls-port': 'string',
     'host': 'string',
     'tls-accel': 'string',
     'compress-accel': 'string',
@@ -37,6 +42,16 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const drainDelayMs = millisecondsFlag('drain-delay-ms', flags['drain-delay-ms']);
 
   applyHeapTuning();
+  // Before any listener or TLS context exists: a QAT engine must be OpenSSL's default before the first handshake.
+  // An unreadable config is left to DataPlane.start to report.
+  const decoded = readConfig({ dir: flags.config });
+  const acceleration = detectAcceleration(
+    requestedAcceleration(
+      { tls: flags['tls-accel'] === 'qat', compression: flags['compress-accel'] === 'qat', fallback: flags['accel-fallback'] === undefined ? undefined : fallback },
+      decoded.ok ? decoded.config.acceleration : undefined,
+    ),
+    accelerationPaths(),
+  );
   let plane: DataPlane;
   try {
     plane = await DataPlane.start({
@@ -44,6 +59,9 @@ export async function serve(argv: readonly string[]): Promise<number> {
       secrets: new FileAndEnvSecrets(typeof flags.secrets === 'string' ? flags.secrets : MOUNT_PATHS.secrets),
       port: portFlag('port', flags.port),
       adminPort: portFlag('admin-port', flags['admin-port']),
+      tlsPort: portFlag('tls-port', flags['tls-port']),
+      // Known before any listener opens: no probe is answered ready while a required accelerator is missing.
+      readinessHolds: accelerationHolds(acceleration),
       host: typeof flags.host === 'string' ? flags.host : undefined,
       drainTimeoutMs,
       drainDelayMs,
@@ -55,10 +73,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
     }
     throw e;
   }
-  if (flags['tls-accel'] || flags['compress-accel']) {
-    // QAT offload lands with the acceleration issue; until then the flags are accepted and reported.
-    plane.logger.warn({ tls: flags['tls-accel'], compression: flags['compress-accel'], fallback }, 'hardware acceleration requested: running in software');
-  }
+  // At once after start (no I/O in between), so no probe is answered ready before a missing required accelerator holds readiness.
+  applyAcceleration(acceleration, plane);
   // Hot reload: kubelet's updates of the config volume are swapped in; a bad config is rejected and the last good one keeps serving.
   const watcher = new ConfigWatcher(plane).start();
   await new Promise<void>((resolve) => {

@@ -38,6 +38,11 @@ export interface ConsumerOptions {
   readonly grants?: ConsumerGrants | 'all';
   /** @default - the construct id */
   readonly consumerName?: string;
+  /**
+   * What the consumer is, for metric labels: a gateway's `observability.requestLabels` entry with
+   * `consumerAttribute: 'team'` labels this consumer's requests with `attributes.team`. @default {}
+   */
+  readonly attributes?: Record<string, string>;
 }
 
 export interface ConsumerProps extends ConsumerOptions {
@@ -50,6 +55,8 @@ export class Consumer extends GatewayChild<ConsumerProps> {
   public readonly consumerName: string;
   /** The consumer's API key. */
   public readonly apiKey: SecretRef;
+  /** What the consumer is, for metric labels. @default {} */
+  public readonly attributes: Readonly<Record<string, string>>;
   private _all: boolean;
   private readonly _routes: GrantableRoute[];
   private readonly _mcpServers: McpServer[];
@@ -59,6 +66,7 @@ export class Consumer extends GatewayChild<ConsumerProps> {
     super(scope, id, props, 'consumers');
     this.consumerName = this.props.consumerName ?? toK8sName(id);
     this.apiKey = this.props.apiKey;
+    this.attributes = { ...this.props.attributes };
     const grants = this.props.grants;
     this._all = grants === 'all';
     this._routes = grants && grants !== 'all' ? [...(grants.routes ?? [])] : [];
@@ -128,6 +136,7 @@ export class Consumer extends GatewayChild<ConsumerProps> {
         // Only when some are given, so that a config without tool grants stays as it was.
         ...(this._mcpTools.length > 0 && { mcpTools: mergeToolGrants(this._mcpTools) }),
       },
+      ...(Object.keys(this.attributes).length > 0 && { attributes: { ...this.attributes } }),
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { BANDWIDTH, type CapacitySpec, defaultMetricLabels, type Edition, GATEWAY_CONFIG_DEFAULTS, GATEWAY_METRIC_LABEL, type GatewayConfig, isCapacitySpec, PORTS, sizeGateway } from '../specs';
+import { type AccessLogField, BANDWIDTH, type CapacitySpec, defaultMetricLabels, type Edition, GATEWAY_CONFIG_DEFAULTS, GATEWAY_METRIC_LABEL, type GatewayConfig, isCapacitySpec, PORTS, type RequestLabelConfig, sizeGateway } from '../specs';
 import { AgentRoute, type AgentRouteOptions } from './agent-route';
 import { AppRegistry } from './app-registry';
 import { Consumer, type ConsumerOptions } from './consumer';
@@ -21,6 +21,7 @@ import {
 } from './metrics';
 import { ModelRoute, type ModelRouteOptions } from './model-route';
 import { toK8sName } from './names';
+import type { MonitoringProps } from './observability/props';
 import { fleetName, placementOf, REDIS_PORT } from './placement';
 import type { SecretRef } from './secret-ref';
 import { serverlessScaling } from './serverless-scaling';
@@ -28,12 +29,24 @@ import { ServiceSource, type ServiceSourceOptions, type ServiceSourceProps } fro
 import { UpstreamService, type UpstreamServiceOptions, type UpstreamServiceProps } from './upstream-service';
 import { type ResolvedWaf, resolveWaf, wafConfig, type WafProps } from './waf';
 
+/**
+ * Intel QAT offload. `aigw serve` detects the device and what drives it at start (TLS: the OpenSSL
+ * QAT provider or engine in the image; compression: QATzip, which this data plane has no path for
+ * yet) and reports each feature on `aigw_acceleration_mode`.
+ */
 export interface HardwareAccelerationProps {
-  /** Offload TLS handshakes to Intel QAT (requests `qat.intel.com/cy`). @default false */
+  /** Offload TLS to Intel QAT (with fallback 'fail', requests `qat.intel.com/cy`). @default false */
   readonly tls?: boolean;
-  /** Offload compression to Intel QAT (requests `qat.intel.com/dc`). @default false */
+  /** Offload compression to Intel QAT (with fallback 'fail', requests `qat.intel.com/dc`). @default false */
   readonly compression?: boolean;
-  /** When a node has no accelerator: run in software, or refuse to start. @default 'software' */
+  /**
+   * What happens without the accelerator. 'fail': the device is requested (pods run only on nodes
+   * that have one), and a replica that cannot use it stays alive but not ready, `/readyz` naming what
+   * is missing. 'software': no device is requested (Kubernetes has no optional device request), QAT
+   * nodes are preferred, and the replica serves in software with one warning; the device plugin
+   * mounts no device into such a pod, so it runs in software (synth warns).
+   * @default 'software'
+   */
   readonly fallback?: 'software' | 'fail';
 }
 
@@ -44,11 +57,21 @@ export interface DedicatedEndpointProps {
   readonly serviceAnnotations?: Record<string, string>;
 }
 
-export interface ObservabilityProps {
+/** What the metrics carry, and (MonitoringProps) what the monitoring stack gets from the synthesis. */
+export interface ObservabilityProps extends MonitoringProps {
   /** Collect system-resource metrics besides business metrics. @default true */
   readonly systemResources?: boolean;
   /** Labels added to every metric. @default {} */
   readonly customLabels?: Record<string, string>;
+  /**
+   * Labels of the per-request counters (`aigw_requests_total`, `aigw_request_errors_total`,
+   * `gen_ai_client_token_usage_total`) taken from each request: a header's value or an attribute
+   * of the consumer, kept when it is one of `values`, else `other` (`none` when missing), so the
+   * series stay bounded whatever clients send. At most 5 labels of 50 values. @default - none
+   */
+  readonly requestLabels?: RequestLabelConfig[];
+  /** The fields of each access-log line (`method`, `path`, `status`, `route`, `consumer`…). @default - every field */
+  readonly accessLogFields?: AccessLogField[];
 }
 
 interface GatewayBaseProps {
@@ -153,7 +176,12 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   /** Dedicated: the LoadBalancer Service's fixed IP and annotations. @default - a cloud-assigned IP, no annotations */
   public readonly endpoint?: DedicatedEndpointProps;
   /** What the gateway's metrics carry. @default - Dedicated: system resources on, no custom labels; Serverless: business metrics only */
-  public readonly observability: Required<ObservabilityProps>;
+  public readonly observability: Required<Pick<ObservabilityProps, 'systemResources' | 'customLabels'>> & Pick<ObservabilityProps, 'requestLabels' | 'accessLogFields'>;
+  /**
+   * Dedicated: the monitoring resources synthesized besides the pods' scrape annotations (Grafana dashboard
+   * ConfigMap, ServiceMonitor, PrometheusRule), as given in `observability`. @default - none
+   */
+  public readonly monitoring: MonitoringProps;
   /** Dedicated: the data-plane image version. @default - the version in aigw.lock.json, else this library's version */
   public readonly version?: string;
   /** The Secret key that seals MCP session ids. @default - none: each replica uses a key of its own */
@@ -196,6 +224,15 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
     this.observability = {
       systemResources: d ? d.observability?.systemResources ?? true : false,
       customLabels: { ...d?.observability?.customLabels },
+      requestLabels: d?.observability?.requestLabels?.map((l) => ({ ...l, values: [...l.values] })),
+      accessLogFields: d?.observability?.accessLogFields ? [...d.observability.accessLogFields] : undefined,
+    };
+    this.monitoring = {
+      grafanaDashboard: d?.observability?.grafanaDashboard ?? false,
+      serviceMonitor: d?.observability?.serviceMonitor ?? false,
+      prometheusRule: d?.observability?.prometheusRule ?? false,
+      alertThresholds: { ...d?.observability?.alertThresholds },
+      monitoringLabels: { ...d?.observability?.monitoringLabels },
     };
     this.version = d?.version;
     this.mcpSessionKey = p.mcpSessionKey;
@@ -330,6 +367,10 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
         maxClientConnections: sizing.perReplicaClientConnections,
         maxQps: sizing.perReplicaQps,
         bandwidthMbps: this.bandwidthMbps,
+        // The divisor each replica shapes its share by (config.ts). Serverless: minReplicas, so that a client sees the
+        // bandwidth it was promised at the resting size (maxReplicas would give 2 of 10 replicas a fifth of it); scaled
+        // out under load, the gateway admits more, up to maxReplicas / minReplicas times bandwidthMbps (README says so).
+        bandwidthReplicas: sizing.kind === 'fixed' ? sizing.replicas : sizing.minReplicas,
         maxBodyBytes: GATEWAY_CONFIG_DEFAULTS.limits.maxBodyBytes,
         headersTimeoutMs: GATEWAY_CONFIG_DEFAULTS.limits.headersTimeoutMs,
         idleTimeoutMs: GATEWAY_CONFIG_DEFAULTS.limits.idleTimeoutMs,
@@ -342,6 +383,8 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
       observability: {
         tier: this.edition === 'dedicated' && this.observability.systemResources !== false ? 'full' : 'business',
         customLabels: { ...this.observability.customLabels },
+        ...(this.observability.requestLabels && { requestLabels: this.observability.requestLabels.map((l) => ({ ...l, values: [...l.values] })) }),
+        ...(this.observability.accessLogFields && { accessLog: { fields: [...this.observability.accessLogFields] } }),
       },
       redis: {
         address: `${placement.redisHost}:${REDIS_PORT}`,

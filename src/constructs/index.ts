@@ -1,6 +1,7 @@
 export * from './fleet';
 export * from './gateway';
 export type { ResolvedWaf, RouteWafProps, WafCustomRuleProps, WafProps, WafRuleSetProps } from './waf';
+export type { MonitoringProps } from './observability/props';
 export * from './model-route';
 export * from './agent-route';
 export * from './mcp-server';

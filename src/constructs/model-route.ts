@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import type { ModelRouteConfig } from '../specs';
+import type { ModelRouteConfig, PayloadLogConfig } from '../specs';
 import type { Backend } from './backend';
 import type { AiGateway } from './gateway';
 import { policiesConfig, type RoutePolicyProps } from './policies';
@@ -58,6 +58,14 @@ export interface ModelRouteOptions {
    * @default - the gateway's WAF as it is
    */
   readonly waf?: RouteWafProps;
+  /**
+   * Log each request's prompt and completion on a `payload` line (`true`, or the bound and extra
+   * redactions): cut at `maxBytes` each (default 16 KiB), credentials (API keys, bearer tokens, AWS
+   * key ids, JWTs, private keys) and each RE2 `redact` pattern's matches replaced by `[redacted]`.
+   * Prompts hold what users typed: turn it on only where your policy allows.
+   * @default false
+   */
+  readonly logPayloads?: boolean | PayloadLogConfig;
 }
 
 export interface ModelRouteProps extends ModelRouteOptions {
@@ -103,6 +111,7 @@ export class ModelRoute extends RouteBase<ModelRouteProps> {
       })),
       policies: policiesConfig(this.policies),
       ...(this.waf !== undefined && { waf: routeWafConfig(this.waf) }),
+      ...(this.props.logPayloads && { logPayloads: this.props.logPayloads === true ? {} : { ...this.props.logPayloads } }),
     };
   }
 }

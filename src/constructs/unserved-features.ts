@@ -1,5 +1,5 @@
 import type { IConstruct } from 'constructs';
-import { PORTS } from '../specs';
+import { QAT_NODE_LABEL } from '../specs';
 import type { AiGateway } from './gateway';
 
 /** A construct that declares an unserved feature, and how messages call it. */
@@ -25,28 +25,20 @@ interface UnservedFeature {
  * feature deletes its entry, and the warning goes with it.
  */
 export const UNSERVED_FEATURES = {
-  domainTls: {
-    // Serverless domains are served: the fleet's shared Ingress terminates their TLS.
-    declaredBy: (g) =>
-      g.edition === 'dedicated' ? g.children.domains.filter((d) => d.tls).map((d) => ({ construct: d, name: `the TLS of domain '${d.hostname}'` })) : [],
-    effect: `the data plane does not terminate TLS: nothing listens on port ${PORTS.trafficTls}, where the LoadBalancer's port 443 forwards`,
-    instead:
-      'Terminate TLS in front of the gateway for now (e.g. a TLS listener on your cloud load balancer, set with endpoint.serviceAnnotations, forwarding to port 80), or remove tls to silence this warning.',
-  },
-  hardwareAcceleration: {
+  qatSoftwareFallback: {
+    // TLS with fallback 'fail' is served whole (the device is requested); 'software' cannot request one (see qatScheduling).
     declaredBy: (g) => {
       const accel = g.hardwareAcceleration;
-      return accel.tls || accel.compression ? [{ construct: g, name: `hardware acceleration of gateway '${g.gatewayName}'` }] : [];
+      return accel.tls && accel.fallback === 'software' ? [{ construct: g, name: `the QAT offload of TLS of gateway '${g.gatewayName}' (fallback: 'software')` }] : [];
     },
-    effect: 'QAT offload is not used: TLS and compression run in software, yet the pods still request QAT devices and schedule only on nodes that have them',
-    instead: 'Remove hardwareAcceleration to schedule on any node.',
+    effect: `with fallback 'software' the pods request no QAT device (Kubernetes has no optional device request, and a required one would keep them off nodes without QAT): they prefer nodes labelled ${QAT_NODE_LABEL}=true, but the device plugin mounts no device into them, so they run in software`,
+    instead: "Set fallback: 'fail' to request the device (pods then run only on nodes that have one, and stay not ready if it cannot be used), or remove hardwareAcceleration.",
   },
-  bandwidthMbps: {
-    // Only when declared: the default is a cap nobody asked for.
-    declaredBy: (g) => (g._input.bandwidthMbps !== undefined ? [{ construct: g, name: `the bandwidth limit of gateway '${g.gatewayName}' (bandwidthMbps: ${g._input.bandwidthMbps})` }] : []),
+  qatCompression: {
+    declaredBy: (g) => (g.hardwareAcceleration.compression ? [{ construct: g, name: `the QAT compression of gateway '${g.gatewayName}'` }] : []),
     effect:
-      'the data plane does not shape bandwidth: each pod carries its share as kubernetes.io/ingress-bandwidth and kubernetes.io/egress-bandwidth annotations, which only a cluster whose CNI chain includes the bandwidth plugin enforces',
-    instead: 'Enable the CNI bandwidth plugin, or cap bandwidth at the load balancer or EIP; remove bandwidthMbps to silence this warning.',
+      "the data plane has no QATzip path (no Node binding of QATzip exists): compression runs in software with fallback 'software', and with fallback 'fail' every replica stays not ready, its /readyz naming what is missing",
+    instead: 'Remove compression from hardwareAcceleration (responses are still compressed, in software).',
   },
   kubeconfigServiceSource: {
     declaredBy: (g) =>

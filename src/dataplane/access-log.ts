@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import type { AccessLogField } from '../specs';
 
 /**
  * JSON logs: one access line per request, plus lifecycle events. Credentials are never logged:
@@ -56,7 +57,21 @@ export function writeAccessLine(logger: Logger, r: AccessRecord): void {
   if (r.retries !== undefined) line += `,"retries":${num(r.retries)}`;
   if (r.requestId !== undefined) line += `,"requestId":${JSON.stringify(r.requestId)}`;
   if (r.wafRules !== undefined) line += `,"wafRules":${JSON.stringify(r.wafRules)}`;
+  if (r.protocol !== undefined) line += `,"protocol":${JSON.stringify(r.protocol)}`;
   (internals[streamSym] as DestinationStream).write(`${line},"msg":"access"}\n`);
+}
+
+/**
+ * The access record with only the fields the config selects (`observability.accessLog.fields`), and
+ * what extensions added (`ext`), for pino to write: a selection is the operator's choice of what is
+ * logged, so nothing else appears, not even the request line.
+ */
+export function selectAccessFields(r: AccessRecord, fields: readonly AccessLogField[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) if (r[field] !== undefined) out[field] = r[field];
+  const ext = (r as { ext?: unknown }).ext;
+  if (ext !== undefined) out.ext = ext;
+  return out;
 }
 
 function num(n: number): string {
@@ -100,4 +115,6 @@ export interface AccessRecord {
   requestId?: string;
   /** The WAF rules that matched, comma-separated (ids from a set fixed at load). */
   wafRules?: string;
+  /** On the TLS listener: `HTTP/2` or `HTTP/1.1`, as ALPN chose (the plain listener's lines leave it out). */
+  protocol?: 'HTTP/2' | 'HTTP/1.1';
 }

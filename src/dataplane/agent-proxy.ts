@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'http';
 import { Readable, type Transform } from 'stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'zlib';
 import type { Dispatcher } from 'undici';
@@ -12,6 +12,7 @@ import { ClientBody } from './client-body';
 import type { CompiledAgentRoute } from './compile/snapshot';
 import { Errors, GatewayError } from './errors';
 import { responseHooksOf, runResponseHooks } from './extensions/response';
+import { requestDecoding } from './inflow/content-encoding';
 import { failMidStream } from './model/mid-stream';
 import type { ProxyEvents } from './model-proxy';
 import type { RequestContext } from './request-context';
@@ -30,8 +31,10 @@ const REFUSED_BY_CLIENT_LIBRARY = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_S
 /**
  * The client's credentials for the gateway: never forwarded, the agent gets the route's own key.
  * `accept-encoding` is replaced by `identity`: the answer must be readable to be scrubbed.
+ * `content-encoding`: every body the gateway forwards it read decompressed (inflow/), and sends as it read it
+ * (its length is undici's to set, content-length being hop-by-hop here).
  */
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'authorization', 'x-api-key', 'api-key', 'cookie', 'proxy-authorization', 'accept-encoding']);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'authorization', 'x-api-key', 'api-key', 'cookie', 'proxy-authorization', 'accept-encoding', 'content-encoding']);
 /** Dropped from the agent's answer: the body may be scrubbed (its length changes) or decoded. */
 const NOT_RELAYED = new Set([...HOP_BY_HOP, 'content-encoding']);
 const DECODERS: Record<string, () => Transform> = { 'gzip': createGunzip, 'x-gzip': createGunzip, 'deflate': createInflate, 'br': createBrotliDecompress };
@@ -66,6 +69,8 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
   const native = ctx.agentRequest;
   const declared = declaredLength(ctx.req.headers);
   if (native?.body === undefined && declared !== undefined && declared > route.maxBodyBytes) throw Errors.tooLarge(route.maxBodyBytes);
+  // A body in a coding the gateway does not decode is refused (415) here, before the breaker counts an attempt.
+  if (native?.body === undefined && carriesBody(ctx.req)) requestDecoding(ctx.req.headers);
   // Built from the route's base URL and the checked path only: nothing of the request line names the upstream.
   const path = `${route.upstream.basePath}${native ? native.target : `${route.paths.upstreamPath(ctx.path)}${ctx.query}`}`;
   ctx.record.backend = route.upstream.config.name;
@@ -77,8 +82,8 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
   // An OPTIONS that declares no body has none (RFC 9112 §6.3): sent without one, it may be sent again.
   // A custom agent's body the WAF read (read stage) goes from memory.
   const inspected = ctx.inspectedBody;
-  const streamed = native ? native.upload !== undefined : inspected === undefined && method !== 'GET' && method !== 'HEAD' && !(method === 'OPTIONS' && !carriesBody(ctx.req.headers));
-  const source = streamed ? new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs) : undefined;
+  const streamed = native ? native.upload !== undefined : inspected === undefined && method !== 'GET' && method !== 'HEAD' && !(method === 'OPTIONS' && !carriesBody(ctx.req));
+  const source = streamed ? new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth) : undefined;
   const progress: BodyProgress = { bytes: 0, source };
   // Headers extensions set in onRequest go too (never credentials or framing: extensions/request.ts); the route's own win.
   const forwarded = forwardedHeaders(ctx.req.headers);
@@ -347,7 +352,8 @@ function writable(decoder: Transform): Promise<void> {
 function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const named = typeof headers.connection === 'string' ? headers.connection.toLowerCase().split(',').map((h) => h.trim()) : [];
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' && !NOT_FORWARDED.has(k) && !named.includes(k)) out[k] = v;
+  // HTTP/2's pseudo-headers (`:path`, `:authority`…) describe this hop's request, as Host does.
+  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' && k.charCodeAt(0) !== 58 /* ':' */ && !NOT_FORWARDED.has(k) && !named.includes(k)) out[k] = v;
   return out;
 }
 
@@ -368,7 +374,7 @@ async function* limitedBody(ctx: RequestContext, source: ClientBody, limit: numb
   try {
     for await (const chunk of source) {
       progress.bytes += chunk.length;
-      if (progress.bytes > limit) throw Errors.tooLarge(limit);
+      if (progress.bytes > limit) throw source.encoding ? Errors.tooLargeDecoded(limit, source.encoding) : Errors.tooLarge(limit);
       yield chunk;
     }
     if (!ctx.req.complete) throw Errors.bodyIncomplete();
@@ -403,8 +409,12 @@ function clientFault(ctx: RequestContext, progress: BodyProgress, e: unknown, ro
 
 /** Whether the request has a body at all: a length above zero, or a chunked one. */
 /** Whether a request has a body (RFC 9112 §6.3): chunked, or a Content-Length above 0. */
-export function carriesBody(headers: IncomingHttpHeaders): boolean {
-  return headers['transfer-encoding'] !== undefined || (declaredLength(headers) ?? 0) > 0;
+export function carriesBody(req: IncomingMessage): boolean {
+  const headers = req.headers;
+  if (headers['transfer-encoding'] !== undefined || (declaredLength(headers) ?? 0) > 0) return true;
+  // HTTP/2 frames a body without either header: the request's HEADERS frame says whether one follows (END_STREAM).
+  if (req.httpVersionMajor !== 2 || declaredLength(headers) !== undefined) return false;
+  return !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders;
 }
 
 function declaredLength(headers: IncomingHttpHeaders): number | undefined {

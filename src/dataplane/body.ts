@@ -1,70 +1,68 @@
 import type { IncomingMessage } from 'http';
 import { Errors } from './errors';
+import type { InboundBandwidth } from './inflow/bandwidth';
+import { RequestInflow } from './inflow/request-inflow';
 import { checkJsonShape } from './json-shape';
 import { StallWatch } from './stall-watch';
 
 /**
- * Reads a request body up to `limit` bytes; 413 beyond it (checked against Content-Length first).
- * A body that grows past the limit without declaring it gets its 413 as soon as it crosses it; the
- * rest is discarded as it arrives, never buffered. The client's faults are named as such, never as
- * the gateway's or a backend's: a body that stalls for `timeoutMs` is 408, a client gone mid-body 499.
+ * Reads a request body up to `limit` bytes; 413 beyond it (checked against Content-Length first, the bytes as
+ * sent). A compressed body (Content-Encoding gzip, deflate, br) is decompressed as it arrives and the limit holds
+ * for its decompressed size: a decompression bomb gets its 413 as soon as it crosses the limit, inflated no
+ * further; corrupt data is 400, a coding the gateway does not decode 415 (inflow/). A body that grows past the
+ * limit without declaring it gets its 413 as soon as it crosses it; the rest is discarded as it arrives, never
+ * buffered. The body is read at the replica's inbound bandwidth (`bandwidth`: absent, unshaped). The client's
+ * faults are named as such, never as the gateway's or a backend's: a body that stalls for `timeoutMs` is 408
+ * (time the bandwidth holds it back is not a stall), a client gone mid-body 499.
  * Listeners, not async iteration: this runs once per request, and the iterator's promises were
  * measurable garbage.
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number, bandwidth?: InboundBandwidth): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(Errors.tooLarge(limit));
+  let inflow: RequestInflow;
+  try {
+    inflow = new RequestInflow(req, bandwidth);
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const stall = new StallWatch(
       timeoutMs,
-      () => true,
+      () => !inflow.throttled,
       () => {
-        cleanup();
+        inflow.stop();
         chunks.length = 0;
         reject(Errors.bodyTimeout(timeoutMs));
       },
     );
-    const cleanup = (): void => {
-      stall.stop();
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer): void => {
-      stall.tick();
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
+    inflow.start({
+      arrived: () => stall.tick(),
+      data: (chunk) => {
+        size += chunk.length;
+        if (size > limit) {
+          stall.stop();
+          chunks.length = 0;
+          // The rest is read and dropped, never kept: closing now would reset the connection under the
+          // client, which then never sees the 413.
+          inflow.discard();
+          reject(inflow.encoding ? Errors.tooLargeDecoded(limit, inflow.encoding) : Errors.tooLarge(limit));
+          return;
+        }
+        chunks.push(chunk);
+      },
+      end: () => {
+        stall.stop();
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      },
+      fail: (error) => {
+        stall.stop();
         chunks.length = 0;
-        // The rest is read and dropped, never kept: closing now would reset the connection under the
-        // client, which then never sees the 413. The server's request timeout bounds how long that lasts.
-        req.resume();
-        reject(Errors.tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-    };
-    // An error on the request stream is the client's connection failing under it ('aborted', a reset):
-    // the client is gone, nobody reads the answer, and it is no fault of the gateway's.
-    const onError = (): void => {
-      cleanup();
-      reject(Errors.clientGone());
-    };
-    const onClose = (): void => {
-      // 'close' before 'end': the client went away mid-body.
-      if (!req.complete) onError();
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
+        reject(error);
+      },
+    });
   });
 }
 

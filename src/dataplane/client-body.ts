@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'http';
 import { Errors, type GatewayError } from './errors';
+import type { InboundBandwidth } from './inflow/bandwidth';
+import { RequestInflow } from './inflow/request-inflow';
 import { StallWatch } from './stall-watch';
 
 /**
@@ -9,7 +11,10 @@ import { StallWatch } from './stall-watch';
  * sees a GatewayError, never a bare stream error that would pass for the backend's failure.
  *
  * Pulls one chunk at a time: the request is paused while a chunk waits to be taken, so the
- * upstream's back-pressure reaches the client and nothing piles up here.
+ * upstream's back-pressure reaches the client and nothing piles up here. A compressed body comes out
+ * decompressed (the decoder holds at most its buffers), read at the replica's inbound bandwidth (inflow/):
+ * the constructor throws 415 for a coding the gateway does not decode, and corrupt data fails the body
+ * with 400. Whoever reads it bounds the decompressed size (the multipart reader, the agent proxy).
  */
 export class ClientBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   private readonly queue: Buffer[] = [];
@@ -17,13 +22,18 @@ export class ClientBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> 
   private fault: GatewayError | undefined;
   private waiter: { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: Error) => void } | undefined;
   private readonly stall: StallWatch;
+  private readonly inflow: RequestInflow;
 
-  public constructor(private readonly req: IncomingMessage, timeoutMs: number) {
-    this.stall = new StallWatch(timeoutMs, () => this.waiter !== undefined, () => this.fail(Errors.bodyTimeout(timeoutMs)));
-    req.on('data', this.onData);
-    req.on('end', this.onEnd);
-    req.on('error', this.onError);
-    req.on('close', this.onClose);
+  public constructor(req: IncomingMessage, timeoutMs: number, bandwidth?: InboundBandwidth) {
+    this.inflow = new RequestInflow(req, bandwidth);
+    // Time the bandwidth holds the body back is the gateway's doing, not the client's stall.
+    this.stall = new StallWatch(timeoutMs, () => this.waiter !== undefined && !this.inflow.throttled, () => this.fail(Errors.bodyTimeout(timeoutMs)));
+    this.inflow.start({ arrived: () => this.stall.tick(), data: this.onData, end: this.onEnd, fail: (error) => this.fail(error) });
+  }
+
+  /** The body's coding (`gzip`, `br`, …) when it arrived compressed: a limit crossed is then one of the decompressed size. */
+  public get encoding(): string | undefined {
+    return this.inflow.encoding;
   }
 
   /**
@@ -50,7 +60,7 @@ export class ClientBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> 
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
-      this.req.resume();
+      this.inflow.resume();
     });
   }
 
@@ -61,7 +71,6 @@ export class ClientBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> 
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.stall.tick();
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
@@ -70,7 +79,7 @@ export class ClientBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> 
       this.queue.push(chunk);
     }
     // One chunk at a time: the next is read when it is asked for.
-    this.req.pause();
+    this.inflow.pause();
   };
 
   private readonly onEnd = (): void => {
@@ -79,13 +88,6 @@ export class ClientBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> 
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.resolve({ value: undefined, done: true });
-  };
-
-  private readonly onError = (): void => this.fail(Errors.clientGone());
-
-  private readonly onClose = (): void => {
-    // 'close' before 'end': the client went away mid-body.
-    if (!this.req.complete) this.fail(Errors.clientGone());
   };
 
   private fail(error: GatewayError): void {
@@ -99,9 +101,6 @@ export class ClientBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> 
 
   private detach(): void {
     this.stall.stop();
-    this.req.off('data', this.onData);
-    this.req.off('end', this.onEnd);
-    this.req.off('error', this.onError);
-    this.req.off('close', this.onClose);
+    this.inflow.stop();
   }
 }

@@ -261,6 +261,28 @@ export const Errors = {
     new GatewayError(404, 'not_found_error', 'model_not_found', `The model '${model}' does not exist on route '${route}'. List the models with GET /v1/models.`, 'model'),
   tooLarge: (limit: number) =>
     new GatewayError(413, 'invalid_request_error', 'request_too_large', `The request body exceeds ${limit} bytes. Send a smaller request.`),
+  // Compressed request bodies (src/dataplane/inflow): decoded before anything reads them, bounded by the body limit once decoded.
+  tooLargeDecoded: (limit: number, encoding: string) =>
+    new GatewayError(
+      413,
+      'invalid_request_error',
+      'request_too_large',
+      `The request body, once decompressed (Content-Encoding '${encoding}'), exceeds ${limit} bytes: the limit holds for the decompressed size. Send a smaller request.`,
+    ),
+  unsupportedContentEncoding: (value: string, supported: readonly string[]) =>
+    new GatewayError(
+      415,
+      'invalid_request_error',
+      'unsupported_content_encoding',
+      `Unsupported Media Type: the request's Content-Encoding '${value.slice(0, 100)}' is not one the gateway decompresses (${supported.join(', ')}, or identity; one coding, not a list). Send the body with one of those, or uncompressed without the header.`,
+    ),
+  badContentEncoding: (encoding: string, detail: string) =>
+    new GatewayError(
+      400,
+      'invalid_request_error',
+      'invalid_content_encoding',
+      `The request body is not valid ${encoding} data (${detail.slice(0, 200)}), as its Content-Encoding says. Send the body compressed with ${encoding}, or uncompressed without the header.`,
+    ),
   methodNotAllowed: (method: string) => new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `Method ${method} is not allowed here. Use POST.`),
   // The edge and the agent proxy (request line, Host, path).
   methodRefused: (method: string) =>
@@ -271,6 +293,13 @@ export const Errors = {
     new GatewayError(400, 'invalid_request_error', 'invalid_request_target', `The request target '${target.slice(0, 200)}' is not accepted: ${fix}.`),
   duplicateHost: (count: number) =>
     new GatewayError(400, 'invalid_request_error', 'duplicate_host', `The request carries ${count} Host headers; HTTP/1.1 allows exactly one (RFC 9112 §3.2). Send one Host header.`),
+  conflictingAuthority: (authority: string, host: string) =>
+    new GatewayError(
+      400,
+      'invalid_request_error',
+      'conflicting_authority',
+      `The request's :authority (${authority.slice(0, 256)}) and Host header (${host.slice(0, 256)}) name different hosts; HTTP/2 requires them to agree (RFC 9113 §8.3.1). Send :authority alone.`,
+    ),
   upstreamEncoding: (backend: string, encoding: string) =>
     new GatewayError(
       502,

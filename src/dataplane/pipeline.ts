@@ -4,6 +4,7 @@ import { accept } from './stages/accept';
 import { account } from './stages/account';
 import { attempts } from './stages/attempts';
 import { authorize } from './stages/authorize';
+import { capture } from './stages/capture';
 import { cors } from './stages/cors';
 import { endpoint } from './stages/endpoint';
 import { identify } from './stages/identify';
@@ -31,6 +32,7 @@ export const STAGES: readonly Stage[] = [
   endpoint,
   authorize,
   read,
+  capture, // a route's payload log (logPayloads): the prompt as sent, and a tap on what the client gets
   requestExtensions, // after auth and the body, before limits and the backend: a hook may change both, or answer
   limits,
   attempts,

@@ -9,6 +9,7 @@ import type { ErrorFormat, GatewayError } from './errors';
 import type { RequestExtensions } from './extensions/contexts';
 import type { Admission } from './limits';
 import type { ModelRequest } from './model-proxy';
+import type { PayloadCapture } from './payload-log';
 import type { WafProgress } from './waf/inspection';
 
 /**
@@ -55,6 +56,8 @@ export interface RequestContext {
   waf: WafProgress | undefined;
   /** The read stage, on a custom agent route whose WAF read the body: the body as read, sent from memory instead of streamed. */
   inspectedBody: Buffer | undefined;
+  /** The route logs payloads (`logPayloads`): this request's prompt and completion, kept up to its bound. */
+  payloads: PayloadCapture | undefined;
 }
 
 export function elapsedMs(since: bigint): number {

@@ -29,15 +29,18 @@ const REFUSED_METHODS = new Set(['TRACE', 'CONNECT']);
  */
 export function readRequestTarget(req: IncomingMessage): RequestTarget {
   const url = req.url ?? '/';
+  // HTTP/2 names the host in `:authority` (RFC 9113 §8.3.1), which stands for Host.
+  const authority = req.headers[':authority'];
+  const hostHeader = req.headers.host ?? (typeof authority === 'string' ? authority : undefined);
   const hostHeaders = countHostHeaders(req.rawHeaders);
   let target: RequestTarget;
   if (url.charCodeAt(0) === 47 /* '/' */) {
-    target = { host: hostOf(req.headers.host), ...splitUrl(url) };
+    target = { host: hostOf(hostHeader), ...splitUrl(url) };
   } else if (url === '*') {
-    target = { host: hostOf(req.headers.host), path: '/', query: '', refusal: Errors.unsupportedRequestTarget('*', 'the asterisk-form is for server-wide OPTIONS, which this gateway does not serve') };
+    target = { host: hostOf(hostHeader), path: '/', query: '', refusal: Errors.unsupportedRequestTarget('*', 'the asterisk-form is for server-wide OPTIONS, which this gateway does not serve') };
   } else {
     target = absoluteForm(url) ?? {
-      host: hostOf(req.headers.host),
+      host: hostOf(hostHeader),
       path: '/',
       query: '',
       refusal: Errors.unsupportedRequestTarget(url, 'use an origin-form path ("/…") or an absolute http(s) URL'),
@@ -46,6 +49,10 @@ export function readRequestTarget(req: IncomingMessage): RequestTarget {
   // A fragment never travels in a request (RFC 9112 §3.2); a parser downstream may cut the path at it.
   if (url.includes('#')) return { ...target, refusal: Errors.unsupportedRequestTarget(url, 'a request target never carries a fragment ("#")') };
   if (hostHeaders > 1) return { ...target, refusal: Errors.duplicateHost(hostHeaders) };
+  // HTTP/2 with a Host header as well: one host for the WAF, another for the route would be request smuggling.
+  if (typeof authority === 'string' && req.headers.host !== undefined && hostOf(authority) !== hostOf(req.headers.host)) {
+    return { ...target, refusal: Errors.conflictingAuthority(authority, req.headers.host) };
+  }
   const method = req.method ?? '';
   if (REFUSED_METHODS.has(method)) return { ...target, refusal: Errors.methodRefused(method) };
   return target;

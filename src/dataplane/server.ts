@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
+import type { Http2SecureServer, ServerHttp2Session } from 'http2';
 import type { AddressInfo, Socket } from 'net';
 import type { Logger } from 'pino';
 import { isLoopbackAddress } from './admin-access';
@@ -7,6 +8,7 @@ import { DRAIN, PROBE_PATHS } from '../specs';
 import { createLogger, flushLogs } from './access-log';
 import { QpsCeiling, rejectConnection } from './capacity';
 import { closeSnapshot, handOverSnapshot, type Snapshot } from './compile/snapshot';
+import { compressResponse } from './compression/response';
 import { compileConfig, type ConfigSource, readConfig } from './config-load';
 import { Errors, sendError } from './errors';
 import { isExtensionAdminPath, serveExtensionAdmin } from './extensions/admin';
@@ -21,6 +23,8 @@ import { handleRequest } from './pipeline';
 import type { RequestContext } from './request-context';
 import { readRequestTarget, refuseConnect, splitUrl } from './request-target';
 import type { RecordingSecrets, SecretSource } from './secrets';
+import { snapshotPools, type SystemMetricSources } from './system-metrics';
+import { applyTimeouts, createTlsListener, goAway, isHttp2, useCertificates } from './tls/listener';
 import { reportUnserved } from './unserved';
 import type { GatewayConfig } from '../specs';
 
@@ -32,10 +36,17 @@ export interface DataPlaneOptions {
   readonly port?: number;
   /** @default the config's admin port; 0 picks a free one */
   readonly adminPort?: number;
+  /** The TLS listener's port, used when a Domain has TLS. @default the config's `listeners.tlsPort`; 0 picks a free one */
+  readonly tlsPort?: number;
   /** @default '0.0.0.0' */
   readonly host?: string;
   /** @default JSON logs on stdout */
   readonly logger?: Logger;
+  /**
+   * Reasons readiness is held from the first probe on, by name (`holdReadiness`): what is known to be
+   * missing before the listeners open (a required accelerator), so no probe is ever answered ready. @default {}
+   */
+  readonly readinessHolds?: Readonly<Record<string, string>>;
   /** Longest a drain waits for in-flight requests and streams. @default DRAIN.timeoutMs */
   readonly drainTimeoutMs?: number;
   /**
@@ -71,6 +82,7 @@ export class DataPlane {
     await whenConnected(plane.limits.current, 3_000, plane.logger, decoded.config.redis?.address);
     try {
       await plane.listen(options.port ?? decoded.config.listeners.port, options.adminPort ?? decoded.config.listeners.adminPort, options.host ?? '0.0.0.0');
+      await plane.listenTls();
     } catch (e) {
       await plane.close();
       throw new StartupError(`cannot listen: ${(e as Error).message}`);
@@ -88,11 +100,16 @@ export class DataPlane {
   private secretsRead: RecordingSecrets;
   private qps: QpsCeiling;
   private readonly traffic: Server;
+  /** HTTPS (HTTP/2 and HTTP/1.1) for the Domains with TLS: bound when the first such Domain is served. */
+  private tls: Http2SecureServer | undefined;
+  private readonly tlsSessions = new Set<ServerHttp2Session>();
   private readonly admin: Server;
   private readonly sockets = new Set<Socket>();
   private inFlight = 0;
   /** Readiness reports 503 (the preStop phase): still accepting and serving. */
   private notReady = false;
+  /** Other reasons readiness reports 503 while the process stays up for diagnosis (e.g. required hardware missing), by name. */
+  private readonly readinessHolds = new Map<string, string>();
   /** The listener is closing: requests on kept-alive connections get 503 and `Connection: close`. */
   private draining = false;
   private preStopPhase?: { done: Promise<void>; timer: NodeJS.Timeout; end: () => void };
@@ -106,11 +123,14 @@ export class DataPlane {
     limitSettings: ReturnType<typeof limitStoreSettings>,
   ) {
     this.secretsRead = secretsRead;
+    for (const [name, reason] of Object.entries(options.readinessHolds ?? {})) this.readinessHolds.set(name, reason);
     this.qps = new QpsCeiling(snapshot.config.limits.maxQps);
     this.logger = options.logger ?? createLogger();
     const config = snapshot.config;
-    this.metrics = new GatewayMetrics({ gateway: config.metadata.name, ...config.observability.customLabels });
-    if (config.observability.tier === 'full') this.metrics.collectSystemMetrics();
+    this.metrics = new GatewayMetrics({ gateway: config.metadata.name, ...config.observability.customLabels }, snapshot.requestLabels?.names);
+    // The inbound-bandwidth counters read the serving snapshot's bucket at each scrape (one bucket per replica, handed over on reload).
+    this.metrics.readInboundBandwidth(() => this.snapshot.bandwidth.totals);
+    if (config.observability.tier === 'full') this.metrics.collectSystemMetrics(this.systemSources());
     this.snapshots = new Leases(snapshot, (old) => void closeSnapshot(old));
     this.limits = new Leases(createLimitBackend(limitSettings, this.logger, this.metrics), closeLimitBackend);
     reportUnserved(config, this.logger, this.metrics.configUnserved);
@@ -129,20 +149,7 @@ export class DataPlane {
     );
     // CONNECT would make the gateway a tunnel: 405, where Node alone would close without an answer.
     this.traffic.on('connect', (_req: IncomingMessage, socket: Socket) => refuseConnect(socket));
-    this.traffic.on('connection', (socket: Socket) => {
-      // The replica's share of the spec's client connections: one more gets a clean 503.
-      if (this.sockets.size >= this.snapshots.current.config.limits.maxClientConnections) {
-        this.metrics.capacityRejections.inc({ reason: 'connections' });
-        rejectConnection(socket);
-        return;
-      }
-      this.sockets.add(socket);
-      this.metrics.connections.set(this.sockets.size);
-      socket.once('close', () => {
-        this.sockets.delete(socket);
-        this.metrics.connections.set(this.sockets.size);
-      });
-    });
+    this.traffic.on('connection', (socket: Socket) => this.onConnection(socket, rejectConnection));
     this.admin = createServer((req, res) => void this.onAdmin(req, res));
   }
 
@@ -160,13 +167,29 @@ export class DataPlane {
     return `http://127.0.0.1:${(this.traffic.address() as AddressInfo).port}`;
   }
 
+  /** `https://127.0.0.1:PORT` when a Domain has TLS, else undefined. */
+  public get tlsUrl(): string | undefined {
+    const address = this.tls?.address() as AddressInfo | null | undefined;
+    return address ? `https://127.0.0.1:${address.port}` : undefined;
+  }
+
   public get adminUrl(): string {
     return `http://127.0.0.1:${(this.admin.address() as AddressInfo).port}`;
   }
 
-  /** What readiness reports: false from the preStop phase (or SIGTERM) on. */
+  /** What readiness reports: false from the preStop phase (or SIGTERM) on, and while a readiness hold is set. */
   public get ready(): boolean {
-    return !this.notReady;
+    return !this.notReady && this.readinessHolds.size === 0;
+  }
+
+  /**
+   * Keeps readiness at 503 for `reason` (one line, shown in `/readyz`'s body) under `name`, or
+   * lifts that hold with `undefined`. The process keeps serving its admin listener, so an operator
+   * can read why; traffic stays away while any hold is set.
+   */
+  public holdReadiness(name: string, reason: string | undefined): void {
+    if (reason === undefined) this.readinessHolds.delete(name);
+    else this.readinessHolds.set(name, reason);
   }
 
   /** The config directory this plane was started from, if any. */
@@ -228,6 +251,7 @@ export class DataPlane {
     if (ended > 0) this.logger.info({ streams: ended }, 'legacy SSE streams ended: the MCP bus they listened on was replaced; their clients reconnect');
     this.limits.replace(limits);
     this.applySettings(previous, loaded.config);
+    await this.useCertificates();
     this.metrics.configReloads.inc({ result: 'applied' });
     this.metrics.configSwapSeconds.observe(swapMs / 1000);
     this.logger.info(
@@ -245,16 +269,27 @@ export class DataPlane {
     // Node reads both per connection check and per response, so open connections get the new values too.
     this.traffic.headersTimeout = next.limits.headersTimeoutMs;
     this.traffic.keepAliveTimeout = next.limits.idleTimeoutMs;
+    if (this.tls) applyTimeouts(this.tls, next.limits);
     this.metrics.registry.setDefaultLabels({ gateway: next.metadata.name, ...next.observability.customLabels });
-    if (next.observability.tier === 'full' && previous.observability.tier !== 'full') this.metrics.collectSystemMetrics();
+    if (next.observability.tier === 'full' && previous.observability.tier !== 'full') this.metrics.collectSystemMetrics(this.systemSources());
     const restart: string[] = [];
+    // A metric family's label names are fixed once registered: new values of the same labels apply now, new names after a restart.
+    if ((next.observability.requestLabels ?? []).map((l) => l.name).join() !== this.metrics.requestLabelNames.join()) restart.push('observability.requestLabels');
+    // Acceleration is detected once, before the listeners open (and the Deployment's flags roll the pods with it).
+    if (JSON.stringify(next.acceleration) !== JSON.stringify(previous.acceleration)) restart.push('acceleration');
     // Process metrics cannot be unregistered from a running process.
     if (next.observability.tier !== 'full' && previous.observability.tier === 'full') restart.push('observability.tier');
     // A listener's port is bound once (and the Deployment's container ports change with it, which rolls the pods).
     if (this.options.port === undefined && next.listeners.port !== previous.listeners.port) restart.push('listeners.port');
     if (this.options.adminPort === undefined && next.listeners.adminPort !== previous.listeners.adminPort) restart.push('listeners.adminPort');
+    if (this.tls && this.options.tlsPort === undefined && next.listeners.tlsPort !== previous.listeners.tlsPort) restart.push('listeners.tlsPort');
     // The synthesized Deployment carries each of these in its pod template, so the same change rolls the pods.
     for (const field of restart) this.logger.warn({ field }, 'config setting requires restart; the running process keeps the previous value');
+  }
+
+  /** What the system tier reads at each scrape besides the process and the container: the serving snapshot's upstream pools. */
+  private systemSources(): SystemMetricSources {
+    return { pools: () => snapshotPools(this.snapshots.current) };
   }
 
   private rejected(reason: string): ReloadResult {
@@ -300,8 +335,13 @@ export class DataPlane {
       const streams = endServerStreams(bus) + endLegacyStreams(bus);
       if (streams > 0) this.logger.info({ streams }, 'MCP server-to-client streams ended for the drain');
     }
-    const closed = new Promise<void>((resolve) => this.traffic.close(() => resolve()));
+    const closed = Promise.all([
+      new Promise<void>((resolve) => this.traffic.close(() => resolve())),
+      new Promise<void>((resolve) => (this.tls?.listening ? this.tls.close(() => resolve()) : resolve())),
+    ]);
     this.traffic.closeIdleConnections();
+    // HTTP/2: GOAWAY, so that clients open their next streams elsewhere while these finish.
+    for (const session of this.tlsSessions) session.close();
     const idle = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
@@ -337,9 +377,67 @@ export class DataPlane {
     this.logger.info({ url: this.url, admin: this.adminUrl, config: this.snapshot.hash, gateway: this.snapshot.config.metadata.name }, 'listening');
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /** TLS: HTTPS on the TLS port with the Domains' certificates, when the current config has any and the listener is not up yet. */
+  private async listenTls(): Promise<void> {
+    const certificates = this.snapshot.tls;
+    if (!certificates || this.tls) return;
+    const limits = this.snapshot.config.limits;
+    const settings = { certificates: () => this.snapshot.tls, headersTimeoutMs: limits.headersTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs };
+    const tls = createTlsListener(certificates, settings, (req, res) => this.onRequest(req, res, true));
+    // No HTTP can be spoken before the handshake: a connection over the share is closed at once.
+    tls.on('connection', (socket: Socket) => this.onConnection(socket, (s) => s.destroy()));
+    tls.on('session', (session: ServerHttp2Session) => {
+      this.tlsSessions.add(session);
+      session.once('close', () => this.tlsSessions.delete(session));
+    });
+    const port = this.options.tlsPort ?? this.snapshot.config.listeners.tlsPort;
+    await listenOn(tls, port, this.options.host ?? '0.0.0.0');
+    this.tls = tls;
+    for (const warning of certificates.warnings) this.logger.warn({ warning }, 'TLS certificate served with a problem');
+    this.logger.info({ url: this.tlsUrl, domains: certificates.hosts, alpn: ['h2', 'http/1.1'] }, 'listening with TLS');
+  }
+
+  /** After a reload: the new certificates for clients without SNI, and the TLS listener if the first TLS Domain just arrived. */
+  private async useCertificates(): Promise<void> {
+    const certificates = this.snapshot.tls;
+    if (!certificates) {
+      // No Domain has TLS any more: the listener stops accepting, open connections finish what they are doing.
+      if (this.tls) {
+        this.tls.close();
+        for (const session of this.tlsSessions) session.close();
+        this.tls = undefined;
+        this.logger.info('no Domain has TLS any more: the TLS listener is closed');
+      }
+      return;
+    }
+    for (const warning of certificates.warnings) this.logger.warn({ warning }, 'TLS certificate served with a problem');
+    if (this.tls) return useCertificates(this.tls, certificates);
+    try {
+      await this.listenTls();
+    } catch (e) {
+      this.logger.error({ err: (e as Error).message }, 'cannot listen with TLS; the Domains with TLS are served on the plain port only');
+    }
+  }
+
+  /** Counts a client connection on either listener against the replica's share; one over it is turned away with `reject`. */
+  private onConnection(socket: Socket, reject: (socket: Socket) => void): void {
+    // The replica's share of the spec's client connections: one more gets a clean 503 (plain) or is closed (TLS).
+    if (this.sockets.size >= this.snapshots.current.config.limits.maxClientConnections) {
+      this.metrics.capacityRejections.inc({ reason: 'connections' });
+      reject(socket);
+      return;
+    }
+    this.sockets.add(socket);
+    this.metrics.connections.set(this.sockets.size);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.metrics.connections.set(this.sockets.size);
+    });
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse, overTls = false): void {
     if (this.draining) {
-      res.setHeader('connection', 'close');
+      closeAfter(req, res);
       sendError(res, Errors.unavailable());
       return;
     }
@@ -349,7 +447,7 @@ export class DataPlane {
       return;
     }
     // Not ready (preStop): served, but the client reconnects for its next request, through the load balancer to another replica.
-    if (this.notReady) res.setHeader('connection', 'close');
+    if (this.notReady) closeAfter(req, res);
     const [snapshot, releaseSnapshot] = this.snapshots.acquire();
     const [limits, releaseLimits] = this.limits.acquire();
     this.inFlight++;
@@ -362,6 +460,7 @@ export class DataPlane {
     });
     // Host, path and query from the request line (absolute-form included); a request the edge refuses still gets logged.
     const { host, path, query, refusal } = readRequestTarget(req);
+    compressResponse(req, res);
     // A client that goes away mid-request or mid-stream cancels the upstream request (see the pipeline's 'close').
     const ctx: RequestContext = {
       req,
@@ -385,7 +484,8 @@ export class DataPlane {
       extensions: undefined,
       waf: undefined,
       inspectedBody: undefined,
-      record: { method: req.method ?? '', path, host, status: 0, durationMs: 0 },
+      payloads: undefined,
+      record: { method: req.method ?? '', path, host, status: 0, durationMs: 0, ...(overTls && { protocol: isHttp2(req) ? 'HTTP/2' : 'HTTP/1.1' }) },
     };
     void handleRequest(ctx, { metrics: this.metrics, logger: this.logger, limiter: limits.limiter, mcpBus: limits.mcpBus });
   }
@@ -404,7 +504,8 @@ export class DataPlane {
     }
     if (path === PROBE_PATHS.liveness) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === PROBE_PATHS.readiness) {
-      return void res.writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(this.ready ? 'ready\n' : 'draining\n');
+      const body = this.ready ? 'ready\n' : this.notReady ? 'draining\n' : [...this.readinessHolds.values()].map((r) => `not ready: ${r}\n`).join('');
+      return void res.writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(body);
     }
     if (path === PROBE_PATHS.preStop) {
       // Only the pod itself (`aigw prestop`, the Deployment's exec hook) may take this replica out of service.
@@ -416,6 +517,8 @@ export class DataPlane {
       return void res.writeHead(200, { 'content-type': 'text/plain' }).end('not ready; the drain delay has passed\n');
     }
     if (path === PROBE_PATHS.metrics) {
+      // Prometheus asks for gzip: a replica's exposition is tens of KiB of repeated label text.
+      compressResponse(req, res);
       const body = await this.metrics.registry.metrics();
       return void res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
     }
@@ -428,7 +531,13 @@ function logExtensionOrder(snapshot: Snapshot, logger: Logger): void {
   if (snapshot.extensions.all.length > 0) logger.info({ extensions: extensionOrder(snapshot.extensions) }, 'extensions loaded, in run order');
 }
 
-function listenOn(server: Server, port: number, host: string): Promise<void> {
+/** The client's next request goes to a new connection: `Connection: close` on HTTP/1, GOAWAY on HTTP/2 (which has no such header). */
+function closeAfter(req: IncomingMessage, res: ServerResponse): void {
+  if (isHttp2(req)) goAway(req);
+  else res.setHeader('connection', 'close');
+}
+
+function listenOn(server: Server | Http2SecureServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -25,18 +25,11 @@ export const UNSERVED_FIELDS = {
     effect:
       'without redis, whose each stored Responses API response is (and which backend keeps it) is recorded by the replica that relayed it, the last 100,000: with more than one replica, a call by id (GET /v1/responses/{id}, previous_response_id) that lands on another replica answers 404 / 400; set redis to share the records',
   },
-  'domains[].tls': {
-    // A Serverless gateway's domains are published by the fleet's shared Ingress, which terminates their TLS.
-    isSet: (c: GatewayConfig) => c.metadata.edition === 'dedicated' && c.domains.some((d) => d.tls !== undefined),
-    effect: 'TLS is not terminated by the data plane: nothing listens on the TLS port',
-  },
-  'acceleration': {
-    isSet: (c: GatewayConfig) => c.acceleration.tls.enabled || c.acceleration.compression.enabled,
-    effect: 'QAT offload is not used: TLS and compression (if any) run in software',
-  },
-  'limits.bandwidthMbps': {
-    isSet: (c: GatewayConfig) => c.limits.bandwidthMbps > 0,
-    effect: "the data plane does not shape bandwidth: only the pods' kubernetes.io/ingress-bandwidth and egress-bandwidth annotations apply it, where the cluster's CNI chain runs the bandwidth plugin",
+  'acceleration.compression': {
+    // TLS offload is served (acceleration/): detected at start, with its fallback. QATzip has no Node binding to call.
+    isSet: (c: GatewayConfig) => c.acceleration.compression.enabled,
+    effect:
+      'QAT compression is not used: this data plane has no QATzip path, so compression runs in software (fallback software), or the replica stays not ready (fallback fail); aigw_acceleration_mode{feature="compression"} says which',
   },
   'serviceSources[].kubeconfig': {
     isSet: (c: GatewayConfig) => c.serviceSources.some((s) => s.kind === 'kubeconfig'),

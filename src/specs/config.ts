@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CAPACITY_SPEC_NAMES, type CapacitySpec, EDITIONS } from './catalog';
+import { AccessLogSchema, CONSUMER_ATTRIBUTE_NAME, PayloadLogSchema, RequestLabelsSchema } from './observability';
 import { RouteWafSchema, WafSchema } from './waf';
 
 /**
@@ -85,6 +86,13 @@ const Limits = z.strictObject({
   maxQps: positiveInt,
   /** The gateway's inbound bandwidth, all replicas together. */
   bandwidthMbps: positiveInt,
+  /**
+   * How many replicas share `bandwidthMbps`: each replica shapes request bodies to `bandwidthMbps / bandwidthReplicas`
+   * (a replica cannot count its peers: pods have no Kubernetes API token). The constructs put the fixed replica count
+   * for Dedicated and `minReplicas` for Serverless (scaled out to N replicas, the gateway admits up to
+   * N / minReplicas × bandwidthMbps). @default 1 (one replica takes the whole bandwidth)
+   */
+  bandwidthReplicas: positiveInt.optional(),
   /** Largest request body accepted, unless a route says otherwise. */
   maxBodyBytes: positiveInt,
   /** Header and idle timeouts against slow clients. */
@@ -225,6 +233,8 @@ const ModelRoute = z.strictObject({
   policies: Policies,
   /** The route's WAF settings over the gateway's (which must have a WAF). @default - the gateway's */
   waf: RouteWafSchema.optional(),
+  /** Log each request's prompt and completion, redacted (specs/observability.ts). @default - not logged */
+  logPayloads: PayloadLogSchema.optional(),
 });
 
 export const AGENT_KINDS = ['model-studio', 'dify', 'custom'] as const;
@@ -386,6 +396,8 @@ const Consumer = z.strictObject({
      */
     mcpTools: z.record(refName, z.array(z.string().min(1).max(128))).optional(),
   }),
+  /** What the consumer is, for metric labels (`observability.requestLabels[].consumerAttribute`), e.g. `{ team: 'checkout' }`. @default - none */
+  attributes: z.record(z.string().regex(CONSUMER_ATTRIBUTE_NAME, 'must be an attribute name ([a-z][a-z0-9_.-]*)'), z.string().min(1).max(256)).optional(),
 });
 
 // ---------------------------------------------------------------- MCP
@@ -577,6 +589,13 @@ const Observability = z.strictObject({
   tier: z.enum(['business', 'full']),
   /** Added to every metric: names must be Prometheus label names. */
   customLabels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)'), z.string()),
+  /** Labels of the per-request counters taken from each request, bounded by their declared values (see specs/observability.ts). @default - none */
+  requestLabels: RequestLabelsSchema.optional(),
+  /** The access log's fields. @default - every field */
+  accessLog: AccessLogSchema.optional(),
+}).refine((o) => !(o.requestLabels ?? []).some((l) => Object.hasOwn(o.customLabels, l.name)), {
+  message: 'a request label has the name of a custom label: every series would carry it twice; rename one',
+  path: ['requestLabels'],
 });
 
 const Redis = z.strictObject({

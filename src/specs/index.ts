@@ -12,3 +12,6 @@ export * from './model-names';
 export { GATEWAY_CONFIG_DEFAULTS } from './defaults';
 export { CONFIG_PART_SCHEMAS } from './config-parts';
 export * from './waf';
+export * from './observability';
+export * from './dashboard';
+export * from './alerts';

@@ -98,6 +98,12 @@ export const METRICS = {
     help: 'Config fields that are set but not served by this data plane version yet (1), by field; 0 when unset',
     labelNames: ['field'],
   },
+  accelerationMode: {
+    name: 'aigw_acceleration_mode',
+    type: 'gauge',
+    help: 'How each feature that Intel QAT can offload (tls, compression) runs on this replica: 1 for its current mode, 0 for the others. qat: offloaded; software: not requested, or requested and missing with fallback software; unavailable: required (fallback fail) and missing, the replica stays not ready',
+    labelNames: ['feature', 'mode'],
+  },
   mcpRequests: {
     name: 'aigw_mcp_requests_total',
     type: 'counter',
@@ -148,9 +154,81 @@ export const METRICS = {
     help: "WAF rule matches by route, rule (a built-in rule's id, custom:<name>, ip-deny) and action (block: the request was refused; log: let through, in detect mode, below the anomaly threshold or by a log rule)",
     labelNames: ['route', 'rule', 'action'],
   },
+  requestBodyBytes: {
+    name: 'aigw_request_body_bytes_total',
+    type: 'counter',
+    help: "Request body bytes read off clients' connections on this replica, as sent (compressed bodies count compressed): what its share of limits.bandwidthMbps shapes",
+    labelNames: [],
+  },
+  bandwidthThrottled: {
+    name: 'aigw_bandwidth_throttled_seconds_total',
+    type: 'counter',
+    help: "Time request bodies were held back (their reading paused) by the replica's share of limits.bandwidthMbps, summed over requests",
+    labelNames: [],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;
+
+/**
+ * The system tier (`observability.tier: 'full'`, Dedicated), on top of METRICS and of prom-client's
+ * process metrics (`process_*`, `nodejs_*`: CPU, memory, event-loop delay percentiles, GC pauses,
+ * heap by space, handles). Container figures come from the replica's cgroup v2 files and have no
+ * sample where the file is absent (cgroup v1, or no limit set); pool figures are per upstream
+ * pool of the current config, labelled by the backend's or MCP server's name.
+ */
+export const SYSTEM_METRICS = {
+  cpuUsage: {
+    name: 'aigw_container_cpu_usage_seconds_total',
+    type: 'counter',
+    help: "CPU time used by the replica's container (cgroup v2 cpu.stat usage_usec)",
+    labelNames: [],
+  },
+  cpuThrottled: {
+    name: 'aigw_container_cpu_throttled_seconds_total',
+    type: 'counter',
+    help: "Time the replica's container was throttled by its CPU limit (cgroup v2 cpu.stat throttled_usec)",
+    labelNames: [],
+  },
+  cpuThrottledPeriods: {
+    name: 'aigw_container_cpu_throttled_periods_total',
+    type: 'counter',
+    help: "Scheduling periods in which the replica's container was throttled (cgroup v2 cpu.stat nr_throttled)",
+    labelNames: [],
+  },
+  cpuLimit: {
+    name: 'aigw_container_cpu_limit_cores',
+    type: 'gauge',
+    help: "The container's CPU limit in cores (cgroup v2 cpu.max quota / period); no sample without a limit",
+    labelNames: [],
+  },
+  memoryUsage: {
+    name: 'aigw_container_memory_usage_bytes',
+    type: 'gauge',
+    help: "Memory used by the replica's container, page cache included (cgroup v2 memory.current)",
+    labelNames: [],
+  },
+  memoryLimit: {
+    name: 'aigw_container_memory_limit_bytes',
+    type: 'gauge',
+    help: "The container's memory limit (cgroup v2 memory.max); no sample without a limit",
+    labelNames: [],
+  },
+  oomKills: {
+    name: 'aigw_container_oom_kills_total',
+    type: 'counter',
+    help: "Processes of the container killed by the kernel's OOM killer (cgroup v2 memory.events oom_kill)",
+    labelNames: [],
+  },
+  upstreamPoolConnections: {
+    name: 'aigw_upstream_pool_connections',
+    type: 'gauge',
+    help: 'Upstream keep-alive pools of the current config by pool (a backend or MCP server name) and state: connected (open sockets), free (idle sockets), running (requests in flight), pending (requests waiting for a socket)',
+    labelNames: ['pool', 'state'],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type SystemMetricKey = keyof typeof SYSTEM_METRICS;
 
 /** The label names a metric's samples carry (besides the default labels). */
 export type MetricLabelName<K extends MetricKey> = (typeof METRICS)[K]['labelNames'][number];

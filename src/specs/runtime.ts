@@ -71,6 +71,12 @@ export const QAT_RESOURCES = {
   compression: 'qat.intel.com/dc',
 } as const;
 
+/**
+ * The node label that marks a node with Intel QAT: set by Node Feature Discovery with the rules
+ * Intel's device plugins ship. A gateway with fallback 'software' prefers such nodes.
+ */
+export const QAT_NODE_LABEL = 'intel.feature.node.kubernetes.io/qat';
+
 /** The numeric non-root user the image runs as. */
 export const RUN_AS_USER = 10001;
 

@@ -48,6 +48,12 @@ export interface StartTestGatewayOptions {
 export interface TestGateway {
   /** `http://127.0.0.1:PORT`, no trailing slash: `${url}/v1` is an OpenAI SDK `baseURL`, `url` an Anthropic SDK `baseURL`. */
   readonly url: string;
+  /**
+   * `https://127.0.0.1:PORT` when a Domain of the (Dedicated) gateway has TLS, its certificate and key
+   * PEMs given in `secrets` by `secretName/key`; HTTP/2 and HTTP/1.1 by ALPN on that port. A client
+   * that sends no SNI (an IP address) gets the first TLS Domain's certificate. Else undefined.
+   */
+  readonly tlsUrl: string | undefined;
   /** The admin listener (`/healthz`, `/readyz`, `/metrics`), `http://127.0.0.1:PORT`. */
   readonly adminUrl: string;
   readonly plane: DataPlane;
@@ -95,13 +101,14 @@ export async function startTestGateway(
     config: { config, hash: decoded.hash },
     secrets,
     port: 0,
+    tlsPort: 0,
     adminPort: 0,
     host: '127.0.0.1',
     logger: options.quiet === false ? undefined : createLogger(sink),
   });
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= plane.close());
-  return { url: plane.url, adminUrl: plane.adminUrl, plane, config, logs, notes, close, [Symbol.asyncDispose]: close };
+  return { url: plane.url, tlsUrl: plane.tlsUrl, adminUrl: plane.adminUrl, plane, config, logs, notes, close, [Symbol.asyncDispose]: close };
 }
 
 function withoutRedis(config: GatewayConfig): GatewayConfig {

@@ -32,6 +32,12 @@ export function testSecrets(
     if (given !== undefined) values.set(key, given);
     else if (!values.has(key)) missing.push(`consumer '${consumer.name}': give secrets['${key}'] or consumers: { '${consumer.name}': '…' }`);
   }
+  // A TLS Domain's certificate and key are PEMs no dummy can stand for (a Serverless gateway's are the Ingress's, never read).
+  const tlsDomains = config.metadata.edition === 'dedicated' ? config.domains.filter((d) => d.tls) : [];
+  const missingPems = tlsDomains.flatMap((d) => [d.tls!.certificate, d.tls!.privateKey].filter((ref) => !values.has(refKey(ref))).map((ref) => `domain '${d.host}': give secrets['${refKey(ref)}'] (a PEM)`));
+  if (missingPems.length > 0) {
+    throw new Error(`startTestGateway: gateway '${gateway}' serves Domains with TLS whose certificate or key is not given:\n  ${missingPems.join('\n  ')}`);
+  }
   if (missing.length > 0) {
     throw new Error(`startTestGateway: gateway '${gateway}' has consumers without an API key (the key a test sends, so the test chooses it):\n  ${missing.join('\n  ')}`);
   }

@@ -77,8 +77,9 @@ describe('what a gateway synthesizes', () => {
     expect(container.image_pull_policy).toBe('IfNotPresent');
     expect(container.command).toEqual(serveArgv({ tlsAcceleration: true, compressionAcceleration: true, accelerationFallback: 'software' }));
     expect(container.command).toEqual(expect.arrayContaining(['--tls-accel=qat', '--compress-accel=qat']));
-    expect(container.resources.limits).toMatchObject({ 'qat.intel.com/cy': '1', 'qat.intel.com/dc': '1' });
-    expect(container.resources.requests).toMatchObject({ 'qat.intel.com/cy': '1', 'qat.intel.com/dc': '1' });
+    // fallback 'software' (the default): QAT nodes preferred, no device requested (test/constructs/acceleration.test.ts).
+    expect(Object.keys(container.resources.requests)).not.toContain('qat.intel.com/cy');
+    expect(pod.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution[0].preference.match_expressions[0].key).toBe('intel.feature.node.kubernetes.io/qat');
     expect(container.security_context).toMatchObject({ run_as_non_root: true, read_only_root_filesystem: true, allow_privilege_escalation: false });
     expect(container.liveness_probe.http_get.path).toBe(PROBE_PATHS.liveness);
     expect(container.readiness_probe.http_get.path).toBe(PROBE_PATHS.readiness);

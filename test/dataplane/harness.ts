@@ -36,7 +36,12 @@ export function modelsOnEveryApi(sim: UpstreamSimulator): { gpt4o: ModelProps; d
 export const CONSUMER_KEYS = { alice: 'sk-alice-test-key', bob: 'sk-bob-test-key' } as const;
 export const UPSTREAM_KEY = 'sk-upstream-secret-0123456789';
 
-export async function start(gateway: AiGateway, transform?: (c: GatewayConfig) => GatewayConfig): Promise<TestGateway> {
+/** Starts a test gateway with the harness's keys (consumers alice and bob, every upstream's), and `secrets` besides (a TLS Domain's PEMs). */
+export async function start(
+  gateway: AiGateway,
+  transform?: (c: GatewayConfig) => GatewayConfig,
+  secrets: Record<string, string> = {},
+): Promise<TestGateway> {
   return startTestGateway(gateway, {
     transform,
     // The synthesized Redis address stays (a test points it at its redis-server, or sees the outage policy).
@@ -49,6 +54,7 @@ export async function start(gateway: AiGateway, transform?: (c: GatewayConfig) =
       'llm-keys/dashscope': UPSTREAM_KEY,
       'llm-keys/deepseek': UPSTREAM_KEY,
       'llm-keys/anthropic': UPSTREAM_KEY,
+      ...secrets,
     },
   });
 }

@@ -10,7 +10,7 @@ import { UpstreamSimulator } from '../../src/testing';
 
 describe('the request path is a list of named stages', () => {
   test('in order; stages with nothing to do yet are not run', () => {
-    expect(STAGES.map((s) => s.name)).toEqual(['accept', 'identify', 'route', 'inspect', 'cors', 'endpoint', 'authorize', 'read', 'request-extensions', 'limits', 'attempts']);
+    expect(STAGES.map((s) => s.name)).toEqual(['accept', 'identify', 'route', 'inspect', 'cors', 'endpoint', 'authorize', 'read', 'capture', 'request-extensions', 'limits', 'attempts']);
     expect(ANSWER_STAGES.map((s) => s.name)).toEqual(['response-extensions', 'account']);
     expect([...STAGES, ...ANSWER_STAGES].filter((s) => s.run === undefined).map((s) => s.name)).toEqual(['response-extensions']);
   });

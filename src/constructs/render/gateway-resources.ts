@@ -11,6 +11,7 @@ import {
   PORTS,
   preStopArgv,
   PROBE_PATHS,
+  QAT_NODE_LABEL,
   QAT_RESOURCES,
   RUN_AS_USER,
   serveArgv,
@@ -22,6 +23,7 @@ import { gatewayLabels, gatewaySelector, placementOf } from '../placement';
 import { distinctSecrets } from '../secret-mounts';
 import { ConfigShards } from './config-maps';
 import { Redis } from './redis';
+import { GatewayMonitoring } from '../observability/gateway-monitoring';
 
 export interface GatewayResourcesProps {
   readonly gateway: AiGateway;
@@ -35,6 +37,21 @@ export interface GatewayResourcesProps {
 
 /** Per-pod resources of the data plane; the per-pod capacity in sizing.ts is measured at this size. */
 export const POD_RESOURCES = { requests: { cpu: '1', memory: '512Mi' }, limits: { memory: '1Gi' } } as const;
+
+/**
+ * Where the pods go for QAT, by each feature's fallback. `fail`: the device is requested (an
+ * extended resource, requests = limits), so pods schedule only where the device plugin has one and
+ * always get it. `software`: no device is requested, or pods could never run on a node without one;
+ * QAT nodes are only preferred. Kubernetes has no optional device request, so such a pod gets no
+ * QAT device from the device plugin and runs in software (the synth warning says so).
+ */
+export function qatScheduling(accel: GatewayConfig['acceleration']): { devices: Record<string, string>; preferQatNodes: boolean } {
+  const required = (f: 'tls' | 'compression') => accel[f].enabled && accel[f].fallback === 'fail';
+  return {
+    devices: { ...(required('tls') && { [QAT_RESOURCES.tls]: '1' }), ...(required('compression') && { [QAT_RESOURCES.compression]: '1' }) },
+    preferQatNodes: (['tls', 'compression'] as const).some((f) => accel[f].enabled && accel[f].fallback === 'software'),
+  };
+}
 
 /** Everything one gateway runs as on Kubernetes. */
 export class GatewayResources extends Construct {
@@ -60,14 +77,12 @@ export class GatewayResources extends Construct {
     const shards = new ConfigShards(this, 'Config', { provider, config, namespace, nameOf: placement.configMapName, labels });
 
     const accel = config.acceleration;
-    const qat: Record<string, string> = {
-      ...(accel.tls.enabled && { [QAT_RESOURCES.tls]: '1' }),
-      ...(accel.compression.enabled && { [QAT_RESOURCES.compression]: '1' }),
-    };
+    const qat = qatScheduling(accel);
     // Each distinct Secret is one projected source, with only the keys the config uses.
     const secrets = [...distinctSecrets(config)].sort(([a], [b]) => a.localeCompare(b));
-    // Per-pod shaping: divided by the most pods there can be, so that all of them together stay within the gateway's bandwidth.
-    const bandwidthPerPodMbps = Math.max(1, Math.floor(config.limits.bandwidthMbps / (sizing.kind === 'fixed' ? sizing.replicas : sizing.maxReplicas)));
+    // Per-pod shaping where the CNI chain runs the bandwidth plugin: the same share the data plane shapes request bodies
+    // to (limits.bandwidthReplicas: the fixed replicas, or Serverless's minReplicas; see config.ts for the trade-off).
+    const bandwidthPerPodMbps = Math.max(1, Math.floor(config.limits.bandwidthMbps / (config.limits.bandwidthReplicas ?? 1)));
 
     new DeploymentV1(this, 'Deployment', {
       provider,
@@ -96,6 +111,13 @@ export class GatewayResources extends Construct {
             // Covers the preStop delay and the drain (specs/runtime.ts), counted from the hook's start.
             terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
             securityContext: { runAsNonRoot: true, runAsUser: String(RUN_AS_USER), runAsGroup: String(RUN_AS_USER), fsGroup: String(RUN_AS_USER), seccompProfile: { type: 'RuntimeDefault' } },
+            ...(qat.preferQatNodes && {
+              affinity: {
+                nodeAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: QAT_NODE_LABEL, operator: 'In', values: ['true'] }] } }],
+                },
+              },
+            }),
             ...(sizing.kind === 'fixed' && {
               topologySpreadConstraint: [
                 { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] },
@@ -124,8 +146,8 @@ export class GatewayResources extends Construct {
                 // An exec hook, not an httpGet: the admin port is reachable cluster-wide, and only the pod may take itself out of service.
                 lifecycle: { preStop: [{ exec: { command: preStopArgv(PORTS.admin) } }] },
                 resources: {
-                  requests: { ...POD_RESOURCES.requests, ...qat },
-                  limits: { ...POD_RESOURCES.limits, ...qat },
+                  requests: { ...POD_RESOURCES.requests, ...qat.devices },
+                  limits: { ...POD_RESOURCES.limits, ...qat.devices },
                 },
                 securityContext: {
                   runAsNonRoot: true,
@@ -203,6 +225,20 @@ export class GatewayResources extends Construct {
     } else {
       // Reached through the fleet's shared endpoint (one Ingress for all Serverless gateways).
       new ServiceV1(this, 'Service', { provider, metadata: meta, spec: { type: 'ClusterIP', selector, port: ports } });
+    }
+    const monitoring = dedicated?.monitoring;
+    if (dedicated && monitoring && (monitoring.grafanaDashboard || monitoring.serviceMonitor || monitoring.prometheusRule)) {
+      new GatewayMonitoring(this, 'Monitoring', {
+        provider,
+        gatewayName: dedicated.gatewayName,
+        metricGatewayLabel: dedicated._metricGatewayLabel(),
+        namespace,
+        workloadName: placement.workloadName,
+        labels,
+        selector,
+        systemTier: config.observability.tier === 'full',
+        monitoring,
+      });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BANDWIDTH, CAPACITY_SPEC_NAMES, EDITIONS, type Feature, FEATURES, SecretRefSchema } from '../../specs';
+import { AccessLogSchema, BANDWIDTH, CAPACITY_SPEC_NAMES, EDITIONS, type Feature, FEATURES, RequestLabelsSchema, SecretRefSchema } from '../../specs';
 import type { AiGateway } from '../gateway';
 import { finding, type Finding, shown } from '../violation';
 import type { Rule } from './context';
@@ -27,7 +27,25 @@ const dedicatedSchema = z.strictObject({
     .strictObject({ fixedIp: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional(), serviceAnnotations: z.record(z.string(), z.string()).optional() })
     .optional(),
   bandwidthMbps: z.int().min(1).optional(),
-  observability: z.strictObject({ systemResources: z.boolean().optional(), customLabels: z.record(z.string(), z.string()).optional() }).optional(),
+  observability: z
+    .strictObject({
+      systemResources: z.boolean().optional(),
+      customLabels: z.record(z.string(), z.string()).optional(),
+      requestLabels: RequestLabelsSchema.optional(),
+      accessLogFields: AccessLogSchema.shape.fields.optional(),
+      grafanaDashboard: z.boolean().optional(),
+      serviceMonitor: z.boolean().optional(),
+      prometheusRule: z.boolean().optional(),
+      alertThresholds: z
+        .strictObject({
+          errorRatio: z.number().gt(0).lt(1, { error: 'must be a share between 0 and 1, e.g. 0.05 for 5%' }).optional(),
+          latencyP99Seconds: z.number().positive().optional(),
+          ttftP99Seconds: z.number().positive().optional(),
+        })
+        .optional(),
+      monitoringLabels: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
   // Whether it is a valid image tag and label value is the image-references rule's.
   version: z.string().optional(),
   mcpSessionKey: SecretRefSchema.optional(),

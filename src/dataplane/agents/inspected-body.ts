@@ -16,10 +16,10 @@ import { inspectBody } from '../waf/inspection';
  */
 export function readInspectedAgentBody(ctx: RequestContext, route: CompiledAgentRoute): void | Promise<void> {
   const method = ctx.req.method ?? 'GET';
-  if (method === 'GET' || method === 'HEAD' || !carriesBody(ctx.req.headers)) return inspectBody(ctx, undefined);
+  if (method === 'GET' || method === 'HEAD' || !carriesBody(ctx.req)) return inspectBody(ctx, undefined);
   const type = (ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (UNREAD_TYPES.test(type)) return inspectBody(ctx, undefined);
-  return readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs).then((raw) => {
+  return readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth).then((raw) => {
     ctx.inspectedBody = raw;
     inspectBody(ctx, type === 'application/x-www-form-urlencoded' ? formFieldsOf(new URLSearchParams(raw.toString('utf8'))) : jsonOrText(raw, type, ctx.snapshot.maxJsonDepth));
   });

@@ -25,7 +25,7 @@ const STATUS_COMMENT = /^:HTTP_STATUS\/(\d{3})$/;
 export async function readDashScopeRequest(ctx: RequestContext, route: CompiledAgentRoute): Promise<NativeAgentRequest> {
   const target = route.paths.upstreamPath(ctx.path);
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
-  const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs);
+  const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth);
   const body = parseJsonObject(raw, ctx.snapshot.maxJsonDepth);
   inspectBody(ctx, body);
   const stream = String(ctx.req.headers['x-dashscope-sse'] ?? '').trim().toLowerCase() === 'enable';

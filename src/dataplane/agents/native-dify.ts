@@ -91,7 +91,7 @@ export function readDifyRequest(ctx: RequestContext, route: CompiledAgentRoute):
     const target = `${path}${withUser(query, userOf(queryUser), false)}`;
     return { ...request, target, body: undefined, upload: (clientUser) => userOf(clientUser ?? queryUser), stream: false, promptTokens: 0 };
   }
-  return readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs).then((raw) => {
+  return readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth).then((raw) => {
     // A DELETE may come without a body: Dify then still needs the `user`, in a JSON body.
     const body = raw.length === 0 && endpoint.method === 'DELETE' ? {} : parseJsonObject(raw, ctx.snapshot.maxJsonDepth);
     inspectBody(ctx, body);

@@ -5,11 +5,15 @@ import { ModelMatcher } from './model-matcher';
 import { RouteTable } from './route-table';
 import { agentAdapter } from '../agents/adapter';
 import { compileExtensions, type CompiledExtensions } from '../extensions/compile';
+import { InboundBandwidth } from '../inflow/bandwidth';
 import { compileLimitPlan, type LimitPlan } from '../limits/plan';
 import { closeMcpServers, type CompiledMcpRoute, compileMcpServers, handOverMcpServers } from '../mcp/compile';
 import { MIN_SESSION_KEY_BYTES, SessionSealer } from '../mcp/session';
+import { PayloadLog } from '../payload-log';
 import { PROVIDER_ADAPTERS } from '../providers';
+import { RequestLabels } from '../request-labels';
 import type { SecretSource } from '../secrets';
+import { TlsCertificates } from '../tls/certificates';
 import { createUpstream, type Upstream } from '../upstream';
 import { compileWafs, type RouteWaf } from '../waf/compile';
 
@@ -81,6 +85,8 @@ export interface CompiledConsumer {
   readonly mcpServers: ReadonlySet<string>;
   /** Tool-level grants: for each MCP server named, the only tools the consumer may list and call. */
   readonly mcpTools: ReadonlyMap<string, ReadonlySet<string>>;
+  /** What the consumer is, for request labels (`observability.requestLabels[].consumerAttribute`). */
+  readonly attributes: Readonly<Record<string, string>> | undefined;
 }
 
 /** Everything a request needs, computed once per config and never mutated: a request keeps the one it started with. */
@@ -99,12 +105,20 @@ export interface Snapshot {
   /** `limits.bodyTimeoutMs` and `limits.maxJsonDepth`, their defaults applied. */
   readonly bodyTimeoutMs: number;
   readonly maxJsonDepth: number;
+  /** The replica's share of `limits.bandwidthMbps`: the one bucket every request body is read through (handed over on reload). */
+  readonly bandwidth: InboundBandwidth;
   /** The enabled extensions in run order, and per hook those that define it: empty arrays when there are none. */
   readonly extensions: CompiledExtensions;
   /** The sha256 of the admin token (`admin.token`), never the token: undefined when the config names none (the extensions' admin API is then off). */
   readonly adminTokenDigest: Buffer | undefined;
   /** The gateway's WAF for a request no route matches (inspected before its 404); undefined without a WAF. */
   readonly wafUnrouted: RouteWaf | undefined;
+  /** The TLS Domains' certificates by SNI; undefined when none has TLS (or on Serverless, where the fleet's Ingress terminates it). */
+  readonly tls: TlsCertificates | undefined;
+  /** `observability.requestLabels`, compiled; undefined without any (the metrics then cost nothing more). */
+  readonly requestLabels: RequestLabels | undefined;
+  /** The model routes that log payloads (`logPayloads`), by name: empty on most gateways, and then no request looks further. */
+  readonly payloadLogs: ReadonlyMap<string, PayloadLog>;
 }
 
 /** The OpenAI and Anthropic endpoints an agent exposed as a model answers under its own prefix. */
@@ -281,6 +295,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       routes: new Set(c.grants.routes),
       mcpServers: new Set(c.grants.mcpServers),
       mcpTools: new Map(Object.entries(c.grants.mcpTools ?? {}).map(([server, tools]) => [server, new Set(tools)])),
+      attributes: c.attributes,
     });
   });
 
@@ -293,6 +308,8 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     problems.push(`admin.token: secret ${ref.secretName}/${ref.key} is ${Buffer.byteLength(adminToken, 'utf8')} bytes; at least ${MIN_ADMIN_TOKEN_BYTES} are needed (a random token: \`openssl rand -hex 32\`)`);
   }
   const adminTokenDigest = adminToken ? keyDigest(adminToken) : undefined;
+  // Read like every other Secret: a rotated certificate is a reload (the watcher sees the Secret's ..data swap).
+  const tls = TlsCertificates.compile(config, secret, problems);
 
   if (problems.length > 0) {
     for (const u of upstreams.values()) void u.pool.destroy();
@@ -310,15 +327,21 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     upstreams,
     bodyTimeoutMs: config.limits.bodyTimeoutMs ?? GATEWAY_CONFIG_DEFAULTS.limits.bodyTimeoutMs,
     maxJsonDepth: config.limits.maxJsonDepth ?? GATEWAY_CONFIG_DEFAULTS.limits.maxJsonDepth,
+    bandwidth: InboundBandwidth.of(config.limits),
     extensions,
     adminTokenDigest,
     wafUnrouted: wafs.unrouted,
+    tls,
+    requestLabels: RequestLabels.compile(config),
+    payloadLogs: new Map(config.modelRoutes.flatMap((r) => (r.logPayloads ? [[r.name, PayloadLog.compile(r.logPayloads)] as const] : []))),
   };
 }
 
 /** `next` replaces `current` as the snapshot new requests get: what lives across snapshots moves over (call it at the swap, not at compile). */
 export function handOverSnapshot(current: Snapshot, next: Snapshot): void {
   handOverMcpServers(current.mcpServers, next.mcpServers);
+  // One bucket per replica across reloads: bodies still read on the old snapshot and new ones draw from it, at the new rate.
+  next.bandwidth.adopt(current.bandwidth);
 }
 
 /** Releases a snapshot's upstream pools once no request holds it. */

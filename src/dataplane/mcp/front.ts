@@ -90,7 +90,7 @@ async function post(x: Exchange): Promise<void> {
   if (refusal) throw refusal;
   // A 2026-07-28 request names its revision here too, checked against its body (stateless.ts).
   const claimed = isStatelessEra(ctx.req.headers['mcp-protocol-version']) ? undefined : headerVersion(ctx.req);
-  const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs);
+  const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth);
   const calls = new CallLog(ctx, route, x.consumer.name, deps);
   let parsed: unknown;
   try {

@@ -325,7 +325,7 @@ export async function legacyMessage(x: Exchange): Promise<void> {
   const refusal = checkContentType(ctx.req);
   if (refusal) throw refusal;
   const claimed = headerVersion(ctx.req);
-  const value = parseBody(await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs), ctx.snapshot.maxJsonDepth);
+  const value = parseBody(await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth), ctx.snapshot.maxJsonDepth);
   inspectBody(ctx, value);
   if (Array.isArray(value)) throw Errors.mcpInvalidMessage('batches are not served on the legacy HTTP+SSE transport; send one message per POST');
   const checked = checkMessage(value);

@@ -17,7 +17,7 @@ import { inspectBody } from '../waf/inspection';
 /** Reads a JSON model request on a model route into `ctx.request`: method, body, model (the authorize stage checked the grant). */
 export async function readModelRequest(ctx: RequestContext, route: CompiledModelRoute, endpoint: Endpoint): Promise<void> {
   if (ctx.req.method !== 'POST') throw Errors.methodNotAllowed(ctx.req.method ?? '');
-  const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs);
+  const raw = await readBody(ctx.req, route.maxBodyBytes, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth);
   const body = parseJsonObject(raw, ctx.snapshot.maxJsonDepth);
   inspectBody(ctx, body);
   const requested = body.model;
@@ -41,14 +41,15 @@ export async function readMultipartModelRequest(ctx: RequestContext, route: Comp
   const declared = Number(ctx.req.headers['content-length']);
   // The client's stalls and disconnects surface as its own faults (408, 499), in either phase of the
   // upload: read up to `model` here, streamed upstream later.
-  const clientBody = new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs);
+  const clientBody = new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth);
   ctx.res.once('close', () => clientBody.stop());
   const prepared = await prepareMultipart(clientBody, contentType, {
     maxBytes: route.maxBodyBytes,
     spoolDir: tmpdir(),
     // The WAF reads every text field, those after `model` too (never a file part).
     readTextFields: ctx.waf !== undefined,
-    ...(Number.isFinite(declared) && { contentLength: declared }),
+    // A compressed body's declared length is not its decompressed one, which the upload's length upstream is computed from.
+    ...(Number.isFinite(declared) && clientBody.encoding === undefined && { contentLength: declared }),
   });
   ctx.res.once('close', () => void prepared.cleanup());
   if (ctx.waf !== undefined) inspectBody(ctx, formFieldsOf(prepared.textFields));

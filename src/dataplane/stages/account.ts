@@ -1,12 +1,20 @@
-import { type AccessRecord, writeAccessLine } from '../access-log';
+import { type AccessRecord, selectAccessFields, writeAccessLine } from '../access-log';
 import { RecordedErrors } from '../errors';
 import { runLogHooks } from '../extensions/log';
 import type { ProxyEvents } from '../model-proxy';
 import { elapsedMs, type RequestContext } from '../request-context';
 import type { PipelineDeps, Stage } from './stage';
+import { REQUEST_LABEL_ABSENT } from '../../specs';
 
 /** The model label of a request whose model is unknown or was never read. */
 const UNKNOWN_MODEL = 'unknown';
+
+/** The request labels' values (`observability.requestLabels`); undefined, and nothing spent, when the process has none. */
+function requestLabelValues(ctx: RequestContext, deps: PipelineDeps): Record<string, string> | undefined {
+  const names = deps.metrics.requestLabelNames;
+  if (names.length === 0) return undefined;
+  return ctx.snapshot.requestLabels?.valuesOf(ctx, names) ?? Object.fromEntries(names.map((n) => [n, REQUEST_LABEL_ABSENT]));
+}
 
 /**
  * Metrics and the access line, once per request: on the response's 'close' (the last byte out, or the
@@ -31,10 +39,11 @@ export const account = {
     const route = r.route ?? '';
     const consumer = r.consumer ?? 'anonymous';
     const model = r.modelEntry ?? UNKNOWN_MODEL;
-    deps.metrics.requests.inc({ route, consumer, gen_ai_request_model: model, gen_ai_response_model: r.targetModel ?? '', status: String(r.status) });
+    const extra = requestLabelValues(ctx, deps);
+    deps.metrics.requests.inc({ route, consumer, gen_ai_request_model: model, gen_ai_response_model: r.targetModel ?? '', status: String(r.status), ...extra });
     // error_type: always a catalog code (errors.ts), an agent's relayed error status included.
     if (r.error || r.status >= 400) {
-      deps.metrics.errors.inc({ route, consumer, gen_ai_request_model: model, error_type: r.error ?? RecordedErrors.upstreamErrorStatus });
+      deps.metrics.errors.inc({ route, consumer, gen_ai_request_model: model, error_type: r.error ?? RecordedErrors.upstreamErrorStatus, ...extra });
     }
     if (r.route) {
       const labels = { route, gen_ai_request_model: model, gen_ai_provider_name: r.provider ?? '' };
@@ -42,7 +51,11 @@ export const account = {
       if (r.stream && r.ttftMs !== undefined) deps.metrics.ttft.observe(labels, r.ttftMs / 1000);
     }
     // Extensions' fields (`ext`) go through pino's own serializer; every other line takes the fast writer.
-    if (ctx.snapshot.extensions.onLog.length > 0 && runLogHooks(ctx, deps)) deps.logger.info(r, 'access');
+    const extended = ctx.snapshot.extensions.onLog.length > 0 && runLogHooks(ctx, deps);
+    ctx.payloads?.write(deps.logger, r);
+    const fields = ctx.snapshot.config.observability.accessLog?.fields;
+    if (fields) deps.logger.info(selectAccessFields(r, fields), 'access');
+    else if (extended) deps.logger.info(r, 'access');
     else writeAccessLine(deps.logger, r);
   },
 } satisfies Stage;
@@ -84,7 +97,7 @@ export function accountingEvents(ctx: RequestContext, deps: PipelineDeps): Proxy
       if (ctx.record.inputTokens === undefined && admission) void deps.limiter.settle(admission, usage.inputTokens + usage.outputTokens);
       ctx.record.inputTokens = usage.inputTokens;
       ctx.record.outputTokens = usage.outputTokens;
-      const labels = { route: ctx.record.route ?? '', consumer: ctx.record.consumer ?? 'anonymous', gen_ai_request_model: ctx.record.modelEntry ?? UNKNOWN_MODEL };
+      const labels = { route: ctx.record.route ?? '', consumer: ctx.record.consumer ?? 'anonymous', gen_ai_request_model: ctx.record.modelEntry ?? UNKNOWN_MODEL, ...requestLabelValues(ctx, deps) };
       deps.metrics.tokens.inc({ ...labels, gen_ai_token_type: 'input' }, usage.inputTokens);
       deps.metrics.tokens.inc({ ...labels, gen_ai_token_type: 'output' }, usage.outputTokens);
     },

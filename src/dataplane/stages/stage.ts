@@ -29,6 +29,7 @@ type StageName =
   | 'endpoint'
   | 'authorize'
   | 'read'
+  | 'capture'
   | 'limits'
   | 'request-extensions'
   | 'attempts'
