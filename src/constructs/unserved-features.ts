@@ -34,6 +34,16 @@ export const UNSERVED_FEATURES = {
     effect: `with fallback 'software' the pods request no QAT device (Kubernetes has no optional device request, and a required one would keep them off nodes without QAT): they prefer nodes labelled ${QAT_NODE_LABEL}=true, but the device plugin mounts no device into them, so they run in software`,
     instead: "Set fallback: 'fail' to request the device (pods then run only on nodes that have one, and stay not ready if it cannot be used), or remove hardwareAcceleration.",
   },
+  qatEngineInImage: {
+    // The data plane detects the engine or provider honestly; the bundled image just has neither.
+    declaredBy: (g) => {
+      const accel = g.hardwareAcceleration;
+      return accel.tls && accel.fallback === 'fail' ? [{ construct: g, name: `the QAT offload of TLS of gateway '${g.gatewayName}' (fallback: 'fail')` }] : [];
+    },
+    effect:
+      "the bundled image has no OpenSSL QAT engine or provider (Intel's qatengine or qatprovider): even on a node with a QAT device, every replica stays not ready, its /readyz naming what is missing",
+    instead: "Build the image with Intel's QAT engine or provider (OPENSSL_CONF activating it) and set the fleet's imageRepository to it, or use fallback: 'software'.",
+  },
   qatCompression: {
     declaredBy: (g) => (g.hardwareAcceleration.compression ? [{ construct: g, name: `the QAT compression of gateway '${g.gatewayName}'` }] : []),
     effect:

@@ -83,7 +83,7 @@ export async function proxyAgentRequest(ctx: RequestContext, route: CompiledAgen
   // A custom agent's body the WAF read (read stage) goes from memory.
   const inspected = ctx.inspectedBody;
   const streamed = native ? native.upload !== undefined : inspected === undefined && method !== 'GET' && method !== 'HEAD' && !(method === 'OPTIONS' && !carriesBody(ctx.req));
-  const source = streamed ? new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth) : undefined;
+  const source = streamed ? new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth, route.maxBodyBytes) : undefined;
   const progress: BodyProgress = { bytes: 0, source };
   // Headers extensions set in onRequest go too (never credentials or framing: extensions/request.ts); the route's own win.
   const forwarded = forwardedHeaders(ctx.req.headers);

@@ -22,7 +22,7 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number,
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(Errors.tooLarge(limit));
   let inflow: RequestInflow;
   try {
-    inflow = new RequestInflow(req, bandwidth);
+    inflow = new RequestInflow(req, bandwidth, limit);
   } catch (e) {
     return Promise.reject(e as Error);
   }

@@ -24,8 +24,9 @@ export class ClientBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> 
   private readonly stall: StallWatch;
   private readonly inflow: RequestInflow;
 
-  public constructor(req: IncomingMessage, timeoutMs: number, bandwidth?: InboundBandwidth) {
-    this.inflow = new RequestInflow(req, bandwidth);
+  /** @param wireLimitBytes the body limit, held against a compressed body's bytes as sent too (see RequestInflow) */
+  public constructor(req: IncomingMessage, timeoutMs: number, bandwidth?: InboundBandwidth, wireLimitBytes?: number) {
+    this.inflow = new RequestInflow(req, bandwidth, wireLimitBytes);
     // Time the bandwidth holds the body back is the gateway's doing, not the client's stall.
     this.stall = new StallWatch(timeoutMs, () => this.waiter !== undefined && !this.inflow.throttled, () => this.fail(Errors.bodyTimeout(timeoutMs)));
     this.inflow.start({ arrived: () => this.stall.tick(), data: this.onData, end: this.onEnd, fail: (error) => this.fail(error) });

@@ -79,8 +79,10 @@ export class PayloadCapture {
   private tap(res: ServerResponse): void {
     const write = res.write;
     const end = res.end;
+    // HTTP/2's compatibility response ends with a body by writing it through `this.write`: kept once, in `end`.
+    let ending = false;
     const keep = (chunk: unknown, encoding: unknown): void => {
-      if (this.completionTruncated || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      if (ending || this.completionTruncated || chunk === undefined || chunk === null || typeof chunk === 'function') return;
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from(chunk as Uint8Array);
       const room = this.log.maxBytes - this.completionBytes;
       if (bytes.length > room) this.completionTruncated = true;
@@ -94,7 +96,12 @@ export class PayloadCapture {
     } as typeof res.write;
     res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]): ServerResponse {
       keep(chunk, rest[0]);
-      return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+      ending = true;
+      try {
+        return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+      } finally {
+        ending = false;
+      }
     } as typeof res.end;
   }
 }

@@ -48,7 +48,8 @@ function compileLabel(label: RequestLabelConfig): CompiledRequestLabel {
 function valueOf(label: CompiledRequestLabel, ctx: RequestContext): string {
   let raw: string | undefined;
   if (label.header !== undefined) {
-    const header = ctx.req.headers[label.header];
+    // HTTP/2 names the host in `:authority` (RFC 9113 §8.3.1): a label read from Host reads it there.
+    const header = ctx.req.headers[label.header] ?? (label.header === 'host' ? ctx.req.headers[':authority'] : undefined);
     raw = Array.isArray(header) ? header[0] : header;
   } else {
     raw = ctx.caller.kind === 'consumer' ? ctx.caller.consumer.attributes?.[label.consumerAttribute!] : undefined;

@@ -381,11 +381,19 @@ export class DataPlane {
   private async listenTls(): Promise<void> {
     const certificates = this.snapshot.tls;
     if (!certificates || this.tls) return;
-    const limits = this.snapshot.config.limits;
-    const settings = { certificates: () => this.snapshot.tls, headersTimeoutMs: limits.headersTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs };
+    const settings = {
+      certificates: () => this.snapshot.tls,
+      headersTimeoutMs: () => this.snapshot.config.limits.headersTimeoutMs,
+      idleTimeoutMs: () => this.snapshot.config.limits.idleTimeoutMs,
+    };
     const tls = createTlsListener(certificates, settings, (req, res) => this.onRequest(req, res, true));
     // No HTTP can be spoken before the handshake: a connection over the share is closed at once.
     tls.on('connection', (socket: Socket) => this.onConnection(socket, (s) => s.destroy()));
+    // CONNECT would make the gateway a tunnel: 405, as on the plain port (HTTP/1.1 hands over the socket, HTTP/2 a response).
+    tls.on('connect', (req: IncomingMessage, socketOrResponse: Socket | ServerResponse) => {
+      if (isHttp2(req)) sendError(socketOrResponse as ServerResponse, Errors.methodRefused('CONNECT'));
+      else refuseConnect(socketOrResponse as Socket);
+    });
     tls.on('session', (session: ServerHttp2Session) => {
       this.tlsSessions.add(session);
       session.once('close', () => this.tlsSessions.delete(session));

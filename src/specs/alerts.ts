@@ -32,7 +32,8 @@ export interface AlertRule {
  */
 export function gatewayAlertRules(gatewayName: string, thresholds: AlertThresholds = {}): AlertRule[] {
   const t = { ...DEFAULT_ALERT_THRESHOLDS, ...thresholds };
-  const gw = `${GATEWAY_METRIC_LABEL}="${gatewayName}"`;
+  // A label value in PromQL is a string literal: a custom `gateway` label may hold a quote or a backslash.
+  const gw = `${GATEWAY_METRIC_LABEL}=${JSON.stringify(gatewayName)}`;
   const { requests, duration, ttft, capacityRejections, rateLimitDecisions, rateLimitBackendErrors, configReloads } = METRICS;
   const rate = (name: string, selector: string, window = '5m') => `rate(${name}{${selector}}[${window}])`;
   const p99 = (histogram: string) => `histogram_quantile(0.99, sum by (le) (${rate(`${histogram}_bucket`, gw)}))`;

@@ -103,8 +103,9 @@ export const RequestLabelsSchema = z
 export const PAYLOAD_LOG_LIMITS = {
   /** Default bytes kept of the prompt and of the completion each. */
   defaultMaxBytes: 16_384,
-  maxBytes: 1_048_576,
-  maxRedactPatterns: 50,
+  /** Redaction runs on the event loop when the request ends (RE2, linear time): its text is kept small. */
+  maxBytes: 65_536,
+  maxRedactPatterns: 20,
 } as const;
 
 /** What the payload log replaces a redacted match with. */

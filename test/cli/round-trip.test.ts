@@ -1,11 +1,12 @@
 import { execFileSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { freePort, spawnServe, waitReady } from './serve-process';
 import { synthesizeApp } from '../../src/cli/dev-synth';
 import { kubeletDir } from '../dataplane/config-files';
 import { tempDirs } from '../support/temp-dirs';
+import { selfSignedCertificate } from '../support/tls-certificates';
 
 jest.setTimeout(180_000);
 const root = join(__dirname, '..', '..');
@@ -44,8 +45,12 @@ test('aigw serve runs on exactly what the example app synthesizes', async () => 
   }
   const { dir } = kubeletDir(files);
   const keys = { checkout: 'sk-checkout-roundtrip', admin: 'sk-admin-roundtrip' };
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const serve = spawnServe(['--config', dir, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1'], {
+  const [port, tlsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  // The example's Domain has TLS: its kubernetes.io/tls Secret, here a self-signed certificate for its host.
+  const cert = selfSignedCertificate('ai.example.com');
+  const serve = spawnServe(['--config', dir, '--port', String(port), '--tls-port', String(tlsPort), '--admin-port', String(adminPort), '--host', '127.0.0.1'], {
+    AIGW_SECRET_AI_EXAMPLE_TLS_TLS_CRT: cert.cert,
+    AIGW_SECRET_AI_EXAMPLE_TLS_TLS_KEY: cert.key,
     AIGW_SECRET_CONSUMER_KEYS_CHECKOUT_TEAM: keys.checkout,
     AIGW_SECRET_CONSUMER_KEYS_PLATFORM_ADMIN: keys.admin,
     AIGW_SECRET_LLM_KEYS_OPENAI: 'unused',
@@ -67,6 +72,15 @@ test('aigw serve runs on exactly what the example app synthesizes', async () => 
     expect(listed.body.data!.map((m) => m.id)).toEqual(expect.arrayContaining(['gpt-4o', 'default', 'qwen-max', 'support-bot']));
     expect((await models()).status).toBe(401);
     expect((await models('sk-not-a-consumer')).status).toBe(401);
+    // The same over HTTPS and HTTP/2 on the TLS port, the certificate chosen by SNI and verified.
+    const h2 = new Agent({ allowH2: true, connect: { ca: [cert.cert], servername: 'ai.example.com' } });
+    try {
+      const res = await request(`https://127.0.0.1:${tlsPort}/v1/models`, { dispatcher: h2, headers: { authorization: `Bearer ${keys.checkout}`, host: 'ai.example.com' } });
+      expect(res.statusCode).toBe(200);
+      expect(((await res.body.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain('gpt-4o');
+    } finally {
+      await h2.close();
+    }
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
   } finally {

@@ -26,15 +26,19 @@ describe('QAT scheduling follows the fallback', () => {
     expect(pod.affinity).toBeUndefined();
     expect(container.command).toEqual(serveArgv({ tlsAcceleration: true, compressionAcceleration: true, accelerationFallback: 'fail' }));
     expect(container.command).toEqual(expect.arrayContaining([ACCEL_FLAGS.tls, ACCEL_FLAGS.compression, ACCEL_FLAGS.fallbackFail]));
-    // TLS with 'fail' is served whole; QAT compression is not (no QATzip path), and with 'fail' its replicas never get ready: said at synth.
-    expect(warnings).toEqual([expect.stringMatching(/^\[unserved:qatCompression\] The QAT compression of gateway 'prod' .*no QATzip path.*with fallback 'fail' every replica stays not ready/)]);
+    // TLS with 'fail' needs an image with a QAT engine (the bundled one has none); QAT compression is not served (no QATzip path),
+    // and with 'fail' its replicas never get ready: both said at synth.
+    expect(warnings).toEqual([
+      expect.stringMatching(/^\[unserved:qatEngineInImage\] The QAT offload of TLS of gateway 'prod' \(fallback: 'fail'\) .*bundled image has no OpenSSL QAT engine or provider.*set the fleet's imageRepository/),
+      expect.stringMatching(/^\[unserved:qatCompression\] The QAT compression of gateway 'prod' .*no QATzip path.*with fallback 'fail' every replica stays not ready/),
+    ]);
   });
 
-  test("fallback 'fail' for TLS only: only the crypto device, and nothing to warn about", () => {
+  test("fallback 'fail' for TLS only: only the crypto device, and a warning that the bundled image has no QAT engine", () => {
     const { container, warnings } = podOf({ tls: true, fallback: 'fail' });
     expect(deviceKeys(container.resources.requests)).toEqual([QAT_RESOURCES.tls]);
     expect(deviceKeys(container.resources.limits)).toEqual([QAT_RESOURCES.tls]);
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([expect.stringContaining('[unserved:qatEngineInImage]')]);
   });
 
   test("fallback 'software': no device requested (a pod can run on any node), QAT nodes preferred, and a warning that such pods run in software", () => {

@@ -24,6 +24,8 @@ const LIB_DIRS = ['/usr/lib64', '/usr/lib', '/usr/local/lib64', '/usr/local/lib'
 
 /** The paths this process would use: the real ones, as Node and OpenSSL see them. */
 export function accelerationPaths(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): AccelerationPaths {
+  // NODE_OPTIONS is how flags reach Node under an image's ENTRYPOINT, and it is not in execArgv.
+  execArgv = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/).filter((a) => a !== '')];
   return {
     deviceDir: env[TEST_PATH_ENV.deviceDir] || '/dev',
     sysfsDir: env[TEST_PATH_ENV.sysfsDir] || '/sys',

@@ -40,7 +40,11 @@ function qatProvider(paths: AccelerationPaths): Offload {
   if (conf === undefined) return { ok: false, missing: 'OPENSSL_CONF unset (nor --openssl-config)' };
   let text: string;
   try {
-    text = readFileSync(conf, 'utf8');
+    // Comments are not settings: a commented-out provider line must not count (OpenSSL's `#` starts one anywhere on a line).
+    text = readFileSync(conf, 'utf8')
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, ''))
+      .join('\n');
   } catch (e) {
     return { ok: false, missing: `OpenSSL config ${conf} unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
   }

@@ -137,7 +137,8 @@ export function encodeWhenAllowed(res: CompressibleResponse, codings: Negotiated
   // client, as it does uncompressed, so the encoder's pending output goes out first, then the connection breaks.
   res.destroy = function (this: CompressibleResponse, error?: Error) {
     const e = encoder;
-    if (!e || e.destroyed || ended || gone(res)) return destroy.apply(res, arguments as unknown as [Error?]);
+    // A client that is not reading (the socket full) gets the break at once: waiting on it would hold the request.
+    if (!e || e.destroyed || ended || socketFull || gone(res)) return destroy.apply(res, arguments as unknown as [Error?]);
     (e as Transform & { flush(done: () => void): void }).flush(() => destroy.call(res, error));
     return res;
   };

@@ -46,6 +46,11 @@ export class RequestInflow {
   public constructor(
     private readonly req: IncomingMessage,
     private readonly bandwidth: InboundBandwidth | undefined,
+    /**
+     * The body limit, held against the bytes as sent too when they are compressed: a stream that decodes to
+     * almost nothing (empty deflate blocks) would otherwise be read, and paid for by the shared bucket, forever.
+     */
+    private readonly wireLimitBytes?: number,
   ) {
     const decoding = requestDecoding(req.headers);
     this.encoding = decoding?.encoding;
@@ -123,8 +128,16 @@ export class RequestInflow {
 
   private readonly onData = (chunk: Buffer): void => {
     this.receivedBytes += chunk.length;
-    this.meter(chunk.length);
+    // What is read only to be dropped (after a 413 or a corrupt stream) goes at line rate, as before the bucket:
+    // paying for it would let one refused upload hold every other tenant's back.
     if (this.discarding) return;
+    if (this.decoder && this.wireLimitBytes !== undefined && this.receivedBytes > this.wireLimitBytes) {
+      const sink = this.sink;
+      this.discard();
+      sink?.fail(Errors.tooLarge(this.wireLimitBytes));
+      return;
+    }
+    this.meter(chunk.length);
     this.sink?.arrived();
     const decoder = this.decoder;
     if (!decoder) {

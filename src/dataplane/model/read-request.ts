@@ -41,7 +41,7 @@ export async function readMultipartModelRequest(ctx: RequestContext, route: Comp
   const declared = Number(ctx.req.headers['content-length']);
   // The client's stalls and disconnects surface as its own faults (408, 499), in either phase of the
   // upload: read up to `model` here, streamed upstream later.
-  const clientBody = new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth);
+  const clientBody = new ClientBody(ctx.req, ctx.snapshot.bodyTimeoutMs, ctx.snapshot.bandwidth, route.maxBodyBytes);
   ctx.res.once('close', () => clientBody.stop());
   const prepared = await prepareMultipart(clientBody, contentType, {
     maxBytes: route.maxBodyBytes,

@@ -1,15 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'http';
-import { createSecureServer, Http2ServerResponse, type Http2SecureServer, type Http2ServerRequest, type ServerHttp2Session } from 'http2';
+import { constants, createSecureServer, Http2ServerResponse, type Http2SecureServer, type Http2ServerRequest, type ServerHttp2Session } from 'http2';
 import type { SecureContext } from 'tls';
 import { TLS_SETTINGS, type TlsCertificates } from './certificates';
 
-/** What the TLS listener needs from the gateway's current settings, read per connection (a reload changes them). */
+/** What the TLS listener needs from the gateway's current settings, read per connection or session (a reload changes them). */
 export interface TlsListenerSettings {
-  readonly headersTimeoutMs: number;
-  readonly idleTimeoutMs: number;
   /** The current snapshot's certificates; undefined once a reload removed every TLS Domain. */
   certificates(): TlsCertificates | undefined;
+  headersTimeoutMs(): number;
+  idleTimeoutMs(): number;
 }
+
+/**
+ * Streams one HTTP/2 connection may have open at once (nginx: 128): the connection share counts sockets, so
+ * without this bound one connection could carry any number of requests in flight.
+ */
+export const MAX_CONCURRENT_STREAMS = 128;
 
 /** The HTTP/2 compatibility API's response does not say `destroyed`, which the pipeline reads to see a client gone: its stream's. */
 if (!('destroyed' in Http2ServerResponse.prototype)) {
@@ -32,12 +38,17 @@ export function createTlsListener(
   settings: TlsListenerSettings,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Http2SecureServer {
+  const initialDefault = initial.defaultOptions;
   const server = createSecureServer(
     {
       ...TLS_SETTINGS,
       ...initial.defaultOptions,
       allowHTTP1: true,
       ALPNProtocols: ['h2', 'http/1.1'],
+      settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS },
+      // A handshake gets as long as the plain port gives a request's headers (Node's default is 120 s): idle
+      // connections to the TLS port must not hold the replica's connection share.
+      handshakeTimeout: settings.headersTimeoutMs(),
       SNICallback: (serverName: string, done: (err: Error | null, ctx?: SecureContext) => void) => {
         const certificates = settings.certificates();
         if (!certificates) return done(new Error('no Domain of this gateway has TLS any more'));
@@ -45,11 +56,28 @@ export function createTlsListener(
       },
     },
     // The compatibility API's request and response stand in for HTTP/1's, which is all the handler uses.
-    onRequest as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+    ((req: Http2ServerRequest, res: Http2ServerResponse) => {
+      if (req.httpVersionMajor === 2) endStreamWithAnswer(req);
+      onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    }) as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
   );
-  applyTimeouts(server, settings);
+  applyTimeouts(server, { headersTimeoutMs: settings.headersTimeoutMs(), idleTimeoutMs: settings.idleTimeoutMs() });
+  served.set(server, `${String(initialDefault.cert)}\n${String(initialDefault.key)}`);
   server.on('session', (session: ServerHttp2Session) => closeWhenIdle(session, settings.idleTimeoutMs));
   return server;
+}
+
+/**
+ * An answer sent before the request's body ended (a 413, a 408, a refusal before the body is read) ends the
+ * stream with RST_STREAM(NO_ERROR), as RFC 9113 §8.1 allows and nginx does: Node closes a stream only once the
+ * client ends it, so a client that never did would hold the request (its leases, its access line) for ever.
+ * HTTP/1 gets `Connection: close` for the same case.
+ */
+function endStreamWithAnswer(req: Http2ServerRequest): void {
+  // The stream's own 'finish' (its side ended): the compatibility response says 'finish' only once both sides have.
+  req.stream.once('finish', () => {
+    if (!req.complete && !req.stream.destroyed) req.stream.close(constants.NGHTTP2_NO_ERROR);
+  });
 }
 
 /** The plain listener's slow-client guards, on HTTP/1.1 over TLS (Node's HTTP/1 code reads them off this server). */
@@ -63,8 +91,16 @@ export function applyTimeouts(server: Http2SecureServer, settings: { headersTime
 
 /** The default certificate (clients without SNI) after a reload: the first TLS Domain's. */
 export function useCertificates(server: Http2SecureServer, certificates: TlsCertificates): void {
-  server.setSecureContext({ ...TLS_SETTINGS, ...certificates.defaultOptions });
+  const options = certificates.defaultOptions;
+  // A new default context means new session-ticket keys: only when the default certificate changed, so that a
+  // reload of anything else keeps clients' resumption working.
+  if (served.get(server) === `${String(options.cert)}\n${String(options.key)}`) return;
+  served.set(server, `${String(options.cert)}\n${String(options.key)}`);
+  server.setSecureContext({ ...TLS_SETTINGS, ...options });
 }
+
+/** The default certificate and key each listener serves, to see whether a reload changed them. */
+const served = new WeakMap<Http2SecureServer, string>();
 
 const openStreams = new WeakMap<ServerHttp2Session, number>();
 
@@ -73,13 +109,13 @@ const openStreams = new WeakMap<ServerHttp2Session, number>();
  * HTTP/1 keep-alive connection is; one with a stream open stays, however quiet (a model thinking
  * before its first token), as HTTP/1 does.
  */
-function closeWhenIdle(session: ServerHttp2Session, idleTimeoutMs: number): void {
+function closeWhenIdle(session: ServerHttp2Session, idleTimeoutMs: () => number): void {
   openStreams.set(session, 0);
   session.on('stream', (stream) => {
     openStreams.set(session, (openStreams.get(session) ?? 0) + 1);
     stream.once('close', () => openStreams.set(session, (openStreams.get(session) ?? 1) - 1));
   });
-  session.setTimeout(idleTimeoutMs, () => {
+  session.setTimeout(idleTimeoutMs(), () => {
     if ((openStreams.get(session) ?? 0) === 0) session.close();
   });
 }

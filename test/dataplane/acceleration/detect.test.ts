@@ -134,6 +134,9 @@ describe('what each feature runs on', () => {
       reason: expect.stringContaining(`QAT provider module ${join(node.root, 'empty', 'qatprovider.so')} not found`),
     });
     expect(detectAcceleration(TLS_FAIL, { ...withoutModule, opensslModules: join(node.root, 'ossl-modules') }).tls).toMatchObject({ mode: 'qat' });
+    // A commented-out provider is no provider.
+    const commented = { ...paths, opensslConfig: touch(join(node.root, 'commented.cnf'), 'nodejs_conf = c\n[c]\nproviders = p\n[p]\n# qatprovider = q\n[q]\nactivate = 1 # on\n') };
+    expect(detectAcceleration(TLS_FAIL, commented, { loadEngine: refuseEngine }).tls).toMatchObject({ mode: 'unavailable', reason: expect.stringContaining('does not activate qatprovider') });
   });
 
   test('a device (a QAT vfio group) and a loadable engine: TLS on QAT through the engine', () => {
@@ -185,6 +188,8 @@ describe('what is requested, and where detection looks', () => {
       opensslModules: '/m',
     });
     expect(accelerationPaths({ OPENSSL_CONF: '/etc/env.cnf' }, []).opensslConfig).toBe('/etc/env.cnf');
+    // Flags in NODE_OPTIONS (how they reach Node under the image's ENTRYPOINT) are not in execArgv, and count too.
+    expect(accelerationPaths({ NODE_OPTIONS: '--max-old-space-size=512 --openssl-config=/etc/opt.cnf --openssl-shared-config' }, [])).toMatchObject({ opensslConfig: '/etc/opt.cnf', opensslSharedConfig: true });
     expect(accelerationPaths({ AIGW_QAT_DEVICE_DIR: '/tmp/d', AIGW_QAT_SYSFS_DIR: '/tmp/s' }, [])).toMatchObject({ deviceDir: '/tmp/d', sysfsDir: '/tmp/s' });
   });
 });

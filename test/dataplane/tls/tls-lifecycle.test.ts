@@ -193,3 +193,45 @@ test('the WAF reads an HTTP/2 body sent without Content-Length: an attack to a c
     await up.close();
   }
 });
+
+test('HTTP/2: an answer sent before the body ends closes the stream (RST_STREAM NO_ERROR), the request is logged, and a connection has at most 128 streams', async () => {
+  const sim = await UpstreamSimulator.start();
+  const gateway = gatewayStack();
+  gateway.addDomain('api', { hostname: 'api.example.com', tls: TLS_REF });
+  const route = gateway.addModelRoute('chat', { models: [{ name: 'gpt-4o', targets: [{ backend: simulatedBackend(sim, { provider: 'openai' }) }] }], policies: { maxBodyBytes: 1024 }, logPayloads: true });
+  gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
+  const gw = await startTestGateway(gateway, { consumers: { alice: KEY }, secrets: { 'api-tls/tls.crt': FIRST.cert, 'api-tls/tls.key': FIRST.key } });
+  const session = http2Connect(gw.tlsUrl!, { ca: [FIRST.cert], servername: 'api.example.com' });
+  try {
+    await eventually(() => session.remoteSettings?.maxConcurrentStreams !== undefined && session.remoteSettings.maxConcurrentStreams !== 4294967295);
+    expect(session.remoteSettings.maxConcurrentStreams).toBe(128);
+    // 2 KiB over the route's 1 KiB limit, and the client never ends its body.
+    const outcome = await new Promise<{ status: number; closedBy: number }>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', ':authority': 'api.example.com', 'authorization': `Bearer ${KEY}`, 'content-type': 'application/json' });
+      let status = 0;
+      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.resume();
+      stream.on('close', () => resolve({ status, closedBy: stream.rstCode ?? -1 }));
+      stream.on('error', reject);
+      stream.write(Buffer.alloc(2048, 0x20));
+    });
+    expect(outcome).toEqual({ status: 413, closedBy: 0 });
+    await eventually(() => gw.logs.some((l) => l.msg === 'access' && l.status === 413));
+    // A small answer over HTTP/2 (its body written by end()) is kept once in the payload line.
+    const small = await new Promise<string>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', ':authority': 'api.example.com', 'authorization': `Bearer ${KEY}`, 'content-type': 'application/json' });
+      let body = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => (body += c));
+      stream.on('end', () => resolve(body));
+      stream.on('error', reject);
+      stream.end(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }));
+    });
+    await eventually(() => gw.logs.some((l) => l.msg === 'payload' && l.status === 200));
+    expect(gw.logs.find((l) => l.msg === 'payload' && l.status === 200)!.completion).toBe(small);
+  } finally {
+    session.close();
+    await gw.close();
+    await sim.close();
+  }
+});
