@@ -6,10 +6,12 @@ export interface Coding {
   /** The token sent in `Content-Encoding`. */
   readonly name: string;
   /**
-   * A new encoder that flushes after every write: each write the data plane makes (an SSE event, a
-   * relayed chunk) leaves compressed at once, so compression adds no wait before the client sees it.
+   * A new encoder. A stream's (`flushEachWrite`) flushes after every write: each write the data plane makes (an
+   * SSE event, a relayed chunk) leaves compressed at once, so compression adds no wait before the client sees
+   * it. A body of known length is read whole by its client anyway: its encoder flushes only at the end, which
+   * costs less CPU and compresses better.
    */
-  readonly encoder: () => Transform;
+  readonly encoder: (flushEachWrite: boolean) => Transform;
   /** About what one encoder holds in memory (measured on Node 20: its state is allocated whole, whatever the answer's size). */
   readonly memoryBytes: number;
 }
@@ -26,15 +28,16 @@ const GZIP_LEVEL = 5;
 const ZSTD_LEVEL = 3;
 
 // The options are built once, at load: a response that is compressed allocates its encoder, nothing more.
-const BROTLI_OPTIONS: zlib.BrotliOptions = {
-  flush: zlib.constants.BROTLI_OPERATION_FLUSH,
+const BROTLI_BODY_OPTIONS: zlib.BrotliOptions = {
   params: {
     [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
     [zlib.constants.BROTLI_PARAM_LGWIN]: BROTLI_WINDOW_BITS,
     [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
   },
 };
-const GZIP_OPTIONS: zlib.ZlibOptions = { level: GZIP_LEVEL, flush: zlib.constants.Z_SYNC_FLUSH };
+const BROTLI_STREAM_OPTIONS: zlib.BrotliOptions = { ...BROTLI_BODY_OPTIONS, flush: zlib.constants.BROTLI_OPERATION_FLUSH };
+const GZIP_BODY_OPTIONS: zlib.ZlibOptions = { level: GZIP_LEVEL };
+const GZIP_STREAM_OPTIONS: zlib.ZlibOptions = { ...GZIP_BODY_OPTIONS, flush: zlib.constants.Z_SYNC_FLUSH };
 
 /** zstd where this Node has it (v22.15+, v23.8+); absent from Node 20, so the gateway never offers it there. */
 function zstdCoding(): Coding | undefined {
@@ -43,13 +46,14 @@ function zstdCoding(): Coding | undefined {
   const flush = z.constants.ZSTD_e_flush;
   const level = z.constants.ZSTD_c_compressionLevel;
   if (typeof create !== 'function' || flush === undefined || level === undefined) return undefined;
-  const options = { flush, params: { [level]: ZSTD_LEVEL } };
+  const body = { params: { [level]: ZSTD_LEVEL } };
+  const stream = { ...body, flush };
   // Not measured (no zstd in Node 20): zstd's level-3 context with its default window is about this.
-  return { name: 'zstd', encoder: () => create(options), memoryBytes: 1536 * KIB };
+  return { name: 'zstd', encoder: (flushEachWrite) => create(flushEachWrite ? stream : body), memoryBytes: 1536 * KIB };
 }
 
-const BROTLI: Coding = { name: 'br', encoder: () => zlib.createBrotliCompress(BROTLI_OPTIONS), memoryBytes: 540 * KIB };
-const GZIP: Coding = { name: 'gzip', encoder: () => zlib.createGzip(GZIP_OPTIONS), memoryBytes: 230 * KIB };
+const BROTLI: Coding = { name: 'br', encoder: (flushEachWrite) => zlib.createBrotliCompress(flushEachWrite ? BROTLI_STREAM_OPTIONS : BROTLI_BODY_OPTIONS), memoryBytes: 540 * KIB };
+const GZIP: Coding = { name: 'gzip', encoder: (flushEachWrite) => zlib.createGzip(flushEachWrite ? GZIP_STREAM_OPTIONS : GZIP_BODY_OPTIONS), memoryBytes: 230 * KIB };
 const ZSTD = zstdCoding();
 
 /** The codings this process answers bodies in, by the server's preference when the client weighs several alike: br, zstd, gzip. */

@@ -74,7 +74,8 @@ export function encodeWhenAllowed(res: CompressibleResponse, codings: Negotiated
       const vary = varyWithAcceptEncoding(res.getHeader('vary'));
       if (vary !== undefined) res.setHeader('vary', vary);
     }
-    const coding = length === undefined ? codings.stream : codings.body;
+    const stream = length === undefined;
+    const coding = stream ? codings.stream : codings.body;
     // A response whose client is gone already would never close again to free an encoder: sent as is.
     if (gone(res) || !shouldCompress(head) || !budget.take(coding.memoryBytes)) {
       encoder = null;
@@ -85,11 +86,11 @@ export function encodeWhenAllowed(res: CompressibleResponse, codings: Negotiated
     // A strong validator names exact bytes, which these no longer are (RFC 9110 §8.8.1): weak, as nginx makes it.
     const etag = res.getHeader('etag');
     if (typeof etag === 'string' && etag.startsWith('"')) res.setHeader('etag', `W/${etag}`);
-    encoder = startEncoder(coding);
+    encoder = startEncoder(coding, stream);
   };
 
-  const startEncoder = (coding: Negotiated['body']): Transform => {
-    const e = coding.encoder();
+  const startEncoder = (coding: Negotiated['body'], stream: boolean): Transform => {
+    const e = coding.encoder(stream);
     // Its memory is the budget's again once it is gone: ended, or destroyed with the response.
     e.once('close', () => budget.give(coding.memoryBytes));
     e.on('data', (bytes: Buffer) => {
