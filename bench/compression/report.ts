@@ -39,7 +39,7 @@ export function renderCompressionSection(r: CompressionResults): string {
       `each encoding in turn in every round (${r.settings.rounds} rounds of ${r.settings.roundS} s each, the order rotated), paced at the same rate, ` +
       `${r.settings.connections} keep-alive connections. aigw on CPU 1; the simulator and the load generator on CPU 0. ` +
       'The client reads the answer as it arrives; a stream\'s time to first token is when the bytes received so far first decode to the first content event. ' +
-      'Compression: brotli quality 1 (window 2^18), gzip level 1 (src/dataplane/compression/codings.ts); a stream flushed at each write (SSE events leave when written), a body of known length at its end. CPU per request: aigw\'s process CPU over the run ÷ its answers, median of the rounds.',
+      'Compression: brotli quality 1 for a body and 4 for a stream (window 2^18), gzip level 1 (src/dataplane/compression/codings.ts); a stream flushed at each write (SSE events leave when written), a body of known length at its end. CPU per request: aigw\'s process CPU over the run ÷ its answers, median of the rounds.',
     '',
   ];
   for (const shape of r.shapes) {

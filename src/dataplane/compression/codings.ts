@@ -26,6 +26,11 @@ export interface Coding {
  */
 const KIB = 1024;
 const BROTLI_QUALITY = 1;
+/**
+ * Flushed at every event, quality 1 barely compresses a stream (measured: a 20-event chat stream took 4,449
+ * bytes where quality 4 takes 524, and gzip level 1 514): a stream's brotli is quality 4.
+ */
+const BROTLI_STREAM_QUALITY = 4;
 const BROTLI_WINDOW_BITS = 18;
 const GZIP_LEVEL = 1;
 const ZSTD_LEVEL = 3;
@@ -38,7 +43,10 @@ const BROTLI_BODY_OPTIONS: zlib.BrotliOptions = {
     [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
   },
 };
-const BROTLI_STREAM_OPTIONS: zlib.BrotliOptions = { ...BROTLI_BODY_OPTIONS, flush: zlib.constants.BROTLI_OPERATION_FLUSH };
+const BROTLI_STREAM_OPTIONS: zlib.BrotliOptions = {
+  flush: zlib.constants.BROTLI_OPERATION_FLUSH,
+  params: { ...BROTLI_BODY_OPTIONS.params, [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_STREAM_QUALITY },
+};
 const GZIP_BODY_OPTIONS: zlib.ZlibOptions = { level: GZIP_LEVEL };
 const GZIP_STREAM_OPTIONS: zlib.ZlibOptions = { ...GZIP_BODY_OPTIONS, flush: zlib.constants.Z_SYNC_FLUSH };
 
