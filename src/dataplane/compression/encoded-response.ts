@@ -2,7 +2,7 @@ import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'http';
 import type { Transform } from 'stream';
 import { ENCODER_BUDGET, type EncoderBudget } from './budget';
 import type { Negotiated } from './negotiate';
-import { isCompressibleType, shouldCompress, varyWithAcceptEncoding } from './policy';
+import { isCompressibleType, isWholeDocument, shouldCompress, varyWithAcceptEncoding } from './policy';
 
 type WriteCallback = (error?: Error | null) => void;
 
@@ -74,7 +74,8 @@ export function encodeWhenAllowed(res: CompressibleResponse, codings: Negotiated
       const vary = varyWithAcceptEncoding(res.getHeader('vary'));
       if (vary !== undefined) res.setHeader('vary', vary);
     }
-    const stream = length === undefined;
+    // Events are flushed as they are written; a whole document (its length known, or JSON relayed in chunks) at its end.
+    const stream = length === undefined && !isWholeDocument(head.contentType);
     const coding = stream ? codings.stream : codings.body;
     // A response whose client is gone already would never close again to free an encoder: sent as is.
     if (gone(res) || !shouldCompress(head) || !budget.take(coding.memoryBytes)) {

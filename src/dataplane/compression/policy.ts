@@ -22,6 +22,18 @@ export function isCompressibleType(contentType: OutgoingHttpHeader | undefined):
   return type.startsWith('text/') || COMPRESSIBLE_TYPES.has(type) || type.endsWith('+json') || type.endsWith('+xml');
 }
 
+/**
+ * Whether an answer is one document its client parses whole (JSON, XML), so that the pieces it is written in
+ * need not leave one by one; anything else of unknown length (SSE, NDJSON, text an agent streams) may be read
+ * as it comes, and is flushed at each write.
+ */
+export function isWholeDocument(contentType: OutgoingHttpHeader | undefined): boolean {
+  if (typeof contentType !== 'string') return false;
+  const semicolon = contentType.indexOf(';');
+  const type = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  return type === 'application/json' || type === 'application/xml' || type.endsWith('+json') || type.endsWith('+xml');
+}
+
 /** What the head of a response says about compressing it. */
 export interface ResponseHead {
   readonly status: number;

@@ -1,4 +1,4 @@
-import { isCompressibleType, MIN_COMPRESSED_BYTES, shouldCompress, varyWithAcceptEncoding } from '../../../src/dataplane/compression/policy';
+import { isCompressibleType, isWholeDocument, MIN_COMPRESSED_BYTES, shouldCompress, varyWithAcceptEncoding } from '../../../src/dataplane/compression/policy';
 
 const head = { status: 200, contentType: 'application/json', contentEncoding: undefined, cacheControl: undefined, length: undefined };
 
@@ -49,5 +49,12 @@ describe('which responses are compressed', () => {
     expect(varyWithAcceptEncoding('Origin, Accept-Encoding')).toBeUndefined();
     expect(varyWithAcceptEncoding('*')).toBeUndefined();
     expect(varyWithAcceptEncoding(['origin', 'x-a'])).toBe('origin, x-a, accept-encoding');
+  });
+});
+
+describe('what is flushed at each write', () => {
+  test('a JSON or XML document is read whole (flushed at its end); SSE, NDJSON and streamed text are flushed at each write', () => {
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'application/problem+json', 'application/xml']) expect(isWholeDocument(type)).toBe(true);
+    for (const type of ['text/event-stream', 'application/x-ndjson', 'text/plain', undefined]) expect(isWholeDocument(type)).toBe(false);
   });
 });
