@@ -1,5 +1,5 @@
 import { X509Certificate } from 'crypto';
-import { connect as http2Connect, type ClientHttp2Session } from 'http2';
+import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream } from 'http2';
 import { connect as tlsConnect } from 'tls';
 import { synthesizedGatewayConfig } from '../../../src/constructs/synthesized-config';
 import { createLogger, DataPlane, FileAndEnvSecrets, StartupError } from '../../../src/dataplane';
@@ -35,9 +35,12 @@ function serialOf(pem: string): string {
   return new X509Certificate(pem).serialNumber;
 }
 
-function h2Get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+/** One HTTP/2 exchange on `session`: `send` writes the request body (none: the stream ends with its headers). */
+type Exchange = { status: number; body: string };
+
+function h2Exchange(session: ClientHttp2Session, headers: Record<string, string>, send?: (stream: ClientHttp2Stream) => void): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const stream = session.request({ ':method': 'GET', ':path': path, ':authority': 'api.example.com', ...headers });
+    const stream = session.request({ ':authority': 'api.example.com', ...headers }, { endStream: send === undefined });
     let status = 0;
     let body = '';
     stream.on('response', (h) => (status = Number(h[':status'])));
@@ -45,7 +48,12 @@ function h2Get(session: ClientHttp2Session, path: string, headers: Record<string
     stream.on('data', (c: string) => (body += c));
     stream.on('end', () => resolve({ status, body }));
     stream.on('error', reject);
+    send?.(stream);
   });
+}
+
+function h2Get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}): Promise<Exchange> {
+  return h2Exchange(session, { ':method': 'GET', ':path': path, ...headers });
 }
 
 /** A Dedicated gateway with one TLS Domain, served from a config directory and kubelet-mounted Secrets. */
@@ -109,16 +117,8 @@ test('a custom agent over HTTP/2: the body is forwarded without Content-Length, 
   const gw = await startTestGateway(gateway, { consumers: { alice: KEY }, secrets: { 'api-tls/tls.crt': FIRST.cert, 'api-tls/tls.key': FIRST.key } });
   const session = http2Connect(gw.tlsUrl!, { ca: [FIRST.cert], servername: 'api.example.com' });
   try {
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      // No content-length: HTTP/2 frames the body by DATA frames and END_STREAM.
-      const stream = session.request({ ':method': 'POST', ':path': '/agents/a/run', ':authority': 'api.example.com', 'authorization': `Bearer ${KEY}`, 'content-type': 'application/json' });
-      let status = 0;
-      let body = '';
-      stream.on('response', (h) => (status = Number(h[':status'])));
-      stream.setEncoding('utf8');
-      stream.on('data', (c: string) => (body += c));
-      stream.on('end', () => resolve({ status, body }));
-      stream.on('error', reject);
+    // No content-length: HTTP/2 frames the body by DATA frames and END_STREAM.
+    const answer = await h2Exchange(session, { ':method': 'POST', ':path': '/agents/a/run', 'authorization': `Bearer ${KEY}`, 'content-type': 'application/json' }, (stream) => {
       stream.write('{"input":');
       stream.end('"hello"}');
     });
@@ -143,17 +143,8 @@ test('draining sends GOAWAY to HTTP/2 clients; the stream in flight finishes', a
   const session = http2Connect(gw.tlsUrl!, { ca: [FIRST.cert], servername: 'api.example.com' });
   try {
     const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
-    const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', ':authority': 'api.example.com', 'authorization': `Bearer ${KEY}`, 'content-type': 'application/json' });
-      let status = 0;
-      let body = '';
-      stream.on('response', (h) => (status = Number(h[':status'])));
-      stream.setEncoding('utf8');
-      stream.on('data', (c: string) => (body += c));
-      stream.on('end', () => resolve({ status, body }));
-      stream.on('error', reject);
-      stream.end(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }));
-    });
+    const chat = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    const inFlight = h2Exchange(session, { ':method': 'POST', ':path': '/v1/chat/completions', 'authorization': `Bearer ${KEY}`, 'content-type': 'application/json' }, (stream) => stream.end(chat));
     inFlight.catch(() => undefined);
     await eventually(() => sim.requests.length === 1);
     void gw.plane.preStop(0);
@@ -218,15 +209,8 @@ test('HTTP/2: an answer sent before the body ends closes the stream (RST_STREAM 
     expect(outcome).toEqual({ status: 413, closedBy: 0 });
     await eventually(() => gw.logs.some((l) => l.msg === 'access' && l.status === 413));
     // A small answer over HTTP/2 (its body written by end()) is kept once in the payload line.
-    const small = await new Promise<string>((resolve, reject) => {
-      const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', ':authority': 'api.example.com', 'authorization': `Bearer ${KEY}`, 'content-type': 'application/json' });
-      let body = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (c: string) => (body += c));
-      stream.on('end', () => resolve(body));
-      stream.on('error', reject);
-      stream.end(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }));
-    });
+    const chat = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    const { body: small } = await h2Exchange(session, { ':method': 'POST', ':path': '/v1/chat/completions', 'authorization': `Bearer ${KEY}`, 'content-type': 'application/json' }, (stream) => stream.end(chat));
     await eventually(() => gw.logs.some((l) => l.msg === 'payload' && l.status === 200));
     expect(gw.logs.find((l) => l.msg === 'payload' && l.status === 200)!.completion).toBe(small);
   } finally {
