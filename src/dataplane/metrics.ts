@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ENCODER_BUDGET } from './compression/budget';
 import { registerSystemMetrics, type SystemMetricSources } from './system-metrics';
 import { type MetricLabelName, METRICS } from '../specs/metrics';
 
@@ -83,6 +84,31 @@ export class GatewayMetrics {
     const syncInbound = () => this.syncInbound();
     this.requestBodyBytes = new Counter({ ...spec('requestBodyBytes'), registers, collect: syncInbound });
     this.bandwidthThrottled = new Counter({ ...spec('bandwidthThrottled'), registers, collect: syncInbound });
+    // Read off the process's encoder budget at each scrape: the request path counts nothing for them.
+    const budget = ENCODER_BUDGET;
+    new Gauge({
+      ...spec('compressionEncoderBytes'),
+      registers,
+      collect(this: Gauge) {
+        this.set(budget.usedBytes);
+      },
+    });
+    new Gauge({
+      ...spec('compressionEncoderBudget'),
+      registers,
+      collect(this: Gauge) {
+        this.set(budget.limitBytes);
+      },
+    });
+    let refusalsSeen = 0;
+    new Counter({
+      ...spec('compressionRefused'),
+      registers,
+      collect(this: Counter) {
+        if (budget.refusals > refusalsSeen) this.inc(budget.refusals - refusalsSeen);
+        refusalsSeen = budget.refusals;
+      },
+    });
   }
 
   /** Where the inbound-bandwidth counters come from: the serving snapshot's bucket (`() => plane.snapshot.bandwidth.totals`), monotonic across reloads. */

@@ -166,6 +166,24 @@ export const METRICS = {
     help: "Time request bodies were held back (their reading paused) by the replica's share of limits.bandwidthMbps, summed over requests",
     labelNames: [],
   },
+  compressionEncoderBytes: {
+    name: 'aigw_compression_encoder_bytes',
+    type: 'gauge',
+    help: "Memory held by this replica's response encoders now, against their budget (aigw_compression_encoder_budget_bytes)",
+    labelNames: [],
+  },
+  compressionEncoderBudget: {
+    name: 'aigw_compression_encoder_budget_bytes',
+    type: 'gauge',
+    help: "The most memory this replica's response encoders may hold at once: past it, answers go uncompressed",
+    labelNames: [],
+  },
+  compressionRefused: {
+    name: 'aigw_compression_budget_refusals_total',
+    type: 'counter',
+    help: "Answers sent uncompressed although the client accepted a coding, because the encoders' memory budget was full",
+    labelNames: [],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

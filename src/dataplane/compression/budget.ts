@@ -7,6 +7,7 @@
  */
 export class EncoderBudget {
   private used = 0;
+  private refused = 0;
 
   public constructor(public readonly limitBytes: number) {}
 
@@ -15,9 +16,17 @@ export class EncoderBudget {
     return this.used;
   }
 
-  /** Takes `bytes` when they fit; false (nothing taken) when they do not. */
+  /** Answers sent plain because the budget was full, since the process started. */
+  public get refusals(): number {
+    return this.refused;
+  }
+
+  /** Takes `bytes` when they fit; false (nothing taken, and one refusal counted) when they do not. */
   public take(bytes: number): boolean {
-    if (this.used + bytes > this.limitBytes) return false;
+    if (this.used + bytes > this.limitBytes) {
+      this.refused++;
+      return false;
+    }
     this.used += bytes;
     return true;
   }
