@@ -18,17 +18,17 @@ export interface Coding {
 
 /**
  * Dynamic content is compressed once and read once, and the gateway's CPU is what every tenant shares:
- * the fastest levels. Measured on this repo's bench machine (Node 20), a 64 KiB JSON answer of numbers
- * (embeddings): brotli quality 1 446 µs for 27,449 bytes, quality 4 1,050 µs for 27,322; gzip level 1
- * 682 µs for 29,392, level 5 1,455 µs for 28,557 (nginx's default gzip level is 1 too). On 4 KiB of
- * chat text all of them take 17 to 33 µs, and quality 1 gives 197 bytes where quality 4 gives 169.
+ * the fastest levels. `node -r ts-node/register/transpile-only bench/compression/levels.ts` measured on
+ * the bench machine (Node 20), a 64 KiB JSON answer of numbers (embeddings): brotli quality 1 345 µs for
+ * 26,973 bytes, quality 4 1,157 µs for 26,330; gzip level 1 705 µs for 28,813, level 5 1,431 µs for
+ * 27,555 (nginx's default gzip level is 1 too). On 3 KiB of chat text all of them take 20 to 47 µs.
  * A 256 KiB window keeps the encoder's memory small (it is allocated per response).
  */
 const KIB = 1024;
 const BROTLI_QUALITY = 1;
 /**
- * Flushed at every event, quality 1 barely compresses a stream (measured: a 20-event chat stream took 4,449
- * bytes where quality 4 takes 524, and gzip level 1 514): a stream's brotli is quality 4.
+ * Flushed at every event, quality 1 does not compress a stream (bench/compression/levels.ts: a 20-event chat
+ * stream of 2,270 bytes took 2,337 at quality 1, 428 at quality 4, 334 with gzip level 1): a stream's brotli is quality 4.
  */
 const BROTLI_STREAM_QUALITY = 4;
 const BROTLI_WINDOW_BITS = 18;
