@@ -141,7 +141,7 @@ project.jest!.config.transform = {
 // Unused files, exports and dependencies: `npx projen knip`. The package's own entries (main, exports, bin) are
 // knip's defaults; these are the others. The ignored devDependencies are run by projen tasks, which knip does not read.
 project.package.addField('knip', {
-  entry: ['src/simulator/main.ts', 'bench/**/*.ts', 'examples/*/main.ts', 'test/**/*.ts'],
+  entry: ['src/simulator/main.ts', 'src/dataplane/reload/decode-worker.ts', 'bench/**/*.ts', 'examples/*/main.ts', 'test/**/*.ts'],
   project: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
   paths: {
     'cdktf-ai-gateway': ['src/index.ts'],

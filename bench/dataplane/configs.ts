@@ -42,6 +42,11 @@ export interface BenchConfigOptions {
   readonly maxQps?: number;
   /** `host:port` of the Redis the limits use; `undefined` drops `redis`, so the limits use the in-process store. */
   readonly redisAddress?: string;
+  /**
+   * `'exact'`: write `counting: 'exact'` into the config's redis block (one Redis round trip per request
+   * instead of leased counters). The field may not exist in the schema yet: the config then does not decode.
+   */
+  readonly redisCounting?: 'exact';
 }
 
 export interface BenchConfig {
@@ -89,6 +94,11 @@ export function buildBenchConfig(options: BenchConfigOptions): BenchConfig {
     // A Serverless gateway uses the fleet's shared Redis with its own ACL user; the bench's Redis has no ACL.
     if (user !== undefined || password !== undefined) changes.push(`redis.user/password (ACL user ${user}) removed: the local Redis has no ACL`);
     config.redis = { ...rest, address: options.redisAddress };
+    if (options.redisCounting) {
+      changes.push(`redis.counting → '${options.redisCounting}'`);
+      // Cast: the schema may not know the field yet; decodeConfigShards below says so if it does not.
+      (config.redis as Record<string, unknown>).counting = options.redisCounting;
+    }
   }
   const files = shardFiles(config);
   const decoded = decodeConfigShards(files);

@@ -142,8 +142,12 @@ export interface AigwOptions {
   readonly configDir: string;
   /** Request paths (routes) load goes to. */
   readonly paths: readonly string[];
-  /** Extra node flags, e.g. --cpu-prof. */
+  /** Extra node flags, e.g. --cpu-prof, or `-r <probe.js>`. */
   readonly nodeFlags?: readonly string[];
+  /** Extra environment, e.g. the allocation probe's file. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The node binary to run aigw with (the runtimes section); default: the bench's own. */
+  readonly nodeBinary?: string;
   readonly logFile: string;
 }
 
@@ -161,9 +165,10 @@ export async function aigw(env: Env, options: AigwOptions): Promise<RunningAigw>
   const argv = serveArgv({ configDir: options.configDir, secretsDir: join(env.workDir, 'no-secrets-dir'), port, adminPort });
   // argv[0] is the image's `aigw` binary: here, lib/cli/aigw.js. --host keeps it on loopback.
   const args = [...(options.nodeFlags ?? []), join(env.libDir, 'cli', 'aigw.js'), ...argv.slice(1), '--host', '127.0.0.1', '--drain-delay-ms', '0'];
-  const proc = start(options.name, process.execPath, args, {
+  const node = options.nodeBinary ?? process.execPath;
+  const proc = start(options.name, node, args, {
     cpu: CONTENDER_CPU,
-    env: { ...process.env, [CONSUMER_KEY_ENV]: CONSUMER_KEY, [UPSTREAM_KEY_ENV]: UPSTREAM_KEY },
+    env: { ...process.env, ...options.env, [CONSUMER_KEY_ENV]: CONSUMER_KEY, [UPSTREAM_KEY_ENV]: UPSTREAM_KEY },
     logFile: options.logFile,
   });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
@@ -175,7 +180,7 @@ export async function aigw(env: Env, options: AigwOptions): Promise<RunningAigw>
     adminUrl,
     logFile: options.logFile,
     target: { baseUrl: `http://127.0.0.1:${port}`, paths: options.paths, headers: AUTH },
-    command: `${CONSUMER_KEY_ENV}=… taskset -c ${CONTENDER_CPU} node ${args.map((a) => a.replace(env.repoRoot + '/', '')).join(' ')}`,
+    command: `${CONSUMER_KEY_ENV}=… taskset -c ${CONTENDER_CPU} ${options.nodeBinary ? options.nodeBinary.replace(env.repoRoot + '/', '') : 'node'} ${args.map((a) => a.replace(env.repoRoot + '/', '')).join(' ')}`,
     stop: () => stop(proc, 10_000),
   };
 }

@@ -188,6 +188,12 @@ export interface RateResult {
   readonly firstMs: Percentiles;
   /** From dispatch to the end of the response. */
   readonly totalMs: Percentiles;
+  /** With `cpuPid` or `signalPid`: the measured interval, from the first recorded send to the end of the last recorded response, s. */
+  readonly measuredS?: number;
+  /** With `cpuPid` or `signalPid`: HTTP 200 answers completed inside the measured interval, recorded or not (at overload, some were sent in the unrecorded first second). */
+  readonly completedInInterval?: number;
+  /** With `cpuPid`: that process tree's CPU seconds (utime + stime) over the measured interval. */
+  readonly contenderCpuS?: number;
 }
 
 export interface RateOptions {
@@ -198,6 +204,10 @@ export interface RateOptions {
   readonly maxInFlight: number;
   readonly connections: number;
   readonly clientScript: string;
+  /** Read this process tree's CPU time over the measured interval (the result's contenderCpuS). */
+  readonly cpuPid?: number;
+  /** Send this process SIGUSR2 when the measured interval starts and ends (the allocation probe). */
+  readonly signalPid?: number;
 }
 
 /** The bench's open-loop client (bench/dataplane/rate-client.ts), a Node process on the load-generator core. */

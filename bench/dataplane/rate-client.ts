@@ -9,9 +9,16 @@
  * Bounded: it sends for `durationS` (the first `warmupS` not recorded), never has more than
  * `maxInFlight` requests open (a request due while that many are open is skipped and counted),
  * waits at most 15 s for the last ones, then prints one line `@@rate@@ {json}` and exits.
+ *
+ * With `cpuPid`, it also reads that process tree's CPU time (utime + stime) exactly over the measured
+ * interval: from the first recorded send to the end of the last recorded response. With `signalPid`, it
+ * sends that process SIGUSR2 at the same two instants (the allocation probe, alloc-probe.ts, then writes
+ * a sample). It does both itself, on the instants it knows, rather than leaving them to the bench.
  */
+import { readFileSync } from 'fs';
 import { setTimeout as sleep } from 'timers/promises';
 import { Pool } from 'undici';
+import { processTree } from './procs';
 
 interface Spec {
   url: string;
@@ -25,6 +32,33 @@ interface Spec {
   connections: number;
   /** Streaming: `first` is the first SSE data frame (TTFT); else the first body byte. */
   sse: boolean;
+  /** Read this process tree's CPU seconds at the start and end of the measured interval. */
+  cpuPid?: number;
+  /** Send this process SIGUSR2 at the start and end of the measured interval. */
+  signalPid?: number;
+}
+
+const CLOCK_TICKS = 100;
+
+/** utime + stime of these processes, seconds (one stat file each: cheap enough to read inside the send loop). */
+function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** The instant the measured interval starts or ends: the contender's CPU time, and the probe's signal. */
+function mark(spec: Spec, pids: readonly number[]): { cpuS: number; at: number } {
+  if (spec.signalPid) process.kill(spec.signalPid, 'SIGUSR2');
+  return { cpuS: cpuSeconds(pids), at: performance.now() };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -54,6 +88,10 @@ async function main(): Promise<void> {
   let skipped = 0;
   let ok = 0;
   let inFlight = 0;
+  // The measured interval's start (see mark), and every 200 answered inside it, recorded or not: at
+  // overload, requests sent during the unrecorded first second complete inside it and cost CPU there.
+  let markStart: { cpuS: number; at: number } | undefined;
+  let completedInInterval = 0;
   const fail = (what: string) => errors.set(what, (errors.get(what) ?? 0) + 1);
 
   // undici's dispatch API with a handler (no response stream objects): the client stays cheap, since
@@ -66,6 +104,7 @@ async function main(): Promise<void> {
     let status = 0;
     const finish = (error?: Error) => {
       inFlight--;
+      if (markStart && !error && status === 200) completedInInterval++;
       if (!record) return;
       if (error) fail(error.message.slice(0, 100));
       else if (status !== 200 || first === 0) fail(`HTTP ${status}${first === 0 ? (spec.sse ? ' without a data frame' : ' without a body') : ''}`);
@@ -92,6 +131,8 @@ async function main(): Promise<void> {
     );
   };
 
+  // The tree (nginx: master + worker) is found once, before the load, so that each mark reads a few files only.
+  const cpuPids = spec.cpuPid ? processTree(spec.cpuPid) : [];
   const start = performance.now();
   const endAt = start + (warmupS + spec.durationS) * 1000;
   const recordFrom = start + warmupS * 1000;
@@ -103,7 +144,10 @@ async function main(): Promise<void> {
       const at = start + due * interval;
       due++;
       const record = at >= recordFrom;
-      if (record && recordedStart === 0) recordedStart = at;
+      if (record && recordedStart === 0) {
+        recordedStart = at;
+        markStart = mark(spec, cpuPids);
+      }
       if (inFlight >= spec.maxInFlight) {
         if (record) skipped++;
         continue;
@@ -117,6 +161,7 @@ async function main(): Promise<void> {
   const drainBy = performance.now() + 15_000;
   while (inFlight > 0 && performance.now() < drainBy) await sleep(5);
   if (inFlight > 0) fail(`${inFlight} still open after 15 s`);
+  const markEnd = markStart ? mark(spec, cpuPids) : undefined;
   firsts.sort((a, b) => a - b);
   totals.sort((a, b) => a - b);
   const result = {
@@ -128,6 +173,9 @@ async function main(): Promise<void> {
     achievedRps: round(ok / recordedS),
     firstMs: summary(firsts),
     totalMs: summary(totals),
+    ...(markStart && markEnd
+      ? { measuredS: round((markEnd.at - markStart.at) / 1000), completedInInterval, contenderCpuS: spec.cpuPid ? markEnd.cpuS - markStart.cpuS : undefined }
+      : {}),
   };
   process.stdout.write(`@@rate@@ ${JSON.stringify(result)}\n`);
   await pool.destroy();

@@ -3,6 +3,7 @@
  */
 import type { ContenderKey, Results } from '../dataplane-bench';
 import { END_OF_RUN_MS } from './loadgen';
+import { renderCapacitySearch, renderCpu, renderLatencyAllocation, renderRuntimes } from './report-cpu';
 import { POD_CAPACITY } from '../../src/specs';
 
 export interface RenderOptions {
@@ -139,6 +140,7 @@ export function renderSection(r: Results, o: RenderOptions): string {
     `- Open-loop cross-check (a separate run on a fresh contender): \`bench/dataplane/rate-client.ts\` sends each request on schedule (every 1/${fmt(s.rate)} s) whether or not earlier ones have returned, and times each to its last byte; "Skipped" counts requests not sent because ${fmt(1000)} were already open.`,
     '',
   );
+  L.push(...renderLatencyAllocation(r));
 
   // ---------------------------------------------------------------- ttft
   L.push(`### Streaming time to first token (bench open-loop client, ${fmt(s.ttftRate)} streams/s open-loop, ${s.ttftS} s after 1 s not recorded)`, '');
@@ -159,6 +161,10 @@ export function renderSection(r: Results, o: RenderOptions): string {
     `- Rate: ${fmt(s.ttftRate)} streams/s (\`BENCH_TTFT_RATE\`). The client shares CPU 0 with the simulator; at 1,500 streams/s the two nearly saturate it and the Direct baseline's own tail then dominates the p99, which a 1 ms budget cannot be read against. \`BENCH_TTFT_RATE=1500 BENCH_ONLY=ttft npm run bench\` shows it.`,
     '',
   );
+
+  // ---------------------------------------------------------------- cpu per request, runtimes
+  L.push(...renderCpu(r, o.labels));
+  L.push(...renderRuntimes(r));
 
   // ---------------------------------------------------------------- routes
   L.push(`### Route count (aigw, wrk as above, requests spread evenly over every route)`, '');
@@ -183,8 +189,15 @@ export function renderSection(r: Results, o: RenderOptions): string {
     L.push(
       `- ${s.reloadSwaps} swaps of \`..data\` (as kubelet does: a new timestamped folder, then one rename), alternating between the config and a variant with every route's limit changed (${fmt(rl.configBytes)} bytes of shards each). Picked up by aigw's own watcher (\`aigw serve\` watches \`--config\`).`,
     );
-    L.push('', '| # | Logged at | New hash | swapMs (log line `config reloaded`) | Detected after (ms) |', '|---:|---|---|---:|---:|');
-    rl.swaps.forEach((sw, i) => L.push(`| ${i + 1} | ${sw.at} | \`${sw.hash}…\` | **${ms(sw.swapMs)}** | ${fmt(sw.detectedAfterMs)} |`));
+    L.push(
+      '',
+      '| # | Logged at | New hash | swapMs (log line `config reloaded`) | Longest event-loop stall across the swap (ms) | Same load, no swap (ms) | blockedMs (log line) | Detected after (ms) |',
+      '|---:|---|---|---:|---:|---:|---:|---:|',
+    );
+    rl.swaps.forEach((sw, i) => {
+      const st = rl.stalls?.[i];
+      L.push(`| ${i + 1} | ${sw.at} | \`${sw.hash}…\` | **${ms(sw.swapMs)}** | ${st ? `**${ms(st.stallMs)}**` : 'n/a'} | ${ms(st?.baselineMs)} | ${st?.blockedMs === undefined ? 'not logged' : ms(st.blockedMs)} | ${fmt(sw.detectedAfterMs)} |`);
+    });
     const { count, sum, le } = rl.metricsSwapSeconds;
     L.push(
       '',
@@ -197,7 +210,20 @@ export function renderSection(r: Results, o: RenderOptions): string {
       `- Non-200 lines in aigw's access log while the load ran: ${failed.length ? failed.map(([k, v]) => `**${v}× ${k}**`).join(', ') : '**none**'}. ` +
         `In the last ${END_OF_RUN_MS} ms, as wrk closed its connections with requests in flight: ${atEnd.length ? atEnd.map(([k, v]) => `${v}× ${k}`).join(', ') : 'none'} (answers to clients already gone are logged with the status they were sent with; a client that leaves does not count against the backend's circuit breaker).`,
     );
-    L.push('- swapMs covers read + decode + validate + compile + swap, and runs on the event loop: requests wait behind it (see the slowest latency).', '');
+    L.push('- swapMs covers read + decode + validate + compile + swap, and runs on the event loop: requests wait behind it (see the slowest latency).');
+    if (rl.idleStalls?.length) {
+      const s = rl.idleStalls;
+      L.push(
+        `- With no load (${s.length} more swaps after wrk ended, alternating as before): longest event-loop stall **${s.map((x) => ms(x.stallMs)).join(', ')} ms** (the stretch before each, no swap: ${s.map((x) => ms(x.baselineMs)).join(', ')} ms); blockedMs ${s.map((x) => (x.blockedMs === undefined ? 'not logged' : ms(x.blockedMs))).join(', ')}.` +
+          (rl.metricsScrapeStallMs === undefined ? '' : ` One \`/metrics\` scrape before them (the load left series for ${fmt(rl.routes)} routes): longest stall ${ms(rl.metricsScrapeStallMs)} ms.`),
+      );
+    }
+    if (rl.stalls?.length) {
+      L.push(
+        "- Longest event-loop stall: the allocation probe in aigw (`perf_hooks.monitorEventLoopDelay`, 1 ms resolution) signalled just before the swap and just after its `config reloaded` line (polled every 20 ms), its maximum delay in between; \"Same load, no swap\" is the same measure over the stretch before the swap (wrk saturates aigw, so the loop is never idle). blockedMs: the gateway's own figure, when its log line has it.",
+      );
+    }
+    L.push('');
   }
 
   // ---------------------------------------------------------------- idle
@@ -208,7 +234,9 @@ export function renderSection(r: Results, o: RenderOptions): string {
       `- ${fmt(i.held)} connections held (target ${fmt(i.target)}; ${i.clients} client processes on CPU 0, each connection served one non-streaming chat request, then stayed open and idle); failed to open: ${fmt(i.failed)}; closed by the server while held: ${fmt(i.closedEarly)}; responses ${Object.entries(i.statuses).map(([k, v]) => `${fmt(v)}× ${k}`).join(', ')}${Object.keys(i.errors).length ? `; errors ${JSON.stringify(i.errors)}` : ''}; opened in ${fmt(i.openedS, 1)} s.`,
     );
     L.push(
-      `- aigw RSS (VmRSS): ${fmt(i.rssBeforeMiB, 1)} MiB after warm-up → **${fmt(i.rssHeldMiB, 1)} MiB (${fmt((i.rssHeldMiB * 2 ** 20) / 1e6)} MB)** holding them (peak VmHWM ${fmt(i.peakMiB, 1)} MiB); ${fmt(i.perConnectionKiB, 2)} KiB per connection; \`aigw_client_connections\` gauge ${fmt(i.gauge)}; ${fmt(i.fdsHeld)} open file descriptors.`,
+      i.rssSettledMiB === undefined
+        ? `- aigw RSS (VmRSS): ${fmt(i.rssBeforeMiB, 1)} MiB after warm-up → **${fmt(i.rssHeldMiB, 1)} MiB (${fmt((i.rssHeldMiB * 2 ** 20) / 1e6)} MB)** holding them (peak VmHWM ${fmt(i.peakMiB, 1)} MiB); ${fmt(i.perConnectionKiB, 2)} KiB per connection; \`aigw_client_connections\` gauge ${fmt(i.gauge)}; ${fmt(i.fdsHeld)} open file descriptors.`
+        : `- aigw RSS (VmRSS): ${fmt(i.rssBeforeMiB, 1)} MiB after warm-up (and its heap trim) → ${fmt(i.rssHeldMiB, 1)} MiB 2 s after the last connection opened → **${fmt(i.rssSettledMiB, 1)} MiB (${fmt((i.rssSettledMiB * 2 ** 20) / 1e6)} MB)** settled, ${fmt(i.settleS ?? 0, 1)} s later (${i.trimmed ? 'aigw trimmed its heap once quiet: `aigw_heap_trims_total` rose' : 'no heap trim seen within 45 s'}; peak VmHWM ${fmt(i.peakMiB, 1)} MiB); ${fmt(i.perConnectionKiB, 2)} KiB per connection, settled; \`aigw_client_connections\` gauge ${fmt(i.gauge)}; ${fmt(i.fdsHeld)} open file descriptors.`,
     );
     if (i.limitNote) L.push(`- Limit: ${i.limitNote}: **${fmt(i.rssAt20kMiB, 1)} MiB (${fmt((i.rssAt20kMiB * 2 ** 20) / 1e6)} MB) at 20,000**.`);
     L.push(`- Goal: 20,000 within ${o.goals.idleRssMB} MB (10^6 bytes).`, '');
@@ -235,6 +263,7 @@ export function renderSection(r: Results, o: RenderOptions): string {
     );
   }
   L.push('');
+  L.push(...renderCapacitySearch(r));
 
   // ---------------------------------------------------------------- sizing
   const dedicated = r.sizing.filter((x) => x.replicasAtMeasured);

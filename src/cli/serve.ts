@@ -65,6 +65,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
       host: typeof flags.host === 'string' ? flags.host : undefined,
       drainTimeoutMs,
       drainDelayMs,
+      heapTrim: true,
     });
   } catch (e) {
     if (e instanceof StartupError) {

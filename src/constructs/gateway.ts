@@ -96,6 +96,14 @@ interface GatewayBaseProps {
    * @default - none: the admin API of extensions answers 403 to every call
    */
   readonly adminToken?: SecretRef;
+  /**
+   * How the replicas count rate limits in Redis. `lease`: each replica charges 1 % of a counter's limit to Redis at
+   * once and admits from it locally, so most limited requests cost no Redis round trip; never more than a limit is
+   * admitted, but up to the other replicas' unused lease units may be refused early (limits under 1000 are counted
+   * exactly anyway). `exact`: one Redis round trip per limited request, refusing only when a limit is used up.
+   * @default 'lease'
+   */
+  readonly rateLimitCounting?: 'lease' | 'exact';
 }
 
 /** A Serverless gateway: elastic, shared endpoint and middleware, automatic updates. */
@@ -188,6 +196,8 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
   public readonly mcpSessionKey?: SecretRef;
   /** The Secret key of the extensions' admin API token. @default - none: that API answers 403 */
   public readonly adminToken?: SecretRef;
+  /** How the replicas count rate limits in Redis: in leases, or one round trip per request. @default 'lease' */
+  public readonly rateLimitCounting: 'lease' | 'exact';
   /**
    * @internal The props exactly as given (a plain-JS caller may pass anything): for the rules that
    * check the input itself (gateway-props' schema of the edition's props) and what was declared
@@ -237,6 +247,8 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
     this.version = d?.version;
     this.mcpSessionKey = p.mcpSessionKey;
     this.adminToken = p.adminToken;
+    // Recorded as given: a plain-JS caller's other value is the gateway-props rule's to report.
+    this.rateLimitCounting = p.rateLimitCounting ?? 'lease';
     fleet._attachGateway(this as unknown as AiGateway);
   }
 
@@ -393,6 +405,8 @@ export class AiGateway<E extends Edition = Edition> extends Construct {
           user: placement.redisUser,
           password: { secretName: this.fleet.redisAclSecretName, key: placement.redisUser },
         }),
+        // Only when it differs from the data plane's default, so that a config without it stays as it was.
+        ...(this.rateLimitCounting === 'exact' && { counting: 'exact' as const }),
       },
     };
   }

@@ -2,15 +2,77 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import type { AccessLogField } from '../specs';
 
 /**
+ * Lines on stdout go out in batches, as nginx's `access_log ... buffer=` does: written when 4 KiB are
+ * held, and at least every 200 ms while any line is held. One write per line was the largest single
+ * cost at a fixed 1,500 requests/s (BENCHMARKS.md: `writeString` 29% of the process's busy time, the
+ * kernel's share of a write per access line). A line waits at most `flushIntervalMs`; a process that
+ * exits writes what it holds (pino's exit hook, and `flushLogs` at the end of a drain); one killed
+ * with SIGKILL loses at most that.
+ */
+export const LOG_BATCH = { minBytes: 4_096, flushIntervalMs: 200 } as const;
+
+/**
  * JSON logs: one access line per request, plus lifecycle events. Credentials are never logged:
  * the access record has a fixed shape with no headers or bodies, so there is nothing to redact per line.
- * On stdout, lines are written asynchronously, coalesced while a write is in flight (a synchronous write
- * per request was the largest single cost in the benchmark profile); `flushLogs` empties the buffer.
+ * On stdout, lines are written asynchronously in batches (LOG_BATCH); `flushLogs` empties the buffer.
  */
 export function createLogger(destination?: DestinationStream, level: string = process.env.AIGW_LOG_LEVEL ?? 'info'): Logger {
-  const logger = pino({ level, base: { service: 'aigw' } }, destination ?? pino.destination({ dest: 1, sync: false }));
+  const logger = pino({ level, base: { service: 'aigw' } }, destination ?? batchedDestination(1));
   ownLoggers.add(logger);
   return logger;
+}
+
+/** What an access line ends with, whichever writer wrote it. */
+const ACCESS_LINE_END = '"msg":"access"}\n';
+
+/** What the batch reads of pino's asynchronous destination (sonic-boom): what it holds, and whether a write is under way. */
+interface SonicBoomState {
+  readonly _len: number;
+  readonly _writing: boolean;
+  readonly destroyed: boolean;
+}
+
+/**
+ * Lines to `fd` through pino's asynchronous destination, which holds them until LOG_BATCH.minBytes.
+ * Only access lines wait: any other line (config, errors, drain: rare, and read by people) goes out
+ * at once with whatever is held before it. `flushPeriodically` writes out a batch that stays short.
+ */
+export class BatchedDestination implements DestinationStream {
+  private readonly boom: ReturnType<typeof pino.destination>;
+  /** A line that must go out at once arrived while a write was under way: write what is held when it ends. */
+  private urgent = false;
+
+  public constructor(fd: number) {
+    this.boom = pino.destination({ dest: fd, sync: false, minLength: LOG_BATCH.minBytes });
+    // 'drain': a write ended and less than a batch is held, which sonic-boom would otherwise keep.
+    this.boom.on('drain', () => {
+      if (!this.urgent) return;
+      this.urgent = false;
+      this.flushHeld();
+    });
+  }
+
+  public write(line: string): void {
+    this.boom.write(line);
+    if (line.endsWith(ACCESS_LINE_END)) return;
+    if ((this.boom as unknown as SonicBoomState)._writing) this.urgent = true;
+    else this.boom.flush();
+  }
+
+  /** pino's `logger.flush(cb)`. */
+  public flush(cb?: (err?: Error) => void): void {
+    this.boom.flush(cb);
+  }
+
+  /** Writes out what is held, unless nothing is or a write is under way (which takes what is held when it ends). */
+  public flushHeld(): void {
+    const state = this.boom as unknown as SonicBoomState;
+    if (state._len > 0 && !state._writing && !state.destroyed) this.boom.flush();
+  }
+}
+
+export function batchedDestination(fd: number): BatchedDestination {
+  return new BatchedDestination(fd);
 }
 
 /** Loggers made by createLogger: plain pino with no formatters, hooks or multistream, so writeAccessLine may write for them. */
@@ -19,6 +81,18 @@ const ownLoggers = new WeakSet<Logger>();
 /** Writes out whatever the logger still buffers (before exit). */
 export function flushLogs(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+/**
+ * Writes out a batch that has not reached LOG_BATCH.minBytes every LOG_BATCH.flushIntervalMs, for a logger
+ * made by `createLogger` on a batched destination; an idle process writes nothing. Returns the function that stops it.
+ */
+export function flushPeriodically(logger: Logger): () => void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[streamSym];
+  if (!ownLoggers.has(logger) || !(stream instanceof BatchedDestination)) return () => undefined;
+  const timer = setInterval(() => stream.flushHeld(), LOG_BATCH.flushIntervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 const { chindingsSym, streamSym, timeSym } = pino.symbols;

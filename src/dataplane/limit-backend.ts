@@ -1,12 +1,21 @@
 import { createHash } from 'crypto';
 import type { Logger } from 'pino';
-import { createRedisStore, type LimitStore, LocalLimitStore, RateLimiter, RedisLimitStore, resolveRedisStoreOptions, type RedisStoreOptions } from './limits';
+import {
+  createRedisStore,
+  LeasedLimitStore,
+  type LimitStore,
+  LocalLimitStore,
+  RateLimiter,
+  RedisLimitStore,
+  resolveRedisStoreOptions,
+  type RedisStoreOptions,
+} from './limits';
 import { carryReplicaState, LocalMcpBus, type McpBus } from './mcp/bus';
 import { createRedisMcpBus, RedisMcpBus } from './mcp/bus-redis';
 import { listenForEndedSessions } from './mcp/session';
 import type { GatewayMetrics } from './metrics';
 import type { SecretSource } from './secrets';
-import type { GatewayConfig } from '../specs';
+import { GATEWAY_CONFIG_DEFAULTS, type GatewayConfig } from '../specs';
 
 /** Where a config's rate-limit counters live: the store and the limiter over it, built together; and the MCP bus over the same Redis. */
 export interface LimitBackend {
@@ -21,12 +30,35 @@ export interface LimitBackend {
   readonly identity: string;
 }
 
+/** How a Redis store counts (`redis.counting` and `redis.leasePercent`, defaults filled in). */
+export interface LimitCounting {
+  readonly counting: 'lease' | 'exact';
+  readonly leasePercent: number;
+}
+
 /** The store settings a config asks for, resolved (its password read from `secrets`). Throws naming a missing secret. */
-export function limitStoreSettings(config: GatewayConfig, secrets: SecretSource): { options?: RedisStoreOptions; identity: string } {
+export function limitStoreSettings(
+  config: GatewayConfig,
+  secrets: SecretSource,
+): { options?: RedisStoreOptions; counting?: LimitCounting; identity: string } {
   if (!config.redis) return { identity: 'local' };
   const options = resolveRedisStoreOptions(config.redis, secrets);
+  const counting: LimitCounting = {
+    counting: config.redis.counting ?? GATEWAY_CONFIG_DEFAULTS.redis.counting,
+    leasePercent: config.redis.leasePercent ?? GATEWAY_CONFIG_DEFAULTS.redis.leasePercent,
+  };
   const password = options.password === undefined ? '' : createHash('sha256').update(options.password, 'utf8').digest('hex');
-  return { options, identity: JSON.stringify(['redis', options.address, options.keyPrefix, options.user ?? '', password]) };
+  // Counting is part of it: a reload that changes it builds a new store (leases held under the old settings are left to expire).
+  const identity = JSON.stringify(['redis', options.address, options.keyPrefix, options.user ?? '', password, counting.counting, counting.leasePercent]);
+  return { options, counting, identity };
+}
+
+/** The store for `settings`: in this process without Redis; in Redis, charged in leases unless counting is `exact`. */
+function createLimitStore(settings: ReturnType<typeof limitStoreSettings>, logger: Logger): LimitStore {
+  if (!settings.options) return new LocalLimitStore();
+  const redis = createRedisStore(settings.options, logger);
+  if (settings.counting?.counting === 'exact') return redis;
+  return new LeasedLimitStore(redis, { leasePercent: settings.counting?.leasePercent, logger });
 }
 
 /** A new store, limiter and MCP bus for `settings`, reporting into `metrics`; the bus takes over what `previous`'s knew. */
@@ -36,7 +68,7 @@ export function createLimitBackend(
   metrics: GatewayMetrics,
   previous?: LimitBackend,
 ): LimitBackend {
-  const store: LimitStore = settings.options ? createRedisStore(settings.options, logger) : new LocalLimitStore();
+  const store = createLimitStore(settings, logger);
   const limiter = new RateLimiter({
     store,
     logger,
@@ -56,7 +88,8 @@ export function createLimitBackend(
  * route's onRedisUnavailable policy decides, so a slow Redis delays nothing but this wait.
  */
 export async function whenConnected(backend: LimitBackend, timeoutMs: number, logger: Logger, address?: string): Promise<void> {
-  const { store, mcpBus } = backend;
+  const { mcpBus } = backend;
+  const store = backend.store instanceof LeasedLimitStore ? backend.store.redis : backend.store;
   await Promise.all([
     store instanceof RedisLimitStore
       ? store.waitUntilReady(timeoutMs).catch(() => logger.warn({ redis: address }, "redis not reachable yet; limits follow each route's onRedisUnavailable policy"))

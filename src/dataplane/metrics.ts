@@ -20,6 +20,7 @@ export class GatewayMetrics {
   public readonly rateLimitDecisions: Counter<MetricLabelName<'rateLimitDecisions'>>;
   public readonly rateLimitBackendErrors: Counter<MetricLabelName<'rateLimitBackendErrors'>>;
   public readonly configSwapSeconds: Histogram<MetricLabelName<'configSwapSeconds'>>;
+  public readonly heapTrims: Counter<MetricLabelName<'heapTrims'>>;
   /** 1 for each field of the config that is set but not served yet (the fixed list in unserved.ts), else 0. */
   public readonly configUnserved: Gauge<MetricLabelName<'configUnserved'>>;
   /** 1 for each feature's current acceleration mode, 0 for the others: software until `aigw serve` detects QAT (acceleration/apply.ts). */
@@ -66,6 +67,7 @@ export class GatewayMetrics {
     this.rateLimitDecisions = new Counter({ ...spec('rateLimitDecisions'), registers });
     this.rateLimitBackendErrors = new Counter({ ...spec('rateLimitBackendErrors'), registers });
     this.configSwapSeconds = new Histogram({ ...spec('configSwapSeconds'), buckets: [...METRICS.configSwapSeconds.buckets], registers });
+    this.heapTrims = new Counter({ ...spec('heapTrims'), registers });
     this.configUnserved = new Gauge({ ...spec('configUnserved'), registers });
     this.accelerationMode = new Gauge({ ...spec('accelerationMode'), registers });
     // Both features are always listed: software unless something offloads them.

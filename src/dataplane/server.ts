@@ -5,14 +5,15 @@ import type { Logger } from 'pino';
 import { isLoopbackAddress } from './admin-access';
 import { Cancellation } from './cancellation';
 import { DRAIN, PROBE_PATHS } from '../specs';
-import { createLogger, flushLogs } from './access-log';
+import { createLogger, flushLogs, flushPeriodically } from './access-log';
 import { QpsCeiling, rejectConnection } from './capacity';
 import { closeSnapshot, handOverSnapshot, type Snapshot } from './compile/snapshot';
 import { compressResponse } from './compression/response';
-import { compileConfig, type ConfigSource, readConfig } from './config-load';
+import { compileConfig, compileConfigSliced, type ConfigSource, readConfig } from './config-load';
 import { Errors, sendError } from './errors';
 import { isExtensionAdminPath, serveExtensionAdmin } from './extensions/admin';
 import { extensionOrder } from './extensions/compile';
+import { HeapTrim } from './heap-trim';
 import { Leases } from './leases';
 import { closeLimitBackend, createLimitBackend, type LimitBackend, limitStoreSettings, whenConnected } from './limit-backend';
 import type { RateLimiter } from './limits';
@@ -20,13 +21,15 @@ import { endLegacyStreams } from './mcp/legacy-sse';
 import { endServerStreams } from './mcp/server-streams';
 import { GatewayMetrics } from './metrics';
 import { handleRequest } from './pipeline';
+import type { GatewayConfig } from '../specs';
+import { decoderFor } from './reload/decoder';
+import { SliceClock } from './reload/sliced';
 import type { RequestContext } from './request-context';
 import { readRequestTarget, refuseConnect, splitUrl } from './request-target';
 import type { RecordingSecrets, SecretSource } from './secrets';
 import { snapshotPools, type SystemMetricSources } from './system-metrics';
 import { applyTimeouts, createTlsListener, goAway, isHttp2, useCertificates } from './tls/listener';
 import { reportUnserved } from './unserved';
-import type { GatewayConfig } from '../specs';
 
 export interface DataPlaneOptions {
   /** The config to serve: already decoded (in-process use), or read from a shard directory. */
@@ -54,6 +57,8 @@ export interface DataPlaneOptions {
    * preStop hook's wait, or the first phase of a SIGTERM when no hook ran. @default DRAIN.delayMs
    */
   readonly drainDelayMs?: number;
+  /** Run a full collection when the process is quiet and its heap holds unused memory (heap-trim.ts); `aigw serve` turns it on. @default false */
+  readonly heapTrim?: boolean;
 }
 
 export class StartupError extends Error {}
@@ -105,7 +110,14 @@ export class DataPlane {
   private readonly tlsSessions = new Set<ServerHttp2Session>();
   private readonly admin: Server;
   private readonly sockets = new Set<Socket>();
+  /** One listener for every socket's 'close' (`this` is the socket): no closure per connection. */
+  private readonly onSocketClose: (this: Socket) => void;
   private inFlight = 0;
+  /** Requests started since the process began: the heap trimmer runs only while it stands still. */
+  private requestsStarted = 0;
+  private heapTrim?: HeapTrim;
+  /** Stops the periodic write of access lines held in a batch (access-log.ts, LOG_BATCH). */
+  private readonly stopLogFlush: () => void;
   /** Readiness reports 503 (the preStop phase): still accepting and serving. */
   private notReady = false;
   /** Other reasons readiness reports 503 while the process stays up for diagnosis (e.g. required hardware missing), by name. */
@@ -126,7 +138,14 @@ export class DataPlane {
     for (const [name, reason] of Object.entries(options.readinessHolds ?? {})) this.readinessHolds.set(name, reason);
     this.qps = new QpsCeiling(snapshot.config.limits.maxQps);
     this.logger = options.logger ?? createLogger();
+    this.stopLogFlush = flushPeriodically(this.logger);
     const config = snapshot.config;
+    const sockets = this.sockets;
+    const connections = (): void => this.metrics.connections.set(sockets.size);
+    this.onSocketClose = function (this: Socket) {
+      sockets.delete(this);
+      connections();
+    };
     this.metrics = new GatewayMetrics({ gateway: config.metadata.name, ...config.observability.customLabels }, snapshot.requestLabels?.names);
     // The inbound-bandwidth counters read the serving snapshot's bucket at each scrape (one bucket per replica, handed over on reload).
     this.metrics.readInboundBandwidth(() => this.snapshot.bandwidth.totals);
@@ -208,13 +227,21 @@ export class DataPlane {
    * keys, limits, header and idle timeouts, and the `redis` block (a new store, connected before
    * the swap). Requests in flight finish on the snapshot and store they started with. A bad config
    * is rejected and the last good one keeps serving. Never throws.
+   *
+   * The event loop keeps serving meanwhile: the directory is read and decoded on a worker thread,
+   * and the config is unpacked and compiled here in slices of a few milliseconds. `blockedMs` in the
+   * log is the longest synchronous stretch the reload ran on this thread.
    */
   public async reload(): Promise<ReloadResult> {
     const dir = this.configDir;
     if (!dir) return { result: 'rejected', reason: 'this data plane was not started from a config directory' };
+    if (this.draining) return { result: 'rejected', reason: 'the gateway is shutting down' };
     const started = performance.now();
-    const loaded = readConfig({ dir });
-    if (!loaded.ok) return this.rejected(loaded.reason);
+    const clock = new SliceClock();
+    const loaded = await decoderFor(this, this.traffic).decode(dir, clock);
+    // A close while the worker read: not a bad config, so no 'config rejected' line or metric.
+    if (!loaded.ok) return this.draining ? { result: 'rejected', reason: 'the gateway is shutting down' } : this.rejected(loaded.reason);
+    clock.begin();
     let rotated: string[] = [];
     if (loaded.hash === this.snapshot.hash) {
       rotated = this.secretsRead.changedIn(this.options.secrets);
@@ -223,8 +250,10 @@ export class DataPlane {
         return { result: 'unchanged', hash: loaded.hash };
       }
     }
-    const compiled = compileConfig(loaded.config, loaded.hash, this.options.secrets);
+    clock.end();
+    const compiled = await compileConfigSliced(loaded.config, loaded.hash, this.options.secrets, clock);
     if (!compiled.ok) return this.rejected(compiled.reason);
+    clock.begin();
     let limits = this.limits.current;
     try {
       const settings = limitStoreSettings(loaded.config, compiled.secrets);
@@ -234,7 +263,11 @@ export class DataPlane {
       return this.rejected((e as Error).message);
     }
     const swapMs = performance.now() - started;
-    if (limits !== this.limits.current) await whenConnected(limits, 3_000, this.logger, loaded.config.redis?.address);
+    if (limits !== this.limits.current) {
+      clock.end();
+      await whenConnected(limits, 3_000, this.logger, loaded.config.redis?.address);
+      clock.begin();
+    }
     if (this.draining) {
       void closeSnapshot(compiled.snapshot);
       if (limits !== this.limits.current) closeLimitBackend(limits);
@@ -254,8 +287,9 @@ export class DataPlane {
     await this.useCertificates();
     this.metrics.configReloads.inc({ result: 'applied' });
     this.metrics.configSwapSeconds.observe(swapMs / 1000);
+    clock.end();
     this.logger.info(
-      { hash: loaded.hash, swapMs: Number(swapMs.toFixed(3)), ...(rotated.length > 0 && { rotatedSecrets: rotated }), ...(redisChanged && { redis: loaded.config.redis?.address ?? 'local' }) },
+      { hash: loaded.hash, swapMs: Number(swapMs.toFixed(3)), blockedMs: Number(clock.longestMs.toFixed(3)), ...(rotated.length > 0 && { rotatedSecrets: rotated }), ...(redisChanged && { redis: loaded.config.redis?.address ?? 'local' }) },
       'config reloaded',
     );
     reportUnserved(loaded.config, this.logger, this.metrics.configUnserved);
@@ -356,11 +390,14 @@ export class DataPlane {
     await this.limits.current.store.close().catch(() => undefined);
     await this.limits.current.mcpBus.close().catch(() => undefined);
     this.logger.info('drained');
+    this.heapTrim?.stop();
+    this.stopLogFlush();
     await flushLogs(this.logger);
   }
 
   /** Stops at once (tests, errors): no drain delay, no waiting for in-flight requests; cuts a drain under way short. */
   public async close(): Promise<void> {
+    this.heapTrim?.stop();
     void this.preStop(0);
     clearTimeout(this.preStopPhase?.timer);
     this.preStopPhase?.end();
@@ -374,6 +411,17 @@ export class DataPlane {
   private async listen(port: number, adminPort: number, host: string): Promise<void> {
     await listenOn(this.traffic, port, host);
     await listenOn(this.admin, adminPort, host);
+    if (this.options.heapTrim) {
+      this.heapTrim = new HeapTrim({
+        requestsStarted: () => this.requestsStarted,
+        inFlight: () => this.inFlight,
+        onTrim: (pauseMs, releasedBytes) => {
+          this.metrics.heapTrims.inc();
+          this.logger.debug({ pauseMs: Number(pauseMs.toFixed(1)), releasedBytes }, 'quiet: heap trimmed');
+        },
+      });
+      this.heapTrim.start();
+    }
     this.logger.info({ url: this.url, admin: this.adminUrl, config: this.snapshot.hash, gateway: this.snapshot.config.metadata.name }, 'listening');
   }
 
@@ -437,10 +485,7 @@ export class DataPlane {
     }
     this.sockets.add(socket);
     this.metrics.connections.set(this.sockets.size);
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      this.metrics.connections.set(this.sockets.size);
-    });
+    socket.once('close', this.onSocketClose);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse, overTls = false): void {
@@ -459,6 +504,7 @@ export class DataPlane {
     const [snapshot, releaseSnapshot] = this.snapshots.acquire();
     const [limits, releaseLimits] = this.limits.acquire();
     this.inFlight++;
+    this.requestsStarted++;
     res.once('close', () => {
       releaseSnapshot();
       releaseLimits();

@@ -39,13 +39,39 @@ function formatPath(path: readonly (string | number)[]): string {
 
 /** The path of the first container more than `limit` levels deep, found without recursion; undefined if none. */
 function pathNestedDeeperThan(input: unknown, limit: number): (string | number)[] | undefined {
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: input, path: [] }];
+  if (input === null || typeof input !== 'object') return undefined;
+  // Each container links to its parent rather than carrying its own copy of the path: a 10,000-route
+  // config has some 300,000 containers, and the path is only spelled out for the one reported.
+  const stack: Nesting[] = [{ value: input, depth: 0, key: '', parent: undefined }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
-    if (path.length > limit) return path;
-    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
-    for (const [key, child] of entries) if (child !== null && typeof child === 'object') stack.push({ value: child, path: [...path, key] });
+    const nesting = stack.pop()!;
+    if (nesting.depth > limit) return pathOf(nesting);
+    const value = nesting.value as Record<string, unknown> | unknown[];
+    const depth = nesting.depth + 1;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const child = value[i];
+        if (child !== null && typeof child === 'object') stack.push({ value: child, depth, key: i, parent: nesting });
+      }
+    } else {
+      for (const key of Object.keys(value)) {
+        const child = value[key];
+        if (child !== null && typeof child === 'object') stack.push({ value: child, depth, key, parent: nesting });
+      }
+    }
   }
   return undefined;
+}
+
+interface Nesting {
+  readonly value: object;
+  readonly depth: number;
+  readonly key: string | number;
+  readonly parent: Nesting | undefined;
+}
+
+function pathOf(nesting: Nesting): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let n: Nesting | undefined = nesting; n?.parent; n = n.parent) path.push(n.key);
+  return path.reverse();
 }

@@ -604,6 +604,21 @@ const Redis = z.strictObject({
   keyPrefix: z.string().min(1),
   user: z.string().min(1).optional(),
   password: SecretRefSchema.optional(),
+  /**
+   * How replicas count rate limits in Redis. `lease`: each replica charges a share of a counter's limit
+   * (`leasePercent`) to Redis at once and admits from it locally, so most requests cost no Redis round trip;
+   * never more than the limit is admitted, but up to the other replicas' unused lease units may be refused
+   * early. Counters whose lease would serve fewer than 10 charges are counted exactly anyway. `exact`: one
+   * Redis round trip per limited request.
+   * @default 'lease'
+   */
+  counting: z.enum(['lease', 'exact']).optional(),
+  /**
+   * With `counting: 'lease'`, the share of each counter's limit one lease takes, in percent (above 0, at most 100).
+   * Larger: fewer Redis round trips, more budget held back per replica.
+   * @default 1
+   */
+  leasePercent: z.number().gt(0).max(100).optional(),
 });
 
 const Domain = z.strictObject({

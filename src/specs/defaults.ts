@@ -23,4 +23,6 @@ export const GATEWAY_CONFIG_DEFAULTS = {
   circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
   /** Gateway-wide MCP settings (`mcp`): how long a session id is honoured after initialize; a day. */
   mcp: { sessionTtlSeconds: 86_400 },
+  /** How replicas count rate limits in Redis (`redis.counting`, `redis.leasePercent`): leases of 1 % of each limit. */
+  redis: { counting: 'lease', leasePercent: 1 },
 } as const;

@@ -92,6 +92,12 @@ export const METRICS = {
     labelNames: [],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2],
   },
+  heapTrims: {
+    name: 'aigw_heap_trims_total',
+    type: 'counter',
+    help: 'Full garbage collections run while the replica was quiet (no request started since the last look, none in flight) to give unused heap back to the system',
+    labelNames: [],
+  },
   configUnserved: {
     name: 'aigw_config_unserved',
     type: 'gauge',

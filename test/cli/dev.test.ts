@@ -34,6 +34,7 @@ import { onPath } from '../../src/cli/dev-processes';
 import { rewriteForLocal, secretRefsIn, simulated } from '../../src/cli/dev-rewrite';
 import { nodeFlags } from '../../src/cli/dev-services';
 import { type GatewayConfig, parseGatewayConfig } from '../../src/specs';
+import { eventually } from '../support/eventually';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -509,7 +510,8 @@ describe('aigw dev', () => {
         expect(await sh(responsesCurlCommand(g)!)).toMatchObject({ object: 'response', status: 'completed' });
         expect(await sh(messagesCurlCommand(g)!)).toMatchObject({ type: 'message', role: 'assistant' });
       }
-      // The gateways' access logs are kept, on stderr: stdout holds only the JSON lines.
+      // The gateways' access logs are kept, on stderr (written in batches, within LOG_BATCH.flushIntervalMs): stdout holds only the JSON lines.
+      await eventually(() => /\[prod\] .*"path":"\/v1\/responses"/.test(run.stderr()));
       expect(run.stderr()).toMatch(/\[prod\] .*"path":"\/v1\/responses"/);
       expect(run.stdout().trim().split('\n')).toHaveLength(2);
     } finally {

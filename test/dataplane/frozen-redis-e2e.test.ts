@@ -37,7 +37,7 @@ describe('a frozen Redis behind the gateway (SIGSTOP, then SIGCONT)', () => {
       policies: { rateLimits: [{ limit: 1000, window: 'hour', scope: 'consumer' }], onRedisUnavailable: 'failOpen' },
     });
     gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
-    const gw = await start(gateway, (c: GatewayConfig): GatewayConfig => ({ ...c, redis: { address: redis.address, keyPrefix: `frozen-${Date.now()}:` } }));
+    const gw = await start(gateway, (c: GatewayConfig): GatewayConfig => ({ ...c, redis: { address: redis.address, keyPrefix: `frozen-${Date.now()}:`, counting: 'exact' } })); // exact: every check asks Redis (a leased one would be admitted from its lease)
     const sdk = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: CONSUMER_KEYS.alice, maxRetries: 0 });
     const call = () => sdk.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }).withResponse();
     try {

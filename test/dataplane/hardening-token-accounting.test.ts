@@ -46,7 +46,7 @@ describe('token limits charge what was relayed, usage report or not', () => {
       policies: { rateLimits: [{ kind: 'tokens', limit: 10_000_000, window: 'hour', scope: 'consumer' }] },
     });
     gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
-    return start(gateway, (c: GatewayConfig) => ({ ...c, redis: { address: redis.address, keyPrefix: prefix } }));
+    return start(gateway, (c: GatewayConfig) => ({ ...c, redis: { address: redis.address, keyPrefix: prefix, counting: 'exact' } })); // exact: the counters are read as charged, with no lease held
   }
 
   /** The consumer's token counter for this hour, once it has settled on a value other than `unlike`. */
@@ -137,7 +137,7 @@ describe('token limits charge what was relayed, usage report or not', () => {
       policies: { rateLimits: [{ kind: 'tokens', limit: 10_000_000, window: 'hour', scope: 'consumer' }] },
     });
     gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
-    const gw = await start(gateway, (c: GatewayConfig) => ({ ...c, redis: { address: redis.address, keyPrefix: prefix } }));
+    const gw = await start(gateway, (c: GatewayConfig) => ({ ...c, redis: { address: redis.address, keyPrefix: prefix, counting: 'exact' } })); // exact: the counters are read as charged, with no lease held
     const body = { model: 'deepseek-chat', input: 'tell me something', stream: true };
     const prompt = estimatePromptTokens('responses', body);
     try {

@@ -621,7 +621,7 @@ describe('a reload applies every setting', () => {
       variant(chatConfig([{ sim: upstream }]).config, (c) => {
         c.modelRoutes[0].policies.rateLimits = [{ name: 'r', kind: 'requests', limit: 1_000, window: 'hour', scope: 'route' }];
         c.modelRoutes[0].policies.onRedisUnavailable = 'failClosed';
-        c.redis = { address, keyPrefix: 'aigw:gw:' };
+        c.redis = { address, keyPrefix: 'aigw:gw:', counting: 'exact' }; // exact: the counts are read as charged
       });
     const before = limited(first.address);
     const after = limited(second.address);

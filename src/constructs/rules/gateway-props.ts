@@ -13,6 +13,7 @@ const serverlessSchema = z.strictObject({
   bandwidthMbps: z.int().min(1).optional(),
   mcpSessionKey: SecretRefSchema.optional(),
   adminToken: SecretRefSchema.optional(),
+  rateLimitCounting: z.enum(['lease', 'exact']).optional(),
 });
 
 const dedicatedSchema = z.strictObject({
@@ -50,6 +51,7 @@ const dedicatedSchema = z.strictObject({
   version: z.string().optional(),
   mcpSessionKey: SecretRefSchema.optional(),
   adminToken: SecretRefSchema.optional(),
+  rateLimitCounting: z.enum(['lease', 'exact']).optional(),
 });
 
 /** Which catalog feature a prop a Serverless gateway cannot have stands for. */

@@ -1,3 +1,5 @@
+import { runToEnd, type Steps } from '../reload/sliced';
+
 /** A route as the table sees it: where it matches. */
 export interface Matchable {
   readonly match: { readonly host: string; readonly pathPrefix: string };
@@ -70,26 +72,38 @@ function segmentsOf(prefix: string): string[] {
  * route with a longer prefix under an MCP path still gets its own paths.
  */
 export class RouteTable<R extends Matchable> {
+  /** The table built as a resumable job that yields after each route: a reload's compile runs it in slices. */
+  public static *build<R extends Matchable>(routes: readonly R[], pathOnly: readonly R[] = []): Steps<RouteTable<R>> {
+    const table = new RouteTable<R>([], []);
+    yield* RouteTable.fill(table, routes, pathOnly);
+    return table;
+  }
+
+  private static *fill<R extends Matchable>(table: RouteTable<R>, routes: readonly R[], pathOnly: readonly R[]): Steps<void> {
+    for (const route of pathOnly) table.byPath.add(route.match.pathPrefix, route);
+    table.hasByPath = pathOnly.length > 0;
+    if (table.hasByPath) for (const route of [...routes, ...pathOnly]) table.depths.set(route, segmentsOf(route.match.pathPrefix).length);
+    const wild = new Map<string, PrefixTrie<R>>();
+    for (const route of routes) {
+      const host = route.match.host;
+      const trie = host === '*' ? table.any : host.startsWith('*.') ? getOrAdd(wild, host.slice(1)) : getOrAdd(table.exact, host);
+      trie.add(route.match.pathPrefix, route);
+      yield;
+    }
+    for (const [suffix, trie] of wild) table.wildcard.push({ suffix, routes: trie });
+    table.wildcard.sort((a, b) => b.suffix.length - a.suffix.length);
+  }
+
   private readonly exact = new Map<string, PrefixTrie<R>>();
   private readonly wildcard: { suffix: string; routes: PrefixTrie<R> }[] = [];
   private readonly any = new PrefixTrie<R>();
   private readonly byPath = new PrefixTrie<R>();
-  private readonly hasByPath: boolean;
+  private hasByPath = false;
   /** Each route's prefix length in segments, worked out here: a request where both tables match only compares two. */
   private readonly depths = new Map<R, number>();
 
   public constructor(routes: readonly R[], pathOnly: readonly R[] = []) {
-    for (const route of pathOnly) this.byPath.add(route.match.pathPrefix, route);
-    this.hasByPath = pathOnly.length > 0;
-    if (this.hasByPath) for (const route of [...routes, ...pathOnly]) this.depths.set(route, segmentsOf(route.match.pathPrefix).length);
-    const wild = new Map<string, PrefixTrie<R>>();
-    for (const route of routes) {
-      const host = route.match.host;
-      const trie = host === '*' ? this.any : host.startsWith('*.') ? getOrAdd(wild, host.slice(1)) : getOrAdd(this.exact, host);
-      trie.add(route.match.pathPrefix, route);
-    }
-    for (const [suffix, trie] of wild) this.wildcard.push({ suffix, routes: trie });
-    this.wildcard.sort((a, b) => b.suffix.length - a.suffix.length);
+    runToEnd(RouteTable.fill(this, routes, pathOnly));
   }
 
   /** The route for a host (lower-case, no port) and path, or undefined. */

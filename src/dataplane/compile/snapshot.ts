@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { type AgentRouteConfig, type ConsumerConfig, GATEWAY_CONFIG_DEFAULTS, type GatewayConfig, type ModelEntryConfig, type ModelRouteConfig, type PoliciesConfig, type SecretRef } from '../../specs';
+import { type AgentRouteConfig, GATEWAY_CONFIG_DEFAULTS, type GatewayConfig, type ModelEntryConfig, type ModelRouteConfig, type PoliciesConfig, type SecretRef } from '../../specs';
 import { type AgentPaths, compileAgentPaths } from '../agent-path';
 import { ModelMatcher } from './model-matcher';
 import { RouteTable } from './route-table';
@@ -11,6 +11,7 @@ import { closeMcpServers, type CompiledMcpRoute, compileMcpServers, handOverMcpS
 import { MIN_SESSION_KEY_BYTES, SessionSealer } from '../mcp/session';
 import { PayloadLog } from '../payload-log';
 import { PROVIDER_ADAPTERS } from '../providers';
+import { runToEnd, type Steps } from '../reload/sliced';
 import { RequestLabels } from '../request-labels';
 import type { SecretSource } from '../secrets';
 import { TlsCertificates } from '../tls/certificates';
@@ -168,6 +169,14 @@ export const MIN_ADMIN_TOKEN_BYTES = 16;
 
 /** Validated config + secrets → immutable lookup structures. Throws CompileError naming every problem. */
 export function compileSnapshot(config: GatewayConfig, hash: string, secrets: SecretSource): Snapshot {
+  return runToEnd(compileSnapshotSteps(config, hash, secrets));
+}
+
+/**
+ * `compileSnapshot` as a resumable job: it yields after each route, backend and consumer (the work
+ * that grows with the config), so a reload can compile 10,000 routes in slices between requests.
+ */
+export function* compileSnapshotSteps(config: GatewayConfig, hash: string, secrets: SecretSource): Steps<Snapshot> {
   const problems: string[] = [];
   const secret = (ref: SecretRef | undefined, where: string): string | undefined => {
     if (!ref) return undefined;
@@ -177,14 +186,12 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
   };
 
   const upstreams = new Map<string, Upstream>();
-  config.backends.forEach((b, i) => {
+  for (const [i, b] of config.backends.entries()) {
     const adapter = PROVIDER_ADAPTERS[b.provider];
-    if (!adapter) {
-      problems.push(`backends[${i}] (${b.name}): provider '${b.provider}' is not served by this data plane version`);
-      return;
-    }
-    upstreams.set(b.name, createUpstream(b, adapter, secret(b.apiKey, `backends[${i}].apiKey`)));
-  });
+    if (!adapter) problems.push(`backends[${i}] (${b.name}): provider '${b.provider}' is not served by this data plane version`);
+    else upstreams.set(b.name, createUpstream(b, adapter, secret(b.apiKey, `backends[${i}].apiKey`)));
+    yield;
+  }
 
   const maxBody = (policies: { maxBodyBytes?: number }) => policies.maxBodyBytes ?? config.limits.maxBodyBytes;
   const wafs = compileWafs(config.waf, problems);
@@ -194,7 +201,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
   const agentRoutes: CompiledAgentRoute[] = [];
   // Agents first: an agent exposed as a model (`asModel`) is a model of every model route of the gateway.
   const agentModels: CompiledModel[] = [];
-  config.agentRoutes.forEach((route, r) => {
+  for (const [r, route] of config.agentRoutes.entries()) {
     const apiKey = secret(route.upstream.apiKey, `agentRoutes[${r}].upstream.apiKey`);
     const firstByteMs = route.policies.timeouts?.firstByteMs ?? route.timeouts.firstByteMs;
     const totalMs = route.policies.timeouts?.totalMs ?? route.timeouts.totalMs;
@@ -237,8 +244,9 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       compiled.asModel = asModelRoute(compiled, model, { firstByteMs, totalMs });
     }
     agentRoutes.push(compiled);
-  });
-  config.modelRoutes.forEach((route, r) => {
+    yield;
+  }
+  for (const [r, route] of config.modelRoutes.entries()) {
     const compiled = new Map<string, CompiledModel>();
     for (const entry of route.models) {
       const targets = entry.targets.flatMap((t, i) => {
@@ -266,7 +274,8 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       agentModels: agentModels.map((m) => m.owner!.asModel!),
       owner: undefined,
     });
-  });
+    yield;
+  }
   const routes: CompiledRoute[] = [...modelRoutes, ...agentRoutes];
 
   const mcpServers = compileMcpServers(config.mcpServers, config.limits.maxBodyBytes, secret, (server) => wafs.forRoute('mcp', server.name, server.waf));
@@ -281,9 +290,10 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
   const mcpSessions = sessionKey ? SessionSealer.fromSecret(sessionKey, config.metadata.name) : SessionSealer.processLocal();
 
   const consumersByDigest = new Map<string, CompiledConsumer>();
-  config.consumers.forEach((c: ConsumerConfig, i) => {
+  for (const [i, c] of config.consumers.entries()) {
+    yield;
     const key = secret(c.apiKey, `consumers[${i}] (${c.name}).apiKey`);
-    if (key === undefined) return;
+    if (key === undefined) continue;
     const digest = keyDigest(key);
     const hex = digest.toString('hex');
     const other = consumersByDigest.get(hex);
@@ -297,7 +307,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
       mcpTools: new Map(Object.entries(c.grants.mcpTools ?? {}).map(([server, tools]) => [server, new Set(tools)])),
       attributes: c.attributes,
     });
-  });
+  }
 
   const extensions = compileExtensions(config.extensions, problems, undefined, secret);
   // Kept as a digest only, as consumers' keys are: a heap dump of the replica does not give the token away.
@@ -308,6 +318,7 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     problems.push(`admin.token: secret ${ref.secretName}/${ref.key} is ${Buffer.byteLength(adminToken, 'utf8')} bytes; at least ${MIN_ADMIN_TOKEN_BYTES} are needed (a random token: \`openssl rand -hex 32\`)`);
   }
   const adminTokenDigest = adminToken ? keyDigest(adminToken) : undefined;
+  yield;
   // Read like every other Secret: a rotated certificate is a reload (the watcher sees the Secret's ..data swap).
   const tls = TlsCertificates.compile(config, secret, problems);
 
@@ -316,10 +327,11 @@ export function compileSnapshot(config: GatewayConfig, hash: string, secrets: Se
     void closeMcpServers(mcpServers);
     throw new CompileError(problems);
   }
+  const routeTable = yield* RouteTable.build<CompiledRoute>(routes, mcpServers);
   return {
     config,
     hash,
-    routes: new RouteTable<CompiledRoute>(routes, mcpServers),
+    routes: routeTable,
     mcpServers,
     mcpSessions,
     mcpSessionTtlSeconds: config.mcp?.sessionTtlSeconds ?? GATEWAY_CONFIG_DEFAULTS.mcp.sessionTtlSeconds,

@@ -13,6 +13,7 @@ export {
   type RedisStoreOptions,
   resolveRedisStoreOptions,
 } from './redis-store';
+export { LEASE_LUA, LeasedLimitStore, leaseSize, MIN_LEASE_UNITS } from './leased-store';
 export {
   type Admission,
   RateLimiter,

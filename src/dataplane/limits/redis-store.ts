@@ -142,6 +142,14 @@ export class RedisLimitStore implements LimitStore {
     await this.circuit.run(() => this.scripts.aigwRateLimitAdjust(key, delta, Math.max(1, Math.ceil(ttlMs))));
   }
 
+  /**
+   * Runs `command` on this store's client through its circuit (failing at once while it is open), so that a
+   * store layered on this one (LeasedLimitStore) shares its outage handling instead of keeping a second one.
+   */
+  public run<T>(command: (client: Redis) => Promise<T>): Promise<T> {
+    return this.circuit.run(() => command(this.client));
+  }
+
   /** Resolves once the client is connected; rejects after `timeoutMs`. For startup and tests: the limiter never waits. */
   public waitUntilReady(timeoutMs = 10_000): Promise<void> {
     if (this.client.status === 'ready') return Promise.resolve();
