@@ -407,26 +407,19 @@ async function probe(running: Running): Promise<string> {
 }
 
 /**
- * Waits until aigw's heap-trim counter passes `after` (it trims once quiet, at most one look every 2 s) and
- * its RSS then stops falling (V8 gives freed pages back in the background, over seconds), sampling every
- * second; 45 s at most. Returns the counter and how long it waited.
+ * Waits until aigw's heap-trim counter passes `after` (it trims once no request started for 30 s: heap-trim.ts),
+ * 75 s at most; then waits 15 s more (V8 and the allocator give freed pages back over seconds). Returns the
+ * counter and how long it waited.
  */
-async function settleAfterTrim(pid: number, trims: () => Promise<number>, after: number): Promise<{ count: number; waitedS: number }> {
+async function settleAfterTrim(trims: () => Promise<number>, after: number): Promise<{ count: number; waitedS: number }> {
   const started = Date.now();
-  const deadline = started + 45_000;
+  const deadline = started + 75_000;
   let count = await trims();
   while (count <= after && Date.now() < deadline) {
     await sleep(1_000);
     count = await trims();
   }
-  let last = rssKiB(pid) ?? 0;
-  let steady = 0;
-  while (steady < 3 && Date.now() < deadline) {
-    await sleep(1_000);
-    const now = rssKiB(pid) ?? 0;
-    steady = now < last - 256 ? 0 : steady + 1;
-    last = Math.min(last, now);
-  }
+  for (let i = 0; i < 15; i++) await sleep(1_000);
   return { count, waitedS: (Date.now() - started) / 1000 };
 }
 
@@ -1136,13 +1129,14 @@ class Bench {
           : '';
       // aigw trims its heap once quiet (src/dataplane/heap-trim.ts): the baseline is the warmed-up process after that.
       const trims = async (): Promise<number> => metricValue(await (await fetch(`${running.adminUrl}/metrics`)).text(), 'aigw_heap_trims_total') ?? 0;
-      const baselineTrims = await settleAfterTrim(pid, trims, 0);
+      const baselineTrims = await settleAfterTrim(trims, 0);
       const rssBefore = (rssKiB(pid) ?? 0) / 1024;
       const url = new URL(running.target.baseUrl);
       const request = `POST ${running.target.paths[0]} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${CONSUMER_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(CHAT_BODY)}\r\n\r\n${CHAT_BODY}`;
       for (let i = 0; i < clientCount; i++) {
         const count = Math.floor(target / clientCount) + (i < target % clientCount ? 1 : 0);
-        const spec = { host: '127.0.0.1', port: Number(url.port), count, parallel, request, holdS: 60 };
+        // Held long enough for aigw's quiet time (30 s) before its heap trim, and the settling after it.
+        const spec = { host: '127.0.0.1', port: Number(url.port), count, parallel, request, holdS: 180 };
         clients.push(
           start(`idle-client-${i}`, process.execPath, ['-r', 'ts-node/register/transpile-only', IDLE_CLIENT, JSON.stringify(spec)], {
             cpu: LOADGEN_CPU,
@@ -1162,7 +1156,7 @@ class Bench {
       const peak = (peakRssKiB(pid) ?? 0) / 1024;
       const fdsHeld = openFds(pid);
       const gauge = metricValue(await (await fetch(`${running.adminUrl}/metrics`)).text(), 'aigw_client_connections') ?? Number.NaN;
-      const settledTrims = await settleAfterTrim(pid, trims, baselineTrims.count);
+      const settledTrims = await settleAfterTrim(trims, baselineTrims.count);
       const rssSettled = (rssKiB(pid) ?? 0) / 1024;
       for (const c of clients) c.child.stdin!.end('close\n');
       await waitFor('the idle clients to report', async () => clients.every((c) => report(c, 'closed') !== undefined), 30_000);

@@ -16,6 +16,8 @@ export interface HeapTrimOptions {
   readonly onTrim?: (pauseMs: number, releasedBytes: number) => void;
   /** How often the process is looked at. @default 2000 */
   readonly intervalMs?: number;
+  /** How long no request may have started before a trim. @default 30000 */
+  readonly quietMs?: number;
   /** Committed but unused heap below this is left alone. @default 16 MiB */
   readonly minSlackBytes?: number;
   /** Least time between two trims. @default 10000 */
@@ -38,16 +40,22 @@ const MiB = 1024 * 1024;
  * left 5.2 KiB of committed heap per connection, of which 3.7 KiB was live (mostly node:http's
  * per-socket objects) and the rest garbage never collected.
  *
- * So when no request has started since the last look and none is in flight, and the heap holds at
- * least `minSlackBytes` it does not use, the trimmer runs one full collection, which also shrinks
- * the young generation. That pause (tens of ms on a 100 MiB heap) is taken only when nobody is
- * waiting; a request that arrives during it waits for it. At most one trim per `minGapMs`.
+ * So when no request has started for `quietMs` and none is in flight, and the heap holds at least
+ * `minSlackBytes` it does not use, the trimmer runs one full collection, which also shrinks the young
+ * generation. That pause (tens of ms on a 100 MiB heap) is taken only when nobody is waiting; a
+ * request that arrives during it waits for it. The quiet time is long on purpose: the young
+ * generation then has to grow again, and traffic that comes back within seconds (the data-plane
+ * bench's capacity search trimmed between its 6 s steps with a 4 s quiet time, and its p99 doubled)
+ * would pay for that in more frequent young collections. At most one trim per `minGapMs`.
  */
 export class HeapTrim {
   private timer: NodeJS.Timeout | undefined;
-  private lastStarted = -1;
+  private lastStarted: number;
+  /** When a request was last seen starting (or the trimmer started). */
+  private activeAt: number;
   private lastTrimAt = Number.NEGATIVE_INFINITY;
   private readonly intervalMs: number;
+  private readonly quietMs: number;
   private readonly minSlackBytes: number;
   private readonly minGapMs: number;
   private readonly readHeap: () => HeapReading;
@@ -56,11 +64,14 @@ export class HeapTrim {
 
   public constructor(private readonly options: HeapTrimOptions) {
     this.intervalMs = options.intervalMs ?? 2_000;
+    this.quietMs = options.quietMs ?? 30_000;
     this.minSlackBytes = options.minSlackBytes ?? 16 * MiB;
     this.minGapMs = options.minGapMs ?? 10_000;
     this.readHeap = options.readHeap ?? v8Heap;
     this.collect = options.collect ?? fullCollection();
     this.now = options.now ?? Date.now;
+    this.activeAt = this.now();
+    this.lastStarted = options.requestsStarted();
   }
 
   public start(): void {
@@ -74,12 +85,13 @@ export class HeapTrim {
     this.timer = undefined;
   }
 
-  /** One look; trims when quiet since the previous look. Returns whether it trimmed. */
+  /** One look; trims when no request started for `quietMs` and none is in flight. Returns whether it trimmed. */
   public check(): boolean {
     const started = this.options.requestsStarted();
-    const quiet = started === this.lastStarted && this.options.inFlight() === 0;
+    const now = this.now();
+    if (started !== this.lastStarted || this.options.inFlight() > 0) this.activeAt = now;
     this.lastStarted = started;
-    if (!quiet || this.now() - this.lastTrimAt < this.minGapMs) return false;
+    if (now - this.activeAt < this.quietMs || now - this.lastTrimAt < this.minGapMs) return false;
     const before = this.readHeap();
     if (before.totalBytes - before.usedBytes < this.minSlackBytes) return false;
     const t0 = performance.now();

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -44,7 +45,7 @@ describe('access lines on stdout are written in batches (LOG_BATCH)', () => {
     for (let i = 0; i < count; i++) writeAccessLine(logger, record);
     await eventually(() => lines().length > 0);
     await flushLogs(logger);
-    expect(lines()).toHaveLength(count);
+    await eventually(() => lines().length === count);
   });
 
   it('writes any other line at once, with the access lines held before it, in order', async () => {
@@ -62,6 +63,18 @@ describe('access lines on stdout are written in batches (LOG_BATCH)', () => {
     logger.error('second'); // the first is being written now
     await eventually(() => lines().length === 2);
     expect(lines().map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['first', 'second']);
+  });
+
+  it('writes what it holds when the process exits', () => {
+    const script = [
+      `const { createLogger, batchedDestination, writeAccessLine } = require(${JSON.stringify(require.resolve('../../src/dataplane/access-log'))});`,
+      `const logger = createLogger(batchedDestination(3));`,
+      `for (let i = 0; i < 3; i++) writeAccessLine(logger, ${JSON.stringify(record)});`,
+      'process.exit(0);',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { stdio: ['ignore', 'ignore', 'pipe', fd], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } });
+    expect(run.status).toBe(0);
+    expect(lines()).toHaveLength(3);
   });
 
   it('does nothing for a logger with its own destination (tests, embedders)', () => {
