@@ -4,15 +4,16 @@ import { CAPACITY_SPECS, type CapacitySpec, type Edition } from './catalog';
  * What one data-plane pod is sized to carry: the only place the per-pod capacity is stated.
  * Sizing divides a spec by it; the benchmarks check that one process really sustains it.
  *
- * `qps` holds for streamed completions too, the costlier kind (one upstream read and one client
- * write per event): one process on one core measured about 2,200 streams/s of 10 chunks with key
- * auth and a Redis-backed limit, and about 5,900 non-streamed requests/s (BENCHMARKS.md, "Per-pod
- * capacity"). 3,000 held only for the latter. For Dedicated specs the connection term decides the
- * replica count anyway (every spec has 13⅓ connections per QPS, so connections / 20,000 exceeds
- * QPS / 2,000); the figure sets the Serverless replica's QPS ceiling.
+ * `qps` holds for streamed completions and plain ones alike, with a 20% margin: one aigw process on
+ * one core (key auth and a Redis-backed limit) kept its p99 overhead over the upstream within 5 ms up
+ * to 1,500 requests/s non-streaming (failing at 1,750) and 1,500 streams/s of 10 chunks, measured at a
+ * fixed rate by the data-plane bench (BENCHMARKS.md, "Capacity search"); 1,500 / 1.2 = 1,250. The
+ * connection term (20,000 idle keep-alive connections held within 250 MB) decided Dedicated replica
+ * counts before; with 1,250 the QPS term does for every spec but aigw.small.x1. The figure also sets
+ * the Serverless replica's QPS ceiling.
  */
 export const POD_CAPACITY = {
-  qps: 2_000,
+  qps: 1_250,
   clientConnections: 20_000,
 } as const;
 

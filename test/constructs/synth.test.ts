@@ -49,8 +49,8 @@ describe('what a gateway synthesizes', () => {
     const tf = synth(stack);
     const prodConfig = configOf(tf, 'prod');
     expect(GatewayConfigSchema.parse(prodConfig)).toEqual(prodConfig);
-    // aigw.small.x4: 6,000 QPS and 80,000 connections over 4 replicas.
-    expect(prodConfig.limits).toMatchObject({ maxQps: 1500, maxClientConnections: 20000, bandwidthMbps: 4000 });
+    // aigw.small.x4: 6,000 QPS and 80,000 connections over 5 replicas (6,000 / POD_CAPACITY.qps 1,250).
+    expect(prodConfig.limits).toMatchObject({ maxQps: 1200, maxClientConnections: 16000, bandwidthMbps: 4000 });
     expect(prodConfig.metadata).toMatchObject({ edition: 'dedicated', spec: 'aigw.small.x4', region: 'cn-hangzhou' });
     const sharedConfig = configOf(tf, 'shared');
     expect(sharedConfig.limits.bandwidthMbps).toBe(200);
@@ -70,7 +70,7 @@ describe('what a gateway synthesizes', () => {
     expect(resourcesOf(tf, 'kubernetes_namespace_v1').map((n) => n.metadata.name).sort()).toEqual(['ai', 'ai-prod']);
     const deployment = resourcesOf(tf, 'kubernetes_deployment_v1').find((d) => d.metadata.name === 'aigw-prod');
     expect(namespaceOf(tf, deployment)).toBe('ai-prod');
-    expect(deployment.spec.replicas).toBe('4');
+    expect(deployment.spec.replicas).toBe('5');
     const pod = deployment.spec.template.spec;
     const container = pod.container[0];
     expect(container.image).toBe('ghcr.io/cdktf-ai-gateway/aigw:1.4.2');
@@ -86,7 +86,7 @@ describe('what a gateway synthesizes', () => {
     expect(container.volume_mount.map((m: any) => m.mount_path)).toEqual([MOUNT_PATHS.config, MOUNT_PATHS.tmp, MOUNT_PATHS.secrets]);
     expect(pod.topology_spread_constraint[0].topology_key).toBe('topology.kubernetes.io/zone');
     expect(deployment.spec.template.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'aigw', 'app.kubernetes.io/instance': 'prod', 'app.kubernetes.io/part-of': 'fleet' });
-    expect(deployment.spec.template.metadata.annotations['kubernetes.io/ingress-bandwidth']).toBe('1000M');
+    expect(deployment.spec.template.metadata.annotations['kubernetes.io/ingress-bandwidth']).toBe('800M'); // 4,000 Mbps over 5 replicas
     expect(resourcesOf(tf, 'kubernetes_pod_disruption_budget_v1').map((p) => p.metadata.name)).toEqual(['aigw-prod']);
     const lb = resourcesOf(tf, 'kubernetes_service_v1').find((s) => s.metadata.name === 'aigw-prod');
     expect(lb.spec.type).toBe('LoadBalancer');

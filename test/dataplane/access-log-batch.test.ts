@@ -68,7 +68,7 @@ describe('access lines on stdout are written in batches (LOG_BATCH)', () => {
   it('writes what it holds when the process exits', () => {
     const script = [
       `const { createLogger, batchedDestination, writeAccessLine } = require(${JSON.stringify(require.resolve('../../src/dataplane/access-log'))});`,
-      `const logger = createLogger(batchedDestination(3));`,
+      'const logger = createLogger(batchedDestination(3));',
       `for (let i = 0; i < 3; i++) writeAccessLine(logger, ${JSON.stringify(record)});`,
       'process.exit(0);',
     ].join('\n');

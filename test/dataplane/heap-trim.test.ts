@@ -68,7 +68,8 @@ describe('HeapTrim', () => {
 
   it("runs V8's full collection when no collector is given (set up at run time, no --expose-gc on the command line)", () => {
     const trims: number[] = [];
-    const trim = new HeapTrim({ requestsStarted: () => 0, inFlight: () => 0, minSlackBytes: 0, quietMs: 0, onTrim: (pauseMs) => trims.push(pauseMs) });
+    const onTrim = (pauseMs: number): number => trims.push(pauseMs);
+    const trim = new HeapTrim({ requestsStarted: () => 0, inFlight: () => 0, minSlackBytes: 0, quietMs: 0, onTrim });
     expect(trim.check()).toBe(true);
     expect(trims).toHaveLength(1);
     trim.stop();

@@ -2,23 +2,23 @@ import { CAPACITY_SPECS, CAPACITY_SPEC_NAMES, type CapacitySpec } from '../../sr
 import { DEFAULT_SERVERLESS_SCALING, MIN_DEDICATED_REPLICAS, POD_CAPACITY, type FixedSizing, sizeGateway } from '../../src/specs/sizing';
 
 /**
- * Expected replicas per spec, computed by hand from POD_CAPACITY (2,000 QPS and 20,000 client connections
- * per pod, at least 2 replicas):  replicas = max(2, ceil(qps / 2000), ceil(connections / 20000)).
- * Connections dominate for every spec (each spec has 13.3 connections per QPS, a pod 6.7), so every
- * replica carries 20,000 connections and 1,500 QPS, except aigw.small.x1 where the minimum of 2 applies.
+ * Expected replicas per spec, computed by hand from POD_CAPACITY (1,250 QPS and 20,000 client connections
+ * per pod, at least 2 replicas):  replicas = max(2, ceil(qps / 1250), ceil(connections / 20000)).
+ * QPS dominates for every spec but aigw.small.x1 (each spec has 13.3 connections per QPS, a pod 16), where
+ * the minimum of 2 applies.
  * No snapshot: snapshots are never updated in CI; this table is the reviewed expectation.
  */
 const EXPECTED: ReadonlyArray<readonly [spec: CapacitySpec, replicas: number, perReplicaQps: number, perReplicaClientConnections: number]> = [
-  ['aigw.small.x1', 2, 750, 10000], //     1500 / 2000 = 0.75,   20000 / 20000 = 1   → min 2
-  ['aigw.small.x2', 2, 1500, 20000], //    3000 / 2000 = 1.5,    40000 / 20000 = 2
-  ['aigw.small.x4', 4, 1500, 20000], //    6000 / 2000 = 3,      80000 / 20000 = 4
-  ['aigw.medium.x1', 8, 1500, 20000], //  12000 / 2000 = 6,     160000 / 20000 = 8
-  ['aigw.medium.x2', 16, 1500, 20000], // 24000 / 2000 = 12,    320000 / 20000 = 16
-  ['aigw.medium.x3', 24, 1500, 20000], // 36000 / 2000 = 18,    480000 / 20000 = 24
-  ['aigw.large.x1', 32, 1500, 20000], //  48000 / 2000 = 24,    640000 / 20000 = 32
-  ['aigw.large.x2', 64, 1500, 20000], //  96000 / 2000 = 48,   1280000 / 20000 = 64
-  ['aigw.large.x3', 96, 1500, 20000], // 144000 / 2000 = 72,   1920000 / 20000 = 96
-  ['aigw.large.x4', 128, 1500, 20000], // 192000 / 2000 = 96,  2560000 / 20000 = 128
+  ['aigw.small.x1', 2, 750, 10000], //      1500 / 1250 = 1.2,     20000 / 20000 = 1   → min 2
+  ['aigw.small.x2', 3, 1000, 13334], //     3000 / 1250 = 2.4,     40000 / 20000 = 2
+  ['aigw.small.x4', 5, 1200, 16000], //     6000 / 1250 = 4.8,     80000 / 20000 = 4
+  ['aigw.medium.x1', 10, 1200, 16000], //  12000 / 1250 = 9.6,    160000 / 20000 = 8
+  ['aigw.medium.x2', 20, 1200, 16000], //  24000 / 1250 = 19.2,   320000 / 20000 = 16
+  ['aigw.medium.x3', 29, 1242, 16552], //  36000 / 1250 = 28.8,   480000 / 20000 = 24
+  ['aigw.large.x1', 39, 1231, 16411], //   48000 / 1250 = 38.4,   640000 / 20000 = 32
+  ['aigw.large.x2', 77, 1247, 16624], //   96000 / 1250 = 76.8,  1280000 / 20000 = 64
+  ['aigw.large.x3', 116, 1242, 16552], // 144000 / 1250 = 115.2, 1920000 / 20000 = 96
+  ['aigw.large.x4', 154, 1247, 16624], // 192000 / 1250 = 153.6, 2560000 / 20000 = 128
 ];
 
 function fixed(spec: CapacitySpec): FixedSizing {
@@ -29,7 +29,7 @@ function fixed(spec: CapacitySpec): FixedSizing {
 
 describe('sizeGateway: dedicated', () => {
   test('the hand-computed table is based on the pod capacity it assumes', () => {
-    expect(POD_CAPACITY).toEqual({ qps: 2000, clientConnections: 20000 });
+    expect(POD_CAPACITY).toEqual({ qps: 1250, clientConnections: 20000 });
     expect(MIN_DEDICATED_REPLICAS).toBe(2);
     expect(EXPECTED.map(([spec]) => spec)).toEqual(CAPACITY_SPEC_NAMES);
   });
@@ -65,7 +65,7 @@ describe('sizeGateway: serverless', () => {
       minReplicas: 2,
       maxReplicas: 20,
       targetCpuUtilizationPercent: 70,
-      perReplicaQps: 2000,
+      perReplicaQps: 1250,
       perReplicaClientConnections: 20000,
     });
     expect(DEFAULT_SERVERLESS_SCALING).toEqual({ minReplicas: 2, maxReplicas: 20, targetCpuUtilizationPercent: 70 });
@@ -80,7 +80,7 @@ describe('sizeGateway: serverless', () => {
     expect(sizeGateway('serverless', undefined, scaling)).toEqual({
       kind: 'elastic',
       ...scaling,
-      perReplicaQps: 2000,
+      perReplicaQps: 1250,
       perReplicaClientConnections: 20000,
     });
   });
