@@ -618,6 +618,9 @@ class Bench {
     const large = { edition: 'dedicated', spec: 'aigw.large.x4' } as const;
     this.addConfig('primary', buildBenchConfig({ routes: 10, upstream, ...large, maxQps: 1_000_000, redisAddress: this.redisAddress }), large);
     this.addConfig('local', buildBenchConfig({ routes: 10, upstream, ...large, maxQps: 1_000_000 }), large);
+    // The idle section holds connections through aigw's 30 s quiet time before its heap trim and the settling after it:
+    // longer than the synthesized 60 s keep-alive idle timeout allows the first ones opened.
+    this.addConfig('idle', buildBenchConfig({ routes: 10, upstream, ...large, maxQps: 1_000_000, redisAddress: this.redisAddress, idleTimeoutMs: 300_000 }), large);
     if (SETTINGS.cpuExact) {
       // Opt-in: the gateway's schema may not have redis.counting yet; then the contender is left out, and said so.
       try {
@@ -1110,7 +1113,7 @@ class Bench {
 
   private async idle(): Promise<void> {
     await waitForQuiet();
-    const running = (await this.startContender('aigw')) as RunningAigw;
+    const running = (await this.startContender('aigw', { configName: 'idle' })) as RunningAigw;
     const clients: StartedProc[] = [];
     try {
       await this.warmUp(running, CHAT_BODY);

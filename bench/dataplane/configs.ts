@@ -40,6 +40,8 @@ export interface BenchConfigOptions {
    * one replica at POD_CAPACITY.qps or less (its share of the spec), which would measure the ceiling, not the process.
    */
   readonly maxQps?: number;
+  /** Raise the keep-alive idle timeout (`limits.idleTimeoutMs`) after synthesis: the idle-connection section holds connections longer than the default. */
+  readonly idleTimeoutMs?: number;
   /** `host:port` of the Redis the limits use; `undefined` drops `redis`, so the limits use the in-process store. */
   readonly redisAddress?: string;
   /**
@@ -84,6 +86,10 @@ export function buildBenchConfig(options: BenchConfigOptions): BenchConfig {
   if (options.maxQps !== undefined && options.maxQps !== config.limits.maxQps) {
     changes.push(`limits.maxQps ${config.limits.maxQps} → ${options.maxQps}`);
     config.limits = { ...config.limits, maxQps: options.maxQps };
+  }
+  if (options.idleTimeoutMs !== undefined && options.idleTimeoutMs !== config.limits.idleTimeoutMs) {
+    changes.push(`limits.idleTimeoutMs ${config.limits.idleTimeoutMs} → ${options.idleTimeoutMs}`);
+    config.limits = { ...config.limits, idleTimeoutMs: options.idleTimeoutMs };
   }
   if (options.redisAddress === undefined) {
     if (config.redis) changes.push('redis removed (in-process limit store)');

@@ -1,3 +1,4 @@
+import { writeSync } from 'fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { AccessLogField } from '../specs';
 
@@ -40,7 +41,7 @@ export class BatchedDestination implements DestinationStream {
   /** UTF-16 units held: the threshold's measure (access lines are mostly ASCII, so about their bytes). */
   private heldUnits = 0;
 
-  public constructor(fd: number) {
+  public constructor(private readonly fd: number) {
     this.boom = pino.destination({ dest: fd, sync: false });
     liveDestinations.add(this);
   }
@@ -60,19 +61,33 @@ export class BatchedDestination implements DestinationStream {
     this.boom.write(batch);
   }
 
-  /** pino's `logger.flush(cb)`: what is held goes to the destination, then its own flush. */
+  /** pino's `logger.flush(cb)`: what is held goes to the destination; `cb` once the destination has written everything. */
   public flush(cb?: (err?: Error) => void): void {
     this.flushHeld();
-    this.boom.flush(cb);
+    if ((this.boom as unknown as { _writing: boolean })._writing) this.boom.once('drain', () => cb?.());
+    else cb?.();
   }
 
-  /** At exit: everything, synchronously. */
+  /**
+   * At exit: what the destination queued, then what is held here, synchronously (handed to the destination,
+   * it would become an asynchronous write that the exit does not wait for).
+   */
   public flushSync(): void {
-    this.flushHeld();
     try {
       this.boom.flushSync();
     } catch {
-      // stdout gone (EPIPE): nothing left to write to.
+      // stdout gone (EPIPE), or a write under way: what follows is still written.
+    }
+    if (this.held.length === 0) return;
+    const batch = Buffer.from(this.held.join(''), 'utf8');
+    this.held = [];
+    this.heldUnits = 0;
+    for (let offset = 0, tries = 0; offset < batch.length && tries < 100; tries++) {
+      try {
+        offset += writeSync(this.fd, batch, offset);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      }
     }
   }
 

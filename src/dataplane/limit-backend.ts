@@ -45,12 +45,22 @@ export function limitStoreSettings(
   const options = resolveRedisStoreOptions(config.redis, secrets);
   const counting: LimitCounting = {
     counting: config.redis.counting ?? GATEWAY_CONFIG_DEFAULTS.redis.counting,
-    leasePercent: config.redis.leasePercent ?? GATEWAY_CONFIG_DEFAULTS.redis.leasePercent,
+    leasePercent: boundedLeasePercent(config.redis.leasePercent ?? GATEWAY_CONFIG_DEFAULTS.redis.leasePercent, config.limits.bandwidthReplicas ?? 1),
   };
   const password = options.password === undefined ? '' : createHash('sha256').update(options.password, 'utf8').digest('hex');
   // Counting is part of it: a reload that changes it builds a new store (leases held under the old settings are left to expire).
   const identity = JSON.stringify(['redis', options.address, options.keyPrefix, options.user ?? '', password, counting.counting, counting.leasePercent]);
   return { options, counting, identity };
+}
+
+/**
+ * Units other replicas hold unused may be refused early: at most (replicas − 1) leases per counter. The share
+ * each replica leases is cut so that the others together hold at most 10% of a limit (limits.bandwidthReplicas:
+ * the fixed replica count of a Dedicated gateway, minReplicas of a Serverless one). With 154 replicas and 1%, the
+ * replicas would otherwise hold more than the whole limit. A lease that then covers fewer than 10 charges is exact.
+ */
+export function boundedLeasePercent(leasePercent: number, replicas: number): number {
+  return replicas <= 1 ? leasePercent : Math.min(leasePercent, 10 / (replicas - 1));
 }
 
 /** The store for `settings`: in this process without Redis; in Redis, charged in leases unless counting is `exact`. */

@@ -126,6 +126,9 @@ export class DataPlane {
   private draining = false;
   private preStopPhase?: { done: Promise<void>; timer: NodeJS.Timeout; end: () => void };
   private idleWaiters: (() => void)[] = [];
+  /** The reload under way, if any: the next one starts after it. */
+  private reloads: Promise<void> = Promise.resolve();
+  private reloadsPending = 0;
   private drained?: Promise<void>;
 
   private constructor(
@@ -232,7 +235,18 @@ export class DataPlane {
    * and the config is unpacked and compiled here in slices of a few milliseconds. `blockedMs` in the
    * log is the longest synchronous stretch the reload ran on this thread.
    */
-  public async reload(): Promise<ReloadResult> {
+  public reload(): Promise<ReloadResult> {
+    // One at a time, in order: each awaits (the worker, the sliced compile, Redis), and two at once could swap in the older config last.
+    const run = this.reloadsPending === 0 ? this.reloadNow() : this.reloads.then(() => this.reloadNow());
+    this.reloadsPending++;
+    const settled = (): void => {
+      this.reloadsPending--;
+    };
+    this.reloads = run.then(settled, settled);
+    return run;
+  }
+
+  private async reloadNow(): Promise<ReloadResult> {
     const dir = this.configDir;
     if (!dir) return { result: 'rejected', reason: 'this data plane was not started from a config directory' };
     if (this.draining) return { result: 'rejected', reason: 'the gateway is shutting down' };

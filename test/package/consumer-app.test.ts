@@ -54,6 +54,6 @@ test('the packed library installs into a fresh cdktf app, type-checks and synthe
   const out = JSON.parse(readFileSync(join(appDir, 'cdktf.out', 'stacks', 'consumer', 'cdk.tf.json'), 'utf8'));
   const deployments = Object.values(out.resource.kubernetes_deployment_v1) as any[];
   expect(deployments.map((d) => d.metadata.name)).toContain('aigw-main');
-  // aigw.medium.x1: 160,000 connections at 20,000 a pod.
-  expect(deployments.find((d) => d.metadata.name === 'aigw-main').spec.replicas).toBe('8');
+  // aigw.medium.x1: 12,000 QPS at POD_CAPACITY.qps 1,250 a pod (160,000 connections would need 8).
+  expect(deployments.find((d) => d.metadata.name === 'aigw-main').spec.replicas).toBe('10');
 }, 300_000);

@@ -156,7 +156,8 @@ export class LeasedLimitStore implements LimitStore {
     for (; i < n; i++) {
       const e = entries[i]!;
       const lease = this.leases.get(e.key);
-      if (lease === undefined || lease.remaining < e.amount) break;
+      // The entry's own limit too: rules of other routes with other limits may share this counter (a consumer-scope rule).
+      if (lease === undefined || lease.remaining < e.amount || countOf(lease) + e.amount > e.limit) break;
       lease.remaining -= e.amount;
     }
     if (i === n) {
@@ -230,7 +231,9 @@ export class LeasedLimitStore implements LimitStore {
     const n = entries.length;
     const leases = entries.map((e) => this.leaseFor(e, now));
     // An entry is exact when its counter has no lease size for it and its lease (if any) cannot cover it.
-    const exact = entries.map((e, i) => leases[i]!.size === 0 && leases[i]!.remaining < e.amount);
+    // So is one whose counter, as last seen, leaves no room under its own limit (a lower limit of another rule on the same counter,
+    // or one lowered by a reload): Redis decides it against the real counter, as exact counting does.
+    const exact = entries.map((e, i) => (leases[i]!.size === 0 && leases[i]!.remaining < e.amount) || countOf(leases[i]!) + e.amount > e.limit);
     let failed = -1;
     for (let round = 0; ; round++) {
       const short = new Map<Lease, number>();
@@ -242,8 +245,13 @@ export class LeasedLimitStore implements LimitStore {
       }
       // After a round, a counter still short whose Redis counter has no room left (or the last round) refuses.
       if (round > 0) {
-        failed = entries.findIndex((_e, i) => !exact[i] && short.has(leases[i]!) && (leases[i]!.full || round >= MAX_LEASE_ROUNDS));
+        failed = entries.findIndex((_e, i) => !exact[i] && short.has(leases[i]!) && leases[i]!.full);
         if (failed >= 0) break;
+        if (round >= MAX_LEASE_ROUNDS) {
+          // Still short with room left in Redis: concurrent checks took each lease as it came. Not a refusal: Redis decides these exactly.
+          for (let i = 0; i < n; i++) if (!exact[i] && short.has(leases[i]!)) exact[i] = true;
+          continue;
+        }
       }
       const joined: Promise<void>[] = [];
       const asked: Lease[] = [];

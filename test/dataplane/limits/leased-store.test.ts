@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import Redis from 'ioredis';
 import OpenAI from 'openai';
 import pino from 'pino';
-import { createLimitBackend, limitStoreSettings } from '../../../src/dataplane/limit-backend';
+import { boundedLeasePercent, createLimitBackend, limitStoreSettings } from '../../../src/dataplane/limit-backend';
 import { type ConsumeEntry, createRedisStore, LEASE_LUA, LeasedLimitStore, leaseSize, ManualClock, MIN_LEASE_UNITS, RedisLimitStore } from '../../../src/dataplane/limits';
 import { GatewayMetrics } from '../../../src/dataplane/metrics';
 import type { SecretSource } from '../../../src/dataplane/secrets';
@@ -76,6 +76,18 @@ describe('LeasedLimitStore against a real redis-server', () => {
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((s) => s.close()));
   });
+  test("a rule with a lower limit on the same counter (another route's consumer-scope rule) is held to its own limit, not served from the lease", async () => {
+    const store = await replica(1);
+    const key = `shared-${Date.now()}`;
+    // Route A's rule: 10,000 a minute (leases of 100). 150 admitted: the counter is past route B's 100.
+    for (let i = 0; i < 150; i++) expect((await store.consume([request(key, 10_000)])).admitted).toBe(true);
+    // Route B's rule on the same counter: 100. The lease still holds units, but B's limit is passed.
+    const b = await store.consume([request(key, 100)]);
+    expect(b.admitted).toBe(false);
+    // Route A goes on from its lease.
+    expect((await store.consume([request(key, 10_000)])).admitted).toBe(true);
+  });
+
   afterAll(async () => {
     await admin?.quit();
     await server?.stop();
@@ -300,7 +312,7 @@ describe('the limit backend builds the store the config asks for', () => {
   });
 
   test("leases by default; counting: 'exact' builds the plain Redis store; counting and leasePercent are part of the identity", async () => {
-    const config = (redis: Partial<NonNullable<GatewayConfig['redis']>>): GatewayConfig => ({ redis: { address: server.address, keyPrefix: 'b:', ...redis } }) as GatewayConfig;
+    const config = (redis: Partial<NonNullable<GatewayConfig['redis']>>): GatewayConfig => ({ limits: {}, redis: { address: server.address, keyPrefix: 'b:', ...redis } }) as GatewayConfig;
     const logger = pino({ level: 'silent' });
     const metrics = new GatewayMetrics({ gateway: 'test' });
     const byDefault = limitStoreSettings(config({}), noSecrets);
@@ -344,7 +356,9 @@ describe('leased limits through the gateway', () => {
     gateway.addConsumer('alice', { apiKey: { secretName: 'consumer-keys', key: 'alice' }, grants: { routes: [route] } });
     gateway.addConsumer('bob', { apiKey: { secretName: 'consumer-keys', key: 'bob' }, grants: { routes: [route] } });
     const prefix = `lease-${Date.now()}:`;
-    const gw = await start(gateway, (c) => ({ ...c, redis: { address: redis.address, keyPrefix: prefix, leasePercent: 20 } }));
+    // One replica: no other replica's lease to bound (limit-backend.ts, boundedLeasePercent).
+    const redisBlock = { address: redis.address, keyPrefix: prefix, leasePercent: 20 };
+    const gw = await start(gateway, (c) => ({ ...c, limits: { ...c.limits, bandwidthReplicas: 1 }, redis: redisBlock }));
     const admin = new Redis(redis.port, '127.0.0.1');
     try {
       const sdk = (key: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
@@ -385,5 +399,14 @@ describe('the gateway prop rateLimitCounting', () => {
     const { stack, fleet } = fleetStack();
     expect(() => fleet.addGateway('lab', { edition: 'serverless', rateLimitCounting: 'fast' as 'lease' })).not.toThrow();
     expect(synthError(stack)).toMatch(/rateLimitCounting .*"fast".*Fix 'rateLimitCounting'/);
+  });
+});
+
+describe('boundedLeasePercent', () => {
+  test('other replicas together hold at most 10% of a limit in unused leases', () => {
+    expect(boundedLeasePercent(1, 1)).toBe(1);
+    expect(boundedLeasePercent(1, 5)).toBe(1);
+    expect(boundedLeasePercent(1, 154)).toBeCloseTo(10 / 153);
+    expect(boundedLeasePercent(20, 2)).toBe(10);
   });
 });
